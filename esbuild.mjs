@@ -1,0 +1,44 @@
+// Bundles the three entry points. Native and optional modules stay external: better-sqlite3 is
+// loaded from node_modules (or, inside the .vsix, from the shipped native folder), and typeorm's
+// drivers for engines GPT-Load does not use are never required.
+import * as esbuild from 'esbuild';
+
+const watch = process.argv.includes('--watch');
+
+/** typeorm requires every driver it knows lazily; those we do not ship must stay unresolved. */
+const external = [
+  'vscode',
+  'better-sqlite3',
+  '@google-cloud/spanner', '@sap/hana-client', '@sap/hana-client/extension/Stream', 'hdb-pool', 'mongodb', 'mssql',
+  'oracledb', 'pg-native', 'pg-query-stream', 'redis', 'sql.js', 'sqlite3', 'ts-node', 'typeorm-aurora-data-api-driver',
+  'react-native-sqlite-storage', 'mysql', '@capacitor-community/sqlite', 'nativescript-sqlite', 'expo-sqlite',
+  'cloudflare:sockets', 'kerberos', '@mongodb-js/zstd', 'snappy', 'aws4', 'mongodb-client-encryption', 'gcp-metadata',
+  'socks', 'pg-cloudflare',
+];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  keepNames: true,
+  logLevel: 'warning',
+  external,
+  logOverride: { 'require-resolve-not-external': 'silent' },
+};
+
+const entries = [
+  { entryPoints: ['server/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['server/server.ts'], outfile: 'dist/server.js' },
+  { entryPoints: ['server/keystore/worker.ts'], outfile: 'dist/worker.js' },
+  { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js' },
+];
+
+import { existsSync } from 'node:fs';
+const present = entries.filter((e) => existsSync(e.entryPoints[0]));
+if (watch) {
+  for (const e of present) await (await esbuild.context({ ...common, ...e })).watch();
+} else {
+  await Promise.all(present.map((e) => esbuild.build({ ...common, ...e })));
+}

@@ -1,0 +1,109 @@
+/**
+ * `gpt-load-keystore`: the command-line front over server/keystore. It parses flags, picks the
+ * command and maps KeystoreError codes to exit codes; the work itself lives in the core.
+ */
+import { parseArgs } from 'node:util';
+import { COMMANDS } from './cli/commands';
+import type { CliCommand, CliIO } from './cli/command';
+import { asKeystoreError, EXIT_CODES, KeystoreError, type Lang } from './core/errors';
+
+const VERSION = '0.1.0';
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'gpt-load-keystore — safe key encryption, rotation, backups and .env checks for GPT-Load',
+    '',
+    'Usage: gpt-load-keystore <command> [options]    (gpt-load-keystore <command> --help for details)',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Exit codes: 0 ok, 1 findings, 2 usage, 3 .env or key input, 4 wrong key / undecryptable,',
+    '5 refused by a safety check, 6 GPT-Load is running, 7 cannot connect, 8 not a GPT-Load database,',
+    '9 backup invalid, 10 file I/O, 130 cancelled.',
+  ].join('\n');
+}
+
+function findCommand(argv: string[]): { command: CliCommand; rest: string[] } | undefined {
+  for (const words of [2, 1]) {
+    const name = argv.slice(0, words).join(' ');
+    const command = COMMANDS.find((c) => c.name === name);
+    if (command) return { command, rest: argv.slice(words) };
+  }
+  return undefined;
+}
+
+function detectLang(env: NodeJS.ProcessEnv): Lang {
+  const raw = env.GPT_LOAD_KEYSTORE_LANG ?? env.LC_ALL ?? env.LC_MESSAGES ?? env.LANG ?? '';
+  return /^zh/i.test(raw) ? 'zh-CN' : 'en';
+}
+
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const langFlag = argv.indexOf('--lang');
+  if (langFlag >= 0 && argv[langFlag + 1] === 'zh-CN') io = { ...io, lang: 'zh-CN' };
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.stdout.write(usage() + '\n');
+    return argv.length === 0 ? EXIT_CODES.usage : 0;
+  }
+  if (argv[0] === '--version') {
+    io.stdout.write(VERSION + '\n');
+    return 0;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    io.stderr.write(`gpt-load-keystore: unknown command '${argv[0]}'\n\n${usage()}\n`);
+    return EXIT_CODES.usage;
+  }
+  const { command, rest } = found;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`gpt-load-keystore ${command.name} — ${command.summary}\n\n${command.help.trim()}\n`);
+    return 0;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: command.positionals ?? false, strict: true });
+  } catch (err) {
+    // parseArgs quotes the offending flag, never a value given to a known one.
+    io.stderr.write(`gpt-load-keystore ${command.name}: ${(err as Error).message}\nSee: gpt-load-keystore ${command.name} --help\n`);
+    return EXIT_CODES.usage;
+  }
+  try {
+    return await command.run(parsed as never, io);
+  } catch (err) {
+    const error = asKeystoreError(err);
+    io.stderr.write(`gpt-load-keystore ${command.name}: ${error.localized(io.lang)}\n`);
+    return EXIT_CODES[error.code];
+  }
+}
+
+if (require.main === module) {
+  const cancellation = { cancelled: false };
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    // First Ctrl-C asks the operation to stop at its next safe point; a second one exits at once.
+    cancellation.cancelled = true;
+    if (++interrupts > 1) process.exit(EXIT_CODES.cancelled);
+    process.stderr.write('\nCancelling at the next safe point… (Ctrl-C again to force)\n');
+  });
+  const io: CliIO = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    lang: detectLang(process.env),
+    cancellation,
+  };
+  runCli(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`gpt-load-keystore: ${asKeystoreError(err).message}\n`);
+      process.exitCode = EXIT_CODES.internal;
+    },
+  );
+}
+
+export { KeystoreError };

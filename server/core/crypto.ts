@@ -1,0 +1,132 @@
+/**
+ * GPT-Load's stored-key encryption, byte for byte (see shared/design/gpt-load-facts.md):
+ * PBKDF2-HMAC-SHA256(ENCRYPTION_KEY, "gpt-load-encryption-v1", 100000, 32) → AES-256-GCM,
+ * value = hex(nonce[12] ‖ ciphertext ‖ tag[16]); key_hash = HMAC-SHA256(derived, plain) or,
+ * with encryption disabled, SHA-256(plain). An empty plaintext always hashes to "".
+ */
+import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+
+export const KDF_SALT = 'gpt-load-encryption-v1';
+export const KDF_ITERATIONS = 100_000;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const HEX_RE = /^[0-9a-fA-F]*$/;
+
+/** Why a stored value did not decrypt; never carries the value itself. */
+export type DecryptFailure = 'not-hex' | 'too-short' | 'auth-failed';
+
+export class DecryptError extends Error {
+  constructor(readonly reason: DecryptFailure, readonly rowId?: number | string) {
+    super(
+      `${rowId === undefined ? 'value' : `row ${rowId}`}: ` +
+        (reason === 'not-hex'
+          ? 'stored value is not hex (not encrypted by GPT-Load)'
+          : reason === 'too-short'
+            ? 'stored value is too short to be a GPT-Load ciphertext'
+            : 'authentication failed (wrong ENCRYPTION_KEY or corrupted value)'),
+    );
+    this.name = 'DecryptError';
+  }
+}
+
+export function deriveKey(password: string): Buffer {
+  return pbkdf2Sync(Buffer.from(password, 'utf8'), KDF_SALT, KDF_ITERATIONS, 32, 'sha256');
+}
+
+export function sha256Hex(text: string): string {
+  return text === '' ? '' : createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * One ENCRYPTION_KEY's view of stored values. `enabled` false is GPT-Load's disabled mode:
+ * values are stored as plaintext and hashed with SHA-256.
+ */
+export interface KeyCodec {
+  readonly enabled: boolean;
+  encrypt(plaintext: string): string;
+  /** Throws DecryptError; `rowId` only labels the error. */
+  decrypt(stored: string, rowId?: number | string): string;
+  hash(plaintext: string): string;
+}
+
+class PlaintextCodec implements KeyCodec {
+  readonly enabled = false;
+  encrypt(plaintext: string): string {
+    return plaintext;
+  }
+  decrypt(stored: string): string {
+    return stored;
+  }
+  hash(plaintext: string): string {
+    return sha256Hex(plaintext);
+  }
+}
+
+class AesGcmCodec implements KeyCodec {
+  readonly enabled = true;
+  constructor(private readonly key: Buffer) {}
+
+  encrypt(plaintext: string): string {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return nonce.toString('hex') + body.toString('hex');
+  }
+
+  decrypt(stored: string, rowId?: number | string): string {
+    if (stored.length % 2 !== 0 || !HEX_RE.test(stored)) throw new DecryptError('not-hex', rowId);
+    const raw = Buffer.from(stored, 'hex');
+    if (raw.length < NONCE_BYTES + TAG_BYTES) throw new DecryptError('too-short', rowId);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, NONCE_BYTES));
+    decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+    try {
+      return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString(
+        'utf8',
+      );
+    } catch {
+      throw new DecryptError('auth-failed', rowId);
+    }
+  }
+
+  hash(plaintext: string): string {
+    return plaintext === '' ? '' : createHmac('sha256', this.key).update(plaintext, 'utf8').digest('hex');
+  }
+}
+
+export const PLAINTEXT_CODEC: KeyCodec = new PlaintextCodec();
+
+/** Codec for an ENCRYPTION_KEY as written in `.env`; "" means encryption disabled. */
+export function codecFor(encryptionKey: string): KeyCodec {
+  return encryptionKey === '' ? PLAINTEXT_CODEC : new AesGcmCodec(deriveKey(encryptionKey));
+}
+
+/** Codec from an already derived key (worker threads receive the 32 bytes, not the password). */
+export function codecFromDerivedKey(key: Buffer | null): KeyCodec {
+  return key === null ? PLAINTEXT_CODEC : new AesGcmCodec(Buffer.from(key));
+}
+
+/**
+ * A non-reversible fingerprint of an ENCRYPTION_KEY, safe to print and store in backups:
+ * HMAC of a fixed label under the derived key (learning it is as hard as breaking the key).
+ */
+export function keyFingerprint(encryptionKey: string): string {
+  if (encryptionKey === '') return 'plaintext';
+  return createHmac('sha256', deriveKey(encryptionKey)).update('gpt-load-keystore/fingerprint/v1').digest('hex').slice(0, 16);
+}
+
+/** What one stored row is, judged by its own key_hash (decidable per row, unlike GPT-Load's sampling). */
+export type RowState = 'plaintext' | 'encrypted' | 'unknown';
+
+/**
+ * plaintext: SHA-256(key_value) == key_hash. encrypted: `codec` decrypts it and re-hashes to key_hash.
+ * unknown: neither (another key, corruption, or a hand-edited row).
+ */
+export function classifyRow(keyValue: string, keyHash: string, codec: KeyCodec): RowState {
+  if (sha256Hex(keyValue) === keyHash) return 'plaintext';
+  if (!codec.enabled) return 'unknown';
+  try {
+    return codec.hash(codec.decrypt(keyValue)) === keyHash ? 'encrypted' : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
