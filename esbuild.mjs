@@ -35,10 +35,16 @@ const entries = [
   { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js' },
 ];
 
-import { existsSync } from 'node:fs';
-const present = entries.filter((e) => existsSync(e.entryPoints[0]));
+// `node esbuild.mjs cli server` builds only those outputs (dist/cli.js, dist/server.js).
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const selected = entries.filter((e) => only.length === 0 || only.some((name) => e.outfile === `dist/${name}.js`));
 if (watch) {
-  for (const e of present) await (await esbuild.context({ ...common, ...e })).watch();
+  for (const e of selected) await (await esbuild.context({ ...common, ...e })).watch();
 } else {
-  await Promise.all(present.map((e) => esbuild.build({ ...common, ...e })));
+  const results = await Promise.allSettled(selected.map((e) => esbuild.build({ ...common, ...e })));
+  const failed = results.filter((r) => r.status === 'rejected').length;
+  if (failed > 0) {
+    console.error(`esbuild: ${failed} of ${selected.length} bundles failed`);
+    process.exit(1);
+  }
 }

@@ -40,8 +40,17 @@ function detectLang(env: NodeJS.ProcessEnv): Lang {
 }
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  // --lang works on every command, so it is taken out before the command's own flags are parsed.
   const langFlag = argv.indexOf('--lang');
-  if (langFlag >= 0 && argv[langFlag + 1] === 'zh-CN') io = { ...io, lang: 'zh-CN' };
+  if (langFlag >= 0) {
+    const lang = argv[langFlag + 1];
+    if (lang !== 'en' && lang !== 'zh-CN') {
+      io.stderr.write(`gpt-load-keystore: --lang takes en or zh-CN\n`);
+      return EXIT_CODES.usage;
+    }
+    io = { ...io, lang };
+    argv = [...argv.slice(0, langFlag), ...argv.slice(langFlag + 2)];
+  }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.stdout.write(usage() + '\n');
     return argv.length === 0 ? EXIT_CODES.usage : 0;

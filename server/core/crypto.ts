@@ -43,6 +43,8 @@ export function sha256Hex(text: string): string {
  */
 export interface KeyCodec {
   readonly enabled: boolean;
+  /** Non-reversible label of the key, safe to print and store ("plaintext" when disabled). */
+  readonly fingerprint: string;
   encrypt(plaintext: string): string;
   /** Throws DecryptError; `rowId` only labels the error. */
   decrypt(stored: string, rowId?: number | string): string;
@@ -51,6 +53,7 @@ export interface KeyCodec {
 
 class PlaintextCodec implements KeyCodec {
   readonly enabled = false;
+  readonly fingerprint = 'plaintext';
   encrypt(plaintext: string): string {
     return plaintext;
   }
@@ -64,7 +67,12 @@ class PlaintextCodec implements KeyCodec {
 
 class AesGcmCodec implements KeyCodec {
   readonly enabled = true;
-  constructor(private readonly key: Buffer) {}
+  readonly fingerprint: string;
+  constructor(private readonly key: Buffer) {
+    // An HMAC of a fixed label under the derived key: learning the key from it is as hard as
+    // breaking the key itself, yet two copies of one key always show the same fingerprint.
+    this.fingerprint = createHmac('sha256', key).update('gpt-load-keystore/fingerprint/v1').digest('hex').slice(0, 16);
+  }
 
   encrypt(plaintext: string): string {
     const nonce = randomBytes(NONCE_BYTES);
@@ -105,13 +113,9 @@ export function codecFromDerivedKey(key: Buffer | null): KeyCodec {
   return key === null ? PLAINTEXT_CODEC : new AesGcmCodec(Buffer.from(key));
 }
 
-/**
- * A non-reversible fingerprint of an ENCRYPTION_KEY, safe to print and store in backups:
- * HMAC of a fixed label under the derived key (learning it is as hard as breaking the key).
- */
+/** The fingerprint of an ENCRYPTION_KEY as written in `.env` (see KeyCodec.fingerprint). */
 export function keyFingerprint(encryptionKey: string): string {
-  if (encryptionKey === '') return 'plaintext';
-  return createHmac('sha256', deriveKey(encryptionKey)).update('gpt-load-keystore/fingerprint/v1').digest('hex').slice(0, 16);
+  return codecFor(encryptionKey).fingerprint;
 }
 
 /** What one stored row is, judged by its own key_hash (decidable per row, unlike GPT-Load's sampling). */

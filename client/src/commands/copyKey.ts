@@ -1,0 +1,20 @@
+import { Ctx } from '../context';
+import { t } from '../l10n';
+import type { KeyNode } from '../views/keyExplorer';
+import { CommandIds } from './ids';
+import { revealPlaintext } from './revealKey';
+
+/** GPT-Load: Copy Key — copies one stored key; it leaves the clipboard after gptLoad.clipboard.clearAfterSeconds. */
+export function registerCopyKey(ctx: Ctx): void {
+  ctx.registerCommand(CommandIds.copyKey, async (node?: KeyNode) => {
+    if (node?.kind !== 'key') throw new Error(t('Choose a key in the GPT-Load key explorer.'));
+    const key = await revealPlaintext(ctx, node);
+    const seconds = await ctx.copySecret(key);
+    ctx.output.info(`copied key #${node.key.id} of ${node.deployment.label}`);
+    void ctx.ui.notify(
+      'keyCopied',
+      seconds ? t('Key {0} copied; it is cleared from the clipboard in {1} s.', node.key.masked, seconds) : t('Key {0} copied.', node.key.masked),
+    );
+    return node.key.id;
+  });
+}

@@ -1,0 +1,94 @@
+import * as vscode from 'vscode';
+import { Ctx, type DeploymentArg } from '../context';
+import type { Deployment } from '../deployments';
+import { t } from '../l10n';
+import { METHOD_NOT_FOUND, responseCode } from '../errors';
+import { RemoveProxyKeyRequest } from '../pendingProtocol';
+import { protocol } from '../protocol';
+import { restartCommand } from '../restartHint';
+import { saveIfDirty } from './generateAuthKey';
+import { CommandIds } from './ids';
+
+const ROTATIONS_KEY = 'gptLoad.authKeyRotations';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** When each deployment's AUTH_KEY was last rotated from here (ISO dates by `.env` path). */
+export function rotations(state: vscode.Memento): Record<string, string> {
+  return state.get<Record<string, string>>(ROTATIONS_KEY, {});
+}
+
+async function removeFromProxyKeys(ctx: Ctx, deployment: Deployment, oldKey: string): Promise<string> {
+  try {
+    const result = await ctx.request(await RemoveProxyKeyRequest.type(), { deployment: await ctx.ref(deployment), value: oldKey });
+    if (!result.system && result.groups.length === 0) return t('The old AUTH_KEY was not among GPT-Load\'s stored proxy keys.');
+    return t('The old AUTH_KEY was removed from GPT-Load\'s stored proxy keys ({0}).', [result.system ? t('global') : '', ...result.groups].filter(Boolean).join(', '));
+  } catch (err) {
+    if (responseCode(err) === METHOD_NOT_FOUND) {
+      return t('This daemon cannot edit proxy keys yet: remove the old AUTH_KEY in GPT-Load\'s admin UI under System Settings → Proxy Keys.');
+    }
+    throw err;
+  }
+}
+
+/**
+ * GPT-Load: Rotate AUTH_KEY — a new AUTH_KEY into the `.env`; optionally the old one out of
+ * GPT-Load's stored proxy keys (it copied AUTH_KEY there on first start); the restart reminder;
+ * and the date, for the reminder when the key is due again.
+ */
+export function registerRotateAuthKey(ctx: Ctx): void {
+  ctx.registerCommand(CommandIds.rotateAuthKey, async (arg?: DeploymentArg) => {
+    ctx.requireTrust();
+    const deployment = Ctx.required(await ctx.deploymentFor(arg));
+    await saveIfDirty(deployment.envFile);
+    const { EnvReadRequest, EnvWriteRequest, GenerateSecretRequest } = await protocol();
+    const current = await ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile, reveal: 'AUTH_KEY' });
+    const oldKey = current.revealed?.value ?? '';
+    const go = await ctx.ui.ask('rotateConfirm', t('Replace AUTH_KEY in {0} with a new random key?', deployment.label), {
+      detail: t('The admin UI and clients that use AUTH_KEY as a proxy key need the new key once GPT-Load has been restarted.'),
+      severity: 'warning',
+      actions: [{ id: 'rotate', title: t('Rotate') }],
+    });
+    Ctx.required(go);
+
+    const { value } = await ctx.daemon.request(GenerateSecretRequest.type, { name: 'AUTH_KEY' });
+    await ctx.daemon.request(EnvWriteRequest.type, { envFile: deployment.envFile, key: 'AUTH_KEY', value });
+    await ctx.extension.globalState.update(ROTATIONS_KEY, { ...rotations(ctx.extension.globalState), [deployment.envFile]: new Date().toISOString() });
+
+    let proxyNote: string | undefined;
+    if (oldKey) {
+      const remove = await ctx.ui.ask('removeOldProxyKey', t('Also remove the old AUTH_KEY from GPT-Load\'s stored proxy keys?'), {
+        detail: t('GPT-Load copies AUTH_KEY into its proxy keys on first start, so the old key keeps working for proxy requests until it is removed there.'),
+        actions: [{ id: 'remove', title: t('Remove Old Key') }, { id: 'keep', title: t('Keep It') }],
+      });
+      if (remove === 'remove') proxyNote = await removeFromProxyKeys(ctx, deployment, oldKey);
+    }
+
+    const command = restartCommand(deployment.envFile);
+    const message = [t('AUTH_KEY in {0} was rotated. Restart GPT-Load to use it: {1}', deployment.label, command), proxyNote].filter(Boolean).join(' ');
+    const answer = await ctx.ui.notify('authKeyRotated', message, {
+      actions: [
+        { id: 'copyKey', title: t('Copy New AUTH_KEY') },
+        { id: 'copyCommand', title: t('Copy Restart Command') },
+      ],
+    });
+    if (answer === 'copyKey') await ctx.copySecret(value);
+    else if (answer === 'copyCommand') await ctx.clipboard.writeText(command);
+    return { envFile: deployment.envFile, removedOld: proxyNote !== undefined };
+  });
+}
+
+/** Reminds, once per session, of AUTH_KEYs rotated from here more than gptLoad.authKey.rotationReminderDays ago. */
+export async function remindOverdueRotations(ctx: Ctx, now = Date.now()): Promise<string[]> {
+  const days = ctx.config.authKeyRotationDays;
+  if (!days) return [];
+  const known = new Set((await ctx.deployments.all()).map((d) => d.envFile));
+  const due = Object.entries(rotations(ctx.extension.globalState)).filter(([envFile, at]) => known.has(envFile) && now - Date.parse(at) > days * DAY_MS);
+  for (const [envFile, at] of due) {
+    const deployment = await ctx.deployments.forEnvFile(envFile);
+    const age = Math.floor((now - Date.parse(at)) / DAY_MS);
+    void ctx.ui
+      .notify('authKeyDue', t('AUTH_KEY of {0} was last rotated {1} days ago.', deployment.label, age), { severity: 'warning', actions: [{ id: 'rotate', title: t('Rotate Now') }] })
+      .then((answer) => answer === 'rotate' && vscode.commands.executeCommand(CommandIds.rotateAuthKey, deployment));
+  }
+  return due.map(([envFile]) => envFile);
+}

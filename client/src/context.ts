@@ -1,0 +1,244 @@
+/**
+ * Everything commands and views share: settings, the daemon, the deployments, the UI seam,
+ * secrets and the clipboard. Commands are registered through `registerCommand`, which turns every
+ * failure into one message with the action that fixes it.
+ */
+import * as vscode from 'vscode';
+import type { RequestType } from 'vscode-languageclient';
+import type { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
+import type { DeploymentRef, EnvDatabaseStatus, StatusReport } from '../../shared/protocol';
+import { Config } from './config';
+import { Daemon, DaemonUnavailable } from './daemon';
+import { Deployments, type Deployment } from './deployments';
+import { actionFor, actionTitle, Cancelled, describeSqliteProblem, isCancellation, keystoreCode, messageOf, UntrustedWorkspace } from './errors';
+import { t } from './l10n';
+import { protocol } from './protocol';
+import { dsnWithPassword, Secrets } from './secrets';
+import { VsCodeUI, type WizardUI } from './wizard/ui';
+
+export interface ClipboardLike {
+  readText(): Thenable<string>;
+  writeText(value: string): Thenable<void>;
+}
+
+/** What a tree node or a command argument can say about the deployment it is about. */
+export type DeploymentArg = Deployment | { deployment: Deployment } | vscode.Uri | string | undefined;
+
+export class Ctx implements vscode.Disposable {
+  readonly config = new Config();
+  readonly output: vscode.LogOutputChannel;
+  readonly daemon: Daemon;
+  readonly deployments: Deployments;
+  readonly secrets: Secrets;
+  ui: WizardUI = new VsCodeUI();
+  clipboard: ClipboardLike = vscode.env.clipboard;
+  /** Latest background database check per `.env` path (from the daemon). */
+  readonly envStatus = new Map<string, EnvDatabaseStatus>();
+  private readonly dataEmitter = new vscode.EventEmitter<Deployment | undefined>();
+  /** The keys or status of a deployment changed (migration, refresh); undefined = all. */
+  readonly onDidChangeData = this.dataEmitter.event;
+  private readonly statusEmitter = new vscode.EventEmitter<{ deployment: Deployment; report: StatusReport }>();
+  /** An exact status report arrived (Show Encryption Status, Migrate Keys). */
+  readonly onDidReportStatus = this.statusEmitter.event;
+  private readonly envStatusEmitter = new vscode.EventEmitter<string>();
+  readonly onDidChangeEnvStatus = this.envStatusEmitter.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private clipboardTimer: NodeJS.Timeout | undefined;
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('GPT-Load Keystore', { log: true });
+    this.secrets = new Secrets(extension.secrets);
+    this.deployments = new Deployments(this.config, extension.workspaceState);
+    this.daemon = new Daemon({
+      extensionUri: extension.extensionUri,
+      output: this.output,
+      runtimeSetting: () => this.config.daemonRuntime,
+      trusted: () => vscode.workspace.isTrusted,
+      onClient: async (client) => {
+        const { EnvDatabaseStatusNotification } = await protocol();
+        client.onNotification(EnvDatabaseStatusNotification.type, ({ uri, status }) => {
+          const path = vscode.Uri.parse(uri).fsPath;
+          this.envStatus.set(path, status);
+          this.envStatusEmitter.fire(path);
+        });
+      },
+    });
+    this.disposables.push(this.output, this.daemon, this.deployments, this.dataEmitter, this.statusEmitter, this.envStatusEmitter);
+  }
+
+  get trusted(): boolean {
+    return vscode.workspace.isTrusted;
+  }
+
+  subscribe(...disposables: vscode.Disposable[]): void {
+    this.extension.subscriptions.push(...disposables);
+  }
+
+  /** Registers a command whose failures are reported, not thrown at VS Code. */
+  registerCommand(id: string, handler: (...args: any[]) => unknown): void {
+    this.subscribe(
+      vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+        try {
+          return await handler(...args);
+        } catch (err) {
+          await this.reportError(err);
+          return undefined;
+        }
+      }),
+    );
+  }
+
+  fireStatus(deployment: Deployment, report: StatusReport): void {
+    this.statusEmitter.fire({ deployment, report });
+  }
+
+  fireDataChanged(deployment?: Deployment): void {
+    this.dataEmitter.fire(deployment);
+  }
+
+  /** The deployment a command is about: its argument, else the active one, else the user picks. */
+  async deploymentFor(arg: DeploymentArg): Promise<Deployment | undefined> {
+    if (arg instanceof vscode.Uri) return this.deployments.forEnvFile(arg.fsPath);
+    if (typeof arg === 'string') return this.deployments.forEnvFile(arg.startsWith('file:') ? vscode.Uri.parse(arg).fsPath : arg);
+    if (arg && 'envFile' in arg) return arg;
+    if (arg && 'deployment' in arg) return arg.deployment;
+    const active = await this.deployments.active();
+    if (active) return active;
+    await this.ui.notify('noDeployment', t('No GPT-Load .env was found in this workspace.'), {
+      severity: 'warning',
+      detail: t('Open the folder that holds GPT-Load\'s .env, or list it in the setting gptLoad.envFiles.'),
+    });
+    return undefined;
+  }
+
+  /** The wire reference of a deployment: its `.env` and the overrides of the settings. Needs trust. */
+  async ref(deployment: Deployment): Promise<DeploymentRef> {
+    this.requireTrust();
+    const scope = deployment.folder ?? vscode.Uri.file(deployment.envFile);
+    let dsn = this.config.dsn(scope);
+    if (dsn) {
+      const password = await this.secrets.databasePassword(deployment.envFile);
+      if (password) dsn = dsnWithPassword(dsn, password);
+    }
+    return { envFile: deployment.envFile, dsn, dbHost: this.config.databaseHost(scope) };
+  }
+
+  requireTrust(): void {
+    if (!vscode.workspace.isTrusted) throw new UntrustedWorkspace();
+  }
+
+  /** A keystore request to the daemon (started on demand). Needs trust. */
+  request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
+    this.requireTrust();
+    return this.daemon.request(type, params, token);
+  }
+
+  /**
+   * A long request under a cancellable progress notification fed by the daemon's work-done
+   * progress (phase, rows, rate).
+   */
+  async withProgress<P extends { workDoneToken?: string | number }, R>(title: string, type: RequestType<P, R, void>, params: P): Promise<R> {
+    this.requireTrust();
+    const client = await this.daemon.start();
+    const { WorkDoneProgress } = await import('vscode-languageserver-protocol');
+    const token = `gptLoad-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, cancel) => {
+      let last = 0;
+      const listener = client.onProgress(WorkDoneProgress.type, token, (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
+        if (value.kind === 'end') return;
+        const percentage = value.percentage ?? last;
+        progress.report({ message: value.message, increment: Math.max(0, percentage - last) });
+        last = Math.max(last, percentage);
+      });
+      try {
+        // RequestParam<P> is P for the object params used here.
+        return await client.sendRequest(type, { ...params, workDoneToken: token } as never, cancel);
+      } finally {
+        listener.dispose();
+      }
+    });
+  }
+
+  /**
+   * Copies a secret and clears it from the clipboard after gptLoad.clipboard.clearAfterSeconds,
+   * if the clipboard still holds it then.
+   */
+  async copySecret(value: string): Promise<number> {
+    await this.clipboard.writeText(value);
+    const seconds = this.config.clipboardClearSeconds;
+    if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
+    this.clipboardTimer = undefined;
+    if (seconds > 0) {
+      this.clipboardTimer = setTimeout(() => {
+        this.clipboardTimer = undefined;
+        void Promise.resolve(this.clipboard.readText()).then(
+          (current) => (current === value ? this.clipboard.writeText('') : undefined),
+          () => undefined,
+        );
+      }, seconds * 1000);
+    }
+    return seconds;
+  }
+
+  /** One message for a failure, with the action that fixes it. */
+  async reportError(err: unknown): Promise<void> {
+    if (isCancellation(err)) return;
+    if (err instanceof DaemonUnavailable) {
+      await this.daemon.offerRestart(t('The GPT-Load daemon is not running: {0}', err.reason));
+      return;
+    }
+    let message = messageOf(err);
+    const code = keystoreCode(err);
+    if (code === 'native-module-unavailable' && this.daemon.runtime?.sqliteProblem) {
+      message = `${message} ${describeSqliteProblem(this.daemon.runtime.sqliteProblem)}`;
+    }
+    if (!code && !(err instanceof UntrustedWorkspace)) this.output.error(`command failed: ${message}`);
+    const action = actionFor(err);
+    const answer = await this.ui.notify('error', message, {
+      severity: 'error',
+      actions: action ? [{ id: action, title: actionTitle(action) }] : [],
+    });
+    switch (answer) {
+      case 'setHost':
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'gptLoad.database.host');
+        break;
+      case 'enterPassword':
+        await this.askDatabasePassword();
+        break;
+      case 'runtimeSetting':
+        await vscode.commands.executeCommand('workbench.action.openSettings', 'gptLoad.daemon.runtime');
+        break;
+      case 'restart':
+        await vscode.commands.executeCommand('gptLoad.restartDaemon');
+        break;
+      case 'trust':
+        await vscode.commands.executeCommand('workbench.trust.manage');
+        break;
+      case 'log':
+        this.output.show();
+        break;
+    }
+  }
+
+  private async askDatabasePassword(): Promise<void> {
+    const deployment = await this.deployments.active();
+    if (!deployment) return;
+    const password = await this.ui.input('databasePassword', {
+      title: t('Database password for {0}', deployment.label),
+      prompt: t('Kept in VS Code\'s secret storage and added to the DSN of the setting gptLoad.database.dsn.'),
+      password: true,
+    });
+    if (password) await this.secrets.storeDatabasePassword(deployment.envFile, password);
+  }
+
+  /** Throws Cancelled when the user dismissed a prompt. */
+  static required<T>(value: T | undefined): T {
+    if (value === undefined) throw new Cancelled();
+    return value;
+  }
+
+  dispose(): void {
+    if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
+    for (const d of this.disposables) d.dispose();
+  }
+}

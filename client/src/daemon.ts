@@ -1,0 +1,234 @@
+/**
+ * The daemon (dist/server.js) as a language client over node IPC: started lazily on first need,
+ * on the Node chosen in runtime.ts, restarted when it crashes (up to a limit), and restartable by
+ * command. Requests go through `request`, which starts the daemon when needed and fails with
+ * `DaemonUnavailable` when it cannot run, so commands can say so and offer a restart.
+ */
+import * as vscode from 'vscode';
+import type {
+  CloseHandlerResult,
+  ErrorHandler,
+  ErrorHandlerResult,
+  LanguageClient,
+  LanguageClientOptions,
+  RequestType,
+  ServerOptions,
+} from 'vscode-languageclient/node';
+import type { InitializationOptions } from '../../shared/protocol';
+import { daemonLocale, t } from './l10n';
+import { chooseRuntime, describeChoice, type RuntimeChoice } from './runtime';
+
+export type DaemonState = 'stopped' | 'starting' | 'running' | 'failed';
+
+/** Thrown by `request` when the daemon is down and could not be started. */
+export class DaemonUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** Restarts within this window beyond this count mean the daemon keeps crashing: stop trying. */
+const CRASH_WINDOW_MS = 3 * 60_000;
+const MAX_RESTARTS = 4;
+
+/** The env var through which the daemon learns where the shipped better_sqlite3.node is. */
+export const NATIVE_ENV = 'GPT_LOAD_KEYSTORE_NATIVE';
+
+type ClientLibrary = typeof import('vscode-languageclient/node');
+
+/** vscode-languageclient, loaded when the daemon first starts (activation must not wait for ~1 MB of module code). */
+let library: Promise<ClientLibrary> | undefined;
+function loadLibrary(): Promise<ClientLibrary> {
+  library ??= import('vscode-languageclient/node');
+  return library;
+}
+
+/** LanguageClient with the extension's language (not only VS Code's) in `initialize`. */
+function keystoreClientClass(lib: ClientLibrary) {
+  return class KeystoreLanguageClient extends lib.LanguageClient {
+    protected override getLocale(): string {
+      return daemonLocale();
+    }
+  };
+}
+
+/** LanguageClient's State.Running: the enum lives in the lazily loaded library. */
+const RUNNING = 2;
+
+export interface DaemonOptions {
+  extensionUri: vscode.Uri;
+  output: vscode.LogOutputChannel;
+  /** gptLoad.daemon.runtime, read at each start. */
+  runtimeSetting: () => string;
+  /** Whether the workspace is trusted, read at each start (untrusted: .env linting only). */
+  trusted: () => boolean;
+  /** Called when the client exists, before it starts (to register notification handlers). */
+  onClient?: (client: LanguageClient) => void | Promise<void>;
+}
+
+export class Daemon implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient> | undefined;
+  private restarts: number[] = [];
+  private failure: string | undefined;
+  private readonly stateEmitter = new vscode.EventEmitter<DaemonState>();
+  readonly onDidChangeState = this.stateEmitter.event;
+  private current: DaemonState = 'stopped';
+  runtime: RuntimeChoice | undefined;
+
+  constructor(private readonly options: DaemonOptions) {}
+
+  get state(): DaemonState {
+    return this.current;
+  }
+
+  private setState(state: DaemonState): void {
+    if (state === this.current) return;
+    this.current = state;
+    this.stateEmitter.fire(state);
+  }
+
+  /** The running client; starts the daemon when it is not running. Shares one start between callers. */
+  async start(): Promise<LanguageClient> {
+    if (this.client?.state === RUNNING) return this.client;
+    this.starting ??= this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<LanguageClient> {
+    this.setState('starting');
+    this.failure = undefined;
+    const output = this.options.output;
+    try {
+      const lib = await loadLibrary();
+      const runtime = await chooseRuntime({ extensionPath: this.options.extensionUri.fsPath, setting: this.options.runtimeSetting() });
+      this.runtime = runtime;
+      output.info(describeChoice(runtime));
+      for (const c of runtime.candidates) {
+        output.debug(`runtime candidate ${c.source}: ${c.executable ?? process.execPath} → ${c.abi ? `ABI ${c.abi} ${c.version}` : c.error}`);
+      }
+      const module = vscode.Uri.joinPath(this.options.extensionUri, 'dist', 'server.js').fsPath;
+      const env: Record<string, string> = {};
+      if (runtime.nativeBinding) env[NATIVE_ENV] = runtime.nativeBinding;
+      const run = {
+        module,
+        transport: lib.TransportKind.ipc,
+        runtime: runtime.chosen.executable === undefined ? undefined : (runtime.chosen.resolved ?? runtime.chosen.executable),
+        options: { env, execArgv: [] as string[] },
+      };
+      const serverOptions: ServerOptions = { run, debug: run };
+      const trusted = this.options.trusted();
+      const initializationOptions: InitializationOptions & { trusted: boolean } = {
+        // Untrusted: lint only, never a database connection from a workspace's .env.
+        databaseDiagnostics: trusted,
+        trusted,
+      };
+      const clientOptions: LanguageClientOptions = {
+        documentSelector: [
+          { language: 'dotenv' },
+          { scheme: 'file', pattern: '**/.env' },
+          { scheme: 'file', pattern: '**/.env.*' },
+        ],
+        outputChannel: output,
+        initializationOptions,
+        diagnosticCollectionName: 'gpt-load',
+        errorHandler: this.errorHandler(lib),
+        // Our own notifications say what went wrong; the client's popups would repeat them.
+        revealOutputChannelOn: 4 /* RevealOutputChannelOn.Never */,
+      };
+      const client = new (keystoreClientClass(lib))('gptLoad', t('GPT-Load Daemon'), serverOptions, clientOptions);
+      client.onDidChangeState((event) => {
+        if (event.newState === lib.State.Running) this.setState('running');
+        else if (event.newState === lib.State.Starting) this.setState('starting');
+        else if (this.current !== 'failed') this.setState('stopped');
+      });
+      this.client = client;
+      await this.options.onClient?.(client);
+      await client.start();
+      output.info(`daemon started (pid ${(client as unknown as { _serverProcess?: { pid?: number } })._serverProcess?.pid ?? '?'})`);
+      this.setState('running');
+      return client;
+    } catch (err) {
+      this.failure = err instanceof Error ? err.message : String(err);
+      output.error(`daemon did not start: ${this.failure}`);
+      this.setState('failed');
+      throw new DaemonUnavailable(this.failure);
+    }
+  }
+
+  private errorHandler(lib: ClientLibrary): ErrorHandler {
+    return {
+      error: (_error, _message, count): ErrorHandlerResult => ({ action: (count ?? 0) <= 3 ? lib.ErrorAction.Continue : lib.ErrorAction.Shutdown, handled: true }),
+      closed: (): CloseHandlerResult => {
+        const now = Date.now();
+        this.restarts = this.restarts.filter((at) => now - at < CRASH_WINDOW_MS);
+        this.restarts.push(now);
+        if (this.restarts.length <= MAX_RESTARTS) {
+          this.options.output.warn(`daemon exited; restarting (${this.restarts.length}/${MAX_RESTARTS} in 3 minutes)`);
+          return { action: lib.CloseAction.Restart, handled: true };
+        }
+        this.failure = t('The GPT-Load daemon stopped {0} times in 3 minutes and was not restarted.', this.restarts.length);
+        this.options.output.error(this.failure);
+        this.setState('failed');
+        void this.offerRestart(this.failure);
+        return { action: lib.CloseAction.DoNotRestart, handled: true };
+      },
+    };
+  }
+
+  /** Says the daemon is down, with Restart and Show Log actions. */
+  async offerRestart(message: string): Promise<void> {
+    const restart = t('Restart Daemon');
+    const log = t('Show Log');
+    const answer = await vscode.window.showErrorMessage(message, restart, log);
+    if (answer === restart) await vscode.commands.executeCommand('gptLoad.restartDaemon');
+    else if (answer === log) this.options.output.show();
+  }
+
+  /** Why the daemon is not available, or undefined when it may be used (running or startable). */
+  get unavailableReason(): string | undefined {
+    return this.current === 'failed' ? (this.failure ?? t('The GPT-Load daemon is not running.')) : undefined;
+  }
+
+  /** Sends a request, starting the daemon when it is stopped; a failed daemon is not restarted here. */
+  async request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
+    const reason = this.unavailableReason;
+    if (reason) throw new DaemonUnavailable(reason);
+    const client = await this.start();
+    return client.sendRequest(type, params as never, token); // RequestParam<P> is P for object params
+  }
+
+  /** The running client, if any, without starting one. */
+  get runningClient(): LanguageClient | undefined {
+    return this.client?.state === RUNNING ? this.client : undefined;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    this.restarts = [];
+    this.setState('stopped');
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.starting) await this.starting.catch(() => undefined);
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        if (client.needsStop()) await client.stop(2000);
+      } catch (err) {
+        this.options.output.warn(`daemon stop: ${err instanceof Error ? err.message : err}`);
+      }
+      await client.dispose().catch(() => undefined);
+    }
+    this.setState('stopped');
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.stateEmitter.dispose();
+  }
+}

@@ -1,0 +1,47 @@
+/** Words for states the daemon reports, shared by the status bar, the status page and the explorer. */
+import type { DashboardVerdict, EnvDatabaseState } from '../../shared/protocol';
+import { t } from './l10n';
+
+export interface StateWords {
+  label: string;
+  /** Codicon id. */
+  icon: string;
+  /** Needs the operator's attention. */
+  warning: boolean;
+}
+
+export function describeState(state: EnvDatabaseState, encryptionEnabled: boolean | undefined): StateWords {
+  switch (state) {
+    case 'ok':
+      return encryptionEnabled === false
+        ? { label: t('not encrypted'), icon: 'unlock', warning: true }
+        : { label: t('encrypted'), icon: 'lock', warning: false };
+    case 'needs-migration':
+      return { label: t('key set, data not encrypted'), icon: 'unlock', warning: true };
+    case 'key-missing':
+      return { label: t('data encrypted, key missing'), icon: 'key', warning: true };
+    case 'wrong-key':
+      return { label: t('wrong ENCRYPTION_KEY'), icon: 'error', warning: true };
+    case 'mixed':
+      return { label: t('mixed (partly encrypted)'), icon: 'warning', warning: true };
+    case 'empty':
+      return { label: t('no keys'), icon: 'circle-outline', warning: false };
+    case 'unreachable':
+      return { label: t('database unreachable'), icon: 'debug-disconnect', warning: true };
+    case 'unchecked':
+      return { label: t('not checked'), icon: 'question', warning: false };
+  }
+}
+
+export function describeVerdict(verdict: DashboardVerdict): string | undefined {
+  switch (verdict) {
+    case 'data_not_encrypted':
+      return t('ENCRYPTION_KEY is configured, but the data is not encrypted: migrate the keys.');
+    case 'key_not_configured':
+      return t('The data is encrypted, but ENCRYPTION_KEY is not configured.');
+    case 'key_mismatch':
+      return t('ENCRYPTION_KEY does not match the encrypted data.');
+    default:
+      return undefined;
+  }
+}

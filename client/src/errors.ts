@@ -1,0 +1,98 @@
+/**
+ * How a failure reaches the user: the daemon's message (already in the user's language) plus the
+ * one action that fixes it — set a database host, enter a password, pick another runtime, trust
+ * the workspace, restart the daemon. Cancellation is quiet.
+ */
+import * as vscode from 'vscode';
+import type { ErrorCode, ErrorData } from '../../shared/protocol';
+import { DaemonUnavailable } from './daemon';
+import { t } from './l10n';
+import type { SqliteProblem } from './runtime';
+
+/** Thrown when a command needs a trusted workspace. */
+export class UntrustedWorkspace extends Error {
+  constructor() {
+    super(t('This needs a trusted workspace: in a restricted workspace GPT-Load Keystore only checks .env files.'));
+  }
+}
+
+/** The user stopped a command; nothing to report. */
+export class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/** The JSON-RPC error code of a failed request (checked by shape: the client library loads lazily). */
+export function responseCode(err: unknown): number | undefined {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** JSON-RPC MethodNotFound: the daemon is older than the client's need. */
+export const METHOD_NOT_FOUND = -32601;
+/** LSP RequestCancelled. */
+const REQUEST_CANCELLED = -32800;
+
+export function keystoreCode(err: unknown): ErrorCode | undefined {
+  if (responseCode(err) === undefined) return undefined;
+  if (responseCode(err) === REQUEST_CANCELLED) return 'cancelled';
+  return ((err as { data?: ErrorData }).data)?.code;
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function isCancellation(err: unknown): boolean {
+  return err instanceof Cancelled || keystoreCode(err) === 'cancelled' || (err instanceof vscode.CancellationError);
+}
+
+export function describeSqliteProblem(problem: SqliteProblem): string {
+  if (problem.kind === 'missing') return t('The SQLite module (better_sqlite3.node) is not part of this installation; reinstall the extension.');
+  return t(
+    'SQLite needs a Node.js runtime with ABI {0} ({1}); none was found ({2}). Install it and put it on PATH or set gptLoad.daemon.runtime to it, then run "GPT-Load: Restart Daemon". .env checks and MySQL/PostgreSQL work meanwhile.',
+    problem.abi,
+    problem.node,
+    problem.seen,
+  );
+}
+
+export type ErrorAction = 'setHost' | 'enterPassword' | 'runtimeSetting' | 'restart' | 'trust' | 'log';
+
+/** The action that helps with an error, if one does. */
+export function actionFor(err: unknown): ErrorAction | undefined {
+  if (err instanceof DaemonUnavailable) return 'restart';
+  if (err instanceof UntrustedWorkspace) return 'trust';
+  switch (keystoreCode(err)) {
+    case 'host-not-found':
+    case 'connection-refused':
+    case 'connection-timeout':
+      return 'setHost';
+    case 'auth-refused':
+      return 'enterPassword';
+    case 'native-module-unavailable':
+      return 'runtimeSetting';
+    case 'internal':
+      return 'log';
+    default:
+      return undefined;
+  }
+}
+
+export function actionTitle(action: ErrorAction): string {
+  switch (action) {
+    case 'setHost':
+      return t('Set Database Host');
+    case 'enterPassword':
+      return t('Enter Database Password');
+    case 'runtimeSetting':
+      return t('Choose Runtime');
+    case 'restart':
+      return t('Restart Daemon');
+    case 'trust':
+      return t('Manage Workspace Trust');
+    case 'log':
+      return t('Show Log');
+  }
+}

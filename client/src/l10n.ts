@@ -1,0 +1,56 @@
+/**
+ * User-facing strings. Every message is written in English at its call site and translated through
+ * `l10n/bundle.l10n.zh-cn.json`. With `gptLoad.language` = auto VS Code's own l10n picks the bundle
+ * for the display language; an explicit setting loads the bundle itself, so the extension can speak
+ * Chinese in an English VS Code (and the other way round). The daemon gets the same language.
+ */
+import { readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+
+export type Language = 'en' | 'zh-cn';
+type Arg = string | number | boolean;
+
+let explicit: { language: Language; bundle: Record<string, string> } | undefined;
+let bundleDir: vscode.Uri | undefined;
+
+function format(message: string, args: Arg[]): string {
+  return message.replace(/\{(\d+)\}/g, (whole, index: string) => {
+    const value = args[Number(index)];
+    return value === undefined ? whole : String(value);
+  });
+}
+
+/** Called on activation and whenever `gptLoad.language` changes. */
+export function configureLanguage(extensionUri: vscode.Uri, setting: string): void {
+  bundleDir = vscode.Uri.joinPath(extensionUri, 'l10n');
+  if (setting !== 'en' && setting !== 'zh-cn') {
+    explicit = undefined;
+    return;
+  }
+  let bundle: Record<string, string> = {};
+  if (setting === 'zh-cn') {
+    try {
+      bundle = JSON.parse(readFileSync(vscode.Uri.joinPath(bundleDir, 'bundle.l10n.zh-cn.json').fsPath, 'utf8'));
+    } catch {
+      bundle = {};
+    }
+  }
+  explicit = { language: setting, bundle };
+}
+
+/** Translates `message` (English, `{0}` placeholders) into the extension's language. */
+export function t(message: string, ...args: Arg[]): string {
+  if (!explicit) return vscode.l10n.t(message, ...args);
+  return format(explicit.bundle[message] ?? message, args);
+}
+
+/** The language the extension speaks: the setting, else VS Code's display language. */
+export function currentLanguage(): Language {
+  if (explicit) return explicit.language;
+  return vscode.env.language.toLowerCase().startsWith('zh') ? 'zh-cn' : 'en';
+}
+
+/** Locale for the daemon's `initialize` (it answers 'zh*' in Chinese, anything else in English). */
+export function daemonLocale(): string {
+  return currentLanguage() === 'zh-cn' ? 'zh-CN' : 'en';
+}

@@ -1,0 +1,110 @@
+/**
+ * The seam between commands and VS Code's prompts. Every question a command asks goes through a
+ * `WizardUI` with a stable step id, so the extension tests can answer them (the test API of
+ * activate() swaps the UI) while users get quick picks, input boxes and dialogs.
+ */
+import * as vscode from 'vscode';
+
+export interface Choice<T extends string = string> {
+  id: T;
+  label: string;
+  description?: string;
+  detail?: string;
+  picked?: boolean;
+}
+
+export interface PickOptions {
+  title: string;
+  placeHolder?: string;
+}
+
+export interface InputOptions {
+  title: string;
+  prompt?: string;
+  placeHolder?: string;
+  value?: string;
+  /** Hide what is typed (keys). */
+  password?: boolean;
+  /** Returns a message while the value is not acceptable. */
+  validate?: (value: string) => string | undefined;
+}
+
+export type Severity = 'info' | 'warning' | 'error';
+
+export interface AskOptions<T extends string> {
+  detail?: string;
+  severity?: Severity;
+  /** The buttons; a modal's own Cancel answers undefined. */
+  actions: Array<{ id: T; title: string }>;
+}
+
+export interface WizardUI {
+  pick<T extends string>(step: string, items: Choice<T>[], options: PickOptions): Promise<T | undefined>;
+  pickMany<T extends string>(step: string, items: Choice<T>[], options: PickOptions): Promise<T[] | undefined>;
+  input(step: string, options: InputOptions): Promise<string | undefined>;
+  /** A modal question: the user must answer (or cancel) before anything goes on. */
+  ask<T extends string>(step: string, message: string, options: AskOptions<T>): Promise<T | undefined>;
+  /** A notification; resolves with the action clicked, or undefined when dismissed. */
+  notify<T extends string>(step: string, message: string, options?: Partial<AskOptions<T>>): Promise<T | undefined>;
+  /** Shows a plaintext secret the user asked to see; the secret goes nowhere else. */
+  showSecret(step: string, title: string, secret: string): Promise<void>;
+}
+
+/** Prompts with VS Code's own quick pick, input box and message dialogs. */
+export class VsCodeUI implements WizardUI {
+  async pick<T extends string>(_step: string, items: Choice<T>[], options: PickOptions): Promise<T | undefined> {
+    const picked = await vscode.window.showQuickPick(
+      items.map((item) => ({ ...item, choice: item.id })),
+      { title: options.title, placeHolder: options.placeHolder, ignoreFocusOut: true, matchOnDescription: true },
+    );
+    return picked?.choice;
+  }
+
+  async pickMany<T extends string>(_step: string, items: Choice<T>[], options: PickOptions): Promise<T[] | undefined> {
+    const picked = await vscode.window.showQuickPick(
+      items.map((item) => ({ ...item, choice: item.id })),
+      { title: options.title, placeHolder: options.placeHolder, ignoreFocusOut: true, canPickMany: true },
+    );
+    return picked?.map((p) => p.choice);
+  }
+
+  input(_step: string, options: InputOptions): Promise<string | undefined> {
+    return Promise.resolve(
+      vscode.window.showInputBox({
+        title: options.title,
+        prompt: options.prompt,
+        placeHolder: options.placeHolder,
+        value: options.value,
+        password: options.password,
+        ignoreFocusOut: true,
+        validateInput: options.validate,
+      }),
+    );
+  }
+
+  async ask<T extends string>(_step: string, message: string, options: AskOptions<T>): Promise<T | undefined> {
+    const items = options.actions.map((a) => ({ title: a.title, id: a.id }));
+    const show = showFor(options.severity);
+    const answer = await show<{ title: string; id: T }>(message, { modal: true, detail: options.detail }, ...items);
+    return answer?.id;
+  }
+
+  async notify<T extends string>(_step: string, message: string, options: Partial<AskOptions<T>> = {}): Promise<T | undefined> {
+    const items = (options.actions ?? []).map((a) => ({ title: a.title, id: a.id }));
+    const text = options.detail ? `${message} ${options.detail}` : message;
+    const answer = await showFor(options.severity)<{ title: string; id: T }>(text, ...items);
+    return answer?.id;
+  }
+
+  async showSecret(_step: string, title: string, secret: string): Promise<void> {
+    // A modal keeps the value on screen only while the user looks at it: no notification history.
+    await vscode.window.showInformationMessage(title, { modal: true, detail: secret });
+  }
+}
+
+type Show = <I extends vscode.MessageItem & { id: string }>(message: string, ...rest: unknown[]) => Thenable<I | undefined>;
+
+function showFor(severity: Severity | undefined): Show {
+  const fn = severity === 'error' ? vscode.window.showErrorMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  return fn as unknown as Show;
+}

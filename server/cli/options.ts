@@ -1,0 +1,75 @@
+/** Flags and plumbing shared by the commands that open a GPT-Load deployment. */
+import { KeystoreError } from '../core/errors';
+import { openStore, type Store } from '../store/connect';
+import { resolveDeployment, type Deployment } from '../keystore/deployment';
+import type { Progress } from '../keystore/operation';
+import type { CliIO, ParsedArgs } from './command';
+
+export const DEPLOYMENT_OPTIONS = {
+  env: { type: 'string' },
+  dsn: { type: 'string' },
+  'db-host': { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
+export const DEPLOYMENT_HELP = `Deployment options:
+  --env FILE            GPT-Load's .env (default ./.env); relative SQLite paths resolve beside it
+  --dsn DSN             DATABASE_DSN override (else the process environment, then .env, then
+                        ./data/gpt-load.db beside .env — GPT-Load's own order)
+  --db-host HOST[:PORT] connect here instead of the DSN's host (Docker Compose service names such
+                        as "mysql" or "postgres" do not resolve outside the compose network)
+  --timeout SECONDS     connection timeout (default 5)
+  --lang en|zh-CN       message language`;
+
+export function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function flag(args: ParsedArgs, name: string): boolean {
+  return args.values[name] === true;
+}
+
+export function positiveInt(args: ParsedArgs, name: string, fallback: number, min = 1): number {
+  const raw = str(args, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    throw new KeystoreError('usage', { en: `--${name} takes a whole number ≥ ${min}`, zh: `--${name} 需要不小于 ${min} 的整数` });
+  }
+  return n;
+}
+
+export function deploymentOf(args: ParsedArgs, io: CliIO): Deployment {
+  return resolveDeployment({ envFile: str(args, 'env'), dsn: str(args, 'dsn'), dbHost: str(args, 'db-host'), cwd: io.cwd, processEnv: io.env });
+}
+
+export async function withStore<T>(args: ParsedArgs, io: CliIO, run: (store: Store, deployment: Deployment) => Promise<T>): Promise<T> {
+  const deployment = deploymentOf(args, io);
+  const store = await openStore(deployment.target, { timeoutMs: positiveInt(args, 'timeout', 5) * 1000 });
+  try {
+    return await run(store, deployment);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Progress on stderr: one rewritten line on a terminal, a line per second elsewhere. */
+export function progressPrinter(io: CliIO): (p: Progress) => void {
+  const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
+  let lastLine = 0;
+  return (p) => {
+    const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : '';
+    const rate = p.rate !== undefined ? `, ${p.rate.toLocaleString('en-US')} rows/s` : '';
+    const text = `${p.phase}: ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}${pct}${rate}`;
+    if (tty) io.stderr.write(`\r\x1b[K${text}${p.done >= p.total ? '\n' : ''}`);
+    else if (Date.now() - lastLine >= 1000 || p.done >= p.total) {
+      lastLine = Date.now();
+      io.stderr.write(text + '\n');
+    }
+  };
+}
+
+export function writeJson(io: CliIO, value: unknown): void {
+  io.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}

@@ -1,0 +1,77 @@
+import { localize, type Lang } from '../core/errors';
+import { readStatus, type StatusReport } from '../keystore/status';
+import type { CliCommand } from './command';
+import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, progressPrinter, withStore, writeJson } from './options';
+
+const VERDICT_TEXT = {
+  data_not_encrypted: { en: 'ENCRYPTION_KEY is configured, but the data is not encrypted: run migrate-keys', zh: '已配置 ENCRYPTION_KEY，但数据未加密：请运行 migrate-keys' },
+  key_not_configured: { en: 'the data is encrypted, but ENCRYPTION_KEY is not configured', zh: '数据已加密，但未配置 ENCRYPTION_KEY' },
+  key_mismatch: { en: 'ENCRYPTION_KEY does not match the data (wrong key)', zh: 'ENCRYPTION_KEY 与数据不匹配（密钥错误）' },
+};
+
+const STATE_TEXT = {
+  empty: { en: 'no keys stored yet', zh: '尚未存储任何密钥' },
+  ok: { en: 'every key is stored as the configured ENCRYPTION_KEY says', zh: '所有密钥均与当前 ENCRYPTION_KEY 一致' },
+  'needs-migration': { en: 'keys are plaintext although ENCRYPTION_KEY is set: run migrate-keys --to', zh: '已设置 ENCRYPTION_KEY，但密钥仍为明文：请运行 migrate-keys --to' },
+  'key-missing': { en: 'keys are encrypted but no ENCRYPTION_KEY is set: GPT-Load cannot use them', zh: '密钥已加密但未设置 ENCRYPTION_KEY：GPT-Load 无法使用它们' },
+  'wrong-key': { en: 'no key decrypts with the configured ENCRYPTION_KEY: it is the wrong key', zh: '当前 ENCRYPTION_KEY 无法解密任何密钥：密钥错误' },
+  mixed: { en: 'keys are in more than one state (see counts): finish or repair with migrate-keys', zh: '密钥处于多种状态（见计数）：请用 migrate-keys 完成或修复' },
+};
+
+function n(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+export function formatStatus(report: StatusReport, lang: Lang): string {
+  const t = (en: string, zh: string) => (lang === 'zh-CN' ? zh : en);
+  const counts = (c: StatusReport['apiKeys']) =>
+    `${n(c.total)} ${t('rows', '行')}: ${n(c.plaintext)} ${t('plaintext', '明文')}, ${n(c.encrypted)} ${t('encrypted with the configured key', '已用当前密钥加密')}, ${n(c.unknown)} ${t('undecryptable', '无法解密')}` +
+    (c.empty ? `, ${n(c.empty)} ${t('without key', '无密钥')}` : '') +
+    (c.unknownIds.length ? ` (${t('e.g. ids', '例如 id')} ${c.unknownIds.join(', ')})` : '');
+  const lines = [
+    `${t('Database', '数据库')}: ${report.target}`,
+    `ENCRYPTION_KEY: ${report.encryptionEnabled ? t(`set (fingerprint ${report.keyFingerprint})`, `已设置（指纹 ${report.keyFingerprint}）`) : t('not set (encryption disabled)', '未设置（未启用加密）')}`,
+    `${t('State', '状态')}: ${report.state} — ${localize(STATE_TEXT[report.state], lang)}`,
+    `${t("GPT-Load's dashboard", 'GPT-Load 仪表盘')}: ${report.dashboard.verdict ? `${report.dashboard.verdict} — ${localize(VERDICT_TEXT[report.dashboard.verdict], lang)}` : t('no warning', '无警告')} (${t('sample', '抽样')} ${report.dashboard.sampled})`,
+    `api_keys: ${counts(report.apiKeys)}`,
+    `request_logs: ${counts(report.requestLogs)}`,
+    `${t('Groups', '分组')}:`,
+    ...report.groups.map((g) => `  ${g.name} [${g.channelType}${g.groupType === 'aggregate' ? ', aggregate' : ''}]: ${n(g.active)} active, ${n(g.invalid)} invalid`),
+  ];
+  return lines.join('\n');
+}
+
+export const statusCommand: CliCommand = {
+  name: 'status',
+  summary: "encryption state: GPT-Load's dashboard verdict and exact per-row counts",
+  help: `Usage: gpt-load-keystore status [--env FILE] [--json] [--skip-logs]
+
+Reports GPT-Load's own dashboard verdict (data_not_encrypted / key_not_configured / key_mismatch,
+from the same 20-row sample and thresholds) and, beyond it, the exact state of every row of
+api_keys and request_logs: plaintext, encrypted with the configured ENCRYPTION_KEY, or
+undecryptable; and the groups with their key counts by status.
+
+Options:
+  --json                machine-readable report
+  --skip-logs           do not classify request_logs (it can hold millions of rows)
+${DEPLOYMENT_HELP}
+
+Exit codes: 0 state ok or empty, 1 anything needing attention, 7 cannot connect, 8 not a GPT-Load database.
+
+Examples:
+  gpt-load-keystore status
+  gpt-load-keystore status --env /srv/gpt-load/.env --db-host 127.0.0.1:3306 --json`,
+  options: { ...DEPLOYMENT_OPTIONS, json: { type: 'boolean' }, 'skip-logs': { type: 'boolean' } },
+  async run(args, io) {
+    const report = await withStore(args, io, (store, deployment) =>
+      readStatus(
+        store,
+        { encryptionKey: deployment.encryptionKey, skipLogs: flag(args, 'skip-logs') },
+        { progress: flag(args, 'json') ? undefined : progressPrinter(io), cancellation: io.cancellation },
+      ),
+    );
+    if (flag(args, 'json')) writeJson(io, report);
+    else io.stdout.write(formatStatus(report, io.lang) + '\n');
+    return report.state === 'ok' || report.state === 'empty' ? 0 : 1;
+  },
+};

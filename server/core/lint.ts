@@ -1,0 +1,454 @@
+/**
+ * `.env` checks → findings with stable codes, ranges and messages in English or Chinese. Pure:
+ * the caller supplies the text and the result of the git check. Messages and `data` never carry a
+ * secret (masked at most); a quick fix re-reads the document for the value it needs.
+ *
+ * Codes: env-syntax, env-bom, env-not-ignored, auth-key-missing, encryption-key-missing,
+ * secret-too-short, secret-short, secret-weak-pattern, secret-low-complexity, secret-placeholder,
+ * secret-reused, secret-expands, undefined-variable, duplicate-key, compose-disagrees.
+ */
+import { describeEnvParseError, parseDotenv, type DotenvDocument, type EnvEntry, type Range } from './env';
+import { localize, type Lang, type Localized } from './errors';
+import { assessSecret, goLength, maskSecret } from './secrets';
+
+export interface Finding {
+  code: string;
+  severity: 'error' | 'warning' | 'information';
+  message: string;
+  range: Range;
+  data?: Record<string, unknown>;
+}
+
+export interface LintOptions {
+  lang: Lang;
+  /** result of the git check for this file, computed by the caller (I/O stays out of core) */
+  ignoredByGit?: 'tracked' | 'not-ignored' | 'ignored' | 'no-repo';
+}
+
+type Severity = Finding['severity'];
+
+/** Secrets GPT-Load itself reads: a wrong value here breaks login, decryption or the database. */
+const GPT_LOAD_SECRETS = new Set(['AUTH_KEY', 'ENCRYPTION_KEY', 'DATABASE_DSN', 'REDIS_DSN']);
+/** Other names that by convention hold a secret. */
+const SECRET_NAME = /(^|_)(KEY|KEYS|PASSWORD|PASSWD|PASS|PWD|SECRET|TOKEN|DSN)$/i;
+
+/** Values copied from GPT-Load's README, .env.example and docker examples, and the usual fillers. */
+const PLACEHOLDERS = new Set([
+  'sk-123456',
+  'your-32-char-secret-key',
+  'your-secure-key-here',
+  'your-secret-key',
+  'your_secret_key',
+  'your-current-key',
+  'your-proxy-key',
+  'your-api-key',
+  'changeme',
+  'change-me',
+  'change_me',
+  'changeit',
+  'replaceme',
+  'replace-me',
+  'placeholder',
+  'secret',
+  'password',
+  'xxx',
+  'todo',
+]);
+const PLACEHOLDER_SHAPES = [/^your[-_ ]/i, /^<[^<>]*>$/, /^x{4,}$/i, /sk-prod-\[/i, /32-char-secret-key/i];
+
+export function isPlaceholder(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  return PLACEHOLDERS.has(v) || PLACEHOLDER_SHAPES.some((re) => re.test(value.trim()));
+}
+
+function isSecretName(key: string): boolean {
+  return GPT_LOAD_SECRETS.has(key) || SECRET_NAME.test(key);
+}
+
+const START: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
+
+class Findings {
+  readonly list: Finding[] = [];
+  constructor(private readonly lang: Lang) {}
+
+  add(code: string, severity: Severity, text: Localized, range: Range, data?: Record<string, unknown>): void {
+    const finding: Finding = { code, severity, message: localize(text, this.lang), range };
+    if (data !== undefined) finding.data = data;
+    this.list.push(finding);
+  }
+}
+
+const fromGptLoad = (s: 'high' | 'medium'): Severity => (s === 'high' ? 'error' : 'warning');
+
+// ---------------------------------------------------------------------------------------------
+// Docker Compose's reading of the same file (compose-go's dotenv parser, the common cases)
+
+type ComposeRead = { value: string } | { error: string } | undefined;
+
+function offsetAt(text: string, lineStarts: number[], p: { line: number; character: number }): number {
+  return Math.min((lineStarts[p.line] ?? text.length) + p.character, text.length);
+}
+
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\r' && text[i + 1] === '\n') i++;
+    if (c === '\n' || c === '\r') starts.push(i + 1);
+  }
+  return starts;
+}
+
+const COMPOSE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '"': '"', '\\': '\\' };
+
+/** compose-go's expandEscapes for double-quoted values. */
+function composeEscapes(text: string): string {
+  return text.replace(/\\(?:[abcfnrtv$"\\]|0\d{0,3})/g, (m) => {
+    if (m === '\\$') return '$$';
+    if (m.startsWith('\\0')) return /^\\0[0-7]{3}$/.test(m) && parseInt(m.slice(2), 8) <= 255 ? String.fromCharCode(parseInt(m.slice(2), 8)) : m;
+    return COMPOSE_ESCAPES[m[1]] ?? m;
+  });
+}
+
+/**
+ * compose-go's template substitution: `$$`, `$name`, `${name}`, `${name:-word}` and friends
+ * (names are case-insensitive `[_a-z][_a-z0-9]*`; a `$` before anything else stays). Nested
+ * templates return undefined (not modelled).
+ */
+function composeSubstitute(text: string, lookup: (name: string) => string | undefined): ComposeRead {
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const j = text.indexOf('$', i);
+    if (j < 0) {
+      out += text.slice(i);
+      break;
+    }
+    out += text.slice(i, j);
+    const next = text[j + 1];
+    if (next === '$') {
+      out += '$';
+      i = j + 2;
+    } else if (next !== undefined && /[_a-zA-Z]/.test(next)) {
+      const name = /^[_a-zA-Z][_a-zA-Z0-9]*/.exec(text.slice(j + 1))![0];
+      out += lookup(name) ?? '';
+      i = j + 1 + name.length;
+    } else if (next === '{') {
+      const close = text.indexOf('}', j + 2);
+      if (close < 0) return { error: 'invalid template' };
+      const body = text.slice(j + 2, close);
+      if (/[${]/.test(body)) return undefined;
+      const m = /^([_a-zA-Z][_a-zA-Z0-9]*)(?:(:?[-+?])([\s\S]*))?$/.exec(body);
+      if (!m) return { error: 'invalid template' };
+      const [, name, op, word = ''] = m;
+      const v = lookup(name);
+      const unsetOrEmpty = v === undefined || v === '';
+      if (op === undefined) out += v ?? '';
+      else if (op === ':-') out += unsetOrEmpty ? word : v;
+      else if (op === '-') out += v === undefined ? word : v;
+      else if (op === ':+') out += unsetOrEmpty ? (v ?? '') : word;
+      else if (op === '+') out += v === undefined ? '' : word;
+      else if (op === ':?' ? unsetOrEmpty : v === undefined) return { error: `required variable ${name} is missing a value` };
+      else out += v!;
+      i = close + 1;
+    } else {
+      out += '$';
+      i = j + 1;
+    }
+  }
+  return { value: out };
+}
+
+/** What Compose's env_file gives for one assignment godotenv found (shell environment assumed empty). */
+function composeRead(text: string, starts: number[], entry: EnvEntry, composeVars: Map<string, string>): ComposeRead {
+  if (entry.key.includes(' ')) return { error: 'key cannot contain a space' };
+  const lookup = (name: string) => composeVars.get(name);
+  const begin = offsetAt(text, starts, entry.valueRange.start);
+  if (entry.quote === null) {
+    const nl = text.indexOf('\n', begin);
+    let line = text.slice(begin, nl < 0 ? text.length : nl);
+    const comment = line.indexOf(' #');
+    if (comment >= 0) line = line.slice(0, comment);
+    return composeSubstitute(line.replace(/\p{White_Space}+$/u, ''), lookup);
+  }
+  const quote = entry.quote;
+  let chars = '';
+  let escaped = false;
+  for (let i = begin + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c !== quote) {
+      if (!escaped && c === '\\') {
+        escaped = true;
+        continue;
+      }
+      if (escaped) chars += '\\';
+      escaped = false;
+      chars += c;
+      continue;
+    }
+    if (escaped) {
+      escaped = false;
+      chars += c;
+      continue;
+    }
+    return quote === "'" ? { value: chars } : composeSubstitute(composeEscapes(chars), lookup);
+  }
+  return { error: 'unterminated quoted value' };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the rules
+
+function lastEntries(doc: DotenvDocument): Map<string, EnvEntry> {
+  const last = new Map<string, EnvEntry>();
+  for (const e of doc.entries) last.set(e.key, e);
+  return last;
+}
+
+function syntaxFindings(text: string, doc: DotenvDocument, out: Findings): void {
+  if (text.startsWith('\uFEFF')) {
+    out.add(
+      'env-bom',
+      'error',
+      {
+        en: 'The file starts with a UTF-8 BOM: godotenv refuses it, so GPT-Load ignores this whole .env (Docker Compose accepts it). Save the file as UTF-8 without BOM.',
+        zh: '文件以 UTF-8 BOM 开头：godotenv 拒绝解析，GPT-Load 会忽略整个 .env（Docker Compose 则能读取）。请另存为不带 BOM 的 UTF-8。',
+      },
+      { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
+      { fix: 'remove-bom' },
+    );
+    return;
+  }
+  if (!doc.error) return;
+  const where = describeEnvParseError(doc.error);
+  const { position } = doc.error;
+  out.add(
+    'env-syntax',
+    'error',
+    {
+      en: `godotenv cannot parse this file (${where.en}): GPT-Load then ignores the whole .env — every setting, AUTH_KEY included — and says only "Create .env file to support environment variable configuration".`,
+      zh: `godotenv 无法解析此文件（${where.zh}）：GPT-Load 会因此忽略整个 .env——所有配置（包括 AUTH_KEY）都不生效，日志中只提示 "Create .env file to support environment variable configuration"。`,
+    },
+    { start: position, end: { line: position.line, character: position.character + 1 } },
+    { kind: doc.error.kind },
+  );
+}
+
+function gitFindings(options: LintOptions, out: Findings): void {
+  if (options.ignoredByGit === 'tracked') {
+    out.add(
+      'env-not-ignored',
+      'error',
+      {
+        en: 'This .env is tracked by git: its secrets (AUTH_KEY, ENCRYPTION_KEY, database passwords) are in the repository history. Untrack it (git rm --cached), ignore it, and rotate what was committed.',
+        zh: '此 .env 已被 git 跟踪：其中的密钥（AUTH_KEY、ENCRYPTION_KEY、数据库密码）已进入仓库历史。请取消跟踪（git rm --cached）并加入忽略列表，同时更换已提交过的密钥。',
+      },
+      START,
+      { fix: 'untrack' },
+    );
+  } else if (options.ignoredByGit === 'not-ignored') {
+    out.add(
+      'env-not-ignored',
+      'warning',
+      {
+        en: 'This .env is not ignored by git: one "git add ." would commit its secrets. Add it to .gitignore.',
+        zh: '此 .env 未被 git 忽略：一次 "git add ." 就会提交其中的密钥。请将它加入 .gitignore。',
+      },
+      START,
+      { fix: 'gitignore' },
+    );
+  }
+}
+
+function missingFindings(last: Map<string, EnvEntry>, out: Findings): void {
+  const auth = last.get('AUTH_KEY');
+  if (auth === undefined || auth.value === '') {
+    out.add(
+      'auth-key-missing',
+      'error',
+      {
+        en: 'AUTH_KEY is not set, system cannot function properly: GPT-Load refuses to start without it (unless the process environment sets it).',
+        zh: 'AUTH_KEY未设置，系统无法正常工作：缺少它 GPT-Load 无法启动（除非进程环境变量中已设置）。',
+      },
+      auth ? auth.range : START,
+      { key: 'AUTH_KEY', fix: 'generate' },
+    );
+  }
+  const enc = last.get('ENCRYPTION_KEY');
+  if (enc === undefined || enc.value === '') {
+    out.add(
+      'encryption-key-missing',
+      'error',
+      {
+        en: 'ENCRYPTION_KEY is not set, sensitive data will be stored in plain text. Enable it with a key migration: setting it alone makes the stored keys unreadable (failed-to-decrypt).',
+        zh: '未设置ENCRYPTION_KEY，敏感数据将明文存储。请通过密钥迁移启用：仅设置该变量会导致已存储的密钥无法读取（failed-to-decrypt）。',
+      },
+      enc ? enc.range : START,
+      { key: 'ENCRYPTION_KEY', fix: 'migrate-keys' },
+    );
+  }
+}
+
+const fixFor = (key: string): string => (key === 'AUTH_KEY' ? 'generate' : key === 'ENCRYPTION_KEY' ? 'migrate-keys' : 'edit');
+
+function strengthFindings(last: Map<string, EnvEntry>, out: Findings): void {
+  for (const name of ['AUTH_KEY', 'ENCRYPTION_KEY'] as const) {
+    const entry = last.get(name);
+    if (entry === undefined || entry.value === '' || isPlaceholder(entry.value)) continue;
+    for (const w of assessSecret(entry.value, name)) {
+      const data: Record<string, unknown> = { key: name, fix: fixFor(name) };
+      if (w.pattern !== undefined) data.pattern = w.pattern;
+      if (w.length !== undefined) data.length = w.length;
+      out.add(w.code, fromGptLoad(w.severity), w.text, entry.valueRange, data);
+    }
+  }
+  const auth = last.get('AUTH_KEY');
+  const enc = last.get('ENCRYPTION_KEY');
+  if (auth && enc && auth.value !== '' && auth.value === enc.value) {
+    out.add(
+      'secret-reused',
+      'error',
+      {
+        en: 'AUTH_KEY and ENCRYPTION_KEY are the same: GPT-Load copies AUTH_KEY into the proxy keys it hands to clients (and logs it on first start). Generate a new AUTH_KEY; if GPT-Load already ran like this, rotate ENCRYPTION_KEY too (migrate-keys).',
+        zh: 'AUTH_KEY 与 ENCRYPTION_KEY 相同：GPT-Load 会把 AUTH_KEY 复制为分发给客户端的代理密钥（首次启动时还会写入日志）。请重新生成 AUTH_KEY；如果 GPT-Load 已经这样运行过，也请通过 migrate-keys 更换 ENCRYPTION_KEY。',
+      },
+      auth.valueRange,
+      { key: 'AUTH_KEY', fix: 'generate' },
+    );
+  }
+}
+
+/** Placeholder and `$` findings for one effective entry; true when secret-expands was reported (Compose's reading then adds nothing). */
+function valueFindings(entry: EnvEntry, defined: Set<string>, out: Findings): boolean {
+  const { key } = entry;
+  const secret = isSecretName(key);
+  const own = GPT_LOAD_SECRETS.has(key);
+  if (secret && entry.value !== '' && isPlaceholder(entry.value)) {
+    out.add(
+      'secret-placeholder',
+      own ? 'error' : 'warning',
+      {
+        en: `${key} still holds a placeholder from the documentation (${maskSecret(entry.value)}): anyone who read the same docs knows it. Replace it with a random secret.`,
+        zh: `${key} 仍是文档中的示例值（${maskSecret(entry.value)}）：读过同一文档的人都知道它。请换成随机生成的密钥。`,
+      },
+      entry.valueRange,
+      { key, fix: fixFor(key) },
+    );
+  }
+  if (!entry.expanded) return false;
+  const undefinedRefs = entry.references.filter((r) => !defined.has(r));
+  const deliberate = entry.references.length > 0 && undefinedRefs.length === 0;
+  if (secret) {
+    const refs = entry.references.map((r) => '$' + r).join(', ');
+    const read = `${maskSecret(entry.value)}, ${goLength(entry.value)} bytes`;
+    out.add(
+      'secret-expands',
+      deliberate ? 'information' : own ? 'error' : 'warning',
+      deliberate
+        ? {
+            en: `${key} takes its value from ${refs} (godotenv expands it): GPT-Load reads ${read}.`,
+            zh: `${key} 的值取自 ${refs}（godotenv 会展开）：GPT-Load 读到的是 ${read}。`,
+          }
+        : {
+            en: `godotenv expands "$" in ${key}: GPT-Load reads ${read}, not the text as written. Put the value in single quotes to keep it literal.`,
+            zh: `godotenv 会展开 ${key} 中的 "$"：GPT-Load 读到的是 ${read}，而不是所写的文本。请用单引号括起该值以保持原样。`,
+          },
+      entry.valueRange,
+      deliberate ? { key } : { key, fix: 'quote' },
+    );
+    return true;
+  }
+  if (undefinedRefs.length > 0) {
+    const name = undefinedRefs[0];
+    out.add(
+      'undefined-variable',
+      'warning',
+      {
+        en: `${key}: $${name} is not set earlier in this file, so godotenv reads it as empty (godotenv v1.5.1 never looks at the process environment). Define it above, or single-quote the value to keep "$" literal.`,
+        zh: `${key}：$${name} 未在此文件前面定义，godotenv 会把它读成空值（godotenv v1.5.1 从不读取进程环境变量）。请在前面定义它，或用单引号保持 "$" 原样。`,
+      },
+      entry.valueRange,
+      { key, variable: name, fix: 'quote' },
+    );
+  }
+  return false;
+}
+
+function duplicateFindings(doc: DotenvDocument, last: Map<string, EnvEntry>, out: Findings): void {
+  for (const e of doc.entries) {
+    const winner = last.get(e.key)!;
+    if (winner === e) continue;
+    const line = winner.range.start.line + 1;
+    out.add(
+      'duplicate-key',
+      'warning',
+      {
+        en: `${e.key} is assigned again on line ${line}; godotenv keeps the last assignment, so this one has no effect.`,
+        zh: `${e.key} 在第 ${line} 行再次赋值；godotenv 以最后一次赋值为准，此处的赋值无效。`,
+      },
+      e.range,
+      { key: e.key, winnerLine: winner.range.start.line, fix: 'remove-duplicate' },
+    );
+  }
+}
+
+function composeFindings(text: string, doc: DotenvDocument, last: Map<string, EnvEntry>, skip: Set<EnvEntry>, out: Findings): void {
+  const starts = lineStartsOf(text);
+  const composeVars = new Map<string, string>();
+  for (const entry of doc.entries) {
+    const read = composeRead(text, starts, entry, composeVars);
+    if (read !== undefined && 'value' in read) composeVars.set(entry.key, read.value);
+    if (read === undefined || last.get(entry.key) !== entry || skip.has(entry)) continue;
+    if ('error' in read) {
+      out.add(
+        'compose-disagrees',
+        'warning',
+        {
+          en: `Docker Compose (env_file) cannot read ${entry.key} (${read.error}); GPT-Load's godotenv can. In a Compose deployment the container gets Compose's reading.`,
+          zh: `Docker Compose（env_file）无法读取 ${entry.key}（${read.error}），而 GPT-Load 的 godotenv 可以。Compose 部署时容器拿到的是 Compose 的解析结果。`,
+        },
+        entry.range,
+        { key: entry.key },
+      );
+    } else if (read.value !== entry.value) {
+      out.add(
+        'compose-disagrees',
+        'warning',
+        {
+          en: `Docker Compose (env_file) reads ${entry.key} as ${maskSecret(read.value)}, GPT-Load's godotenv as ${maskSecret(entry.value)} (inline comments, backslashes and "$" follow different rules). In a Compose deployment the container gets Compose's value; quoting the value makes both agree.`,
+          zh: `Docker Compose（env_file）读到的 ${entry.key} 是 ${maskSecret(read.value)}，GPT-Load 的 godotenv 读到的是 ${maskSecret(entry.value)}（两者对行内注释、反斜杠和 "$" 的规则不同）。Compose 部署时容器拿到的是 Compose 的值；给值加上引号可使两者一致。`,
+        },
+        entry.valueRange,
+        { key: entry.key, fix: 'quote' },
+      );
+    }
+  }
+}
+
+function compareRanges(a: Finding, b: Finding): number {
+  return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
+}
+
+/** Every finding for one `.env`, in document order. */
+export function lintEnv(text: string, options: LintOptions): Finding[] {
+  const out = new Findings(options.lang);
+  const doc = parseDotenv(text);
+  gitFindings(options, out);
+  syntaxFindings(text, doc, out);
+  if (!text.startsWith('\uFEFF')) {
+    const last = lastEntries(doc);
+    // On a refused file GPT-Load sees nothing; the message of env-syntax says so, and the values
+    // before the error are still worth checking.
+    if (!doc.error) missingFindings(last, out);
+    strengthFindings(last, out);
+    const defined = new Set<string>();
+    const reported = new Set<EnvEntry>();
+    for (const entry of doc.entries) {
+      if (last.get(entry.key) === entry && valueFindings(entry, defined, out)) reported.add(entry);
+      defined.add(entry.key);
+    }
+    duplicateFindings(doc, last, out);
+    composeFindings(text, doc, last, reported, out);
+  }
+  return out.list.sort(compareRanges);
+}

@@ -1,0 +1,158 @@
+/**
+ * docker-compose.yml / compose.yaml: AUTH_KEY and ENCRYPTION_KEY written literally under a service's
+ * `environment:` (map or list form) live in a file that is usually committed. The fix moves the value
+ * into the `.env` beside the compose file (which Compose reads for interpolation) and references it
+ * as `${NAME}` — one WorkspaceEdit, so the secret is never dropped on the way.
+ */
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { CreateFile, DiagnosticSeverity, TextDocumentEdit, type CodeAction, type Diagnostic, type Range, type WorkspaceEdit } from 'vscode-languageserver/node';
+import { quoteForDotenv, setEnvValue } from '../core/env';
+import { localize, type Lang } from '../core/errors';
+import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE } from '../../shared/protocol';
+
+export const COMPOSE_SECRETS = ['AUTH_KEY', 'ENCRYPTION_KEY'] as const;
+
+export interface LiteralSecret {
+  service: string;
+  name: string;
+  value: string;
+  /** The text to replace: the map value, or the whole `NAME=value` list item. */
+  range: Range;
+  replacement: string;
+}
+
+/** `${NAME}`, `${NAME:-default}`, `$NAME`: a reference, not a literal. */
+const REFERENCE = /^\$(\{[A-Za-z_][A-Za-z0-9_]*([:]?[-?+][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/;
+
+function rangeOf(doc: TextDocument, node: Node): Range | null {
+  const r = node.range;
+  return r ? { start: doc.positionAt(r[0]), end: doc.positionAt(r[1]) } : null;
+}
+
+/** Literal AUTH_KEY / ENCRYPTION_KEY values under `services.*.environment`. Malformed YAML yields what parses. */
+export function findLiteralSecrets(doc: TextDocument): LiteralSecret[] {
+  const text = doc.getText();
+  if (!/AUTH_KEY|ENCRYPTION_KEY/.test(text)) return [];
+  const parsed = parseDocument(text, { lineCounter: new LineCounter(), strict: false, uniqueKeys: false, prettyErrors: false });
+  const services = parsed.get('services', true);
+  if (!isMap(services)) return [];
+  const found: LiteralSecret[] = [];
+  for (const service of services.items) {
+    if (!isPair(service) || !isScalar(service.key) || !isMap(service.value)) continue;
+    const serviceName = String(service.key.value);
+    const environment = service.value.get('environment', true);
+    if (isMap(environment)) {
+      for (const pair of environment.items) {
+        if (!isPair(pair) || !isScalar(pair.key) || !isScalar(pair.value)) continue;
+        const name = String(pair.key.value);
+        const value = pair.value.value === null || pair.value.value === undefined ? '' : String(pair.value.value);
+        if (!(COMPOSE_SECRETS as readonly string[]).includes(name) || value === '' || REFERENCE.test(value)) continue;
+        const range = rangeOf(doc, pair.value);
+        if (range) found.push({ service: serviceName, name, value, range, replacement: `\${${name}}` });
+      }
+    } else if (isSeq(environment)) {
+      for (const item of environment.items) {
+        if (!isScalar(item) || typeof item.value !== 'string') continue;
+        const eq = item.value.indexOf('=');
+        if (eq < 0) continue;
+        const name = item.value.slice(0, eq).trim();
+        const value = item.value.slice(eq + 1);
+        if (!(COMPOSE_SECRETS as readonly string[]).includes(name) || value === '' || REFERENCE.test(value)) continue;
+        const range = rangeOf(doc, item);
+        if (range) found.push({ service: serviceName, name, value, range, replacement: `${name}=\${${name}}` });
+      }
+    }
+  }
+  return found;
+}
+
+export function isComposeFile(path: string): boolean {
+  return /^(docker-)?compose(\.[\w-]+)?\.ya?ml$/i.test(basename(path));
+}
+
+export function composeDiagnostics(doc: TextDocument, lang: Lang): Diagnostic[] {
+  const file = basename(doc.uri);
+  return findLiteralSecrets(doc).map((s) => ({
+    range: s.range,
+    severity: DiagnosticSeverity.Warning,
+    source: DIAGNOSTIC_SOURCE,
+    code: DaemonDiagnosticCodes.composeLiteralSecret,
+    message: localize(
+      {
+        en: `${s.name} is written literally in ${file} (service ${s.service}): whoever reads this file or its Git history has it. Move it to .env and reference it as \${${s.name}}.`,
+        zh: `${s.name} 以明文写在 ${file} 中（服务 ${s.service}）：任何能读到此文件或其 Git 历史的人都能拿到它。请移到 .env，并以 \${${s.name}} 引用。`,
+      },
+      lang,
+    ),
+    data: { name: s.name },
+  }));
+}
+
+export interface EnvFileAccess {
+  /** The `.env` text: the open editor's when it is open, else the file's; null when it does not exist. */
+  read(path: string): { text: string; version: number | null } | null;
+  canCreateFiles: boolean;
+}
+
+/** The "move to .env" fix for each literal secret in `range` (none when the move cannot be done safely). */
+export function composeCodeActions(doc: TextDocument, range: Range, diagnostics: Diagnostic[], access: EnvFileAccess, lang: Lang): CodeAction[] {
+  const composePath = fileUriToPath(doc.uri);
+  if (!composePath) return [];
+  const envPath = join(dirname(composePath), '.env');
+  const envUri = pathToFileURL(envPath).toString();
+  const actions: CodeAction[] = [];
+  for (const secret of findLiteralSecrets(doc)) {
+    if (!overlaps(secret.range, range)) continue;
+    // Compose interpolates `$` in literal values; moving such a value would change what it means.
+    if (secret.value.includes('$')) continue;
+    let envEdit: TextDocumentEdit | null = null;
+    let create: CreateFile | null = null;
+    const existing = access.read(envPath);
+    try {
+      if (existing) {
+        const next = setEnvValue(existing.text, secret.name, secret.value);
+        envEdit = TextDocumentEdit.create({ uri: envUri, version: existing.version }, [{ range: wholeText(existing.text), newText: next }]);
+      } else {
+        if (!access.canCreateFiles) continue;
+        create = CreateFile.create(envUri, { ignoreIfExists: true });
+        envEdit = TextDocumentEdit.create({ uri: envUri, version: null }, [
+          { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: `${secret.name}=${quoteForDotenv(secret.value)}\n` },
+        ]);
+      }
+    } catch {
+      // An unparsable .env or an unwritable value: offering nothing beats losing the secret.
+      continue;
+    }
+    const composeEdit = TextDocumentEdit.create({ uri: doc.uri, version: doc.version }, [{ range: secret.range, newText: secret.replacement }]);
+    const edit: WorkspaceEdit = { documentChanges: [...(create ? [create] : []), envEdit, composeEdit] };
+    actions.push({
+      title: localize({ en: `Move ${secret.name} to .env and reference it as \${${secret.name}}`, zh: `将 ${secret.name} 移到 .env，并以 \${${secret.name}} 引用` }, lang),
+      kind: 'quickfix',
+      diagnostics: diagnostics.filter((d) => overlaps(d.range, secret.range)),
+      isPreferred: true,
+      edit,
+    });
+  }
+  return actions;
+}
+
+export function wholeText(text: string): Range {
+  const lines = text.split(/\r\n|\r|\n/);
+  return { start: { line: 0, character: 0 }, end: { line: lines.length - 1, character: lines[lines.length - 1].length } };
+}
+
+export function overlaps(a: Range, b: Range): boolean {
+  const before = (p: { line: number; character: number }, q: { line: number; character: number }) => p.line < q.line || (p.line === q.line && p.character < q.character);
+  return !before(a.end, b.start) && !before(b.end, a.start);
+}
+
+export function fileUriToPath(uri: string): string | null {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * Diagnostics of open `.env` and compose documents. Lint findings (server/core/lint.ts) go out on
+ * open and on every change, debounced by twice the document's last lint time (at most
+ * MAX_DEBOUNCE_MS): a burst of keystrokes costs one lint, a small file is answered at once. The
+ * database check (dbcheck.ts) runs afterwards in the background and, when it lands, the document's
+ * diagnostics are published again with its findings added; typing never waits for it.
+ */
+import type { Connection, Diagnostic, TextDocuments } from 'vscode-languageserver/node';
+import { DiagnosticSeverity } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { localize, type Lang, type Localized } from '../core/errors';
+import { lintEnv, type Finding } from '../core/lint';
+import { gitIgnoreState, type GitIgnoreState } from '../keystore/gitCheck';
+import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE, EnvDatabaseStatusNotification, type EnvDatabaseStatus } from '../../shared/protocol';
+import { composeDiagnostics, isComposeFile, fileUriToPath } from './compose';
+import { sha256, type DatabaseChecks, type DbCheck } from './dbcheck';
+import { envView, forgetView, isDotenvDocument, rangeFor, type EnvView } from './envView';
+import { log } from './log';
+import type { Session } from './session';
+
+const MAX_DEBOUNCE_MS = 200;
+const GIT_TTL_MS = 30_000;
+/** Proxy-key findings shown at most; the rest are summed up in one. */
+const MAX_PROXY_FINDINGS = 20;
+
+const SEVERITY: Record<Finding['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information,
+};
+
+export type DocumentKind = 'dotenv' | 'compose';
+
+export function documentKind(document: TextDocument): DocumentKind | null {
+  if (isDotenvDocument(document.uri, document.languageId)) return 'dotenv';
+  const path = fileUriToPath(document.uri);
+  if ((path !== null && isComposeFile(path)) || document.languageId === 'dockercompose') return 'compose';
+  return null;
+}
+
+interface DocState {
+  timer?: NodeJS.Timeout;
+  lintMs: number;
+  lint: Diagnostic[];
+  version: number;
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+
+export class DiagnosticsScheduler {
+  private readonly states = new Map<string, DocState>();
+  private readonly git = new Map<string, { at: number; state: GitIgnoreState | undefined; pending: boolean }>();
+
+  constructor(
+    private readonly session: Session,
+    private readonly documents: TextDocuments<TextDocument>,
+    private readonly checks: DatabaseChecks,
+  ) {}
+
+  private get connection(): Connection {
+    return this.session.connection;
+  }
+
+  schedule(document: TextDocument, immediately = false): void {
+    if (documentKind(document) === null) return;
+    const state = this.states.get(document.uri) ?? { lintMs: 0, lint: [], version: -1 };
+    this.states.set(document.uri, state);
+    if (state.timer) clearTimeout(state.timer);
+    const delay = immediately ? 0 : Math.min(MAX_DEBOUNCE_MS, Math.ceil(2 * state.lintMs));
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      const current = this.documents.get(document.uri);
+      if (current) this.validate(current, state);
+    }, delay);
+  }
+
+  close(uri: string): void {
+    const state = this.states.get(uri);
+    if (state?.timer) clearTimeout(state.timer);
+    this.states.delete(uri);
+    forgetView(uri);
+    void this.connection.sendDiagnostics({ uri, diagnostics: [] });
+  }
+
+  /** Everything published again (language or options changed, or a database check landed). */
+  refreshAll(): void {
+    for (const document of this.documents.all()) this.schedule(document, true);
+  }
+
+  private validate(document: TextDocument, state: DocState): void {
+    const started = performance.now();
+    try {
+      const kind = documentKind(document);
+      if (kind === 'compose') {
+        state.lint = composeDiagnostics(document, this.session.lang);
+        state.version = document.version;
+        this.publish(document, state, []);
+        return;
+      }
+      const view = envView(document);
+      state.lint = lintEnv(view.text, { lang: this.session.lang, ignoredByGit: this.gitState(view) }).map(toDiagnostic);
+      state.version = document.version;
+      this.publish(document, state, this.databaseDiagnostics(view));
+    } catch (err) {
+      // A bug in one rule must not cost the document every other diagnostic, nor the daemon.
+      log.error(`diagnostics of a document failed: ${(err as Error).name}: ${(err as Error).message}`);
+    } finally {
+      state.lintMs = performance.now() - started;
+      log.trace(`diagnostics in ${state.lintMs.toFixed(2)} ms`);
+    }
+  }
+
+  private publish(document: TextDocument, state: DocState, database: Diagnostic[]): void {
+    void this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: [...state.lint, ...database] });
+  }
+
+  /** Cached git answer for the file; a stale or missing one is refreshed in the background. */
+  private gitState(view: EnvView): GitIgnoreState | undefined {
+    if (view.path === null) return undefined;
+    const path = view.path;
+    const known = this.git.get(path);
+    if (!known || (!known.pending && Date.now() - known.at > GIT_TTL_MS)) {
+      const entry = { at: Date.now(), state: known?.state, pending: true };
+      this.git.set(path, entry);
+      gitIgnoreState(path)
+        .catch(() => undefined)
+        .then((state) => {
+          entry.pending = false;
+          entry.at = Date.now();
+          if (state === entry.state) return;
+          entry.state = state;
+          for (const d of this.documents.all()) if (fileUriToPath(d.uri) === path) this.schedule(d, true);
+        });
+    }
+    return known?.state;
+  }
+
+  /** The database findings available now; starts the check when none are cached. */
+  private databaseDiagnostics(view: EnvView): Diagnostic[] {
+    if (view.targetError) {
+      return [
+        {
+          range: rangeFor(view, 'DATABASE_DSN'),
+          severity: DiagnosticSeverity.Error,
+          source: DIAGNOSTIC_SOURCE,
+          code: DaemonDiagnosticCodes.databaseUnreachable,
+          message: view.targetError.localized(this.session.lang),
+        },
+      ];
+    }
+    if (!this.session.options.databaseDiagnostics || view.target === null || view.doc.error) return [];
+    const cached = this.checks.peek(view.target, view.encryptionKey);
+    if (cached) return checkDiagnostics(cached, view, this.session.lang);
+    const { uri, version } = view;
+    void this.checks.run(view.target, view.encryptionKey).then((check) => {
+      const document = this.documents.get(uri);
+      const state = this.states.get(uri);
+      this.notifyStatus(uri, check);
+      // Only onto the text it was computed for: a newer version gets its own lint run anyway.
+      if (document && state && document.version === version && state.version === version) {
+        this.publish(document, state, checkDiagnostics(check, envView(document), this.session.lang));
+      }
+    });
+    return [];
+  }
+
+  private notifyStatus(uri: string, check: DbCheck): void {
+    const status: EnvDatabaseStatus = check.ok
+      ? {
+          state: check.state,
+          target: check.target,
+          keyFingerprint: check.fingerprint,
+          basis: check.examined >= check.totalKeys ? 'exact' : 'sample',
+          sampled: check.examined,
+          decrypting: check.encrypted,
+          plaintext: check.plaintext,
+          totalKeys: check.totalKeys,
+          message: null,
+        }
+      : {
+          state: 'unreachable',
+          target: check.target,
+          keyFingerprint: check.fingerprint,
+          basis: 'none',
+          sampled: 0,
+          decrypting: 0,
+          plaintext: 0,
+          totalKeys: 0,
+          message: check.error.localized(this.session.lang),
+        };
+    void this.connection.sendNotification(EnvDatabaseStatusNotification.type, { uri, status });
+  }
+}
+
+function toDiagnostic(f: Finding): Diagnostic {
+  return { range: f.range, severity: SEVERITY[f.severity], source: DIAGNOSTIC_SOURCE, code: f.code, message: f.message, data: f.data };
+}
+
+/** "0 of 12,345 keys" when every key was examined, "0 of the first 2,000 of 12,345 keys" otherwise. */
+function ofKeys(count: number, check: Extract<DbCheck, { ok: true }>): Localized {
+  return check.examined >= check.totalKeys
+    ? { en: `${n(count)} of ${n(check.totalKeys)} stored keys`, zh: `已存储的 ${n(check.totalKeys)} 个密钥中有 ${n(count)} 个` }
+    : {
+        en: `${n(count)} of the first ${n(check.examined)} (of ${n(check.totalKeys)}) stored keys`,
+        zh: `已存储的 ${n(check.totalKeys)} 个密钥中，前 ${n(check.examined)} 个里有 ${n(count)} 个`,
+      };
+}
+
+export function checkDiagnostics(check: DbCheck, view: EnvView, lang: Lang): Diagnostic[] {
+  const t = (text: Localized) => localize(text, lang);
+  const out: Diagnostic[] = [];
+  const add = (range: Diagnostic['range'], severity: DiagnosticSeverity, code: string, text: Localized, data?: Record<string, unknown>) =>
+    out.push({ range, severity, source: DIAGNOSTIC_SOURCE, code, message: t(text), ...(data ? { data } : {}) });
+
+  if (!check.ok) {
+    // A missing SQLite file at the default place is a deployment GPT-Load has not started yet.
+    if (check.code === 'database-missing' && !view.last.get('DATABASE_DSN')?.value) return [];
+    add(rangeFor(view, 'DATABASE_DSN'), DiagnosticSeverity.Information, DaemonDiagnosticCodes.databaseUnreachable, {
+      en: `Cannot check the database this .env points at: ${check.error.text.en}`,
+      zh: `无法检查此 .env 指向的数据库：${check.error.text.zh}`,
+    });
+    return out;
+  }
+
+  const keyRange = rangeFor(view, 'ENCRYPTION_KEY');
+  const migrate = { fix: 'migrate-keys' };
+  const fp = check.fingerprint;
+  switch (check.state) {
+    case 'wrong-key': {
+      const of = ofKeys(0, check);
+      add(keyRange, DiagnosticSeverity.Error, DaemonDiagnosticCodes.keyMismatch, {
+        en: `${of.en} decrypt with this ENCRYPTION_KEY (fingerprint ${fp}): it is not the key the data was encrypted with, so GPT-Load shows every key as failed-to-decrypt. Use the right key, or migrate from it.`,
+        zh: `${of.zh}能用此 ENCRYPTION_KEY（指纹 ${fp}）解密：它不是加密数据时使用的密钥，GPT-Load 会把所有密钥显示为 failed-to-decrypt。请使用正确的密钥，或从正确的密钥迁移。`,
+      }, migrate);
+      break;
+    }
+    case 'needs-migration': {
+      const of = ofKeys(check.plaintext, check);
+      add(keyRange, DiagnosticSeverity.Error, DaemonDiagnosticCodes.dataNotEncrypted, {
+        en: `ENCRYPTION_KEY is set, but ${of.en} are plaintext: GPT-Load cannot decrypt them (failed-to-decrypt). Migrate the keys to this ENCRYPTION_KEY, or clear it.`,
+        zh: `已设置 ENCRYPTION_KEY，但${of.zh}是明文：GPT-Load 无法解密它们（failed-to-decrypt）。请把密钥迁移到此 ENCRYPTION_KEY，或清空它。`,
+      }, migrate);
+      break;
+    }
+    case 'key-missing': {
+      const of = ofKeys(check.unknown, check);
+      add(view.last.has('ENCRYPTION_KEY') ? keyRange : rangeFor(view, 'DATABASE_DSN', 'entry'), DiagnosticSeverity.Error, DaemonDiagnosticCodes.keyNotConfigured, {
+        en: `${of.en} are encrypted, but ENCRYPTION_KEY is not set: GPT-Load cannot use them. Set the ENCRYPTION_KEY they were encrypted with (check your copies), or migrate them to plaintext.`,
+        zh: `${of.zh}已加密，但未设置 ENCRYPTION_KEY：GPT-Load 无法使用它们。请设置加密它们时使用的 ENCRYPTION_KEY（核对你保存的副本），或将其迁移为明文。`,
+      }, migrate);
+      break;
+    }
+    case 'mixed': {
+      const total = check.examined < check.totalKeys ? { en: `the first ${n(check.examined)} of ${n(check.totalKeys)}`, zh: `${n(check.totalKeys)} 个中的前 ${n(check.examined)} 个` } : { en: n(check.totalKeys), zh: n(check.totalKeys) };
+      add(keyRange, DiagnosticSeverity.Warning, DaemonDiagnosticCodes.mixedState, {
+        en: `Stored keys are in more than one state — of ${total.en}: ${n(check.plaintext)} plaintext, ${n(check.encrypted)} encrypted with this ENCRYPTION_KEY, ${n(check.unknown)} undecryptable. An interrupted or hand-made change: finish it with a migration.`,
+        zh: `已存储的密钥处于多种状态——${total.zh}中：${n(check.plaintext)} 个明文，${n(check.encrypted)} 个用此 ENCRYPTION_KEY 加密，${n(check.unknown)} 个无法解密。这是中断或手工造成的变更：请通过迁移完成它。`,
+      }, migrate);
+      break;
+    }
+  }
+
+  const authRange = rangeFor(view, 'AUTH_KEY');
+  for (const finding of check.weakProxyKeys.slice(0, MAX_PROXY_FINDINGS)) {
+    const high = finding.warnings.some((w) => w.severity === 'high');
+    add(authRange, high ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information, DaemonDiagnosticCodes.weakProxyKey, {
+      en: `GPT-Load dashboard — ${finding.where.en} (${finding.masked}): ${finding.warnings.map((w) => w.text.en).join('; ')}`,
+      zh: `GPT-Load 仪表盘——${finding.where.zh}（${finding.masked}）：${finding.warnings.map((w) => w.text.zh).join('；')}`,
+    });
+  }
+  if (check.weakProxyKeys.length > MAX_PROXY_FINDINGS) {
+    const more = check.weakProxyKeys.length - MAX_PROXY_FINDINGS;
+    add(authRange, DiagnosticSeverity.Information, DaemonDiagnosticCodes.weakProxyKey, {
+      en: `…and ${n(more)} more weak proxy keys (GPT-Load's dashboard lists them all).`,
+      zh: `……另有 ${n(more)} 个弱代理密钥（GPT-Load 仪表盘会全部列出）。`,
+    });
+  }
+  const authDigest = view.authKey ? sha256(view.authKey) : null;
+  for (const reuse of check.proxyKeys) {
+    const places = { en: reuse.places.map((p) => p.en).join(', '), zh: reuse.places.map((p) => p.zh).join('、') };
+    if (reuse.digest === authDigest) {
+      add(authRange, DiagnosticSeverity.Information, DaemonDiagnosticCodes.reusedProxyKey, {
+        en: `AUTH_KEY is also stored as a proxy key (${places.en}; GPT-Load copies it there on first start): any client given that proxy key can also log into the admin UI. Give clients their own proxy keys and remove this one from the proxy keys.`,
+        zh: `AUTH_KEY 同时被存为代理密钥（${places.zh}；GPT-Load 首次启动时会复制过去）：拿到该代理密钥的客户端也能登录管理界面。请为客户端单独设置代理密钥，并从代理密钥中删除它。`,
+      });
+    } else if (reuse.places.length > 1) {
+      add(authRange, DiagnosticSeverity.Information, DaemonDiagnosticCodes.reusedProxyKey, {
+        en: `The proxy key ${reuse.masked} is reused in ${reuse.places.length} places (${places.en}): revoking it for one group revokes it for none of the others.`,
+        zh: `代理密钥 ${reuse.masked} 在 ${reuse.places.length} 处重复使用（${places.zh}）：为一个分组撤销它，并不会对其他分组生效。`,
+      });
+    }
+  }
+  return out;
+}

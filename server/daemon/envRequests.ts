@@ -1,0 +1,78 @@
+/** `.env` requests: godotenv's reading of a file on disk (masked) and a safe one-key write. */
+import { readFileSync } from 'node:fs';
+import { describeEnvParseError, parseDotenv, updateEnvFile } from '../core/env';
+import { KeystoreError, localize } from '../core/errors';
+import { maskSecret } from '../core/secrets';
+import { EnvReadRequest, EnvWriteRequest, type EnvEntryView, type EnvReadResult } from '../../shared/protocol';
+import { redactor } from './log';
+import { filePath, optString, reqString } from './params';
+import { JUDGED_SECRETS, strengthOf } from './secrets';
+import type { Session } from './session';
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw new KeystoreError('io', { en: `cannot read ${path} (${code ?? 'error'})`, zh: `无法读取 ${path}（${code ?? 'error'}）` });
+  }
+}
+
+export function registerEnvRequests(session: Session): void {
+  session.onRequest(EnvReadRequest.type, (params) => {
+    const path = filePath(params, 'envFile');
+    const reveal = optString(params, 'reveal', 255);
+    const text = readText(path);
+    const doc = parseDotenv(text ?? '');
+    const lastIndex = new Map<string, number>();
+    doc.entries.forEach((e, i) => lastIndex.set(e.key, i));
+    const entries: EnvEntryView[] = doc.entries.map((e, i) => {
+      redactor.add(e.value);
+      const view: EnvEntryView = {
+        key: e.key,
+        range: e.range,
+        keyRange: e.keyRange,
+        valueRange: e.valueRange,
+        quote: e.quote === '"' ? 'double' : e.quote === "'" ? 'single' : 'none',
+        exported: e.exported,
+        expanded: e.expanded,
+        effective: lastIndex.get(e.key) === i,
+        masked: maskSecret(e.value),
+        length: Buffer.byteLength(e.value, 'utf8'),
+      };
+      if (JUDGED_SECRETS.has(e.key)) view.strength = strengthOf(e.value, e.key, session.lang);
+      return view;
+    });
+    const result: EnvReadResult = {
+      path,
+      exists: text !== null,
+      error: doc.error
+        ? {
+            message: localize(describeEnvParseError(doc.error), session.lang),
+            range: { start: doc.error.position, end: { line: doc.error.position.line, character: doc.error.position.character + 1 } },
+          }
+        : null,
+      entries,
+    };
+    if (reveal !== undefined) {
+      const index = lastIndex.get(reveal);
+      result.revealed = { key: reveal, value: index === undefined ? null : doc.entries[index].value };
+    }
+    return result;
+  });
+
+  session.onRequest(EnvWriteRequest.type, (params) => {
+    const path = filePath(params, 'envFile');
+    const key = reqString(params, 'key', 255);
+    const raw = params.value;
+    if (raw !== null && typeof raw !== 'string') {
+      throw new KeystoreError('usage', { en: "invalid params: 'value' must be a string or null", zh: "参数无效：'value' 必须是字符串或 null" }, { field: 'value' });
+    }
+    redactor.add(raw);
+    const before = readText(path);
+    updateEnvFile(path, key, raw);
+    const after = readText(path);
+    return { path, created: before === null && after !== null, changed: before !== after };
+  });
+}

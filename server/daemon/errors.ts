@@ -1,0 +1,34 @@
+/**
+ * KeystoreError → JSON-RPC error: the stable code from shared/protocol.ts, the CLI's message in the
+ * client's language, and `data` = { code, details }. Anything that is not a KeystoreError becomes
+ * 'internal' with a generic message: its text may quote a DSN or a value, so it goes only to the
+ * (redacted) log.
+ */
+import { ResponseError } from 'vscode-languageserver/node';
+import { KeystoreError, type ErrorCode as CoreErrorCode, type Lang } from '../core/errors';
+import { KeystoreErrorCodes, type ErrorCode, type ErrorData } from '../../shared/protocol';
+import { log } from './log';
+
+// The wire list and the core list must stay the same list.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const sameCodes: Same<ErrorCode, CoreErrorCode> = true;
+void sameCodes;
+
+export function toResponseError(err: unknown, lang: Lang, method: string): ResponseError<ErrorData> {
+  if (err instanceof ResponseError) return err as ResponseError<ErrorData>;
+  if (err instanceof KeystoreError) {
+    log.debug(`${method}: ${err.code}`);
+    return new ResponseError(KeystoreErrorCodes[err.code], err.localized(lang), { code: err.code, details: err.details });
+  }
+  const error = err instanceof Error ? err : new Error(String(err));
+  log.error(`${method}: unexpected ${error.name}: ${error.message}\n${error.stack ?? ''}`);
+  return new ResponseError(
+    KeystoreErrorCodes.internal,
+    lang === 'zh-CN' ? `内部错误（${error.name}），详情见守护进程日志` : `internal error (${error.name}); the daemon log has details`,
+    { code: 'internal' },
+  );
+}
+
+export function usageError(en: string, zh: string, details?: Record<string, unknown>): KeystoreError {
+  return new KeystoreError('usage', { en, zh }, details);
+}

@@ -1,0 +1,144 @@
+/**
+ * Keystore requests: each one checks its params, resolves the deployment and calls one operation of
+ * server/keystore (or the core) — no logic of its own beyond shaping the wire result.
+ */
+import { DecryptError, type KeyCodec } from '../core/crypto';
+import { generateSecret } from '../core/secrets';
+import { revealKey } from '../keystore/keys';
+import { readStatus } from '../keystore/status';
+import { listGroups } from '../store/rows';
+import {
+  DecryptRequest,
+  EncryptRequest,
+  GenerateSecretRequest,
+  GroupsRequest,
+  HashRequest,
+  KeyBackupsRequest,
+  KeysRequest,
+  RevealKeyRequest,
+  StatusRequest,
+  type GroupSummary,
+  type ValuesResult,
+} from '../../shared/protocol';
+import { cachedCodec, freshCodec } from './codecs';
+import { checkKeyCopies } from './keyCopies';
+import { keyPage } from './keyPages';
+import { redactor } from './log';
+import { deploymentRef, oneOf, optBool, optDeploymentRef, optInt, optString, reqInt, stringArray, type Fields } from './params';
+import { strengthOf } from './secrets';
+import type { Session } from './session';
+
+const MAX_VALUES = 10_000;
+const MAX_KEY_COPIES = 16;
+
+export function registerKeystoreRequests(session: Session): void {
+  const { stores } = session;
+
+  session.onRequest(
+    StatusRequest.type,
+    async (params, { context }) => {
+      const deployment = session.deployment(deploymentRef(params));
+      const skipLogs = optBool(params, 'skipLogs') ?? false;
+      const codec = await cachedCodec(deployment.encryptionKey);
+      return stores.use(deployment.target, (store) => readStatus(store, { encryptionKey: deployment.encryptionKey, codec, skipLogs }, context));
+    },
+    { en: 'GPT-Load: reading encryption status', zh: 'GPT-Load：读取加密状态' },
+  );
+
+  session.onRequest(GroupsRequest.type, async (params) => {
+    const deployment = session.deployment(deploymentRef(params));
+    const rows = await stores.use(deployment.target, (store) => listGroups(store));
+    const groups: GroupSummary[] = rows.map((g) => ({
+      id: g.id,
+      name: g.name,
+      displayName: g.display_name,
+      channelType: g.channel_type,
+      groupType: g.group_type,
+      active: g.active,
+      invalid: g.invalid,
+    }));
+    return { groups };
+  });
+
+  session.onRequest(KeysRequest.type, async (params) => {
+    const deployment = session.deployment(deploymentRef(params));
+    const value = optString(params, 'value', 65_536);
+    redactor.add(value);
+    const query = {
+      groupId: optInt(params, 'groupId', 0, Number.MAX_SAFE_INTEGER),
+      groupName: optString(params, 'groupName', 255),
+      status: oneOf(params, 'status', ['active', 'invalid'] as const),
+      value,
+      limit: optInt(params, 'limit', 1, 1000) ?? 100,
+      afterId: optInt(params, 'afterId', 0, Number.MAX_SAFE_INTEGER),
+    };
+    const codec = await cachedCodec(deployment.encryptionKey);
+    return stores.use(deployment.target, (store) => keyPage(store, codec, query));
+  });
+
+  session.onRequest(RevealKeyRequest.type, async (params) => {
+    const deployment = session.deployment(deploymentRef(params));
+    const id = reqInt(params, 'id', 1, Number.MAX_SAFE_INTEGER);
+    const codec = await cachedCodec(deployment.encryptionKey);
+    const key = await stores.use(deployment.target, (store) => revealKey(store, codec, id));
+    redactor.add(key);
+    return { id, key };
+  });
+
+  const valuesRequest = (transform: (codec: KeyCodec, value: string, index: number) => string) => async (params: Fields): Promise<ValuesResult> => {
+    const values = stringArray(params, 'values', MAX_VALUES);
+    const codec = await codecFromParams(session, params);
+    const results: Array<string | null> = [];
+    const failures: ValuesResult['failures'] = [];
+    values.forEach((value, index) => {
+      try {
+        results.push(transform(codec, value, index));
+      } catch (err) {
+        if (!(err instanceof DecryptError)) throw err;
+        results.push(null);
+        failures.push({ index, reason: err.reason });
+      }
+    });
+    return { results, failures, keyFingerprint: codec.fingerprint };
+  };
+  session.onRequest(EncryptRequest.type, valuesRequest((codec, value) => codec.encrypt(value)));
+  session.onRequest(
+    DecryptRequest.type,
+    valuesRequest((codec, value, index) => {
+      const plain = codec.decrypt(value, index);
+      redactor.add(plain);
+      return plain;
+    }),
+  );
+  session.onRequest(HashRequest.type, valuesRequest((codec, value) => codec.hash(value)));
+
+  session.onRequest(GenerateSecretRequest.type, (params) => {
+    const name = optString(params, 'name', 255) ?? 'AUTH_KEY';
+    const length = optInt(params, 'length', 16, 256) ?? (name === 'ENCRYPTION_KEY' ? 48 : 32);
+    const value = generateSecret(length);
+    redactor.add(value);
+    return { value, strength: strengthOf(value, name, session.lang) };
+  });
+
+  session.onRequest(
+    KeyBackupsRequest.type,
+    async (params, { context }) => {
+      const deployment = session.deployment(deploymentRef(params));
+      const candidates = stringArray(params, 'candidates', MAX_KEY_COPIES);
+      candidates.forEach((c) => redactor.add(c));
+      return stores.use(deployment.target, (store) => checkKeyCopies(store, deployment.encryptionKey, candidates, context));
+    },
+    { en: 'GPT-Load: checking ENCRYPTION_KEY copies', zh: 'GPT-Load：检查 ENCRYPTION_KEY 副本' },
+  );
+}
+
+/** encryptionKey (used for this request only, not cached), else the deployment's ENCRYPTION_KEY, else disabled mode. */
+async function codecFromParams(session: Session, params: Fields): Promise<KeyCodec> {
+  const key = optString(params, 'encryptionKey', 65_536);
+  if (key !== undefined) {
+    redactor.add(key);
+    return freshCodec(key);
+  }
+  const ref = optDeploymentRef(params);
+  return cachedCodec(ref ? session.deployment(ref).encryptionKey : '');
+}

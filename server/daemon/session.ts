@@ -1,0 +1,109 @@
+/**
+ * One client session: its language, options and capabilities, the shared database pool, and the
+ * one way requests are registered — params checked, work-done progress and cancellation wired,
+ * errors mapped to stable JSON-RPC errors, method and duration (never params) logged.
+ */
+import { dirname } from 'node:path';
+import type { CancellationToken, Connection, ProgressToken, RequestType } from 'vscode-languageserver/node';
+import type { Lang, Localized } from '../core/errors';
+import { localize } from '../core/errors';
+import { resolveDeployment, type Deployment } from '../keystore/deployment';
+import type { OperationContext } from '../keystore/operation';
+import type { DeploymentRef, InitializationOptions } from '../../shared/protocol';
+import type { DaemonArgs } from './args';
+import { toResponseError } from './errors';
+import { log, redactor } from './log';
+import { fields, type Fields } from './params';
+import { WorkDone } from './progress';
+import { StorePool } from './stores';
+
+export interface Scope {
+  lang: Lang;
+  token: CancellationToken;
+  /** Progress and cancellation for the core operation (progress only on long requests). */
+  context: OperationContext;
+}
+
+/** 'zh', 'zh-cn', 'zh-Hans-TW' … → 'zh-CN'; anything else → 'en'. */
+export function langOf(locale: string | undefined | null): Lang {
+  return /^zh/i.test(locale ?? '') ? 'zh-CN' : 'en';
+}
+
+export class Session {
+  lang: Lang = 'en';
+  options: Required<InitializationOptions> = { connectTimeoutMs: 5000, databaseDiagnostics: true };
+  /** The client accepts window/workDoneProgress/create. */
+  canCreateProgress = false;
+  /** The client applies WorkspaceEdits that create files. */
+  canCreateFiles = false;
+  readonly stores = new StorePool(() => this.options.connectTimeoutMs);
+
+  constructor(
+    readonly connection: Connection,
+    readonly args: DaemonArgs,
+  ) {}
+
+  applyInitializationOptions(raw: unknown): void {
+    const o = raw && typeof raw === 'object' ? (raw as InitializationOptions) : {};
+    if (typeof o.connectTimeoutMs === 'number' && o.connectTimeoutMs >= 100 && o.connectTimeoutMs <= 120_000) this.options.connectTimeoutMs = o.connectTimeoutMs;
+    if (typeof o.databaseDiagnostics === 'boolean') this.options.databaseDiagnostics = o.databaseDiagnostics;
+  }
+
+  text(t: Localized): string {
+    return localize(t, this.lang);
+  }
+
+  /**
+   * Registers a request. `progressTitle` marks it long: it then reports work-done progress and its
+   * operation gets the request's cancellation (and the progress' cancel button).
+   */
+  onRequest<P, R>(type: RequestType<P, R, void>, run: (params: Fields, scope: Scope) => Promise<R> | R, progressTitle?: Localized): void {
+    this.connection.onRequest(type.method, async (rawParams: unknown, token: CancellationToken) => {
+      const started = performance.now();
+      log.trace(`→ ${type.method}`);
+      let work: WorkDone | undefined;
+      try {
+        const params = fields(rawParams);
+        const cancellation = { get cancelled() { return token.isCancellationRequested; } };
+        let context: OperationContext = { cancellation };
+        if (progressTitle) {
+          const clientToken = params.workDoneToken as ProgressToken | undefined;
+          work = await WorkDone.begin(this.connection, {
+            clientToken: typeof clientToken === 'string' || typeof clientToken === 'number' ? clientToken : undefined,
+            canCreate: this.canCreateProgress,
+            title: this.text(progressTitle),
+            lang: this.lang,
+            requestToken: token,
+          });
+          context = work.context;
+        }
+        const result = await run(params, { lang: this.lang, token, context });
+        log.debug(`${type.method} ok in ${(performance.now() - started).toFixed(1)} ms`);
+        return result;
+      } catch (err) {
+        const error = toResponseError(err, this.lang, type.method);
+        log.debug(`${type.method} failed (${error.code}) in ${(performance.now() - started).toFixed(1)} ms`);
+        return error;
+      } finally {
+        work?.done();
+      }
+    });
+  }
+
+  /**
+   * The deployment a request names, resolved as GPT-Load resolves it. The daemon's own environment
+   * is not GPT-Load's, so only the file (and the request's overrides) count. Its secrets are handed
+   * to the log redactor before anything can log them.
+   */
+  deployment(ref: DeploymentRef): Deployment {
+    redactor.add(ref.dsn);
+    const deployment = resolveDeployment({ envFile: ref.envFile, dsn: ref.dsn, dbHost: ref.dbHost, cwd: dirname(ref.envFile), processEnv: {} });
+    rememberDeploymentSecrets(deployment);
+    return deployment;
+  }
+}
+
+export function rememberDeploymentSecrets(deployment: Deployment): void {
+  redactor.add(deployment.encryptionKey);
+  for (const name of ['AUTH_KEY', 'ENCRYPTION_KEY', 'DATABASE_DSN', 'REDIS_DSN']) redactor.add(deployment.env.get(name));
+}

@@ -1,0 +1,432 @@
+/**
+ * `backup create`: a consistent copy of GPT-Load's tables with a sealed manifest (docs/backup-format.md).
+ * SQLite goes through the online backup API into a plain .db file; MySQL and PostgreSQL are read from one
+ * snapshot transaction and streamed, batch by batch, into the portable gzip'd JSON Lines file, so a
+ * million keys never sit in memory. A file appears under its final name only once complete; nothing of a
+ * failed or cancelled run is left behind.
+ */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mkdirSync, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import packageJson from '../../package.json';
+import { codecFor, type KeyCodec } from '../core/crypto';
+import { KeystoreError, throwIfCancelled } from '../core/errors';
+import type { Store } from '../store/connect';
+import { describeTarget } from '../store/dsn';
+import {
+  BACKUP_FORMAT,
+  BACKUP_FORMAT_VERSION,
+  BACKUP_TABLES,
+  backupFileName,
+  backupInfo,
+  defaultBackupDir,
+  digestLine,
+  digestSidecar,
+  emptyKeyCounts,
+  encodeManifestMember,
+  END_LINE,
+  KEY_TABLES,
+  neededFingerprint,
+  PARTIAL_EXT,
+  plaintextWarning,
+  sealManifest,
+  sectionLine,
+  TableDigest,
+  tallyKeyRow,
+  type BackupFinding,
+  type BackupInfo,
+  type BackupManifest,
+  type BackupTable,
+  type ColumnInfo,
+  type KeyStateCounts,
+  type TableManifest,
+  type UnsealedManifest,
+} from './backupFormat';
+import { checkBackup, type BackupCheckReport } from './backupCheck';
+import { copyLiveDatabase, openSqliteFile, quotedColumns, sqlitePages, sqliteReader, writeManifestTable } from './backupSqlite';
+import { describeTables, openSnapshot, readTableText, type SqlReader } from './backupTables';
+import { phaseReporter, type OperationContext } from './operation';
+
+export const TOOL = { name: 'gpt-load-keystore', version: packageJson.version };
+const READ_BATCH = 1000;
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+export interface BackupCreateParams {
+  /** ENCRYPTION_KEY of the deployment ('' = disabled): classifies the rows and names the key the backup needs. */
+  encryptionKey: string;
+  /** Where GPT-Load runs (the `.env`'s folder): default backups go to `<envDir>/backups`. */
+  envDir: string;
+  /** The file to write (must not exist yet). */
+  out?: string;
+  /** Folder for a generated name (default `<envDir>/backups`); ignored with `out`. */
+  dir?: string;
+  /** Include request_logs (default true; it can hold millions of rows). */
+  includeLogs?: boolean;
+  /** SQLite busy timeout while copying (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** The codec of `encryptionKey`, when the caller derived it already. */
+  codec?: KeyCodec;
+}
+
+export interface BackupCreateResult {
+  file: string;
+  manifest: BackupManifest;
+  info: BackupInfo;
+  /** E.g. plaintext keys in the backup; never secrets. */
+  warnings: BackupFinding[];
+}
+
+function ioError(what: string, path: string, err: unknown): KeystoreError {
+  const reason = (err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message : String(err));
+  return new KeystoreError('io', { en: `cannot ${what} ${path} (${reason})`, zh: `无法${what === 'write' ? '写入' : '创建'} ${path}（${reason}）` }, { path });
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/** The final name and its partial twin; the partial is created here, exclusively, mode 0600. */
+function reserveFile(params: BackupCreateParams, engine: Store['kind'], now: Date): { final: string; partial: string } {
+  const candidates = params.out !== undefined ? [resolve(params.out)] : Array.from({ length: 100 }, (_, i) => resolve(params.dir ?? defaultBackupDir(params.envDir), backupFileName(engine, now, i)));
+  const folder = dirname(candidates[0]);
+  try {
+    mkdirSync(folder, { recursive: true, mode: DIR_MODE });
+  } catch (err) {
+    throw ioError('create', folder, err);
+  }
+  for (const final of candidates) {
+    if (exists(final)) continue;
+    const partial = final + PARTIAL_EXT;
+    try {
+      closeSync(openSync(partial, 'wx', FILE_MODE));
+      return { final, partial };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('create', partial, err);
+    }
+  }
+  throw new KeystoreError(
+    'io',
+    { en: `${candidates[0]} already exists (or is being written): choose another --out`, zh: `${candidates[0]} 已存在（或正在写入）：请换一个 --out` },
+    { path: candidates[0] },
+  );
+}
+
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Moves a complete file into place without ever replacing one (link, then drop the partial). */
+function publish(partial: string, final: string): void {
+  try {
+    linkSync(partial, final);
+  } catch (err) {
+    throw ioError('write', final, err);
+  } finally {
+    removeQuietly(partial);
+  }
+}
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function fileSha256(path: string, start = 0): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { start })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+interface TablesRead {
+  tables: TableManifest[];
+  apiKeys: KeyStateCounts;
+  requestLogs: KeyStateCounts | null;
+}
+
+/** Table entries for GPT-Load's tables that are absent or left out. */
+function skippedTable(name: BackupTable, columns: ColumnInfo[] | undefined): TableManifest {
+  return { name, present: columns !== undefined, included: false, columns: columns ?? [], rows: 0, sha256: '' };
+}
+
+/**
+ * Walks every included table once, in BACKUP_TABLES order. `readRows` yields pages of rows: the canonical
+ * values of the columns, then (key tables only) the raw key_value and key_hash; the digest and the key
+ * states are taken as they pass and `onRows` gets the canonical part.
+ */
+async function digestTables(
+  schema: Map<BackupTable, ColumnInfo[]>,
+  includeLogs: boolean,
+  codec: KeyCodec,
+  context: OperationContext,
+  count: (table: BackupTable) => Promise<number>,
+  readRows: (table: BackupTable, columns: ColumnInfo[]) => AsyncIterable<(string | null)[][]>,
+  onTable?: (table: BackupTable) => Promise<void>,
+  onRows?: (rows: (string | null)[][]) => Promise<void>,
+): Promise<TablesRead> {
+  const read: TablesRead = { tables: [], apiKeys: emptyKeyCounts(), requestLogs: null };
+  for (const name of BACKUP_TABLES) {
+    const columns = schema.get(name);
+    if (columns === undefined || (name === 'request_logs' && !includeLogs)) {
+      read.tables.push(skippedTable(name, columns));
+      continue;
+    }
+    const counts = name === 'api_keys' ? read.apiKeys : name === 'request_logs' ? (read.requestLogs = emptyKeyCounts()) : null;
+    if (counts && keyColumnsOf(name, columns).some((i) => i < 0)) {
+      throw new KeystoreError('not-gpt-load-database', { en: `${name} has no key_value/key_hash columns`, zh: `${name} 缺少 key_value/key_hash 列` });
+    }
+    const digest = new TableDigest();
+    const report = phaseReporter(context, `back up ${name}`, await count(name));
+    await onTable?.(name);
+    for await (const rows of readRows(name, columns)) {
+      throwIfCancelled(context.cancellation);
+      for (const row of rows) {
+        digest.add(row.slice(0, columns.length));
+        if (counts) tallyKeyRow(counts, row[columns.length], row[columns.length + 1], codec);
+      }
+      await onRows?.(rows.map((r) => r.slice(0, columns.length)));
+      report(digest.rows);
+    }
+    report(digest.rows, true);
+    read.tables.push({ name, present: true, included: true, columns, rows: digest.rows, sha256: digest.digest() });
+  }
+  return read;
+}
+
+function manifestOf(
+  layout: UnsealedManifest['layout'],
+  store: Store,
+  createdAt: Date,
+  read: TablesRead,
+  codec: KeyCodec,
+  body?: UnsealedManifest['body'],
+): BackupManifest {
+  return sealManifest({
+    format: BACKUP_FORMAT,
+    version: BACKUP_FORMAT_VERSION,
+    layout,
+    engine: store.kind,
+    source: describeTarget(store.target),
+    createdAt: createdAt.toISOString(),
+    tool: TOOL,
+    snapshot: store.kind === 'sqlite' ? 'sqlite-backup-api' : store.kind === 'mysql' ? 'mysql-consistent-snapshot' : 'postgres-repeatable-read',
+    tables: read.tables,
+    encryption: {
+      keyFingerprint: neededFingerprint(read.requestLogs ? [read.apiKeys, read.requestLogs] : [read.apiKeys], codec),
+      configuredFingerprint: codec.fingerprint,
+      apiKeys: read.apiKeys,
+      requestLogs: read.requestLogs,
+    },
+    ...(body ? { body } : {}),
+  });
+}
+
+/** The rows of a key table carry key_value and key_hash after the canonical columns. */
+function keyColumnsOf(name: BackupTable, columns: ColumnInfo[]): number[] {
+  if (!KEY_TABLES.includes(name)) return [];
+  return [columns.findIndex((c) => c.name === 'key_value'), columns.findIndex((c) => c.name === 'key_hash')];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function createSqliteBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, file: { final: string; partial: string }, context: OperationContext) {
+  if (store.target.kind !== 'sqlite') throw new RangeError('not a SQLite store');
+  const copying = phaseReporter(context, 'copy database pages', 0);
+  await copyLiveDatabase(store.target.path, file.partial, params.busyTimeoutMs ?? 5000, (done, total) => {
+    throwIfCancelled(context.cancellation);
+    copying(done, done >= total);
+  });
+  const createdAt = new Date();
+  const includeLogs = params.includeLogs ?? true;
+  const db = openSqliteFile(file.partial, { readonly: false });
+  let manifest: BackupManifest;
+  try {
+    // The copy keeps the live file's journal mode; WAL would make every later read create -wal/-shm files.
+    db.pragma('journal_mode = DELETE');
+    const schema = await describeTables(sqliteReader(db));
+    if (!includeLogs && schema.has('request_logs')) db.exec('DELETE FROM request_logs');
+    const read = await digestTables(
+      schema,
+      includeLogs,
+      codec,
+      context,
+      async (table) => Number((db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get() as { n: number }).n),
+      (table, columns) => {
+        const keys = keyColumnsOf(table, columns).map((i) => `"${columns[i].name}"`);
+        return mapPages(sqlitePages(db, table, [...quotedColumns(columns), ...keys], READ_BATCH), (v) => (v === null ? null : String(v)));
+      },
+    );
+    manifest = manifestOf('sqlite', store, createdAt, read, codec);
+    writeManifestTable(db, manifest);
+    if (!includeLogs) db.exec('VACUUM');
+  } finally {
+    db.close();
+  }
+  const { sha256 } = await fileSha256(file.partial);
+  const sidecar = digestSidecar(file.final);
+  try {
+    writeFileSync(sidecar, digestLine(sha256, file.final), { mode: FILE_MODE, flag: 'wx' });
+  } catch (err) {
+    throw ioError('write', sidecar, err);
+  }
+  try {
+    fsyncFile(file.partial);
+    publish(file.partial, file.final);
+  } catch (err) {
+    removeQuietly(sidecar);
+    throw err;
+  }
+  return manifest;
+}
+
+async function* mapPages(pages: AsyncIterable<unknown[][]>, map: (value: unknown) => string | null): AsyncGenerator<(string | null)[][]> {
+  for await (const rows of pages) yield rows.map((row) => row.map(map));
+}
+
+/** The gzip'd body stream with its compressed bytes hashed on the way to disk. */
+class BodyWriter {
+  private readonly gzip = createGzip({ level: 6 });
+  private readonly hash = createHash('sha256');
+  private bytes = 0;
+  private readonly done: Promise<void>;
+
+  constructor(path: string) {
+    const tap = new PassThrough();
+    tap.on('data', (chunk: Buffer) => {
+      this.hash.update(chunk);
+      this.bytes += chunk.length;
+    });
+    this.done = pipeline(this.gzip, tap, createWriteStream(path, { flags: 'w', mode: FILE_MODE }));
+    this.done.catch(() => undefined);
+  }
+
+  async write(text: string): Promise<void> {
+    if (!this.gzip.write(text)) await Promise.race([once(this.gzip, 'drain'), this.done]);
+  }
+
+  async finish(): Promise<{ bytes: number; sha256: string }> {
+    this.gzip.end();
+    await this.done;
+    return { bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+
+  abort(): void {
+    this.gzip.destroy();
+  }
+}
+
+async function createPortableBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, file: { final: string; partial: string }, context: OperationContext) {
+  const bodyPath = `${file.final}.body${PARTIAL_EXT}`;
+  const body = new BodyWriter(bodyPath);
+  let manifest: BackupManifest;
+  try {
+    const snapshot = await openSnapshot(store);
+    const createdAt = new Date();
+    let read: TablesRead;
+    try {
+      const schema = await describeTables(snapshot);
+      read = await digestTables(
+        schema,
+        params.includeLogs ?? true,
+        codec,
+        context,
+        (table) => countIn(snapshot, table),
+        (table, columns) => withKeyColumns(readTableText(snapshot, table, columns, READ_BATCH), keyColumnsOf(table, columns)),
+        (table) => body.write(sectionLine(table)),
+        (rows) => body.write(rows.map((r) => JSON.stringify(r)).join('\n') + '\n'),
+      );
+    } finally {
+      await snapshot.close();
+    }
+    await body.write(END_LINE);
+    manifest = manifestOf('portable', store, createdAt, read, codec, await body.finish());
+    const fd = openSync(file.partial, 'w', FILE_MODE);
+    try {
+      writeSync(fd, encodeManifestMember(manifest));
+      for await (const chunk of createReadStream(bodyPath)) writeSync(fd, chunk as Buffer);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    body.abort();
+    throw err;
+  } finally {
+    removeQuietly(bodyPath);
+  }
+  publish(file.partial, file.final);
+  return manifest;
+}
+
+async function countIn(sql: SqlReader, table: BackupTable): Promise<number> {
+  const [row] = await sql.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${sql.q(table)}`);
+  return Number(row?.n ?? 0);
+}
+
+async function* withKeyColumns(pages: AsyncIterable<(string | null)[][]>, keys: number[]): AsyncGenerator<(string | null)[][]> {
+  for await (const rows of pages) yield keys.length === 0 ? rows : rows.map((r) => [...r, ...keys.map((i) => r[i])]);
+}
+
+/** Takes a backup of the store's GPT-Load tables. Throws KeystoreError('io') when the file cannot be written. */
+export async function createBackup(store: Store, params: BackupCreateParams, context: OperationContext = {}): Promise<BackupCreateResult> {
+  const codec = params.codec ?? codecFor(params.encryptionKey);
+  const file = reserveFile(params, store.kind, new Date());
+  let manifest: BackupManifest;
+  try {
+    manifest = store.kind === 'sqlite' ? await createSqliteBackup(store, params, codec, file, context) : await createPortableBackup(store, params, codec, file, context);
+  } catch (err) {
+    removeQuietly(file.partial);
+    throw err;
+  }
+  const warning = plaintextWarning(manifest);
+  return { file: file.final, manifest, info: backupInfo(file.final, manifest, statSync(file.final).size), warnings: warning ? [warning] : [] };
+}
+
+export interface VerifiedBackup extends BackupCreateResult {
+  check: BackupCheckReport;
+}
+
+/**
+ * A backup taken and then read back in full (checksums, SQLite integrity, every key against the
+ * deployment's key) before anything is written: what migrate-keys calls unless --no-backup. A backup that
+ * does not read back is removed and reported as KeystoreError('backup-invalid').
+ */
+export async function createVerifiedBackup(store: Store, params: BackupCreateParams, context: OperationContext = {}): Promise<VerifiedBackup> {
+  const codec = params.codec ?? codecFor(params.encryptionKey);
+  const created = await createBackup(store, { ...params, codec }, context);
+  const check = await checkBackup(created.file, { codec }, context);
+  if (!check.valid) {
+    removeQuietly(created.file);
+    removeQuietly(digestSidecar(created.file));
+    throw new KeystoreError(
+      'backup-invalid',
+      {
+        en: `the backup just written does not read back (${check.findings.map((f) => f.text.en).join('; ')}); it was removed. Check the disk and try again.`,
+        zh: `刚写入的备份无法正确读回（${check.findings.map((f) => f.text.zh).join('；')}），已删除。请检查磁盘后重试。`,
+      },
+      { file: created.file },
+    );
+  }
+  return { ...created, check };
+}

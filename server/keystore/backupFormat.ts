@@ -1,0 +1,344 @@
+/**
+ * The backup file formats (docs/backup-format.md): the manifest every backup carries, its seal, the
+ * canonical row encoding its checksums are taken over, and the portable container (gzip'd JSON Lines
+ * whose first gzip member is the manifest). Pure: no database, only byte and text handling.
+ */
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { classifyRow, type KeyCodec } from '../core/crypto';
+import type { Localized } from '../core/errors';
+
+export const BACKUP_FORMAT = 'gpt-load-keystore-backup';
+export const BACKUP_FORMAT_VERSION = 1;
+/** The one table of ours inside a SQLite backup file (never copied into a live database). */
+export const MANIFEST_TABLE = 'gpt_load_keystore_backup';
+export const BACKUPS_DIR = 'backups';
+export const SQLITE_EXT = '.db';
+export const PORTABLE_EXT = '.jsonl.gz';
+/** Sidecar of a SQLite backup: `sha256sum` format over the whole .db file. */
+export const DIGEST_EXT = '.sha256';
+/** Suffix of a file still being written; renamed into place only once complete. */
+export const PARTIAL_EXT = '.partial';
+
+/**
+ * GPT-Load's tables (shared/design/ddl) in insert order: a table comes after the tables its rows
+ * reference (api_keys → groups), so deletes run in the reverse order.
+ */
+export const BACKUP_TABLES = ['system_settings', 'groups', 'group_sub_groups', 'api_keys', 'request_logs', 'group_hourly_stats'] as const;
+export type BackupTable = (typeof BACKUP_TABLES)[number];
+/** Tables whose key_value / key_hash hold GPT-Load-encrypted API keys. */
+export const KEY_TABLES: readonly BackupTable[] = ['api_keys', 'request_logs'];
+
+export type BackupLayout = 'sqlite' | 'portable';
+export type BackupEngine = 'sqlite' | 'mysql' | 'postgres';
+
+export interface ColumnInfo {
+  name: string;
+  /** The engine's type name (SQLite declared type, MySQL COLUMN_TYPE, PostgreSQL udt_name). */
+  type: string;
+}
+
+export interface TableManifest {
+  name: BackupTable;
+  /** false: the source database has no such table (an older GPT-Load); restore leaves it alone. */
+  present: boolean;
+  /** false: present but left out on purpose (request_logs without --logs); restore leaves it alone. */
+  included: boolean;
+  columns: ColumnInfo[];
+  rows: number;
+  /** SHA-256 over the table's canonical row lines in primary-key order ('' when not included). */
+  sha256: string;
+}
+
+/** Per-row encryption state of a key table, judged by each row's own key_hash (core/crypto classifyRow). */
+export interface KeyStateCounts {
+  total: number;
+  plaintext: number;
+  /** Encrypted with the key of `BackupEncryption.configuredFingerprint`. */
+  encrypted: number;
+  /** Neither plaintext nor opened by that key. */
+  unknown: number;
+  /** No key at all (request logs of requests that never got one). */
+  empty: number;
+}
+
+export interface BackupEncryption {
+  /**
+   * Fingerprint of the ENCRYPTION_KEY the rows are encrypted with: "plaintext" when every key row is
+   * plaintext (or there are none), null when the key configured at backup time opened none of them.
+   */
+  keyFingerprint: string | null;
+  /** Fingerprint of ENCRYPTION_KEY in the `.env` when the backup was taken ("plaintext" = disabled). */
+  configuredFingerprint: string;
+  apiKeys: KeyStateCounts;
+  /** null when request_logs is not in the backup. */
+  requestLogs: KeyStateCounts | null;
+}
+
+export interface BackupManifest {
+  format: typeof BACKUP_FORMAT;
+  version: number;
+  layout: BackupLayout;
+  engine: BackupEngine;
+  /** The source database, password removed (store/dsn describeTarget). */
+  source: string;
+  /** ISO 8601 UTC, the moment of the snapshot. */
+  createdAt: string;
+  tool: { name: string; version: string };
+  /** How the snapshot was made consistent. */
+  snapshot: 'sqlite-backup-api' | 'mysql-consistent-snapshot' | 'postgres-repeatable-read';
+  tables: TableManifest[];
+  encryption: BackupEncryption;
+  /** Portable layout: the bytes after the manifest member (the gzip'd rows). */
+  body?: { bytes: number; sha256: string };
+  /** SHA-256 of the canonical JSON of every other field: a changed manifest byte never goes unnoticed. */
+  seal: string;
+}
+
+export type UnsealedManifest = Omit<BackupManifest, 'seal'>;
+
+// ---------------------------------------------------------------------------------------------
+// Canonical encodings
+
+/** JSON with object keys sorted at every level: one text per value, whatever order it was built in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function sealManifest(manifest: UnsealedManifest): BackupManifest {
+  return { ...manifest, seal: sha256(canonicalJson(manifest)) };
+}
+
+/** Whether the manifest is exactly as sealed. */
+export function manifestSealOk(manifest: BackupManifest): boolean {
+  const { seal, ...rest } = manifest;
+  return typeof seal === 'string' && seal === sha256(canonicalJson(rest));
+}
+
+/**
+ * One row as its checksum sees it: a JSON array of the column values in column order, each a string
+ * or null (portable layout: the database's own text of the value; SQLite: SQLite's quote() of it, so
+ * the storage class counts too), one line per row.
+ */
+export function canonicalRow(values: readonly (string | null)[]): string {
+  return JSON.stringify(values) + '\n';
+}
+
+/** Row count and SHA-256 of a table's canonical rows, fed row by row. */
+export class TableDigest {
+  private readonly hash = createHash('sha256');
+  rows = 0;
+  add(values: readonly (string | null)[]): void {
+    this.hash.update(canonicalRow(values));
+    this.rows++;
+  }
+  /** Adds a row already in canonical form (a portable body line without its newline). */
+  addLine(line: string): void {
+    this.hash.update(line);
+    this.hash.update('\n');
+    this.rows++;
+  }
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encryption state of key rows
+
+export function emptyKeyCounts(): KeyStateCounts {
+  return { total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0 };
+}
+
+/** Counts one row; returns its state ('empty' for a row without a key). */
+export function tallyKeyRow(counts: KeyStateCounts, keyValue: string | null, keyHash: string | null, codec: KeyCodec) {
+  counts.total++;
+  const value = keyValue ?? '';
+  const hash = keyHash ?? '';
+  if (value === '' && hash === '') {
+    counts.empty++;
+    return 'empty' as const;
+  }
+  const state = classifyRow(value, hash, codec);
+  counts[state]++;
+  return state;
+}
+
+/** Which key a set of rows needs, from their counts under the key configured at backup time. */
+export function neededFingerprint(counts: KeyStateCounts[], codec: KeyCodec): string | null {
+  const encrypted = counts.reduce((n, c) => n + c.encrypted, 0);
+  const unknown = counts.reduce((n, c) => n + c.unknown, 0);
+  if (encrypted > 0) return codec.fingerprint;
+  return unknown > 0 ? null : 'plaintext';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Portable container: member 1 = the manifest line in one stored (uncompressed) deflate block, so its
+// length is in its first bytes and every byte of it is checked; then the body, one ordinary gzip
+// stream of JSON Lines. `zcat FILE` prints the manifest line, then the body.
+
+/** gzip header as we write it: magic, deflate, no flags, mtime 0, no extra flags, OS unknown. */
+const MEMBER_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
+const STORED_FINAL_BLOCK = 0x01;
+const MAX_STORED = 0xffff;
+/** Bytes of member 1 around the manifest line: header, block header (5), CRC32 and ISIZE (8). */
+export const MANIFEST_MEMBER_OVERHEAD = MEMBER_HEADER.length + 5 + 8;
+/** What we read first to find the manifest (its block header ends here). */
+export const MANIFEST_PREFIX_BYTES = MEMBER_HEADER.length + 5;
+
+export function encodeManifestMember(manifest: BackupManifest): Buffer {
+  const line = Buffer.from(JSON.stringify(manifest) + '\n', 'utf8');
+  if (line.length > MAX_STORED) throw new RangeError(`manifest too large (${line.length} bytes)`);
+  const block = Buffer.alloc(5);
+  block[0] = STORED_FINAL_BLOCK;
+  block.writeUInt16LE(line.length, 1);
+  block.writeUInt16LE(~line.length & 0xffff, 3);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(line) >>> 0, 0);
+  trailer.writeUInt32LE(line.length, 4);
+  return Buffer.concat([MEMBER_HEADER, block, line, trailer]);
+}
+
+/** Length of the manifest line, from the first MANIFEST_PREFIX_BYTES; null when they are not ours. */
+export function manifestLineLength(prefix: Buffer): number | null {
+  if (prefix.length < MANIFEST_PREFIX_BYTES || !prefix.subarray(0, MEMBER_HEADER.length).equals(MEMBER_HEADER)) return null;
+  const at = MEMBER_HEADER.length;
+  if (prefix[at] !== STORED_FINAL_BLOCK) return null;
+  const length = prefix.readUInt16LE(at + 1);
+  return (~prefix.readUInt16LE(at + 3) & 0xffff) === length ? length : null;
+}
+
+export type ManifestDecodeFailure = 'not-a-backup' | 'truncated' | 'crc' | 'json' | 'seal' | 'version';
+
+/** The manifest from member 1 (`member` = the first MANIFEST_MEMBER_OVERHEAD + length bytes). */
+export function decodeManifestMember(member: Buffer): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
+  const length = manifestLineLength(member);
+  if (length === null) return { failure: 'not-a-backup' };
+  if (member.length < MANIFEST_MEMBER_OVERHEAD + length) return { failure: 'truncated' };
+  const line = member.subarray(MANIFEST_PREFIX_BYTES, MANIFEST_PREFIX_BYTES + length);
+  const trailer = member.subarray(MANIFEST_PREFIX_BYTES + length, MANIFEST_MEMBER_OVERHEAD + length);
+  if (trailer.readUInt32LE(0) !== crc32(line) >>> 0 || trailer.readUInt32LE(4) !== length) return { failure: 'crc' };
+  return parseManifest(line.toString('utf8'));
+}
+
+export function parseManifest(text: string): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(text) as BackupManifest;
+  } catch {
+    return { failure: 'json' };
+  }
+  if (manifest === null || typeof manifest !== 'object' || manifest.format !== BACKUP_FORMAT) return { failure: 'not-a-backup' };
+  if (!manifestSealOk(manifest)) return { failure: 'seal' };
+  if (manifest.version !== BACKUP_FORMAT_VERSION) return { failure: 'version' };
+  return { manifest };
+}
+
+/** Body lines: a section starts with {"table": NAME}; rows are JSON arrays; {"end": true} closes the body. */
+export function sectionLine(table: BackupTable): string {
+  return JSON.stringify({ table }) + '\n';
+}
+export const END_LINE = JSON.stringify({ end: true }) + '\n';
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/** `20250102T030405Z`: UTC, sortable, no characters a file system refuses. */
+export function fileTimestamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+export function backupFileName(engine: BackupEngine, date: Date, attempt = 0): string {
+  const ext = engine === 'sqlite' ? SQLITE_EXT : PORTABLE_EXT;
+  return `gpt-load-${engine}-${fileTimestamp(date)}${attempt > 0 ? `-${attempt}` : ''}${ext}`;
+}
+
+export function defaultBackupDir(envDir: string): string {
+  return join(envDir, BACKUPS_DIR);
+}
+
+export function layoutOfFile(path: string): BackupLayout | null {
+  if (path.endsWith(PORTABLE_EXT)) return 'portable';
+  if (path.endsWith(SQLITE_EXT)) return 'sqlite';
+  return null;
+}
+
+export function digestSidecar(path: string): string {
+  return path + DIGEST_EXT;
+}
+
+/** `sha256sum` line for a file. */
+export function digestLine(hex: string, path: string): string {
+  return `${hex}  ${basename(path)}\n`;
+}
+
+/** The hex digest of a `sha256sum` line naming `path`; null when the text is not one. */
+export function parseDigestLine(text: string, path: string): string | null {
+  const m = /^([0-9a-f]{64}) [ *](.+)\n?$/.exec(text);
+  return m && m[2] === basename(path) ? m[1] : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the fronts show
+
+/** A backup as lists show it (shared/types.ts BackupInfo, plus the layout and row states). */
+export interface BackupInfo {
+  path: string;
+  createdAt: string;
+  engine: BackupEngine;
+  layout: BackupLayout;
+  source: string;
+  /** The key the backup needs ("plaintext": none; "unknown": no key known at backup time opened it). */
+  keyFingerprint: string;
+  /** Rows per included table. */
+  rows: Record<string, number>;
+  bytes: number;
+  toolVersion: string;
+}
+
+export function backupInfo(path: string, manifest: BackupManifest, bytes: number): BackupInfo {
+  return {
+    path,
+    createdAt: manifest.createdAt,
+    engine: manifest.engine,
+    layout: manifest.layout,
+    source: manifest.source,
+    keyFingerprint: manifest.encryption.keyFingerprint ?? 'unknown',
+    rows: Object.fromEntries(manifest.tables.filter((t) => t.included).map((t) => [t.name, t.rows])),
+    bytes,
+    toolVersion: manifest.tool.version,
+  };
+}
+
+/** One thing a backup operation found; `code` is stable, `text` is what a person reads. */
+export interface BackupFinding {
+  code: string;
+  severity: 'error' | 'warning' | 'info';
+  text: Localized;
+}
+
+/** A warning when a backup holds keys in plaintext (encryption disabled, or rows never migrated). */
+export function plaintextWarning(manifest: BackupManifest): BackupFinding | null {
+  const n = manifest.encryption.apiKeys.plaintext + (manifest.encryption.requestLogs?.plaintext ?? 0);
+  if (n === 0) return null;
+  return {
+    code: 'plaintext-keys',
+    severity: 'warning',
+    text: {
+      en: `this backup holds ${n} API key(s) in plaintext (encryption is disabled or they were never migrated): keep it as safe as the keys themselves`,
+      zh: `此备份包含 ${n} 个明文 API 密钥（未启用加密或尚未迁移）：请像保管密钥本身一样保管它`,
+    },
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * Where migrate-keys does its crypto: a pool of worker threads for real tables (AES-GCM and HMAC
+ * are CPU-bound; the main thread keeps the database busy meanwhile), the main thread itself for
+ * small ones (starting a worker costs more than a few thousand rows).
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { KeystoreError } from '../core/errors';
+import { MigrationCrypto, type MigratedRows, type MigrationKeys, type RowsIn } from './migrateCrypto';
+import type { WorkerReply, WorkerRequest } from './worker';
+
+export interface CryptoRunner {
+  /** 0 = in the main thread. */
+  readonly threads: number;
+  classify(rows: RowsIn): Promise<Uint8Array>;
+  migrate(rows: RowsIn): Promise<MigratedRows>;
+  close(): Promise<void>;
+}
+
+/** Below this many rows the pool's start-up outweighs what it saves. */
+export const INLINE_BELOW_ROWS = 20_000;
+
+export interface CryptoRunnerOptions {
+  /** Rows the run will process (both phases), to choose inline or pool. */
+  rows: number;
+  /** Worker threads; default: one per CPU; 0 forces the main thread. */
+  threads?: number;
+}
+
+export async function createCryptoRunner(keys: MigrationKeys, options: CryptoRunnerOptions): Promise<CryptoRunner> {
+  const threads = options.threads ?? availableParallelism();
+  if (threads <= 0 || options.rows < INLINE_BELOW_ROWS) return inlineRunner(keys);
+  return WorkerPool.start(keys, threads);
+}
+
+function inlineRunner(keys: MigrationKeys): CryptoRunner {
+  const crypto = new MigrationCrypto(keys);
+  return {
+    threads: 0,
+    classify: async (rows) => crypto.classify(rows),
+    migrate: async (rows) => crypto.migrate(rows),
+    close: async () => {},
+  };
+}
+
+/**
+ * The worker's entry beside this module: dist/worker.js when bundled; under tsx (tests, bench)
+ * worker.ts, loaded through tsx's require hook (an `--import tsx` in the worker's execArgv does not
+ * reach Node 20's worker loader).
+ */
+function startWorker(keys: MigrationKeys): Worker {
+  const options = { workerData: keys, stdout: false, stderr: false };
+  if (!__filename.endsWith('.ts')) return new Worker(join(__dirname, 'worker.js'), options);
+  const source = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'worker.ts'))});`;
+  return new Worker(source, { ...options, eval: true });
+}
+
+interface Task {
+  request: WorkerRequest;
+  resolve: (reply: WorkerReply) => void;
+  reject: (err: Error) => void;
+}
+
+class WorkerPool implements CryptoRunner {
+  private readonly idle: Worker[] = [];
+  private readonly queue: Task[] = [];
+  private readonly running = new Map<Worker, Task>();
+  private nextId = 1;
+  private failure: Error | null = null;
+
+  private constructor(private readonly workers: Worker[]) {
+    for (const worker of workers) {
+      worker.on('message', (reply: WorkerReply) => this.finish(worker, reply));
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', (code) => {
+        if (this.running.has(worker) || code !== 0) this.fail(new Error(`crypto worker exited with code ${code}`));
+      });
+      this.idle.push(worker);
+    }
+  }
+
+  static async start(keys: MigrationKeys, threads: number): Promise<WorkerPool> {
+    const workers = Array.from({ length: threads }, () => startWorker(keys));
+    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+      w.once('online', resolve);
+      w.once('error', reject);
+    })));
+    return new WorkerPool(workers);
+  }
+
+  get threads(): number {
+    return this.workers.length;
+  }
+
+  async classify(rows: RowsIn): Promise<Uint8Array> {
+    const reply = await this.run({ id: this.nextId++, op: 'classify', values: rows.values, hashes: rows.hashes });
+    if (!('states' in reply)) throw new Error('unexpected worker reply');
+    return reply.states;
+  }
+
+  async migrate(rows: RowsIn): Promise<MigratedRows> {
+    const reply = await this.run({ id: this.nextId++, op: 'migrate', values: rows.values, hashes: rows.hashes });
+    if (!('values' in reply)) throw new Error('unexpected worker reply');
+    return { states: reply.states, values: reply.values, hashes: reply.hashes };
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error('crypto pool closed');
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private run(request: WorkerRequest): Promise<WorkerReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const worker = this.idle.pop()!;
+      const task = this.queue.shift()!;
+      this.running.set(worker, task);
+      worker.postMessage(task.request);
+    }
+  }
+
+  private finish(worker: Worker, reply: WorkerReply): void {
+    const task = this.running.get(worker);
+    this.running.delete(worker);
+    this.idle.push(worker);
+    if (task) {
+      if ('error' in reply) task.reject(new KeystoreError('internal', { en: `crypto worker failed (${reply.error})`, zh: `加解密工作线程出错（${reply.error}）` }));
+      else task.resolve(reply);
+    }
+    this.dispatch();
+  }
+
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = new KeystoreError('internal', { en: `crypto worker failed: ${err.message}`, zh: `加解密工作线程出错：${err.message}` });
+    for (const task of [...this.running.values(), ...this.queue]) task.reject(this.failure);
+    this.running.clear();
+    this.queue.length = 0;
+  }
+}

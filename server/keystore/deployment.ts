@@ -1,0 +1,71 @@
+/**
+ * A GPT-Load deployment as our tools see it: the `.env` GPT-Load reads, the database it points at,
+ * the key it encrypts with and where its service listens — resolved exactly as GPT-Load resolves
+ * them, with the operator's overrides (--dsn, --db-host) on top.
+ */
+import { dirname, resolve } from 'node:path';
+import { loadEnv, type LoadedEnv } from '../core/env';
+import { KeystoreError } from '../core/errors';
+import { describeTarget, overrideHost, resolveDsn, type DatabaseTarget } from '../store/dsn';
+
+export interface DeploymentOptions {
+  /** Path of the `.env`; default `.env` in `cwd`. */
+  envFile?: string;
+  /** DATABASE_DSN override. */
+  dsn?: string;
+  /** HOST[:PORT] replacing the DSN's host (Docker Compose service names do not resolve outside). */
+  dbHost?: string;
+  cwd: string;
+  processEnv: NodeJS.ProcessEnv;
+}
+
+export interface Deployment {
+  envPath: string;
+  /** Where GPT-Load runs from: relative SQLite paths resolve here. */
+  envDir: string;
+  env: LoadedEnv;
+  target: DatabaseTarget;
+  /** Safe to print: no password. */
+  targetLabel: string;
+  dsnSource: 'flag' | 'process' | 'file' | 'default';
+  /** ENCRYPTION_KEY as GPT-Load reads it ("" = encryption disabled). */
+  encryptionKey: string;
+  /** Where GPT-Load's `/health` answers when it runs (0.0.0.0 probed as 127.0.0.1). */
+  service: { host: string; port: number };
+  redisDsn: string;
+}
+
+export function resolveDeployment(options: DeploymentOptions): Deployment {
+  const envPath = resolve(options.cwd, options.envFile ?? '.env');
+  const env = loadEnv(envPath, options.processEnv);
+  if (env.exists && env.doc.error) {
+    const { line, character } = env.doc.error.position;
+    throw new KeystoreError(
+      'env-parse',
+      {
+        en: `${envPath}:${line + 1}:${character + 1}: godotenv refuses this file (${env.doc.error.message}), so GPT-Load ignores all of it. Fix the file first (gpt-load-keystore lint shows where).`,
+        zh: `${envPath}:${line + 1}:${character + 1}：godotenv 无法解析此文件（${env.doc.error.message}），GPT-Load 会忽略整个文件。请先修复（gpt-load-keystore lint 会指出位置）。`,
+      },
+      { line, character },
+    );
+  }
+  const envDir = dirname(envPath);
+  const fromEnv = env.get('DATABASE_DSN');
+  const dsn = options.dsn ?? fromEnv ?? '';
+  const dsnSource = options.dsn !== undefined ? 'flag' : fromEnv ? (env.source('DATABASE_DSN') ?? 'file') : 'default';
+  let target = resolveDsn(dsn, envDir);
+  if (options.dbHost) target = overrideHost(target, options.dbHost);
+  const host = env.get('HOST') || '0.0.0.0';
+  const port = Number.parseInt(env.get('PORT') || '3001', 10);
+  return {
+    envPath,
+    envDir,
+    env,
+    target,
+    targetLabel: describeTarget(target),
+    dsnSource,
+    encryptionKey: env.get('ENCRYPTION_KEY') ?? '',
+    service: { host: host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host, port: Number.isFinite(port) ? port : 3001 },
+    redisDsn: env.get('REDIS_DSN') ?? '',
+  };
+}

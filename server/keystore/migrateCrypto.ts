@@ -1,0 +1,144 @@
+/**
+ * The per-row work of migrate-keys, on plain arrays so it runs the same in the main thread and in
+ * a worker (server/keystore/worker.ts). Takes derived 32-byte keys, never passwords.
+ *
+ * A row's state is judged against the two sides of the migration, by its own key_hash:
+ * source (what the --from side says it should be), target (already what the --to side writes),
+ * plaintext (neither side is plaintext, yet SHA-256(key_value) == key_hash), unknown, or empty
+ * (no key at all: request logs of requests that never picked one).
+ */
+import { createCipheriv, randomFillSync } from 'node:crypto';
+import { codecFromDerivedKey, sha256Hex, type KeyCodec } from '../core/crypto';
+
+export const ROW_EMPTY = 0;
+export const ROW_SOURCE = 1;
+export const ROW_TARGET = 2;
+export const ROW_PLAINTEXT = 3;
+export const ROW_UNKNOWN = 4;
+/** Phase 2 only: a new value did not decrypt back to its plaintext (never expected; aborts the run). */
+export const ROW_VERIFY_FAILED = 5;
+
+export type RowStateCode = 0 | 1 | 2 | 3 | 4 | 5;
+
+/** The two derived keys of a migration; null = GPT-Load's disabled mode (plaintext). */
+export interface MigrationKeys {
+  source: Uint8Array | null;
+  target: Uint8Array | null;
+}
+
+export interface RowsIn {
+  values: string[];
+  hashes: string[];
+}
+
+export interface MigratedRows {
+  /** One code per input row; only ROW_SOURCE rows carry a new value. */
+  states: Uint8Array;
+  /** New key_value / key_hash, '' where the row is not migrated. */
+  values: string[];
+  hashes: string[];
+}
+
+const NONCE_BYTES = 12;
+
+/**
+ * Both sides of a migration in one thread. Encryption takes its nonces from one CSPRNG fill per
+ * batch (a per-call randomBytes(12) costs as much as the AES itself); everything else is the
+ * vectors-checked codec of server/core/crypto.ts, and every new value is decrypted back by it.
+ */
+export class MigrationCrypto {
+  readonly source: KeyCodec;
+  readonly target: KeyCodec;
+  private readonly targetKey: Buffer | null;
+
+  constructor(keys: MigrationKeys) {
+    this.source = codecFromDerivedKey(keys.source === null ? null : Buffer.from(keys.source));
+    this.target = codecFromDerivedKey(keys.target === null ? null : Buffer.from(keys.target));
+    this.targetKey = keys.target === null ? null : Buffer.from(keys.target);
+  }
+
+  /** Phase 1: the state of every row, nothing else. */
+  classify(rows: RowsIn): Uint8Array {
+    const states = new Uint8Array(rows.values.length);
+    for (let i = 0; i < states.length; i++) states[i] = this.classifyRow(rows.values[i], rows.hashes[i]);
+    return states;
+  }
+
+  /**
+   * Phase 2: source rows decrypted with the source key, encrypted and hashed with the target key,
+   * each new value verified by decrypting it again. Other rows are only classified. The source
+   * row's own key_hash was checked in phase 1 and the run's digest proves the row is unchanged
+   * since, so it is not recomputed here (except for plaintext, where it is the only test).
+   */
+  migrate(rows: RowsIn): MigratedRows {
+    const n = rows.values.length;
+    const states = new Uint8Array(n);
+    const values = new Array<string>(n);
+    const hashes = new Array<string>(n);
+    const nonces = this.targetKey ? randomFillSync(Buffer.allocUnsafe(n * NONCE_BYTES)) : null;
+    for (let i = 0; i < n; i++) {
+      const value = rows.values[i];
+      const hash = rows.hashes[i];
+      values[i] = '';
+      hashes[i] = '';
+      const plain = this.sourcePlaintext(value, hash);
+      if (plain === null) {
+        states[i] = this.classifyRow(value, hash);
+        continue;
+      }
+      const stored = nonces ? this.encrypt(plain, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)) : plain;
+      if (nonces && !this.decryptsTo(stored, plain)) {
+        states[i] = ROW_VERIFY_FAILED;
+        continue;
+      }
+      states[i] = ROW_SOURCE;
+      values[i] = stored;
+      hashes[i] = this.target.hash(plain);
+    }
+    return { states, values, hashes };
+  }
+
+  private classifyRow(value: string, hash: string): RowStateCode {
+    if (value === '' && hash === '') return ROW_EMPTY;
+    if (this.source.enabled && this.decryptsWithHash(this.source, value, hash)) return ROW_SOURCE;
+    if (sha256Hex(value) === hash) {
+      if (!this.source.enabled) return ROW_SOURCE;
+      return this.target.enabled ? ROW_PLAINTEXT : ROW_TARGET;
+    }
+    if (this.target.enabled && this.decryptsWithHash(this.target, value, hash)) return ROW_TARGET;
+    return ROW_UNKNOWN;
+  }
+
+  /** The plaintext of a row in source state, null for any other row. */
+  private sourcePlaintext(value: string, hash: string): string | null {
+    if (value === '' && hash === '') return null;
+    if (!this.source.enabled) return sha256Hex(value) === hash ? value : null;
+    try {
+      return this.source.decrypt(value);
+    } catch {
+      return null;
+    }
+  }
+
+  private decryptsWithHash(codec: KeyCodec, value: string, hash: string): boolean {
+    try {
+      return codec.hash(codec.decrypt(value)) === hash;
+    } catch {
+      return false;
+    }
+  }
+
+  private decryptsTo(stored: string, plain: string): boolean {
+    try {
+      return this.target.decrypt(stored) === plain;
+    } catch {
+      return false;
+    }
+  }
+
+  /** GPT-Load's layout: hex(nonce ‖ ciphertext ‖ tag). */
+  private encrypt(plain: string, nonce: Buffer): string {
+    const cipher = createCipheriv('aes-256-gcm', this.targetKey!, nonce);
+    return Buffer.concat([nonce, cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('hex');
+  }
+}

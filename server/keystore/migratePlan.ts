@@ -1,0 +1,225 @@
+/**
+ * migrate-keys decisions, pure: the mode a pair of keys means (GPT-Load's rules), how phase 1's
+ * per-row states add up, and what the run may do with them — migrate, finish a partial change,
+ * report it complete, or refuse with exact counts per table and per state.
+ */
+import { KeystoreError, type Localized } from '../core/errors';
+import { ROW_EMPTY, ROW_PLAINTEXT, ROW_SOURCE, ROW_TARGET, ROW_UNKNOWN } from './migrateCrypto';
+
+/** enable: plaintext → key; disable: key → plaintext; change: key → another key. */
+export type MigrationMode = 'enable' | 'disable' | 'change';
+export type MigrationTable = 'api_keys' | 'request_logs';
+
+/**
+ * GPT-Load's flag rules: --to only enables, --from only disables, both change the key (and must
+ * differ), neither is a usage error. '' means the side is plaintext.
+ */
+export function migrationMode(fromKey: string, toKey: string): MigrationMode {
+  if (fromKey === '' && toKey === '') {
+    throw new KeystoreError('usage', {
+      en: 'give --to NEW to enable encryption, --from OLD to disable it, or both to change the key',
+      zh: '请用 --to 新密钥 启用加密，用 --from 旧密钥 停用加密，或同时给出两者以更换密钥',
+    });
+  }
+  if (fromKey === toKey) {
+    throw new KeystoreError('usage', {
+      en: 'the new key is the same as the old key: nothing would change',
+      zh: '新密钥与旧密钥相同：不会有任何变化',
+    });
+  }
+  return fromKey === '' ? 'enable' : toKey === '' ? 'disable' : 'change';
+}
+
+/** Phase 1's verdict on every row of one table. */
+export interface TableCounts {
+  total: number;
+  /** No key at all (key_value and key_hash empty or NULL): nothing to migrate. */
+  empty: number;
+  /** In the state the --from side says: these rows are migrated. */
+  source: number;
+  /** Already as the --to side writes them. */
+  target: number;
+  /** Plaintext although neither side is plaintext (change mode only). */
+  plaintext: number;
+  /** Neither: another key, a corrupted value or a key_hash that does not match. */
+  unknown: number;
+  /** Up to 10 ids of plaintext and unknown rows, to point at. */
+  sampleIds: Array<number | string>;
+}
+
+export function emptyTableCounts(): TableCounts {
+  return { total: 0, empty: 0, source: 0, target: 0, plaintext: 0, unknown: 0, sampleIds: [] };
+}
+
+const SAMPLE_IDS = 10;
+
+export function tallyStates(counts: TableCounts, states: Uint8Array, ids: ArrayLike<number | string>): void {
+  counts.total += states.length;
+  for (let i = 0; i < states.length; i++) {
+    switch (states[i]) {
+      case ROW_EMPTY:
+        counts.empty++;
+        break;
+      case ROW_SOURCE:
+        counts.source++;
+        break;
+      case ROW_TARGET:
+        counts.target++;
+        break;
+      case ROW_PLAINTEXT:
+      case ROW_UNKNOWN:
+        if (states[i] === ROW_PLAINTEXT) counts.plaintext++;
+        else counts.unknown++;
+        if (counts.sampleIds.length < SAMPLE_IDS) counts.sampleIds.push(ids[i]);
+        break;
+    }
+  }
+}
+
+export interface PhaseOneCounts {
+  api_keys: TableCounts;
+  /** null with --skip-logs. */
+  request_logs: TableCounts | null;
+}
+
+export type Decision =
+  /** Every keyed row is in the source state. */
+  | { action: 'migrate'; rows: number }
+  /** Source and target rows only: an earlier partial change (or GPT-Load's own migrate-keys, which leaves request_logs behind). */
+  | { action: 'finish'; rows: number; alreadyDone: number }
+  /** Nothing in the source state: every keyed row is already as the target says (or there are none). */
+  | { action: 'complete'; alreadyDone: number }
+  | { action: 'refuse'; reason: Localized };
+
+function tables(counts: PhaseOneCounts): Array<[MigrationTable, TableCounts]> {
+  return counts.request_logs ? [['api_keys', counts.api_keys], ['request_logs', counts.request_logs]] : [['api_keys', counts.api_keys]];
+}
+
+export function decide(mode: MigrationMode, counts: PhaseOneCounts): Decision {
+  const all = tables(counts);
+  const bad = all.filter(([, c]) => c.unknown + c.plaintext > 0);
+  if (bad.length > 0) return { action: 'refuse', reason: refusal(mode, counts) };
+  const source = all.reduce((sum, [, c]) => sum + c.source, 0);
+  const target = all.reduce((sum, [, c]) => sum + c.target, 0);
+  if (source === 0) return { action: 'complete', alreadyDone: target };
+  if (target === 0) return { action: 'migrate', rows: source };
+  return { action: 'finish', rows: source, alreadyDone: target };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages. Counts are exact and per state; ids only of rows that block the run.
+
+export function n(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+const HEADLINE: Record<MigrationMode, Localized> = {
+  enable: { en: 'enabling encryption refused', zh: '拒绝启用加密' },
+  disable: { en: 'disabling encryption refused', zh: '拒绝停用加密' },
+  change: { en: 'changing the key refused', zh: '拒绝更换密钥' },
+};
+
+function stateWords(mode: MigrationMode): Record<'source' | 'target' | 'plaintext' | 'unknown' | 'empty', Localized> {
+  return {
+    source:
+      mode === 'enable'
+        ? { en: 'plaintext (to encrypt)', zh: '明文（待加密）' }
+        : { en: 'encrypted with the --from key', zh: '已用 --from 密钥加密' },
+    target:
+      mode === 'disable'
+        ? { en: 'already plaintext', zh: '已是明文' }
+        : { en: 'already encrypted with the --to key', zh: '已用 --to 密钥加密' },
+    plaintext: { en: 'plaintext', zh: '明文' },
+    unknown:
+      mode === 'enable'
+        ? { en: 'encrypted with another key or not plaintext GPT-Load wrote (key_hash does not match)', zh: '已用其他密钥加密，或不是 GPT-Load 写入的明文（key_hash 不符）' }
+        : mode === 'disable'
+          ? { en: 'neither plaintext nor decryptable with the --from key', zh: '既非明文也无法用 --from 密钥解密' }
+          : { en: 'decryptable with neither key', zh: '两个密钥都无法解密' },
+    empty: { en: 'without a key', zh: '无密钥' },
+  };
+}
+
+/** "api_keys: 12,000 rows — 11,000 encrypted with the --from key, 1,000 decryptable with neither key (e.g. ids 3, 7)". */
+export function breakdown(mode: MigrationMode, table: MigrationTable, c: TableCounts): Localized {
+  const words = stateWords(mode);
+  const parts = (['source', 'target', 'plaintext', 'unknown', 'empty'] as const).filter((s) => c[s] > 0);
+  const list = (lang: 'en' | 'zh') => parts.map((s) => `${n(c[s])} ${words[s][lang]}`).join(lang === 'en' ? ', ' : '，');
+  const ids = c.sampleIds.length ? { en: ` (e.g. ids ${c.sampleIds.join(', ')})`, zh: `（例如 id ${c.sampleIds.join('、')}）` } : { en: '', zh: '' };
+  if (c.total === 0) return { en: `${table}: no rows`, zh: `${table}：无数据` };
+  return {
+    en: `${table}: ${n(c.total)} rows — ${list('en')}${ids.en}`,
+    zh: `${table}：共 ${n(c.total)} 行 — ${list('zh')}${ids.zh}`,
+  };
+}
+
+function joinLines(lines: Localized[]): Localized {
+  return { en: lines.map((l) => l.en).join('\n  '), zh: lines.map((l) => l.zh).join('\n  ') };
+}
+
+function refusal(mode: MigrationMode, counts: PhaseOneCounts): Localized {
+  const keys = counts.api_keys;
+  const logs = counts.request_logs;
+  const head = HEADLINE[mode];
+  let why: Localized;
+  if (keys.unknown > 0 && mode === 'enable') {
+    why = {
+      en: `${n(keys.unknown)} of ${n(keys.total)} api_keys rows are already encrypted with another key, or hold values GPT-Load did not write`,
+      zh: `api_keys 共 ${n(keys.total)} 行，其中 ${n(keys.unknown)} 行已用其他密钥加密，或不是 GPT-Load 写入的值`,
+    };
+  } else if (keys.unknown > 0) {
+    why = {
+      en: `${n(keys.unknown)} of ${n(keys.total)} api_keys rows do not decrypt with the --from key`,
+      zh: `api_keys 共 ${n(keys.total)} 行，其中 ${n(keys.unknown)} 行无法用 --from 密钥解密`,
+    };
+  } else if (keys.plaintext > 0) {
+    why = {
+      en: `${n(keys.plaintext)} of ${n(keys.total)} api_keys rows are plaintext while others are encrypted: the data is in a mixed state`,
+      zh: `api_keys 共 ${n(keys.total)} 行，其中 ${n(keys.plaintext)} 行为明文而其余已加密：数据处于混合状态`,
+    };
+  } else {
+    const bad = logs ? logs.unknown + logs.plaintext : 0;
+    why = {
+      en: `${n(bad)} of ${n(logs?.total ?? 0)} request_logs rows are not in the state the --from side says; rerun with --skip-logs to leave request_logs as they are (GPT-Load's own migrate-keys does)`,
+      zh: `request_logs 共 ${n(logs?.total ?? 0)} 行，其中 ${n(bad)} 行与 --from 所述状态不符；如需保持 request_logs 不变（GPT-Load 自带的 migrate-keys 即如此），请加 --skip-logs 重新运行`,
+    };
+  }
+  if (logs && logs.unknown + logs.plaintext > 0 && (keys.unknown > 0 || keys.plaintext > 0)) {
+    why = { en: `${why.en}; request_logs too (or rerun with --skip-logs)`, zh: `${why.zh}；request_logs 亦然（或加 --skip-logs 重新运行）` };
+  }
+  const lines = tables(counts).map(([table, c]) => breakdown(mode, table, c));
+  const detail = joinLines(lines);
+  return {
+    en: `${head.en}: ${why.en}. Nothing was written.\n  ${detail.en}`,
+    zh: `${head.zh}：${why.zh}。未写入任何内容。\n  ${detail.zh}`,
+  };
+}
+
+/**
+ * GPT-Load refuses to enable encryption on data that is already encrypted; so do we, when no
+ * interrupted run of ours explains why the data is already under the target key.
+ */
+export function alreadyDoneRefusal(mode: MigrationMode, counts: PhaseOneCounts, envHasTarget: boolean): Localized {
+  const keys = counts.api_keys;
+  const head = HEADLINE[mode];
+  const why: Localized =
+    mode === 'enable'
+      ? {
+          en: `${n(keys.target)} of ${n(keys.total)} api_keys rows are already encrypted — and the target key decrypts them: the data is already encrypted with this key`,
+          zh: `api_keys 共 ${n(keys.total)} 行，其中 ${n(keys.target)} 行已加密 — 且目标密钥能解密它们：数据已用此密钥加密`,
+        }
+      : mode === 'change'
+        ? {
+            en: `none of the ${n(keys.total)} api_keys rows decrypts with the --from key — the --to key decrypts them all: the data is already under the new key`,
+            zh: `api_keys 的 ${n(keys.total)} 行均无法用 --from 密钥解密 — 但 --to 密钥都能解密：数据已使用新密钥`,
+          }
+        : {
+            en: `the ${n(keys.total)} api_keys rows are already plaintext: encryption is already disabled`,
+            zh: `api_keys 的 ${n(keys.total)} 行已是明文：加密已停用`,
+          };
+  const tail: Localized = envHasTarget
+    ? { en: ' The .env already says so too: nothing is left to do.', zh: ' .env 也已是该设置：无需任何操作。' }
+    : { en: ' Nothing was written.', zh: ' 未写入任何内容。' };
+  const detail = joinLines(tables(counts).map(([table, c]) => breakdown(mode, table, c)));
+  return { en: `${head.en}: ${why.en}.${tail.en}\n  ${detail.en}`, zh: `${head.zh}：${why.zh}。${tail.zh}\n  ${detail.zh}` };
+}

@@ -1,0 +1,36 @@
+/**
+ * Crypto worker of migrate-keys (bundled to dist/worker.js; run from source under tsx in tests).
+ * It receives the two derived keys once, then batches of rows; it never sees a password, never
+ * touches the database and keeps nothing between batches.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { MigrationCrypto, type MigrationKeys, type RowsIn } from './migrateCrypto';
+
+export interface WorkerRequest extends RowsIn {
+  id: number;
+  op: 'classify' | 'migrate';
+}
+
+export type WorkerReply =
+  | { id: number; op: 'classify'; states: Uint8Array }
+  | { id: number; op: 'migrate'; states: Uint8Array; values: string[]; hashes: string[] }
+  | { id: number; error: string };
+
+if (parentPort) {
+  const port = parentPort;
+  const crypto = new MigrationCrypto(workerData as MigrationKeys);
+  port.on('message', (request: WorkerRequest) => {
+    let reply: WorkerReply;
+    try {
+      reply =
+        request.op === 'classify'
+          ? { id: request.id, op: 'classify', states: crypto.classify(request) }
+          : { id: request.id, op: 'migrate', ...crypto.migrate(request) };
+    } catch (err) {
+      // Only the error's kind: a message could quote a value.
+      reply = { id: request.id, error: err instanceof Error ? err.name : 'error' };
+    }
+    const transfer = 'states' in reply ? [reply.states.buffer as ArrayBuffer] : [];
+    port.postMessage(reply, transfer);
+  });
+}

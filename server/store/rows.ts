@@ -1,0 +1,215 @@
+/**
+ * Reads of GPT-Load's tables: keyset paging (WHERE id > last ORDER BY id, never OFFSET, so a page costs the
+ * same at row 1 and at row 1,000,000), with row types normalised across engines (bigint strings → numbers,
+ * datetimes → ISO 8601 strings, NULL text → '').
+ */
+import type { Store } from './connect';
+
+export interface KeyRow {
+  id: number;
+  key_value: string;
+  key_hash: string;
+  group_id: number;
+  status: string;
+  notes: string;
+  request_count: number;
+  failure_count: number;
+  last_used_at: string | null;
+  created_at: string | null;
+}
+
+export interface LogKeyRow {
+  id: string;
+  key_value: string;
+  key_hash: string;
+}
+
+export interface GroupSummary {
+  id: number;
+  name: string;
+  display_name: string;
+  channel_type: string;
+  group_type: string;
+  active: number;
+  invalid: number;
+}
+
+export interface KeyFilter {
+  groupId?: number;
+  status?: string;
+  keyHash?: string;
+}
+
+const KEY_COLUMNS = 'id, key_value, key_hash, group_id, status, notes, request_count, failure_count, last_used_at, created_at';
+
+const NAIVE_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?(?:\s+[A-Z]{2,5})?$/;
+
+/**
+ * ISO 8601 from whatever the engine returns: pg gives Date (timestamptz); SQLite gives GORM's text
+ * ("2006-01-02 15:04:05.999999999-07:00"); MySQL gives the DATETIME as written (dateStrings). A value
+ * without a zone is UTC (go-sql-driver's default `loc`), except on MySQL with another `loc` (e.g. Local):
+ * then it is GPT-Load's wall-clock time and is returned without a zone suffix.
+ */
+export function isoTime(value: unknown, store: Pick<Store, 'target'>): string | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  const text = String(value);
+  const m = NAIVE_TIME.exec(text);
+  if (!m) return text;
+  const millis = (m[3] ?? '').padEnd(3, '0').slice(0, 3);
+  const local = `${m[1]}T${m[2]}.${millis}`;
+  let zone = m[4];
+  if (zone === undefined) {
+    const loc = store.target.kind === 'mysql' ? store.target.params.loc : undefined;
+    if (loc !== undefined && loc !== 'UTC') return local;
+    zone = 'Z';
+  }
+  if (/^[+-]\d{2}$/.test(zone)) zone += ':00';
+  else if (/^[+-]\d{4}$/.test(zone)) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const date = new Date(local + zone);
+  return Number.isNaN(date.getTime()) ? text : date.toISOString();
+}
+
+function num(value: unknown): number {
+  return value === null || value === undefined ? 0 : Number(value);
+}
+
+function str(value: unknown): string {
+  return value === null || value === undefined ? '' : String(value);
+}
+
+function toKeyRow(raw: Record<string, unknown>, store: Store): KeyRow {
+  return {
+    id: num(raw.id),
+    key_value: str(raw.key_value),
+    key_hash: str(raw.key_hash),
+    group_id: num(raw.group_id),
+    status: str(raw.status),
+    notes: str(raw.notes),
+    request_count: num(raw.request_count),
+    failure_count: num(raw.failure_count),
+    last_used_at: isoTime(raw.last_used_at, store),
+    created_at: isoTime(raw.created_at, store),
+  };
+}
+
+/**
+ * One page after `afterId` in id order. With a group filter every engine walks an index in id order:
+ * SQLite and InnoDB append the primary key to idx_api_keys_group_id (group_id → id), and PostgreSQL
+ * walks api_keys_pkey filtering by group (or, for a small group, sorts that group's few rows).
+ */
+async function keyPage(store: Store, filter: KeyFilter, afterId: number, limit: number): Promise<KeyRow[]> {
+  const where = [`id > ${store.p(1)}`];
+  const params: unknown[] = [afterId];
+  const add = (column: string, value: unknown) => {
+    params.push(value);
+    where.push(`${column} = ${store.p(params.length)}`);
+  };
+  if (filter.groupId !== undefined) add('group_id', filter.groupId);
+  if (filter.status !== undefined) add('status', filter.status);
+  if (filter.keyHash !== undefined) add('key_hash', filter.keyHash);
+  params.push(limit);
+  const rows = await store.query(
+    `SELECT ${KEY_COLUMNS} FROM api_keys WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${store.p(params.length)}`,
+    params,
+  );
+  return rows.map((raw) => toKeyRow(raw, store));
+}
+
+function positive(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${what} must be a positive integer`);
+  return n;
+}
+
+/** Every api_keys row after `afterId` (matching the filters), in id order, `batchSize` rows at a time. */
+export async function* iterateKeyRows(
+  store: Store,
+  options: { batchSize: number; afterId?: number; groupId?: number; status?: string },
+): AsyncGenerator<KeyRow[]> {
+  const batchSize = positive(options.batchSize, 'batchSize');
+  let after = options.afterId ?? 0;
+  for (;;) {
+    const rows = await keyPage(store, options, after, batchSize);
+    if (rows.length === 0) return;
+    yield rows;
+    if (rows.length < batchSize) return;
+    after = rows[rows.length - 1].id;
+  }
+}
+
+/**
+ * Every request_logs row's key columns after `afterId`, `batchSize` at a time. The id is varchar(36):
+ * the keyset runs in the database's own string order (its collation), which `>` and ORDER BY share, so
+ * every row comes exactly once; never compare these ids in JavaScript. NULL key columns read as ''.
+ */
+export async function* iterateLogRows(store: Store, options: { batchSize: number; afterId?: string }): AsyncGenerator<LogKeyRow[]> {
+  const batchSize = positive(options.batchSize, 'batchSize');
+  let after = options.afterId ?? '';
+  for (;;) {
+    const raw = await store.query(
+      `SELECT id, key_value, key_hash FROM request_logs WHERE id > ${store.p(1)} ORDER BY id LIMIT ${store.p(2)}`,
+      [after, batchSize],
+    );
+    if (raw.length === 0) return;
+    const rows = raw.map((r) => ({ id: str(r.id), key_value: str(r.key_value), key_hash: str(r.key_hash) }));
+    yield rows;
+    if (rows.length < batchSize) return;
+    after = rows[rows.length - 1].id;
+  }
+}
+
+/** One page of keys for a UI: `nextAfterId` is the id to pass as `afterId` for the next page, null at the end. */
+export async function listKeys(
+  store: Store,
+  options: KeyFilter & { limit: number; afterId?: number },
+): Promise<{ rows: KeyRow[]; nextAfterId: number | null }> {
+  const limit = positive(options.limit, 'limit');
+  const rows = await keyPage(store, options, options.afterId ?? 0, limit + 1);
+  if (rows.length <= limit) return { rows, nextAfterId: null };
+  rows.length = limit;
+  return { rows, nextAfterId: rows[limit - 1].id };
+}
+
+/** Groups in GPT-Load's order (sort, then id) with active / invalid key counts from one GROUP BY. */
+export async function listGroups(store: Store): Promise<GroupSummary[]> {
+  const rows = await store.query(
+    `SELECT g.id, g.name, g.display_name, g.channel_type, g.group_type,
+            COALESCE(c.active, 0) AS active, COALESCE(c.invalid, 0) AS invalid
+       FROM ${store.q('groups')} g
+       LEFT JOIN (SELECT group_id,
+                         SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) AS active,
+                         SUM(CASE WHEN status = 'invalid' THEN 1 ELSE 0 END) AS invalid
+                    FROM api_keys GROUP BY group_id) c ON c.group_id = g.id
+      ORDER BY g.sort, g.id`,
+  );
+  return rows.map((r) => ({
+    id: num(r.id),
+    name: str(r.name),
+    display_name: str(r.display_name),
+    channel_type: str(r.channel_type),
+    group_type: str(r.group_type) || 'standard',
+    active: num(r.active),
+    invalid: num(r.invalid),
+  }));
+}
+
+/** GPT-Load's dashboard sample: the first `n` rows (by id) with a non-empty key_hash. */
+export async function sampleHashedKeys(store: Store, n = 20): Promise<{ key_value: string; key_hash: string }[]> {
+  const rows = await store.query(
+    `SELECT key_value, key_hash FROM api_keys WHERE key_hash <> '' ORDER BY id LIMIT ${store.p(1)}`,
+    [positive(n, 'n')],
+  );
+  return rows.map((r) => ({ key_value: str(r.key_value), key_hash: str(r.key_hash) }));
+}
+
+export async function countRows(store: Store, table: 'api_keys' | 'request_logs'): Promise<number> {
+  if (table !== 'api_keys' && table !== 'request_logs') throw new RangeError(`countRows: unsupported table ${String(table)}`);
+  const [row] = await store.query(`SELECT COUNT(*) AS n FROM ${store.q(table)}`);
+  return num(row?.n);
+}
+
+/** A system_settings value (e.g. `proxy_keys`), or null when the setting is absent. */
+export async function readSetting(store: Store, key: string): Promise<string | null> {
+  const [row] = await store.query(`SELECT setting_value FROM system_settings WHERE setting_key = ${store.p(1)}`, [key]);
+  return row === undefined ? null : str(row.setting_value);
+}

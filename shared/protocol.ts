@@ -1,0 +1,374 @@
+/**
+ * The daemon's JSON-RPC protocol beyond LSP: one namespace per method with its literal `method`,
+ * its typed `type` and its params/result. Methods are added, never reshaped: a new need gets a new
+ * optional field or a new method.
+ *
+ * Errors: every request fails with a JSON-RPC error whose `code` is a `KeystoreErrorCodes` value,
+ * whose `message` is the same text the CLI prints (in the client's language) and whose `data` is
+ * `ErrorData` ({ code: ErrorCode, details }). Cancelled requests fail with LSP's RequestCancelled.
+ *
+ * Long requests (status, migrate, keyBackups, backup create/restore) report work-done progress
+ * (`KeystoreProgressReport`) on the `workDoneToken` the client passes, or on a token the daemon
+ * creates with `window/workDoneProgress/create` when none is passed; they honour `$/cancelRequest`
+ * and the progress' cancel between batches.
+ *
+ * Imports only from vscode-languageserver-protocol: both the daemon and the client bundle it.
+ */
+import { NotificationType, RequestType, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
+import type {
+  BackupCheckResult,
+  BackupInfo,
+  BackupRestoreResult,
+  DeploymentRef,
+  EnvDatabaseStatus,
+  EnvReadResult,
+  EnvWriteResult,
+  ErrorCode,
+  GroupSummary,
+  KeyCopyCheck,
+  KeyPage,
+  KeyStatus,
+  MigrationSummary,
+  SecretStrength,
+  StatusReport,
+} from './types';
+
+export * from './types';
+
+/**
+ * JSON-RPC error codes of keystore failures (outside JSON-RPC's and LSP's reserved ranges, except
+ * `cancelled`, which is LSP's RequestCancelled so clients treat it as a quiet cancellation).
+ * Stable: a code never changes meaning.
+ */
+export const KeystoreErrorCodes: Record<ErrorCode, number> = {
+  usage: 4000,
+  'env-parse': 4010,
+  'env-missing': 4011,
+  'key-required': 4012,
+  'wrong-key': 4020,
+  'decrypt-failed': 4021,
+  'refused-by-check': 4030,
+  'service-running': 4031,
+  'host-not-found': 4040,
+  'connection-refused': 4041,
+  'connection-timeout': 4042,
+  'auth-refused': 4043,
+  'database-missing': 4044,
+  'native-module-unavailable': 4045,
+  'not-gpt-load-database': 4050,
+  'backup-invalid': 4060,
+  io: 4070,
+  internal: 4099,
+  cancelled: -32800,
+};
+
+/** The ErrorCode of a JSON-RPC error code (undefined for codes that are not ours). */
+export function errorCodeOf(jsonRpcCode: number): ErrorCode | undefined {
+  return (Object.keys(KeystoreErrorCodes) as ErrorCode[]).find((c) => KeystoreErrorCodes[c] === jsonRpcCode);
+}
+
+/** Commands the client implements; the daemon puts them into code actions. */
+export const ClientCommands = {
+  /** Opens the migrate flow for a deployment; argument: the `.env` document URI (string). */
+  migrateKeys: 'gptLoad.migrateKeys',
+} as const;
+
+/** `source` of every diagnostic the daemon publishes. */
+export const DIAGNOSTIC_SOURCE = 'gpt-load';
+
+/** Diagnostic codes of the daemon's own (database-backed and compose) checks; lint codes come from server/core/lint.ts. */
+export const DaemonDiagnosticCodes = {
+  keyMismatch: 'db-key-mismatch',
+  dataNotEncrypted: 'db-data-not-encrypted',
+  keyNotConfigured: 'db-key-not-configured',
+  mixedState: 'db-mixed-state',
+  databaseUnreachable: 'db-unreachable',
+  weakProxyKey: 'db-weak-proxy-key',
+  reusedProxyKey: 'db-reused-proxy-key',
+  composeLiteralSecret: 'compose-literal-secret',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// keystore
+
+/** client → daemon: GPT-Load's dashboard verdict plus exact per-row counts of api_keys (and request_logs). */
+export namespace StatusRequest {
+  export const method = 'gptLoad/status' as const;
+  export interface Params extends WorkDoneProgressParams {
+    deployment: DeploymentRef;
+    /** Skip the exact pass over request_logs (it can hold millions of rows). */
+    skipLogs?: boolean;
+  }
+  export type Result = StatusReport;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * client → daemon: enable, change or disable encryption of stored keys (api_keys and request_logs).
+ * Work-done progress with phase, rows and rate; cancellable — a cancel before the switch leaves the
+ * database untouched and clean (no side table left behind).
+ */
+export namespace MigrateRequest {
+  export const method = 'gptLoad/migrate' as const;
+  export interface Params extends WorkDoneProgressParams {
+    deployment: DeploymentRef;
+    /** Key the data is encrypted with now; omitted = ENCRYPTION_KEY of the `.env`; '' = data is plaintext. */
+    fromKey?: string;
+    /** New key; '' = disable encryption. */
+    toKey: string;
+    /** Write the new key into the `.env` as ENCRYPTION_KEY after the switch (default false). */
+    updateEnv?: boolean;
+    /** Go on although GPT-Load looks running / other sessions are connected (default false). */
+    force?: boolean;
+    /** Skip request_logs (default false: they are migrated too). */
+    skipLogs?: boolean;
+    /** Clear GPT-Load's stale Redis entries after the switch (default true when REDIS_DSN is set). */
+    clearCache?: boolean;
+  }
+  export type Result = MigrationSummary;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** client → daemon: the groups with their key counts by status. */
+export namespace GroupsRequest {
+  export const method = 'gptLoad/groups' as const;
+  export interface Params {
+    deployment: DeploymentRef;
+  }
+  export interface Result {
+    groups: GroupSummary[];
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * client → daemon: one keyset page of keys (masked), filtered by group, status, or an exact key
+ * value (found through key_hash as GPT-Load's search does: nothing is decrypted to search).
+ */
+export namespace KeysRequest {
+  export const method = 'gptLoad/keys' as const;
+  export interface Params {
+    deployment: DeploymentRef;
+    groupId?: number;
+    groupName?: string;
+    status?: KeyStatus;
+    /** Exact plaintext key to find. */
+    value?: string;
+    /** Page size, 1..1000 (default 100). */
+    limit?: number;
+    /** `nextAfterId` of the previous page. */
+    afterId?: number;
+  }
+  export type Result = KeyPage;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** client → daemon: decrypts one stored key for copying. The only method that returns a stored plaintext key. */
+export namespace RevealKeyRequest {
+  export const method = 'gptLoad/revealKey' as const;
+  export interface Params {
+    deployment: DeploymentRef;
+    id: number;
+  }
+  export interface Result {
+    id: number;
+    /** The plaintext API key: copy it, never log or store it. */
+    key: string;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * Parameters of encrypt / decrypt / hash. The key is `encryptionKey` when given, else ENCRYPTION_KEY of
+ * `deployment`'s `.env`, else none ('' = GPT-Load's disabled mode: plaintext values, SHA-256 hashes).
+ */
+export interface ValuesParams {
+  values: string[];
+  encryptionKey?: string;
+  deployment?: DeploymentRef;
+}
+
+export interface ValuesResult {
+  /** One per value, same order; null where a value did not decrypt. */
+  results: Array<string | null>;
+  /** Indexes of values that did not decrypt, with the reason (never the value). */
+  failures: Array<{ index: number; reason: string }>;
+  keyFingerprint: string;
+}
+
+/** client → daemon: encrypts values exactly as GPT-Load stores them. */
+export namespace EncryptRequest {
+  export const method = 'gptLoad/encrypt' as const;
+  export type Params = ValuesParams;
+  export type Result = ValuesResult;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** client → daemon: decrypts stored values (returns plaintext keys). */
+export namespace DecryptRequest {
+  export const method = 'gptLoad/decrypt' as const;
+  export type Params = ValuesParams;
+  export type Result = ValuesResult;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** client → daemon: GPT-Load's key_hash of values. */
+export namespace HashRequest {
+  export const method = 'gptLoad/hash' as const;
+  export type Params = ValuesParams;
+  export type Result = ValuesResult;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** client → daemon: a strong secret for AUTH_KEY (or ENCRYPTION_KEY), safe for godotenv and Compose as is. */
+export namespace GenerateSecretRequest {
+  export const method = 'gptLoad/generateSecret' as const;
+  export interface Params {
+    /** Which variable it is for (default AUTH_KEY); judged as GPT-Load judges it. */
+    name?: string;
+    /** Characters, 16..256 (default 32 for AUTH_KEY, 48 for ENCRYPTION_KEY). */
+    length?: number;
+  }
+  export interface Result {
+    value: string;
+    strength: SecretStrength;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * client → daemon: ENCRYPTION_KEY copies (password manager, vault, paper) checked against the
+ * database: does each decrypt the stored keys? Copies are used for this request only, never kept.
+ */
+export namespace KeyBackupsRequest {
+  export const method = 'gptLoad/keyBackups' as const;
+  export interface Params extends WorkDoneProgressParams {
+    deployment: DeploymentRef;
+    candidates: string[];
+  }
+  export interface Result {
+    /** How many encrypted rows were sampled (the same rows for every candidate). */
+    sampled: number;
+    /** Fingerprint of ENCRYPTION_KEY in the `.env` ("plaintext" when empty). */
+    envFingerprint: string;
+    results: KeyCopyCheck[];
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// .env
+
+/**
+ * client → daemon: a `.env` as godotenv reads it from disk — positions and a masked view; a value
+ * only for the one key named in `reveal`.
+ */
+export namespace EnvReadRequest {
+  export const method = 'gptLoad/env/read' as const;
+  export interface Params {
+    /** Absolute path or `file:` URI. */
+    envFile: string;
+    reveal?: string;
+  }
+  export type Result = EnvReadResult;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** client → daemon: sets (or, with value null, removes) one key of a `.env`, quoting it safely; keeps everything else. */
+export namespace EnvWriteRequest {
+  export const method = 'gptLoad/env/write' as const;
+  export interface Params {
+    envFile: string;
+    key: string;
+    value: string | null;
+  }
+  export type Result = EnvWriteResult;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// backups (implemented by the backups module; shapes may gain optional fields)
+
+/** client → daemon: backs up the key store (implemented by backups). Work-done progress; cancellable. */
+export namespace BackupCreateRequest {
+  export const method = 'gptLoad/backup/create' as const;
+  export interface Params extends WorkDoneProgressParams {
+    deployment: DeploymentRef;
+    /** Folder or file to write; default: the backups folder beside the `.env`. */
+    destination?: string;
+    /** Include request_logs (default false). */
+    includeLogs?: boolean;
+  }
+  export type Result = BackupInfo;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** client → daemon: verifies a backup file, and whether a key opens it (implemented by backups). */
+export namespace BackupCheckRequest {
+  export const method = 'gptLoad/backup/check' as const;
+  export interface Params extends WorkDoneProgressParams {
+    path: string;
+    /** Check against ENCRYPTION_KEY of this deployment's `.env`. */
+    deployment?: DeploymentRef;
+    /** Or against this key (used for the request only). */
+    encryptionKey?: string;
+  }
+  export type Result = BackupCheckResult;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** client → daemon: restores a backup into the deployment's database (implemented by backups). Work-done progress. */
+export namespace BackupRestoreRequest {
+  export const method = 'gptLoad/backup/restore' as const;
+  export interface Params extends WorkDoneProgressParams {
+    deployment: DeploymentRef;
+    path: string;
+    /** Go on although GPT-Load looks running (default false). */
+    force?: boolean;
+  }
+  export type Result = BackupRestoreResult;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/** client → daemon: backups known for a deployment, newest first (implemented by backups). */
+export namespace BackupListRequest {
+  export const method = 'gptLoad/backup/list' as const;
+  export interface Params {
+    deployment: DeploymentRef;
+    /** Folder to look in; default: the backups folder beside the `.env`. */
+    directory?: string;
+  }
+  export interface Result {
+    backups: BackupInfo[];
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// daemon → client
+
+/** daemon → client: the background database check of an open `.env` finished (for a status item). */
+export namespace EnvDatabaseStatusNotification {
+  export const method = 'gptLoad/envDatabaseStatus' as const;
+  export interface Params {
+    /** URI of the `.env` document. */
+    uri: string;
+    status: EnvDatabaseStatus;
+  }
+  export const type = new NotificationType<Params>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// debug (registered only when the daemon runs with --debug-methods)
+
+/** client → daemon: heap figures after a full GC when the daemon runs with --expose-gc (tests only). */
+export namespace DebugMemoryRequest {
+  export const method = 'gptLoad/debug/memory' as const;
+  export type Params = Record<string, never>;
+  export interface Result {
+    heapUsed: number;
+    rss: number;
+    collected: boolean;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}

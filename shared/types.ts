@@ -1,0 +1,309 @@
+/**
+ * Values that cross the wire between the daemon (server/server.ts) and its clients (the VS Code
+ * extension, editors speaking LSP, tests). Plain JSON only: no classes, no Dates, no Buffers.
+ * Imports only from vscode-languageserver-protocol so both bundles can take it as is.
+ *
+ * Secrets never appear here except where a field says so (RevealKeyResult.key, decrypt results,
+ * GenerateSecretResult.value, EnvReadResult.revealed): everything else is counts, ids, masked values
+ * and fingerprints.
+ */
+import type { Range, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
+
+/** Message language; initialize's `locale` picks it ('zh*' → 'zh-CN', anything else → 'en'). */
+export type Lang = 'en' | 'zh-CN';
+
+/**
+ * Why a request failed; the same codes as server/core/errors.ts ErrorCode (the daemon checks at
+ * compile time that both lists are equal). Sent as `ResponseError.data.code`.
+ */
+export type ErrorCode =
+  | 'usage'
+  | 'env-parse'
+  | 'env-missing'
+  | 'host-not-found'
+  | 'connection-refused'
+  | 'connection-timeout'
+  | 'auth-refused'
+  | 'database-missing'
+  | 'not-gpt-load-database'
+  | 'native-module-unavailable'
+  | 'wrong-key'
+  | 'key-required'
+  | 'decrypt-failed'
+  | 'refused-by-check'
+  | 'service-running'
+  | 'cancelled'
+  | 'backup-invalid'
+  | 'io'
+  | 'internal';
+
+/** `ResponseError.data` of every keystore error. `message` is already in the client's language. */
+export interface ErrorData {
+  code: ErrorCode;
+  /** Machine-readable details (counts, row ids, line/character); never secrets. */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Which GPT-Load deployment a request is about. The daemon resolves it exactly as GPT-Load does
+ * (DATABASE_DSN from the file, else `./data/gpt-load.db` beside it); the daemon's own process
+ * environment is not GPT-Load's and is ignored. Secrets are never part of it.
+ */
+export interface DeploymentRef {
+  /** Absolute path of GPT-Load's `.env` (a `file:` URI is accepted too). */
+  envFile: string;
+  /** DATABASE_DSN override (the `.env` value otherwise). */
+  dsn?: string;
+  /** HOST[:PORT] replacing the DSN's host (Docker Compose service names do not resolve outside). */
+  dbHost?: string;
+}
+
+/** Where a long operation stands (server/keystore/operation.ts Progress). */
+export interface OperationProgress {
+  phase: string;
+  done: number;
+  total: number;
+  /** Rows per second over the phase so far. */
+  rate?: number;
+}
+
+/**
+ * The `$/progress` value of keystore work-done progress: a standard report (message, percentage,
+ * shown by any LSP client) that also carries the raw figures for clients that want them.
+ */
+export interface KeystoreProgressReport extends WorkDoneProgressReport, OperationProgress {}
+
+// ---------------------------------------------------------------------------------------------
+// status, groups
+
+export type DashboardVerdict = 'data_not_encrypted' | 'key_not_configured' | 'key_mismatch' | null;
+
+export interface DashboardCheck {
+  verdict: DashboardVerdict;
+  sampled: number;
+  /** Share of sampled rows whose key_hash is SHA-256(key_value). */
+  plaintextShare: number;
+  /** Share of sampled rows the configured key decrypts and re-hashes. */
+  decryptShare: number;
+}
+
+export interface RowCounts {
+  total: number;
+  plaintext: number;
+  encrypted: number;
+  unknown: number;
+  empty: number;
+  /** A few ids of undecryptable rows, to point at. */
+  unknownIds: Array<number | string>;
+}
+
+/**
+ * ok: every row as the configured key says. needs-migration: key set, rows plaintext.
+ * key-missing: rows encrypted, no key set. wrong-key: no row decrypts. mixed: several states.
+ */
+export type OverallState = 'empty' | 'ok' | 'needs-migration' | 'key-missing' | 'wrong-key' | 'mixed';
+
+export interface GroupSummary {
+  id: number;
+  name: string;
+  displayName: string;
+  channelType: string;
+  groupType: string;
+  active: number;
+  invalid: number;
+}
+
+export interface StatusReport {
+  /** Database label, safe to show (no password). */
+  target: string;
+  engine: string;
+  encryptionEnabled: boolean;
+  /** Non-reversible fingerprint of the configured key ("plaintext" when disabled). */
+  keyFingerprint: string;
+  dashboard: DashboardCheck;
+  state: OverallState;
+  apiKeys: RowCounts;
+  requestLogs: RowCounts;
+  groups: GroupSummary[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// keys
+
+export type KeyStatus = 'active' | 'invalid';
+
+export interface KeyListItem {
+  id: number;
+  groupId: number;
+  groupName: string;
+  status: string;
+  /** Masked key, "(undecryptable)" when the configured key does not open it. Never the whole key. */
+  masked: string;
+  notes: string;
+  requestCount: number;
+  failureCount: number;
+  lastUsedAt: string | null;
+}
+
+export interface KeyPage {
+  items: KeyListItem[];
+  /** Pass as `afterId` for the next page; null at the end. */
+  nextAfterId: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// secrets, .env
+
+/** GPT-Load dashboard's risk level for a secret: null = no warning. */
+export type SecretRisk = 'high' | 'medium' | null;
+
+/** A secret judged as GPT-Load's dashboard judges it; never the secret itself. */
+export interface SecretStrength {
+  /** Length in bytes (GPT-Load counts Go `len`). */
+  length: number;
+  risk: SecretRisk;
+  /** The dashboard's warning in the client's language, null when none. */
+  message: string | null;
+}
+
+export type EnvQuote = 'none' | 'single' | 'double';
+
+/** One assignment of a `.env` as godotenv reads it, without its value. */
+export interface EnvEntryView {
+  key: string;
+  range: Range;
+  keyRange: Range;
+  valueRange: Range;
+  quote: EnvQuote;
+  exported: boolean;
+  /** The value contains `$VAR` / `${VAR}` that godotenv expands. */
+  expanded: boolean;
+  /** False for an earlier duplicate (godotenv keeps the last one). */
+  effective: boolean;
+  /** The value GPT-Load reads, masked (maskSecret). */
+  masked: string;
+  /** Length in bytes of the value GPT-Load reads. */
+  length: number;
+  /** Only for AUTH_KEY, ENCRYPTION_KEY and other secrets GPT-Load judges. */
+  strength?: SecretStrength;
+}
+
+export interface EnvParseError {
+  message: string;
+  range: Range;
+}
+
+export interface EnvReadResult {
+  /** Absolute path read. */
+  path: string;
+  exists: boolean;
+  /** Set when godotenv refuses the file (GPT-Load then ignores all of it). */
+  error: EnvParseError | null;
+  entries: EnvEntryView[];
+  /** Only when the request named one key in `reveal`: its value as GPT-Load reads it. */
+  revealed?: { key: string; value: string | null };
+}
+
+export interface EnvWriteResult {
+  path: string;
+  /** The file did not exist and was created. */
+  created: boolean;
+  /** False when the file already said exactly this. */
+  changed: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// migrate, key copies
+
+/** What a migration did; the key material itself is never part of it. */
+export interface MigrationSummary {
+  /** 'enable' (plaintext → key), 'disable' (key → plaintext), 'change' (key → key). */
+  mode: 'enable' | 'disable' | 'change';
+  apiKeys: number;
+  requestLogs: number;
+  /** Fingerprints of the keys before and after ("plaintext" when disabled). */
+  fromFingerprint: string;
+  toFingerprint: string;
+  /** Cache entries removed from Redis; null when no REDIS_DSN or not reachable. */
+  cacheCleared: number | null;
+  /** ENCRYPTION_KEY in the .env was updated to the new key. */
+  envUpdated: boolean;
+  durationMs: number;
+  /** Anything the operator should do next, in the client's language. */
+  notes: string[];
+}
+
+/** One ENCRYPTION_KEY copy checked against the database. */
+export interface KeyCopyCheck {
+  /** Index into the request's `candidates`. */
+  index: number;
+  fingerprint: string;
+  /** Every sampled encrypted row decrypts and re-hashes with this copy. */
+  works: boolean;
+  decrypted: number;
+  sampled: number;
+  /** Same fingerprint as ENCRYPTION_KEY in the `.env`. */
+  matchesEnv: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// backups (filled in by the backups module)
+
+export interface BackupInfo {
+  /** Absolute path of the backup file. */
+  path: string;
+  /** ISO 8601. */
+  createdAt: string;
+  engine: string;
+  /** Label of the source database (no password). */
+  source: string;
+  /** Fingerprint of the ENCRYPTION_KEY the stored keys are encrypted with ("plaintext" if none). */
+  keyFingerprint: string;
+  rows: Record<string, number>;
+  bytes: number;
+}
+
+export interface BackupCheckResult {
+  valid: boolean;
+  info: BackupInfo | null;
+  /** What is wrong, in the client's language; empty when valid. */
+  problems: string[];
+  /** Whether the `.env`'s (or the given) ENCRYPTION_KEY opens the keys in the backup; null if not checked. */
+  decryptsWithKey: boolean | null;
+}
+
+export interface BackupRestoreResult {
+  restored: Record<string, number>;
+  /** A backup of the state before the restore, when one was made. */
+  safetyBackup: BackupInfo | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// daemon
+
+/** `initializationOptions` the daemon understands; all optional. */
+export interface InitializationOptions {
+  /** Database connection timeout for requests and background checks (default 5000). */
+  connectTimeoutMs?: number;
+  /** Compute database-backed .env diagnostics (default true). */
+  databaseDiagnostics?: boolean;
+}
+
+/**
+ * What the background check found for the database an open `.env` points at.
+ * unreachable: the database could not be opened (reason in `message`).
+ */
+export type EnvDatabaseState = OverallState | 'unreachable' | 'unchecked';
+
+export interface EnvDatabaseStatus {
+  state: EnvDatabaseState;
+  target: string | null;
+  keyFingerprint: string;
+  /** How the figures were obtained: 'sample' (N rows) or 'exact'. */
+  basis: 'sample' | 'exact' | 'none';
+  sampled: number;
+  decrypting: number;
+  plaintext: number;
+  totalKeys: number;
+  message: string | null;
+}
