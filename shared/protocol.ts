@@ -124,6 +124,10 @@ export namespace MigrateRequest {
     skipLogs?: boolean;
     /** Clear GPT-Load's stale Redis entries after the switch (default true when REDIS_DSN is set). */
     clearCache?: boolean;
+    /** Run every check and report what would change; write nothing (default false). */
+    dryRun?: boolean;
+    /** HOST[:PORT] replacing REDIS_DSN's host (Compose service names do not resolve outside). */
+    redisHost?: string;
   }
   export type Result = MigrationSummary;
   export const type = new RequestType<Params, Result, void>(method);

@@ -231,6 +231,14 @@ export interface MigrationSummary {
   durationMs: number;
   /** Anything the operator should do next, in the client's language. */
   notes: string[];
+  /** migrated | finished (a partial change completed) | completed (data was already under the new key) | nothing-to-migrate | dry-run. */
+  outcome?: string;
+  /** Warnings (e.g. a weak new key), in the client's language. */
+  warnings?: string[];
+  /** Rows per second of the write phase. */
+  rate?: number | null;
+  /** The command that restarts GPT-Load so it reads the new ENCRYPTION_KEY, when known. */
+  restartCommand?: string | null;
 }
 
 /** One ENCRYPTION_KEY copy checked against the database. */

@@ -54,6 +54,7 @@ export class Ctx implements vscode.Disposable {
       output: this.output,
       runtimeSetting: () => this.config.daemonRuntime,
       trusted: () => vscode.workspace.isTrusted,
+      onFailed: (message) => void this.offerRestart(message),
       onClient: async (client) => {
         const { EnvDatabaseStatusNotification } = await protocol();
         client.onNotification(EnvDatabaseStatusNotification.type, ({ uri, status }) => {
@@ -184,7 +185,7 @@ export class Ctx implements vscode.Disposable {
   async reportError(err: unknown): Promise<void> {
     if (isCancellation(err)) return;
     if (err instanceof DaemonUnavailable) {
-      await this.daemon.offerRestart(t('The GPT-Load daemon is not running: {0}', err.reason));
+      await this.offerRestart(t('The GPT-Load daemon is not running: {0}', err.reason));
       return;
     }
     let message = messageOf(err);
@@ -218,6 +219,19 @@ export class Ctx implements vscode.Disposable {
         this.output.show();
         break;
     }
+  }
+
+  /** Says the daemon is down, with Restart and Show Log actions. */
+  async offerRestart(message: string): Promise<void> {
+    const answer = await this.ui.notify('daemonDown', message, {
+      severity: 'error',
+      actions: [
+        { id: 'restart', title: t('Restart Daemon') },
+        { id: 'log', title: t('Show Log') },
+      ],
+    });
+    if (answer === 'restart') await vscode.commands.executeCommand('gptLoad.restartDaemon');
+    else if (answer === 'log') this.output.show();
   }
 
   private async askDatabasePassword(): Promise<void> {

@@ -64,6 +64,8 @@ export interface DaemonOptions {
   trusted: () => boolean;
   /** Called when the client exists, before it starts (to register notification handlers). */
   onClient?: (client: LanguageClient) => void | Promise<void>;
+  /** The daemon kept crashing and is not restarted any more: tell the user, offer a restart. */
+  onFailed: (message: string) => void;
 }
 
 export class Daemon implements vscode.Disposable {
@@ -147,7 +149,7 @@ export class Daemon implements vscode.Disposable {
       this.client = client;
       await this.options.onClient?.(client);
       await client.start();
-      output.info(`daemon started (pid ${(client as unknown as { _serverProcess?: { pid?: number } })._serverProcess?.pid ?? '?'})`);
+      output.info(`daemon started (pid ${this.pid ?? '?'})`);
       this.setState('running');
       return client;
     } catch (err) {
@@ -172,19 +174,10 @@ export class Daemon implements vscode.Disposable {
         this.failure = t('The GPT-Load daemon stopped {0} times in 3 minutes and was not restarted.', this.restarts.length);
         this.options.output.error(this.failure);
         this.setState('failed');
-        void this.offerRestart(this.failure);
+        this.options.onFailed(this.failure);
         return { action: lib.CloseAction.DoNotRestart, handled: true };
       },
     };
-  }
-
-  /** Says the daemon is down, with Restart and Show Log actions. */
-  async offerRestart(message: string): Promise<void> {
-    const restart = t('Restart Daemon');
-    const log = t('Show Log');
-    const answer = await vscode.window.showErrorMessage(message, restart, log);
-    if (answer === restart) await vscode.commands.executeCommand('gptLoad.restartDaemon');
-    else if (answer === log) this.options.output.show();
   }
 
   /** Why the daemon is not available, or undefined when it may be used (running or startable). */
@@ -198,6 +191,11 @@ export class Daemon implements vscode.Disposable {
     if (reason) throw new DaemonUnavailable(reason);
     const client = await this.start();
     return client.sendRequest(type, params as never, token); // RequestParam<P> is P for object params
+  }
+
+  /** Process id of the running daemon (tests, the log). */
+  get pid(): number | undefined {
+    return (this.client as unknown as { _serverProcess?: { pid?: number } } | undefined)?._serverProcess?.pid;
   }
 
   /** The running client, if any, without starting one. */

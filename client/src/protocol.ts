@@ -3,11 +3,11 @@
  * module code), which activation must not wait for: every module of the client imports protocol
  * *types* statically and the request objects through `protocol()` where it sends them.
  */
-export type Protocol = typeof import('../../shared/protocol');
+export type Protocol = typeof import('../../shared/protocol.js');
 
 let loaded: Promise<Protocol> | undefined;
 
 export function protocol(): Promise<Protocol> {
-  loaded ??= import('../../shared/protocol');
+  loaded ??= import('../../shared/protocol.js');
   return loaded;
 }

@@ -6,7 +6,7 @@
 // return at once. Why each install fix exists: ../../../shared/design/vscode-e2e.md.
 // Usage: node scripts/vscode-e2e/install.mjs          (GLK_CODE_SERVER_DIR moves the install)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -138,10 +138,63 @@ function installCodeServer() {
   }
 }
 
+/**
+ * Test files running in parallel may each call this script on a clean machine: one installs, the
+ * others wait for it (then find the marker). A lock left by a dead process is taken over.
+ */
+async function withInstallLock(work) {
+  const lock = `${installDir}.lock`;
+  mkdirSync(dirname(lock), { recursive: true });
+  let announced = false;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const owner = lockOwner(lock);
+      // No pid yet: the owner is between mkdir and write, or died there (then the lock grows old).
+      const stale = owner ? !isAlive(owner) : Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 30_000;
+      if (stale) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (!announced) log(`another install (pid ${owner || '?'}) holds ${lock}; waiting`);
+      announced = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function lockOwner(lock) {
+  try {
+    return Number(readFileSync(join(lock, 'pid'), 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
 const started = Date.now();
 try {
-  ensureAptPackages();
-  installCodeServer();
+  await withInstallLock(() => {
+    ensureAptPackages();
+    installCodeServer();
+  });
   log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (error) {
   console.error(`[vscode-e2e install] FAILED: ${error instanceof InstallError ? error.message : error?.stack ?? error}`);

@@ -1,10 +1,12 @@
+import { BACKUP_COMMANDS } from './backup';
 import type { CliCommand } from './command';
 import { generateAuthKeyCommand } from './generateAuthKey';
-import { keysListCommand } from './keys';
+import { keysFindCommand, keysListCommand } from './keys';
 import { lintCommand } from './lint';
+import { migrateKeysCommand } from './migrateKeys';
 import { parseEnvCommand } from './parseEnv';
 import { statusCommand } from './status';
 import { decryptCommand, encryptCommand, hashCommand } from './values';
 
 /** Every CLI command; each lives in its own module under server/cli/. */
-export const COMMANDS: CliCommand[] = [statusCommand, keysListCommand, encryptCommand, decryptCommand, hashCommand, parseEnvCommand, lintCommand, generateAuthKeyCommand];
+export const COMMANDS: CliCommand[] = [statusCommand, keysListCommand, keysFindCommand, encryptCommand, decryptCommand, hashCommand, parseEnvCommand, lintCommand, generateAuthKeyCommand, migrateKeysCommand, ...BACKUP_COMMANDS];

@@ -1,8 +1,51 @@
+/** `keys list` and `keys find`: keys as GPT-Load's UI shows them, masked, never the whole secret. */
+import { createInterface } from 'node:readline';
 import { codecFor } from '../core/crypto';
 import { KeystoreError } from '../core/errors';
-import { listKeyPage, type KeyStatus } from '../keystore/keys';
-import type { CliCommand } from './command';
+import { findKeys, groupNamesById, listKeyPage, type KeyListItem, type KeyStatus } from '../keystore/keys';
+import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, str, withStore, writeJson } from './options';
+
+function statusOf(args: ParsedArgs): KeyStatus | undefined {
+  const status = str(args, 'status');
+  if (status !== undefined && status !== 'active' && status !== 'invalid') {
+    throw new KeystoreError('usage', { en: '--status takes active or invalid', zh: '--status 取值为 active 或 invalid' });
+  }
+  return status;
+}
+
+/** Notes are free text: one line in a table, at most NOTES_WIDTH characters. */
+const NOTES_WIDTH = 40;
+
+function oneLine(text: string): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const chars = Array.from(flat);
+  return chars.length > NOTES_WIDTH ? chars.slice(0, NOTES_WIDTH - 1).join('') + '…' : flat;
+}
+
+/**
+ * GPT-Load's UI shows a key's notes when it has any, else the masked key; the table keeps both:
+ * KEY (always masked) and NOTES. `lead` adds leading columns (keys find: the stdin line).
+ */
+function writeKeyTable(io: CliIO, items: KeyListItem[], lead?: { header: string; cell: (item: KeyListItem) => string }): void {
+  const header = ['ID', 'GROUP', 'STATUS', 'KEY', 'REQUESTS', 'FAILURES', 'LAST USED', 'NOTES'];
+  const rows = items.map((k) => [
+    String(k.id),
+    k.groupName,
+    k.status,
+    k.masked,
+    String(k.requestCount),
+    String(k.failureCount),
+    k.lastUsedAt ?? '-',
+    oneLine(k.notes),
+  ]);
+  if (lead) {
+    header.unshift(lead.header);
+    items.forEach((k, i) => rows[i].unshift(lead.cell(k)));
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  for (const r of [header, ...rows]) io.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+}
 
 export const keysListCommand: CliCommand = {
   name: 'keys list',
@@ -10,8 +53,10 @@ export const keysListCommand: CliCommand = {
   help: `Usage: gpt-load-keystore keys list [--group NAME] [--status active|invalid] [--limit N] [--after ID] [--json]
 
 Lists keys as GPT-Load's UI shows them: id, group, status, masked key (never the whole secret),
-notes, request and failure counts, last use. Pages are keyset-paged by id: the last line names the
---after ID for the next page, so a group of a million keys pages as fast as a small one.
+request and failure counts, last use and notes. Pages are keyset-paged by id: the last line names
+the --after ID for the next page, so a group of a million keys pages as fast as a small one.
+A key the configured ENCRYPTION_KEY cannot open shows as "(undecryptable)". To find one key by its
+value, use keys find.
 
 Options:
   --group NAME          only this group
@@ -20,6 +65,9 @@ Options:
   --after ID            start after this key id
   --json                machine-readable page ({items, nextAfterId})
 ${DEPLOYMENT_HELP}
+
+Exit codes: 0 ok, 2 bad flag or unknown group, 3 .env unreadable, 7 cannot connect,
+8 not a GPT-Load database.
 
 Examples:
   gpt-load-keystore keys list --group openai --status invalid
@@ -33,35 +81,82 @@ Examples:
     json: { type: 'boolean' },
   },
   async run(args, io) {
-    const status = str(args, 'status');
-    if (status !== undefined && status !== 'active' && status !== 'invalid') {
-      throw new KeystoreError('usage', { en: '--status takes active or invalid', zh: '--status 取值为 active 或 invalid' });
-    }
-    const page = await withStore(args, io, (store, deployment) =>
-      listKeyPage(store, codecFor(deployment.encryptionKey), {
-        groupName: str(args, 'group'),
-        status: status as KeyStatus | undefined,
-        limit: positiveInt(args, 'limit', 50),
-        afterId: str(args, 'after') !== undefined ? positiveInt(args, 'after', 0, 0) : undefined,
-      }),
-    );
+    const query = {
+      groupName: str(args, 'group'),
+      status: statusOf(args),
+      limit: positiveInt(args, 'limit', 50),
+      afterId: str(args, 'after') !== undefined ? positiveInt(args, 'after', 0, 0) : undefined,
+    };
+    const page = await withStore(args, io, (store, deployment) => listKeyPage(store, codecFor(deployment.encryptionKey), query));
     if (flag(args, 'json')) {
       writeJson(io, page);
       return 0;
     }
-    const rows = page.items.map((k) => [
-      String(k.id),
-      k.groupName,
-      k.status,
-      k.notes || k.masked,
-      String(k.requestCount),
-      String(k.failureCount),
-      k.lastUsedAt ?? '-',
-    ]);
-    const header = ['ID', 'GROUP', 'STATUS', 'KEY', 'REQUESTS', 'FAILURES', 'LAST USED'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    for (const r of [header, ...rows]) io.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
-    io.stdout.write(page.nextAfterId !== null ? `-- more: --after ${page.nextAfterId}\n` : `-- end (${rows.length} shown)\n`);
+    writeKeyTable(io, page.items);
+    io.stdout.write(page.nextAfterId !== null ? `-- more: --after ${page.nextAfterId}\n` : `-- end (${page.items.length} shown)\n`);
     return 0;
+  },
+};
+
+/** Values to look for, one a line; blank lines skipped, surrounding blanks trimmed (as GPT-Load trims keys it is given). */
+async function readValues(io: CliIO): Promise<Array<{ line: number; value: string }>> {
+  if (io.stdin.isTTY) io.stderr.write('Paste the key(s), one per line, then press Ctrl-D:\n');
+  const values: Array<{ line: number; value: string }> = [];
+  let line = 0;
+  for await (const text of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
+    line++;
+    const value = text.trim();
+    if (value !== '') values.push({ line, value });
+  }
+  return values;
+}
+
+export const keysFindCommand: CliCommand = {
+  name: 'keys find',
+  summary: 'find keys by their exact value (read from stdin), shown masked',
+  help: `Usage: gpt-load-keystore keys find [--group NAME] [--status active|invalid] [--json] < keys.txt
+
+Reads API keys on stdin, one per line (never on the command line, where shell history and \`ps\`
+would keep them), and prints the stored rows holding each, masked as in keys list. Keys are matched
+through key_hash as GPT-Load's own search does: nothing is decrypted to search. With ENCRYPTION_KEY
+set it also finds rows still stored in plaintext, which GPT-Load's search misses. The same key may
+sit in several groups: every row is shown.
+
+Options:
+  --group NAME          only this group
+  --status STATUS       active or invalid
+  --json                machine-readable ({results: [{line, items}]})
+${DEPLOYMENT_HELP}
+
+Exit codes: 0 every key found, 1 some key not found (its stdin line is named on stderr), 2 bad
+flag, unknown group or no key on stdin, 3 .env unreadable, 7 cannot connect, 8 not a GPT-Load database.
+
+Examples:
+  gpt-load-keystore keys find < suspicious-keys.txt
+  pbpaste | gpt-load-keystore keys find --group openai`,
+  options: { ...DEPLOYMENT_OPTIONS, group: { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } },
+  async run(args, io) {
+    const status = statusOf(args);
+    const values = await readValues(io);
+    if (values.length === 0) throw new KeystoreError('usage', { en: 'no key on stdin (one per line)', zh: '标准输入中没有密钥（每行一个）' });
+    const results = await withStore(args, io, async (store, deployment) => {
+      const codec = codecFor(deployment.encryptionKey);
+      const groupNames = await groupNamesById(store);
+      const found: Array<{ line: number; items: KeyListItem[] }> = [];
+      for (const { line, value } of values) {
+        found.push({ line, items: await findKeys(store, codec, { value, groupName: str(args, 'group'), status }, { groupNames }) });
+      }
+      return found;
+    });
+    const missing = results.filter((r) => r.items.length === 0).map((r) => r.line);
+    if (flag(args, 'json')) writeJson(io, { results });
+    else {
+      const lineOf = new Map(results.flatMap((r) => r.items.map((item) => [item, r.line] as const)));
+      const items = results.flatMap((r) => r.items);
+      if (items.length > 0) writeKeyTable(io, items, values.length > 1 ? { header: 'LINE', cell: (item) => String(lineOf.get(item)) } : undefined);
+      io.stdout.write(`-- ${values.length - missing.length} of ${values.length} found\n`);
+    }
+    for (const line of missing) io.stderr.write(io.lang === 'zh-CN' ? `第 ${line} 行：未找到该密钥\n` : `line ${line}: no stored key has this value\n`);
+    return missing.length > 0 ? 1 : 0;
   },
 };

@@ -9,7 +9,7 @@ import { readEnvArgument } from './parseEnv';
 
 export const lintCommand: CliCommand = {
   name: 'lint',
-  summary: "check .env files: godotenv syntax, AUTH_KEY / ENCRYPTION_KEY strength, '$' expansion, git hygiene",
+  summary: "check .env files as GPT-Load reads them: syntax, secret strength, '$' expansion, git",
   help: `Usage: gpt-load-keystore lint [FILE...] [--format text|json] [--lang en|zh-CN]
 
 Checks each FILE (default ./.env) as GPT-Load reads it (godotenv v1.5.1):

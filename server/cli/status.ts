@@ -29,6 +29,7 @@ export function formatStatus(report: StatusReport, lang: Lang): string {
     (c.empty ? `, ${n(c.empty)} ${t('without key', '无密钥')}` : '') +
     (c.unknownIds.length ? ` (${t('e.g. ids', '例如 id')} ${c.unknownIds.join(', ')})` : '');
   const lines = [
+    ...(report.migration ? [`${t('Interrupted migration', '中断的迁移')}: ${localize(report.migration.explanation, lang)}`] : []),
     `${t('Database', '数据库')}: ${report.target}`,
     `ENCRYPTION_KEY: ${report.encryptionEnabled ? t(`set (fingerprint ${report.keyFingerprint})`, `已设置（指纹 ${report.keyFingerprint}）`) : t('not set (encryption disabled)', '未设置（未启用加密）')}`,
     `${t('State', '状态')}: ${report.state} — ${localize(STATE_TEXT[report.state], lang)}`,
@@ -66,7 +67,7 @@ Examples:
     const report = await withStore(args, io, (store, deployment) =>
       readStatus(
         store,
-        { encryptionKey: deployment.encryptionKey, skipLogs: flag(args, 'skip-logs') },
+        { encryptionKey: deployment.encryptionKey, skipLogs: flag(args, 'skip-logs'), envPath: deployment.envPath },
         { progress: flag(args, 'json') ? undefined : progressPrinter(io), cancellation: io.cancellation },
       ),
     );

@@ -1,8 +1,8 @@
 /** `encrypt`, `decrypt`, `hash`: GPT-Load's transforms over stdin lines, for scripts and checks. */
 import { createInterface } from 'node:readline';
-import { codecFor, DecryptError, type KeyCodec } from '../core/crypto';
-import { loadEnv } from '../core/env';
-import { EXIT_CODES, KeystoreError } from '../core/errors';
+import { codecFor, DecryptError, type DecryptFailure, type KeyCodec } from '../core/crypto';
+import { describeEnvParseError, loadEnv } from '../core/env';
+import { EXIT_CODES, KeystoreError, localize, type Localized } from '../core/errors';
 import { resolve } from 'node:path';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { str } from './options';
@@ -17,9 +17,35 @@ export function keyFromArgs(args: ParsedArgs, io: CliIO): string {
   const env = loadEnv(resolve(io.cwd, envFile), {});
   if (!env.exists) throw new KeystoreError('env-missing', { en: `${envFile} does not exist`, zh: `${envFile} 不存在` });
   if (env.doc.error) {
-    throw new KeystoreError('env-parse', { en: `${envFile}: godotenv refuses this file: ${env.doc.error.message}`, zh: `${envFile}：godotenv 无法解析此文件：${env.doc.error.message}` });
+    const why = describeEnvParseError(env.doc.error);
+    throw new KeystoreError('env-parse', { en: `${envFile}: godotenv refuses this file: ${why.en}`, zh: `${envFile}：godotenv 无法解析此文件：${why.zh}` });
   }
   return env.get('ENCRYPTION_KEY') ?? '';
+}
+
+/** Why a line failed; never the value itself. */
+const DECRYPT_FAILURES: Record<DecryptFailure, Localized> = {
+  'not-hex': { en: 'not hex, so not a GPT-Load ciphertext', zh: '不是十六进制，不是 GPT-Load 的密文' },
+  'too-short': { en: 'too short to be a GPT-Load ciphertext', zh: '太短，不是 GPT-Load 的密文' },
+  'auth-failed': { en: 'authentication failed (wrong ENCRYPTION_KEY or corrupted value)', zh: '认证失败（ENCRYPTION_KEY 错误或数据损坏）' },
+};
+const MULTILINE: Localized = { en: 'the result contains a line break and cannot be printed one per line', zh: '结果包含换行符，无法逐行输出' };
+
+/** stdout in chunks, waiting when the reader is slower than we are (a million lines stay bounded in memory). */
+class LineWriter {
+  private chunk = '';
+  private lines = 0;
+  constructor(private readonly stream: NodeJS.WritableStream) {}
+  async line(text: string): Promise<void> {
+    this.chunk += text + '\n';
+    if (++this.lines >= 1000) await this.flush();
+  }
+  async flush(): Promise<void> {
+    const text = this.chunk;
+    this.chunk = '';
+    this.lines = 0;
+    if (text !== '' && !this.stream.write(text)) await new Promise<void>((resolve) => this.stream.once('drain', () => resolve()));
+  }
 }
 
 function valueCommand(name: 'encrypt' | 'decrypt' | 'hash', summary: string, transform: (codec: KeyCodec, line: string, lineNo: number) => string): CliCommand {
@@ -34,27 +60,38 @@ ENCRYPTION_KEY in --env FILE; with no key, GPT-Load's disabled mode applies (val
 plaintext, hashed with SHA-256). Prefer ENCRYPTION_KEY in the environment or --env over --key:
 a key on the command line lands in shell history and \`ps\`.
 
-Exit codes: 0 ok, 3 .env unreadable, 4 a value did not decrypt (its line is left empty on stdout
-and named on stderr; every other line is still processed).
+Exit codes: 0 ok, 2 bad flag, 3 .env unreadable, 4 a value did not decrypt or its result spans
+several lines (its line is left empty on stdout and named on stderr, never quoted; every other
+line is still processed).
 
 Example:
   printf 'sk-abc\\n' | ENCRYPTION_KEY=… gpt-load-keystore ${name}`,
     options: { key: { type: 'string' }, env: { type: 'string' } },
     async run(args, io) {
       const codec = codecFor(keyFromArgs(args, io));
+      const out = new LineWriter(io.stdout);
       let lineNo = 0;
       let failures = 0;
+      const fail = (why: Localized) => {
+        failures++;
+        io.stderr.write(`${localize({ en: `line ${lineNo}`, zh: `第 ${lineNo} 行` }, io.lang)}: ${localize(why, io.lang)}\n`);
+        return out.line('');
+      };
       for await (const line of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
         lineNo++;
+        let result: string;
         try {
-          io.stdout.write(transform(codec, line, lineNo) + '\n');
+          result = transform(codec, line, lineNo);
         } catch (err) {
           if (!(err instanceof DecryptError)) throw err;
-          failures++;
-          io.stdout.write('\n');
-          io.stderr.write(`line ${lineNo}: ${err.message.replace(/^row \d+: /, '')}\n`);
+          await fail(DECRYPT_FAILURES[err.reason]);
+          continue;
         }
+        // Printed as is, a line break would shift every later result off its input line.
+        if (/[\r\n]/.test(result)) await fail(MULTILINE);
+        else await out.line(result);
       }
+      await out.flush();
       return failures > 0 ? EXIT_CODES['decrypt-failed'] : 0;
     },
   };

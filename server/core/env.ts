@@ -113,7 +113,7 @@ export function goQuote(text: string): string {
 // positions
 
 /** Offsets ↔ LSP positions of one text (lines end at CRLF, LF or a lone CR, as in LSP). */
-class LineIndex {
+export class LineIndex {
   private readonly starts: number[] = [0];
   constructor(private readonly text: string) {
     for (let i = 0; i < text.length; i++) {
@@ -485,6 +485,8 @@ function doubleQuoted(value: string): string {
 
 /** The spellings that could represent `value`, preferred first (verified by the caller). */
 function spellings(value: string): string[] {
+  // A lone surrogate has no UTF-8 form: the file would hold U+FFFD instead.
+  if (/\p{Cs}/u.test(value)) return [];
   const out: string[] = [];
   if (PLAIN_VALUE.test(value)) out.push(value);
   if (!/['\r\n]/.test(value) && !value.endsWith('\\')) out.push(`'${value}'`);
@@ -551,10 +553,15 @@ interface Edit {
   text: string;
 }
 
+/** Applies edits to disjoint or overlapping spans (overlaps, e.g. two removals on one line, merge). */
 function applyEdits(text: string, edits: Edit[]): string {
-  let out = text;
-  for (const e of [...edits].sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.text + out.slice(e.to);
-  return out;
+  let out = '';
+  let pos = 0;
+  for (const e of [...edits].sort((a, b) => a.from - b.from)) {
+    out += text.slice(pos, Math.max(e.from, pos)) + e.text;
+    pos = Math.max(pos, e.to);
+  }
+  return out + text.slice(pos);
 }
 
 /** The span that deletes one assignment: its whole line(s) when nothing else is on them. */
@@ -604,21 +611,22 @@ export function setEnvValue(text: string, key: string, value: string): string {
 
   for (const spelled of spellings(value)) {
     if (!readsBackAs(spelled, value)) continue;
-    let replaced: string;
     if (last === undefined) {
       const eol = lineEnding(text);
       const sep = text === '' || /[\r\n]$/.test(text) ? '' : eol;
-      replaced = `${text}${sep}${key}=${spelled}${eol}`;
-    } else {
-      replaced = applyEdits(text, [{ from: lines.offsetAt(last.valueRange.start), to: lines.offsetAt(last.valueRange.end), text: spelled }]);
+      const appended = `${text}${sep}${key}=${spelled}${eol}`;
+      const check = parseDotenv(appended);
+      if (check.values?.[key] === value && sameList(fixedPart(check, key), expectedKeys(false))) return appended;
+      continue;
     }
+    // Replace the value only; the earlier assignments stay in this first candidate.
+    const replaceLast: Edit = { from: lines.offsetAt(last.valueRange.start), to: lines.offsetAt(last.valueRange.end), text: spelled };
+    const replaced = applyEdits(text, [replaceLast]);
     const kept = parseDotenv(replaced);
     if (kept.values?.[key] !== value || !sameList(fixedPart(kept, key), expectedKeys(false))) continue;
     if (earlier.length === 0) return replaced;
     // Removing an earlier duplicate must not change a value that expanded it in between.
-    const edits = earlier.map((e) => removal(text, lines, e));
-    if (last !== undefined) edits.push({ from: lines.offsetAt(last.valueRange.start), to: lines.offsetAt(last.valueRange.end), text: spelled });
-    const collapsed = applyEdits(text, edits);
+    const collapsed = applyEdits(text, [...earlier.map((e) => removal(text, lines, e)), replaceLast]);
     const check = parseDotenv(collapsed);
     const sameValues = check.values !== null && JSON.stringify(Object.entries(check.values).sort()) === JSON.stringify(Object.entries(kept.values!).sort());
     return sameValues && sameList(fixedPart(check, key), expectedKeys(true)) ? collapsed : replaced;
@@ -631,10 +639,16 @@ export function removeEnvKey(text: string, key: string): string {
   const doc = parseDotenv(text);
   requireParsable(doc);
   const lines = new LineIndex(text);
-  return applyEdits(
-    text,
-    doc.entries.filter((e) => e.key === key).map((e) => removal(text, lines, e)),
-  );
+  const own = doc.entries.filter((e) => e.key === key);
+  const out = applyEdits(text, own.map((e) => removal(text, lines, e)));
+  const check = parseDotenv(out);
+  if (check.error || check.entries.some((e) => e.key === key) || check.entries.length !== doc.entries.length - own.length) {
+    throw new KeystoreError('internal', {
+      en: `removing ${key} would change how godotenv reads the rest of the file; edit it by hand`,
+      zh: `删除 ${key} 会改变 godotenv 对文件其余部分的解析；请手动编辑`,
+    });
+  }
+  return out;
 }
 
 /**

@@ -7,7 +7,7 @@
  * secret-too-short, secret-short, secret-weak-pattern, secret-low-complexity, secret-placeholder,
  * secret-reused, secret-expands, undefined-variable, duplicate-key, compose-disagrees.
  */
-import { describeEnvParseError, parseDotenv, type DotenvDocument, type EnvEntry, type Range } from './env';
+import { describeEnvParseError, LineIndex, parseDotenv, type DotenvDocument, type EnvEntry, type Range } from './env';
 import { localize, type Lang, type Localized } from './errors';
 import { assessSecret, goLength, maskSecret } from './secrets';
 
@@ -85,20 +85,6 @@ const fromGptLoad = (s: 'high' | 'medium'): Severity => (s === 'high' ? 'error' 
 
 type ComposeRead = { value: string } | { error: string } | undefined;
 
-function offsetAt(text: string, lineStarts: number[], p: { line: number; character: number }): number {
-  return Math.min((lineStarts[p.line] ?? text.length) + p.character, text.length);
-}
-
-function lineStartsOf(text: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\r' && text[i + 1] === '\n') i++;
-    if (c === '\n' || c === '\r') starts.push(i + 1);
-  }
-  return starts;
-}
-
 const COMPOSE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '"': '"', '\\': '\\' };
 
 /** compose-go's expandEscapes for double-quoted values. */
@@ -160,10 +146,10 @@ function composeSubstitute(text: string, lookup: (name: string) => string | unde
 }
 
 /** What Compose's env_file gives for one assignment godotenv found (shell environment assumed empty). */
-function composeRead(text: string, starts: number[], entry: EnvEntry, composeVars: Map<string, string>): ComposeRead {
+function composeRead(text: string, lines: LineIndex, entry: EnvEntry, composeVars: Map<string, string>): ComposeRead {
   if (entry.key.includes(' ')) return { error: 'key cannot contain a space' };
   const lookup = (name: string) => composeVars.get(name);
-  const begin = offsetAt(text, starts, entry.valueRange.start);
+  const begin = lines.offsetAt(entry.valueRange.start);
   if (entry.quote === null) {
     const nl = text.indexOf('\n', begin);
     let line = text.slice(begin, nl < 0 ? text.length : nl);
@@ -335,9 +321,10 @@ function valueFindings(entry: EnvEntry, defined: Set<string>, out: Findings): bo
       { key, fix: fixFor(key) },
     );
   }
-  if (!entry.expanded) return false;
+  // `\$` alone (no lookup) is godotenv's own escape for a literal "$": the writer meant it.
+  if (!entry.expanded || entry.references.length === 0) return false;
   const undefinedRefs = entry.references.filter((r) => !defined.has(r));
-  const deliberate = entry.references.length > 0 && undefinedRefs.length === 0;
+  const deliberate = undefinedRefs.length === 0;
   if (secret) {
     const refs = entry.references.map((r) => '$' + r).join(', ');
     const read = `${maskSecret(entry.value)}, ${goLength(entry.value)} bytes`;
@@ -393,10 +380,10 @@ function duplicateFindings(doc: DotenvDocument, last: Map<string, EnvEntry>, out
 }
 
 function composeFindings(text: string, doc: DotenvDocument, last: Map<string, EnvEntry>, skip: Set<EnvEntry>, out: Findings): void {
-  const starts = lineStartsOf(text);
+  const lines = new LineIndex(text);
   const composeVars = new Map<string, string>();
   for (const entry of doc.entries) {
-    const read = composeRead(text, starts, entry, composeVars);
+    const read = composeRead(text, lines, entry, composeVars);
     if (read !== undefined && 'value' in read) composeVars.set(entry.key, read.value);
     if (read === undefined || last.get(entry.key) !== entry || skip.has(entry)) continue;
     if ('error' in read) {

@@ -1,7 +1,8 @@
 /**
  * Diagnostics of open `.env` and compose documents. Lint findings (server/core/lint.ts) go out on
- * open and on every change, debounced by twice the document's last lint time (at most
- * MAX_DEBOUNCE_MS): a burst of keystrokes costs one lint, a small file is answered at once. The
+ * open and on every change. A change after a pause is linted at once; changes arriving faster than
+ * twice the document's last lint time (at most MAX_DEBOUNCE_MS) are a burst and coalesce into one
+ * lint after it: latency stays the lint's own, CPU stays bounded while typing fast. The
  * database check (dbcheck.ts) runs afterwards in the background and, when it lands, the document's
  * diagnostics are published again with its findings added; typing never waits for it.
  */
@@ -41,6 +42,7 @@ export function documentKind(document: TextDocument): DocumentKind | null {
 interface DocState {
   timer?: NodeJS.Timeout;
   lintMs: number;
+  lastChange: number;
   lint: Diagnostic[];
   version: number;
 }
@@ -63,10 +65,14 @@ export class DiagnosticsScheduler {
 
   schedule(document: TextDocument, immediately = false): void {
     if (documentKind(document) === null) return;
-    const state = this.states.get(document.uri) ?? { lintMs: 0, lint: [], version: -1 };
+    const state = this.states.get(document.uri) ?? { lintMs: 0, lastChange: 0, lint: [], version: -1 };
     this.states.set(document.uri, state);
     if (state.timer) clearTimeout(state.timer);
-    const delay = immediately ? 0 : Math.min(MAX_DEBOUNCE_MS, Math.ceil(2 * state.lintMs));
+    const window = Math.min(MAX_DEBOUNCE_MS, Math.ceil(2 * state.lintMs));
+    const now = performance.now();
+    const inBurst = now - state.lastChange < window;
+    state.lastChange = now;
+    const delay = immediately || !inBurst ? 0 : window;
     state.timer = setTimeout(() => {
       state.timer = undefined;
       const current = this.documents.get(document.uri);

@@ -6,7 +6,8 @@
 import { dirname } from 'node:path';
 import type { CancellationToken, Connection, ProgressToken, RequestType } from 'vscode-languageserver/node';
 import type { Lang, Localized } from '../core/errors';
-import { localize } from '../core/errors';
+import { KeystoreError, localize } from '../core/errors';
+import { describeEnvParseError, loadEnv } from '../core/env';
 import { resolveDeployment, type Deployment } from '../keystore/deployment';
 import type { OperationContext } from '../keystore/operation';
 import type { DeploymentRef, InitializationOptions } from '../../shared/protocol';
@@ -97,10 +98,33 @@ export class Session {
    */
   deployment(ref: DeploymentRef): Deployment {
     redactor.add(ref.dsn);
-    const deployment = resolveDeployment({ envFile: ref.envFile, dsn: ref.dsn, dbHost: ref.dbHost, cwd: dirname(ref.envFile), processEnv: {} });
+    let deployment: Deployment;
+    try {
+      deployment = resolveDeployment({ envFile: ref.envFile, dsn: ref.dsn, dbHost: ref.dbHost, cwd: dirname(ref.envFile), processEnv: {} });
+    } catch (err) {
+      throw err instanceof KeystoreError && err.code === 'env-parse' ? parseErrorWithoutContent(ref.envFile, err) : err;
+    }
     rememberDeploymentSecrets(deployment);
     return deployment;
   }
+}
+
+/**
+ * godotenv's own message quotes the file from the error on — secrets included — so the daemon
+ * answers with the core's content-free description of the same error instead.
+ */
+function parseErrorWithoutContent(envFile: string, original: KeystoreError): KeystoreError {
+  const error = loadEnv(envFile, {}).doc.error;
+  if (!error) return original;
+  const where = describeEnvParseError(error);
+  return new KeystoreError(
+    'env-parse',
+    {
+      en: `${envFile}: godotenv refuses this file (${where.en}), so GPT-Load ignores all of it. Fix the file first.`,
+      zh: `${envFile}：godotenv 无法解析此文件（${where.zh}），GPT-Load 会忽略整个文件。请先修复。`,
+    },
+    original.details,
+  );
 }
 
 export function rememberDeploymentSecrets(deployment: Deployment): void {

@@ -252,10 +252,11 @@ function keyColumnsOf(name: BackupTable, columns: ColumnInfo[]): number[] {
 
 async function createSqliteBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, file: { final: string; partial: string }, context: OperationContext) {
   if (store.target.kind !== 'sqlite') throw new RangeError('not a SQLite store');
-  const copying = phaseReporter(context, 'copy database pages', 0);
+  let copying: ReturnType<typeof phaseReporter> | null = null;
   await copyLiveDatabase(store.target.path, file.partial, params.busyTimeoutMs ?? 5000, (done, total) => {
     throwIfCancelled(context.cancellation);
-    copying(done, done >= total);
+    copying ??= phaseReporter(context, 'copy database pages', total);
+    copying(done);
   });
   const createdAt = new Date();
   const includeLogs = params.includeLogs ?? true;

@@ -46,8 +46,6 @@ export async function describeTables(sql: SqlReader): Promise<Map<BackupTable, C
   return new Map(BACKUP_TABLES.filter((t) => tables.has(t)).map((t) => [t, tables.get(t)!]));
 }
 
-/** MySQL types read as they are (strings already); everything else is read through CAST(… AS CHAR). */
-const MYSQL_TEXT = /^(var)?char\b|text\b|^enum\b|^set\b/i;
 const MYSQL_BINARY = /blob|binary|^bit\b|^geometry|^point|^linestring|^polygon/i;
 
 function unsupportedColumn(table: string, column: ColumnInfo): KeystoreError {
@@ -66,7 +64,8 @@ export function textExpression(sql: SqlReader, table: string, column: ColumnInfo
   }
   if (sql.kind === 'mysql') {
     if (MYSQL_BINARY.test(column.type)) throw unsupportedColumn(table, column);
-    return MYSQL_TEXT.test(column.type) ? name : `CAST(${name} AS CHAR)`;
+    // Every column through CAST: the driver would otherwise parse JSON (MariaDB marks its JSON text) and dates.
+    return `CAST(${name} AS CHAR)`;
   }
   throw new RangeError('textExpression: SQLite backups are copied with the backup API');
 }
@@ -172,8 +171,10 @@ export async function* readTableText(
 
 function asText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  return String(value);
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  // A driver that parsed a value (JSON, dates) would change it on the way back: never write such a value.
+  throw new KeystoreError('internal', { en: 'a column was not read as text', zh: '某列未以文本形式读取' });
 }
 
 /** Rows per INSERT statement for a table of `columns` columns on this connection. */
@@ -193,8 +194,9 @@ export async function insertRows(tx: SqlRunner, table: BackupTable, columns: Col
 }
 
 /** After rows were written with their ids, PostgreSQL's serial sequences must continue after them. */
-export async function resetSequence(tx: SqlRunner, table: BackupTable): Promise<void> {
-  if (tx.kind !== 'postgres') return;
+export async function resetSequence(tx: SqlRunner, table: BackupTable, columns: ColumnInfo[]): Promise<void> {
+  const id = columns.find((c) => c.name === 'id');
+  if (tx.kind !== 'postgres' || !id || !/^int[248]$/.test(id.type)) return;
   await tx.query(
     `SELECT setval(seq, COALESCE((SELECT MAX(${tx.q('id')}) FROM ${tx.q(table)}), 0) + 1, false)
        FROM (SELECT pg_get_serial_sequence(${tx.p(1)}, 'id') AS seq) s WHERE seq IS NOT NULL`,

@@ -4,7 +4,7 @@
  * them, with the operator's overrides (--dsn, --db-host) on top.
  */
 import { dirname, resolve } from 'node:path';
-import { loadEnv, type LoadedEnv } from '../core/env';
+import { describeEnvParseError, loadEnv, type LoadedEnv } from '../core/env';
 import { KeystoreError } from '../core/errors';
 import { describeTarget, overrideHost, resolveDsn, type DatabaseTarget } from '../store/dsn';
 
@@ -39,12 +39,14 @@ export function resolveDeployment(options: DeploymentOptions): Deployment {
   const envPath = resolve(options.cwd, options.envFile ?? '.env');
   const env = loadEnv(envPath, options.processEnv);
   if (env.exists && env.doc.error) {
+    // godotenv's own message quotes the rest of the file, secrets included: describe it instead.
     const { line, character } = env.doc.error.position;
+    const why = describeEnvParseError(env.doc.error);
     throw new KeystoreError(
       'env-parse',
       {
-        en: `${envPath}:${line + 1}:${character + 1}: godotenv refuses this file (${env.doc.error.message}), so GPT-Load ignores all of it. Fix the file first (gpt-load-keystore lint shows where).`,
-        zh: `${envPath}:${line + 1}:${character + 1}：godotenv 无法解析此文件（${env.doc.error.message}），GPT-Load 会忽略整个文件。请先修复（gpt-load-keystore lint 会指出位置）。`,
+        en: `${envPath}: godotenv refuses this file (${why.en}), so GPT-Load ignores all of it. Fix it first (gpt-load-keystore lint shows where).`,
+        zh: `${envPath}：godotenv 无法解析此文件（${why.zh}），GPT-Load 会忽略整个文件。请先修复（gpt-load-keystore lint 会指出位置）。`,
       },
       { line, character },
     );

@@ -5,9 +5,9 @@
  * moment leaves a file that explains the state (`status`) and lets the next run finish or clean up.
  * The database transaction itself is the real journal: the engine rolls back an uncommitted one.
  */
-import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/env';
 import { KeystoreError, type Localized } from '../core/errors';
 
@@ -72,6 +72,7 @@ export function writeJournal(envDir: string, journal: MigrationJournal): void {
 }
 
 export function removeJournal(envDir: string): void {
+  removeStaleTempFiles(journalPath(envDir));
   try {
     unlinkSync(journalPath(envDir));
   } catch (err) {
@@ -88,15 +89,49 @@ export function newJournal(fields: Omit<MigrationJournal, 'version' | 'phase' | 
   return { version: 1, phase: 'writing', startedAt: new Date().toISOString(), pid: process.pid, host: hostname(), ...fields };
 }
 
-/** Whether the run that wrote the journal is still alive (same machine, its pid answers). */
-export function journalOwnerAlive(journal: MigrationJournal): boolean {
-  if (journal.host !== hostname() || journal.pid === process.pid) return false;
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
   try {
-    process.kill(journal.pid, 0);
+    process.kill(pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * writeFileAtomic writes `.<name>.<pid>.<hex>.tmp` beside `path` and renames it; a process killed
+ * in between leaves that file behind — beside `.env` it holds the whole file, keys included.
+ * Removes those of dead processes; returns how many.
+ */
+export function removeStaleTempFiles(path: string): number {
+  const dir = dirname(path);
+  const name = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^\\.${name}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
+  let removed = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const m = pattern.exec(entry);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    try {
+      unlinkSync(join(dir, entry));
+      removed++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return removed;
+}
+
+/** Whether the run that wrote the journal is still alive (same machine, its pid answers). */
+export function journalOwnerAlive(journal: MigrationJournal): boolean {
+  if (journal.host !== hostname() || journal.pid === process.pid) return false;
+  return pidAlive(journal.pid);
 }
 
 function journalError(envDir: string, err: unknown): KeystoreError {

@@ -2,11 +2,11 @@
  * Reading the key store as GPT-Load's UI shows it: pages of keys (keyset, never OFFSET), masked,
  * found by exact value through key_hash (as GPT-Load's search does), and the one reveal.
  */
-import { DecryptError, type KeyCodec } from '../core/crypto';
+import { DecryptError, sha256Hex, type KeyCodec } from '../core/crypto';
 import { KeystoreError } from '../core/errors';
 import { maskSecret } from '../core/secrets';
 import type { Store } from '../store/connect';
-import { listGroups, listKeys, type KeyRow } from '../store/rows';
+import { listKeys, type KeyFilter, type KeyRow } from '../store/rows';
 
 export type KeyStatus = 'active' | 'invalid';
 
@@ -39,29 +39,71 @@ export interface KeyPageQuery {
   afterId?: number;
 }
 
-async function groupIdByName(store: Store, name: string): Promise<{ id: number; names: Map<number, string> }> {
-  const groups = await listGroups(store);
-  const group = groups.find((g) => g.name === name);
-  if (!group) {
-    throw new KeystoreError('usage', { en: `no group named '${name}' (groups: ${groups.map((g) => g.name).join(', ') || 'none'})`, zh: `没有名为 '${name}' 的分组（现有分组：${groups.map((g) => g.name).join('、') || '无'}）` });
-  }
-  return { id: group.id, names: new Map(groups.map((g) => [g.id, g.name])) };
+/** What masked keys show for a row the configured key cannot open. */
+export const UNDECRYPTABLE = '(undecryptable)';
+
+/**
+ * Group names by id from `groups` alone. Not listGroups: its per-status counts scan every key,
+ * which on a million keys costs a hundred times the page itself.
+ */
+export async function groupNamesById(store: Store): Promise<Map<number, string>> {
+  const rows = await store.query<{ id: number | string; name: unknown }>(`SELECT id, name FROM ${store.q('groups')} ORDER BY sort, id`);
+  return new Map(rows.map((r) => [Number(r.id), r.name === null || r.name === undefined ? '' : String(r.name)]));
 }
 
-function maskRow(row: KeyRow, codec: KeyCodec): string {
+function groupIdByName(names: Map<number, string>, name: string): number {
+  for (const [id, groupName] of names) if (groupName === name) return id;
+  const all = [...names.values()];
+  throw new KeystoreError('usage', {
+    en: `no group named '${name}' (groups: ${all.join(', ') || 'none'})`,
+    zh: `没有名为 '${name}' 的分组（现有分组：${all.join('、') || '无'}）`,
+  });
+}
+
+/**
+ * The plaintext of a stored row, or null when the configured key cannot open it. A row whose
+ * key_hash is SHA-256 of its value is plaintext whatever the key (a migration GPT-Load left half
+ * done); with encryption disabled, anything else is encrypted under a key we do not have.
+ */
+function plaintextOf(row: Pick<KeyRow, 'id' | 'key_value' | 'key_hash'>, codec: KeyCodec): string | null {
+  const storedPlain = row.key_value !== '' && sha256Hex(row.key_value) === row.key_hash;
+  if (!codec.enabled) return storedPlain || row.key_hash === '' ? row.key_value : null;
   try {
-    return maskSecret(codec.decrypt(row.key_value, row.id));
+    return codec.decrypt(row.key_value, row.id);
   } catch (err) {
-    if (err instanceof DecryptError) return '(undecryptable)';
-    throw err;
+    if (!(err instanceof DecryptError)) throw err;
+    return storedPlain ? row.key_value : null;
   }
 }
 
-export async function listKeyPage(store: Store, codec: KeyCodec, query: KeyPageQuery): Promise<KeyPage> {
-  let groupId = query.groupId;
-  let names: Map<number, string>;
-  if (query.groupName !== undefined) ({ id: groupId, names } = await groupIdByName(store, query.groupName));
-  else names = new Map((await listGroups(store)).map((g) => [g.id, g.name]));
+/** A row's key as the UI may show it: masked (maskSecret), or UNDECRYPTABLE. Never the whole key. */
+export function maskStoredKey(row: Pick<KeyRow, 'id' | 'key_value' | 'key_hash'>, codec: KeyCodec): string {
+  const plain = plaintextOf(row, codec);
+  return plain === null ? UNDECRYPTABLE : maskSecret(plain);
+}
+
+function toItem(row: KeyRow, codec: KeyCodec, names: Map<number, string>): KeyListItem {
+  return {
+    id: row.id,
+    groupId: row.group_id,
+    groupName: names.get(row.group_id) ?? `#${row.group_id}`,
+    status: row.status,
+    masked: maskStoredKey(row, codec),
+    notes: row.notes,
+    requestCount: row.request_count,
+    failureCount: row.failure_count,
+    lastUsedAt: row.last_used_at,
+  };
+}
+
+export interface KeyReadOptions {
+  /** Group names by id when the caller already has them (see groupNamesById); read afresh otherwise. */
+  groupNames?: Map<number, string>;
+}
+
+export async function listKeyPage(store: Store, codec: KeyCodec, query: KeyPageQuery, options: KeyReadOptions = {}): Promise<KeyPage> {
+  const names = options.groupNames ?? (await groupNamesById(store));
+  const groupId = query.groupName !== undefined ? groupIdByName(names, query.groupName) : query.groupId;
   const { rows, nextAfterId } = await listKeys(store, {
     groupId,
     status: query.status,
@@ -69,20 +111,49 @@ export async function listKeyPage(store: Store, codec: KeyCodec, query: KeyPageQ
     limit: query.limit,
     afterId: query.afterId,
   });
-  return {
-    items: rows.map((row) => ({
-      id: row.id,
-      groupId: row.group_id,
-      groupName: names.get(row.group_id) ?? `#${row.group_id}`,
-      status: row.status,
-      masked: maskRow(row, codec),
-      notes: row.notes,
-      requestCount: row.request_count,
-      failureCount: row.failure_count,
-      lastUsedAt: row.last_used_at,
-    })),
-    nextAfterId,
-  };
+  return { items: rows.map((row) => toItem(row, codec, names)), nextAfterId };
+}
+
+export interface FindKeysQuery {
+  /** The API key itself, as the operator has it. */
+  value: string;
+  groupName?: string;
+  status?: KeyStatus;
+}
+
+const FIND_PAGE = 100;
+
+/**
+ * Every row holding `value`, found through key_hash as GPT-Load's own search does (nothing is
+ * decrypted to search). With encryption enabled it also looks for SHA-256(value), so a row still
+ * stored in plaintext — which GPT-Load's search misses — is found too. One key may sit in several
+ * groups, hence a list.
+ */
+export async function findKeys(store: Store, codec: KeyCodec, query: FindKeysQuery, options: KeyReadOptions = {}): Promise<KeyListItem[]> {
+  if (query.value === '') return [];
+  const names = options.groupNames ?? (await groupNamesById(store));
+  const groupId = query.groupName !== undefined ? groupIdByName(names, query.groupName) : undefined;
+  const hashes = [...new Set([codec.hash(query.value), sha256Hex(query.value)])];
+  const rows: KeyRow[] = [];
+  for (const keyHash of hashes) {
+    const filter: KeyFilter = { groupId, status: query.status, keyHash };
+    let afterId: number | null = 0;
+    while (afterId !== null) {
+      const page: { rows: KeyRow[]; nextAfterId: number | null } = await listKeys(store, { ...filter, limit: FIND_PAGE, afterId });
+      rows.push(...page.rows);
+      afterId = page.nextAfterId;
+    }
+  }
+  // A row whose hash matches but whose value no longer opens is still this key's row (damaged: it
+  // shows as undecryptable); one that opens to another value is a hash collision and is dropped.
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return [...byId.values()]
+    .filter((row) => {
+      const plain = plaintextOf(row, codec);
+      return plain === null || plain === query.value;
+    })
+    .sort((a, b) => a.id - b.id)
+    .map((row) => toItem(row, codec, names));
 }
 
 /** The only read that returns a whole plaintext key: for copy/reveal, one key at a time. */
@@ -90,10 +161,12 @@ export async function revealKey(store: Store, codec: KeyCodec, id: number): Prom
   const { rows } = await listKeys(store, { afterId: id - 1, limit: 1 });
   const row = rows[0];
   if (!row || row.id !== id) throw new KeystoreError('usage', { en: `no key with id ${id}`, zh: `没有 id 为 ${id} 的密钥` });
-  try {
-    return codec.decrypt(row.key_value, row.id);
-  } catch (err) {
-    if (err instanceof DecryptError) throw new KeystoreError('wrong-key', { en: err.message, zh: `第 ${id} 行无法用当前 ENCRYPTION_KEY 解密` });
-    throw err;
-  }
+  const plain = plaintextOf(row, codec);
+  if (plain !== null) return plain;
+  throw new KeystoreError(
+    'wrong-key',
+    codec.enabled
+      ? { en: `row ${id}: the configured ENCRYPTION_KEY does not decrypt it (wrong key or corrupted value)`, zh: `第 ${id} 行无法用当前 ENCRYPTION_KEY 解密（密钥错误或数据损坏）` }
+      : { en: `row ${id} is encrypted, but no ENCRYPTION_KEY is configured`, zh: `第 ${id} 行已加密，但未配置 ENCRYPTION_KEY` },
+  );
 }

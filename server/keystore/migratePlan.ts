@@ -51,7 +51,7 @@ export function emptyTableCounts(): TableCounts {
   return { total: 0, empty: 0, source: 0, target: 0, plaintext: 0, unknown: 0, sampleIds: [] };
 }
 
-const SAMPLE_IDS = 10;
+const SAMPLE_IDS = 5;
 
 export function tallyStates(counts: TableCounts, states: Uint8Array, ids: ArrayLike<number | string>): void {
   counts.total += states.length;

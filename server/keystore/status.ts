@@ -2,11 +2,14 @@
  * Encryption status: GPT-Load's own dashboard verdict (same sample, same thresholds) and, beyond
  * it, the exact state of every row, which GPT-Load's 20-row sample cannot see.
  */
-import { classifyRow, codecFor, sha256Hex, type KeyCodec } from '../core/crypto';
-import { throwIfCancelled } from '../core/errors';
+import { dirname } from 'node:path';
+import { classifyRow, codecFor, keyFingerprint, sha256Hex, type KeyCodec } from '../core/crypto';
+import { throwIfCancelled, type Localized } from '../core/errors';
 import type { Store } from '../store/connect';
 import { describeTarget } from '../store/dsn';
 import { countRows, iterateKeyRows, iterateLogRows, listGroups, sampleHashedKeys } from '../store/rows';
+import { explainJournal, readJournal, type JournalDatabaseState, type MigrationJournal } from './journal';
+import { readFileEncryptionKey, readPendingKey } from './migrateEnv';
 import { phaseReporter, type OperationContext } from './operation';
 
 export type DashboardVerdict = 'data_not_encrypted' | 'key_not_configured' | 'key_mismatch' | null;
@@ -59,6 +62,15 @@ export interface StatusReport {
   apiKeys: RowCounts;
   requestLogs: RowCounts;
   groups: GroupSummary[];
+  /** An interrupted migrate-keys run found beside the .env (only when `envPath` was given). */
+  migration?: InterruptedMigration | null;
+}
+
+export interface InterruptedMigration {
+  journal: MigrationJournal;
+  /** The database relative to that run: all under its old key, all under its new key, or neither. */
+  database: JournalDatabaseState;
+  explanation: Localized;
 }
 
 const SAMPLE_SIZE = 20;
@@ -116,6 +128,8 @@ export interface StatusParams {
   /** Skip the exact per-row pass of request_logs (it can hold millions of rows). */
   skipLogs?: boolean;
   codec?: KeyCodec;
+  /** GPT-Load's .env: an interrupted migration journaled beside it is reported and explained. */
+  envPath?: string;
 }
 
 export async function readStatus(store: Store, params: StatusParams, context: OperationContext = {}): Promise<StatusReport> {
@@ -154,6 +168,8 @@ export async function readStatus(store: Store, params: StatusParams, context: Op
     invalid: g.invalid,
   }));
 
+  const migration = params.envPath ? await interruptedMigration(store, params.envPath, codec, apiKeys, context) : undefined;
+
   return {
     target: describeTarget(store.target),
     engine: store.kind,
@@ -164,5 +180,36 @@ export async function readStatus(store: Store, params: StatusParams, context: Op
     apiKeys,
     requestLogs,
     groups,
+    ...(migration !== undefined ? { migration } : {}),
   };
+}
+
+/**
+ * Where the database stands relative to a journaled run: the configured key's counts usually
+ * tell; when they do not (the run committed, .env still names the old key), the key the run
+ * parked in .env is tried on every api_keys row.
+ */
+async function interruptedMigration(store: Store, envPath: string, codec: KeyCodec, apiKeys: RowCounts, context: OperationContext): Promise<InterruptedMigration | null> {
+  const journal = readJournal(dirname(envPath));
+  if (!journal) return null;
+  const rows = apiKeys.total - apiKeys.empty;
+  const allConfigured = rows === (codec.enabled ? apiKeys.encrypted : apiKeys.plaintext);
+  let database: JournalDatabaseState = 'other';
+  if (allConfigured && codec.fingerprint === journal.from) database = 'old';
+  else if (allConfigured && codec.fingerprint === journal.to) database = 'new';
+  else if (apiKeys.plaintext === rows) database = journal.to === 'plaintext' ? 'new' : journal.from === 'plaintext' ? 'old' : 'other';
+  else {
+    const parked = readPendingKey(envPath);
+    const parkedCodec = parked !== null ? codecFor(parked) : null;
+    if (parkedCodec && parkedCodec.fingerprint === journal.to) {
+      let under = 0;
+      for await (const batch of iterateKeyRows(store, { batchSize: 2000 })) {
+        throwIfCancelled(context.cancellation);
+        for (const row of batch) if (classifyRow(row.key_value, row.key_hash, parkedCodec) === 'encrypted') under++;
+      }
+      if (under === rows) database = 'new';
+    }
+  }
+  const explanation = explainJournal(journal, database, keyFingerprint(readFileEncryptionKey(envPath)));
+  return { journal, database, explanation };
 }

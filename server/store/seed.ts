@@ -104,7 +104,7 @@ const LOG_KEY_POOL = 10_000;
 function timeValue(kind: Store['kind'], ms: number): string {
   const iso = new Date(ms).toISOString();
   if (kind === 'postgres') return iso;
-  const naive = iso.slice(0, 23).replace('T', ' ');
+  const naive = `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
   return kind === 'sqlite' ? `${naive}+00:00` : naive;
 }
 
@@ -121,7 +121,15 @@ async function insertRows(tx: SqlRunner, table: string, columns: string[], rows:
 export async function fillGptLoadData(store: Store, options: SeedOptions): Promise<SeedResult> {
   const random = prng(options.seed ?? 1);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
-  const token = (length: number) => Array.from({ length }, () => KEY_CHARS[Math.floor(random() * 64)]).join('');
+  const token = (length: number) => {
+    // Five 6-bit characters per draw: key generation dominates seeding a million rows.
+    let text = '';
+    while (text.length < length) {
+      let bits = Math.floor(random() * 0x40000000);
+      for (let k = 0; k < 5 && text.length < length; k++, bits >>>= 6) text += KEY_CHARS[bits & 63];
+    }
+    return text;
+  };
   const codec = codecFor(options.encryptionKey);
   const kind = store.kind;
   const bool = (b: boolean) => (kind === 'postgres' ? b : b ? 1 : 0);
@@ -231,7 +239,7 @@ export async function fillGptLoadData(store: Store, options: SeedOptions): Promi
           hash = vector.hash;
         }
         const invalid = id <= options.keys && random() < 0.1;
-        const createdAt = BASE_TIME - Math.floor(random() * 90 * DAY);
+        const createdAt = time(BASE_TIME - Math.floor(random() * 90 * DAY));
         const lastUsed = random() < 0.2 ? null : time(BASE_TIME - Math.floor(random() * 30 * DAY));
         const notes = random() < 0.05 ? pick(['rotated in June', 'team budget 备用', 'trial key', 'do not delete']) : '';
         groups[group][invalid ? 'invalid' : 'active']++;
@@ -246,8 +254,8 @@ export async function fillGptLoadData(store: Store, options: SeedOptions): Promi
           Math.floor(random() * 5000),
           invalid ? 3 + Math.floor(random() * 8) : Math.floor(random() * 3),
           lastUsed,
-          time(createdAt),
-          time(createdAt),
+          createdAt,
+          createdAt,
         ]);
       }
       await insertRows(tx, 'api_keys', keyColumns, rows);

@@ -136,6 +136,8 @@ test('removeEnvKey removes every assignment of the key and nothing else', () => 
   assert.equal(removeEnvKey(text.replace(/\n/g, '\r\n'), 'K'), out.replace(/\n/g, '\r\n'));
   assert.equal(removeEnvKey('A=1', 'K'), 'A=1');
   assert.equal(removeEnvKey('K=1', 'K'), '');
+  assert.equal(removeEnvKey("K='a' K='b'\nA=1\n", 'K'), '\nA=1\n', 'two on one line');
+  assert.equal(setEnvValue("K='a' K='b'\nK=c\n", 'K', 'd'), '\nK=d\n');
 });
 
 test('the writer refuses bad keys, unparsable files and values no spelling can carry', () => {

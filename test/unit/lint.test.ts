@@ -67,13 +67,14 @@ test('secret-expands: godotenv eats "$…" inside a secret; the message shows wh
   assert.equal(f.length, 1);
   assert.equal(f[0].severity, 'error');
   assert.deepEqual(f[0].data, { key: 'AUTH_KEY', fix: 'quote' });
-  assert.match(f[0].message, /sk-A…\(33\)…Fg5/);
+  assert.match(f[0].message, /reads sk-A…\(34\)…1Fg5, 34 bytes/);
   assertNoSecret(findings, [written, 'sk-Abyz']);
   assert.deepEqual(only(findings, 'compose-disagrees'), [], 'one finding for one cause');
 
   assert.deepEqual(only(lint(`AUTH_KEY='${written}'\nENCRYPTION_KEY=${ENC}\n`), 'secret-expands'), [], 'single quotes protect');
-  const escaped = lint(`AUTH_KEY=${AUTH}\\$x\nENCRYPTION_KEY=${ENC}\n`);
-  assert.deepEqual(codes(only(escaped, 'secret-expands')), ['secret-expands:error'], 'a dropped backslash changes the value too');
+  // `\$` is godotenv's escape for a literal "$": intended, but Compose keeps the backslash (unquoted).
+  assert.deepEqual(codes(lint(`AUTH_KEY=${AUTH}\\$x\nENCRYPTION_KEY=${ENC}\n`)), ['compose-disagrees:warning']);
+  assert.deepEqual(lint(`AUTH_KEY="${AUTH}\\$x"\nENCRYPTION_KEY=${ENC}\n`), []);
   const other = lint(`${GOOD}SMTP_PASSWORD=pa$Sword\n`);
   assert.deepEqual(codes(other), ['secret-expands:warning']);
   const deliberate = lint(`${GOOD}BASE_TOKEN=${AUTH}\nCLIENT_TOKEN=\${BASE_TOKEN}\n`);

@@ -1,6 +1,7 @@
-// Builds an extension-host mocha suite: each `*.ts` of the source folder (index.ts and the
-// `*.test.ts` files) becomes one CommonJS bundle in the out folder. `vscode` is provided by the
-// extension host and `mocha` is resolved at run time from the out folder upwards, so both stay external.
+// Builds an extension-host mocha suite: each `*.ts` directly in the source folder (index.ts and the
+// `*.suite.ts` files; helpers in subfolders are bundled into them) becomes one CommonJS bundle in the
+// out folder. `vscode` is provided by the extension host and `mocha` is resolved at run time from the
+// out folder upwards, so both stay external.
 import * as esbuild from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -33,6 +33,8 @@ const BASE_SETTINGS: Record<string, unknown> = {
   'extensions.autoCheckUpdates': false,
   'extensions.autoUpdate': false,
   'extensions.ignoreRecommendations': true,
+  // With workspaceTrust on, a folder opens restricted without the modal prompt (which test windows refuse).
+  'security.workspace.trust.startupPrompt': 'never',
 };
 
 type Env = Record<string, string | undefined>;
@@ -304,7 +306,7 @@ export function installExtension(vsixPath: string, extensionsDir: string): strin
       { encoding: 'utf8', env: { ...cleanEnv(process.env), ...isolatedHome(scratch), EXTENSIONS_GALLERY: '{"serviceUrl":""}' } },
     );
     const output = `${result.stdout}${result.stderr}`;
-    if (result.status !== 0 || /failed|error/i.test(result.stderr)) {
+    if (result.status !== 0 || !/successfully installed/i.test(output)) {
       throw new Error(`installing ${vsixPath} failed (exit ${result.status}):\n${output}`);
     }
     return output;
@@ -447,6 +449,7 @@ export async function runExtensionTests(options: ExtensionTestsOptions): Promise
   const lines: string[] = [];
   const pageErrors: string[] = [];
   let browser: Browser | undefined;
+  let timer: NodeJS.Timeout | undefined;
   try {
     browser = await launchBrowser();
     const { page } = browser;
@@ -469,11 +472,9 @@ export async function runExtensionTests(options: ExtensionTestsOptions): Promise
       ['skipWelcome', 'true'],
     ]);
     const timeoutMs = options.timeoutMs ?? 180_000;
-    let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs - (Date.now() - started))));
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
     const exitCode = await Promise.race([exited, timeout]);
-    clearTimeout(timer);
 
     const log = lines.join('\n');
     const result: ExtensionTestsResult = { exitCode, timedOut: exitCode === null, log, durationMs: Date.now() - started };
@@ -487,6 +488,7 @@ export async function runExtensionTests(options: ExtensionTestsOptions): Promise
     }
     return result;
   } finally {
+    clearTimeout(timer);
     await browser?.close();
     if (!options.server) await server.stop();
   }
@@ -507,7 +509,7 @@ export interface Workbench {
   notifications(): Promise<string[]>;
   /** Waits for a toast whose message matches; returns its text. */
   waitForNotification(match: string | RegExp, timeoutMs?: number): Promise<string>;
-  /** Labels of the rows of the view whose header reads `viewName`. */
+  /** Labels of the rendered (visible) rows of the view whose header reads `viewName`. */
   treeItems(viewName: string): Promise<string[]>;
   /** Saves a screenshot into the artifacts folder; returns its path. */
   screenshot(name: string): Promise<string>;

@@ -6,11 +6,18 @@ import Mocha from 'mocha';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Runs every `*.test.js` beside the entry (sorted); rejects when any test fails. */
+/**
+ * The suite's test files as built. Name the sources `*.suite.ts`: scripts/test.mjs runs every
+ * `test/**\/*.test.ts` with node's test runner, where `vscode` does not exist. `*.test.js` (built from
+ * a `*.test.ts`) is still accepted.
+ */
+const SUITE_FILE = /\.(suite|test)\.js$/;
+
+/** Runs every suite file beside the entry (sorted); rejects when any test fails. GLK_VSCODE_GREP filters. */
 export function runMochaSuite(dir: string, options: Mocha.MochaOptions = {}): Promise<void> {
   const grep = process.env.GLK_VSCODE_GREP;
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 30_000, ...(grep ? { grep } : {}), ...options });
-  const files = readdirSync(dir).filter((name) => name.endsWith('.test.js')).sort();
+  const files = readdirSync(dir).filter((name) => SUITE_FILE.test(name)).sort();
   for (const name of files) mocha.addFile(join(dir, name));
   return new Promise((resolve, reject) => {
     try {

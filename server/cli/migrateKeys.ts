@@ -1,0 +1,421 @@
+/**
+ * `migrate-keys`: GPT-Load's command (same flags, same scenarios) on top of keystore/migrate.ts,
+ * plus ways to pass keys that stay out of shell history and `ps`, a generated key, .env update,
+ * confirmation on a terminal, dry run and JSON output. This module turns flags into the two keys,
+ * asks, prints; the operation itself lives in keystore/migrate.ts (the daemon calls it too).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { keyFingerprint } from '../core/crypto';
+import { KeystoreError, localize, type Lang, type Localized } from '../core/errors';
+import { generateSecret } from '../core/secrets';
+import type { Deployment } from '../keystore/deployment';
+import { readJournal } from '../keystore/journal';
+import { migrateKeys, type MigrateKeysResult, type MigrationPlan } from '../keystore/migrate';
+import { PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey } from '../keystore/migrateEnv';
+import { breakdown, n } from '../keystore/migratePlan';
+import type { CliCommand, CliIO, ParsedArgs } from './command';
+import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
+
+// ---------------------------------------------------------------------------------------------
+// keys from flags
+
+/** Where a key came from, for messages (never the key). */
+export type KeySource = 'flag' | 'env-var' | 'file' | 'prompt' | 'generated' | 'pending' | 'env-file' | 'none';
+
+export interface ResolvedKeys {
+  fromKey: string;
+  toKey: string;
+  fromSource: KeySource;
+  toSource: KeySource;
+  /** Messages about how the keys were found (reuse of a parked key, command-line exposure). */
+  notices: Localized[];
+}
+
+/** Reads a hidden line from a terminal; injectable for tests. */
+export type SecretPrompt = (io: CliIO, question: Localized) => Promise<string>;
+
+function usage(en: string, zh: string): KeystoreError {
+  return new KeystoreError('usage', { en, zh });
+}
+
+function keyRequired(en: string, zh: string): KeystoreError {
+  return new KeystoreError('key-required', { en, zh });
+}
+
+function isTty(io: CliIO): boolean {
+  return io.stdin.isTTY === true;
+}
+
+function fromEnvVar(io: CliIO, flagName: string, name: string): string {
+  const value = io.env[name];
+  if (value === undefined) throw keyRequired(`${flagName} ${name}: the environment variable ${name} is not set`, `${flagName} ${name}：环境变量 ${name} 未设置`);
+  if (value === '') throw keyRequired(`${flagName} ${name}: the environment variable ${name} is empty`, `${flagName} ${name}：环境变量 ${name} 为空`);
+  return value;
+}
+
+function fromFile(io: CliIO, flagName: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(resolve(io.cwd, path), 'utf8');
+  } catch (err) {
+    throw keyRequired(`${flagName}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, `${flagName}：无法读取 ${path}（${(err as NodeJS.ErrnoException).code ?? 'error'}）`);
+  }
+  // One line: the key; a final newline (as `echo` or an editor adds) is not part of it.
+  const value = text.replace(/\r?\n$/, '');
+  if (value === '') throw keyRequired(`${flagName}: ${path} is empty`, `${flagName}：${path} 为空`);
+  if (/[\r\n]/.test(value)) throw keyRequired(`${flagName}: ${path} has more than one line; it must hold only the key`, `${flagName}：${path} 不止一行；文件中只能有密钥`);
+  return value;
+}
+
+/** One side's flags: at most one way to give it. */
+function sideFlags(args: ParsedArgs, side: 'from' | 'to'): string[] {
+  const names = [side, `${side}-env`, `${side}-file`, `${side}-prompt`, ...(side === 'to' ? ['generate'] : [])];
+  return names.filter((name) => args.values[name] !== undefined && args.values[name] !== false);
+}
+
+async function readSide(args: ParsedArgs, io: CliIO, side: 'from' | 'to', prompt: SecretPrompt, notices: Localized[]): Promise<{ key: string; source: KeySource } | null> {
+  const given = sideFlags(args, side);
+  if (given.length > 1) throw usage(`give the ${side === 'from' ? 'old' : 'new'} key one way only (got --${given.join(', --')})`, `${side === 'from' ? '旧' : '新'}密钥只能用一种方式给出（收到 --${given.join('、--')}）`);
+  const which = given[0];
+  if (which === undefined || which === 'generate') return null;
+  if (which === side) {
+    const value = str(args, side)!;
+    if (value === '') {
+      throw usage(
+        `--${side} needs a key; to mean "no encryption" leave --${side} out (--to alone enables, --from alone disables)`,
+        `--${side} 需要密钥；如表示“不加密”请省略 --${side}（只给 --to 为启用，只给 --from 为停用）`,
+      );
+    }
+    notices.push({
+      en: `--${side} puts the key into shell history and the process list; --${side}-env, --${side}-file or --${side}-prompt avoid that`,
+      zh: `--${side} 会让密钥留在 shell 历史和进程列表中；--${side}-env、--${side}-file 或 --${side}-prompt 可避免`,
+    });
+    return { key: value, source: 'flag' };
+  }
+  if (which === `${side}-env`) return { key: fromEnvVar(io, `--${which}`, str(args, which)!), source: 'env-var' };
+  if (which === `${side}-file`) return { key: fromFile(io, `--${which}`, str(args, which)!), source: 'file' };
+  // --from-prompt / --to-prompt
+  if (!isTty(io)) {
+    throw usage(
+      `--${which}: stdin is not a terminal, so nothing is asked; use --${side}-env NAME or --${side}-file PATH`,
+      `--${which}：标准输入不是终端，因此不会提问；请改用 --${side}-env NAME 或 --${side}-file PATH`,
+    );
+  }
+  const label = side === 'from' ? { en: 'current ENCRYPTION_KEY (old key)', zh: '当前 ENCRYPTION_KEY（旧密钥）' } : { en: 'new ENCRYPTION_KEY', zh: '新的 ENCRYPTION_KEY' };
+  const first = await prompt(io, { en: `${label.en}: `, zh: `${label.zh}：` });
+  if (first === '') throw keyRequired('no key entered', '未输入密钥');
+  if (side === 'to') {
+    const again = await prompt(io, { en: 'repeat it: ', zh: '再输入一次：' });
+    if (again !== first) throw keyRequired('the two entries differ; nothing was done', '两次输入不一致；未做任何操作');
+  }
+  return { key: first, source: 'prompt' };
+}
+
+/**
+ * Flags → (fromKey, toKey) with GPT-Load's meaning ('' = plaintext side). A parked key of an
+ * interrupted run (GPT_LOAD_KEYSTORE_PENDING_KEY in .env) is the target when the command gives
+ * none or asks to --generate one, so rerunning the same command finishes that run.
+ */
+export async function resolveMigrationKeys(args: ParsedArgs, io: CliIO, deployment: Deployment, prompt: SecretPrompt = promptHidden): Promise<ResolvedKeys> {
+  const notices: Localized[] = [];
+  const from = await readSide(args, io, 'from', prompt, notices);
+  let to = await readSide(args, io, 'to', prompt, notices);
+  const pending = readPendingKey(deployment.envPath);
+  if (to === null && (flag(args, 'generate') || from === null)) {
+    if (pending !== null) {
+      to = { key: pending, source: 'pending' };
+      notices.push({
+        en: `using the new key parked in ${deployment.envPath} (${PENDING_KEY_VAR}, fingerprint ${keyFingerprint(pending)}) by an interrupted run`,
+        zh: `使用中断的运行暂存在 ${deployment.envPath} 中的新密钥（${PENDING_KEY_VAR}，指纹 ${keyFingerprint(pending)}）`,
+      });
+    } else if (flag(args, 'generate')) {
+      to = interruptedRunKey(deployment) ?? { key: generateSecret(), source: 'generated' };
+      if (to.source === 'env-file') {
+        notices.push({
+          en: `an interrupted run already wrote its generated key into .env as ENCRYPTION_KEY; using it instead of generating another`,
+          zh: `中断的运行已把生成的密钥写入 .env 的 ENCRYPTION_KEY；直接使用它，不再另行生成`,
+        });
+      }
+    }
+  }
+  if (from === null && to === null) {
+    throw usage(
+      'give --to NEW to enable encryption, --from OLD to disable it, or both to change the key (see --help for ways that keep keys off the command line)',
+      '请用 --to 新密钥 启用加密，用 --from 旧密钥 停用加密，或同时给出两者以更换密钥（--help 中有避免在命令行暴露密钥的方式）',
+    );
+  }
+  // A resumed run without --from: the data is under the key .env still names.
+  const fromKey = from?.key ?? (to?.source === 'pending' && !sideFlags(args, 'to').length && !flag(args, 'generate') ? deployment.encryptionKey : '');
+  return {
+    fromKey,
+    toKey: to?.key ?? '',
+    fromSource: from?.source ?? (fromKey !== '' ? 'env-file' : 'none'),
+    toSource: to?.source ?? 'none',
+    notices,
+  };
+}
+
+/** After a crash between writing .env and removing the journal, .env already holds the generated key. */
+function interruptedRunKey(deployment: Deployment): { key: string; source: KeySource } | null {
+  const journal = readJournal(deployment.envDir);
+  if (!journal || !journal.updateEnv) return null;
+  const key = readFileEncryptionKey(deployment.envPath);
+  return key !== '' && keyFingerprint(key) === journal.to ? { key, source: 'env-file' } : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// terminal
+
+/** A line typed without echo (raw mode); Ctrl-C cancels. */
+export function promptHidden(io: CliIO, question: Localized): Promise<string> {
+  const stdin = io.stdin as NodeJS.ReadStream;
+  io.stderr.write(localize(question, io.lang));
+  return new Promise((resolvePrompt, reject) => {
+    let value = '';
+    const finish = () => {
+      stdin.removeListener('data', onData);
+      stdin.setRawMode?.(false);
+      stdin.pause();
+      io.stderr.write('\n');
+    };
+    const onData = (chunk: Buffer | string) => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') {
+          finish();
+          resolvePrompt(value);
+          return;
+        }
+        if (ch === '\u0003' || (ch === '\u0004' && value === '')) {
+          finish();
+          reject(new KeystoreError('cancelled', { en: 'cancelled', zh: '已取消' }));
+          return;
+        }
+        if (ch === '\u007f' || ch === '\b') value = Array.from(value).slice(0, -1).join('');
+        else value += ch;
+      }
+    };
+    stdin.setRawMode?.(true);
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
+
+function askLine(io: CliIO, question: string): Promise<string> {
+  const stdin = io.stdin as NodeJS.ReadStream;
+  io.stderr.write(question);
+  return new Promise((resolveLine) => {
+    let text = '';
+    const onData = (chunk: Buffer | string) => {
+      text += chunk.toString();
+      const nl = text.search(/\r|\n/);
+      if (nl >= 0) {
+        stdin.removeListener('data', onData);
+        stdin.pause();
+        resolveLine(text.slice(0, nl));
+      }
+    };
+    stdin.on('data', onData);
+    stdin.resume();
+  });
+}
+
+const MODE_TEXT: Record<MigrationPlan['mode'], Localized> = {
+  enable: { en: 'enable encryption', zh: '启用加密' },
+  disable: { en: 'disable encryption', zh: '停用加密' },
+  change: { en: 'change the encryption key', zh: '更换加密密钥' },
+};
+
+function planText(plan: MigrationPlan, lang: Lang): string {
+  const t = (l: Localized) => localize(l, lang);
+  const lines = [
+    t({ en: `About to ${MODE_TEXT[plan.mode].en} of ${plan.target}`, zh: `即将对 ${plan.target} ${MODE_TEXT[plan.mode].zh}` }),
+    t({ en: `  key: ${plan.fromFingerprint} → ${plan.toFingerprint}`, zh: `  密钥：${plan.fromFingerprint} → ${plan.toFingerprint}` }),
+    `  ${t(breakdown(plan.mode, 'api_keys', plan.tables.api_keys))}`,
+    plan.tables.request_logs
+      ? `  ${t(breakdown(plan.mode, 'request_logs', plan.tables.request_logs))}`
+      : t({ en: '  request_logs: left as they are (--skip-logs)', zh: '  request_logs：保持不变（--skip-logs）' }),
+    t({ en: `  rows to rewrite: ${n(plan.rows)}, in one transaction`, zh: `  待改写：${n(plan.rows)} 行，在同一事务中完成` }),
+    ...plan.warnings.map((w) => `  ${t({ en: 'warning', zh: '警告' })}: ${t(w)}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function printGeneratedKey(io: CliIO, key: string, json: boolean): void {
+  const out = json ? io.stderr : io.stdout;
+  const text = localize(
+    {
+      en:
+        `\nNew ENCRYPTION_KEY (generated; shown this once):\n\n    ${key}\n\n` +
+        'Store it in several safe places now. Losing it loses every stored key — backups included:\n' +
+        'nothing can decrypt them without it.\n\n',
+      zh:
+        `\n新的 ENCRYPTION_KEY（已生成；仅显示这一次）：\n\n    ${key}\n\n` +
+        '请立即把它保存到多个安全的地方。丢失它就会丢失所有已存储的密钥（包括备份）：\n' +
+        '没有它，任何东西都无法解密。\n\n',
+    },
+    io.lang,
+  );
+  out.write(text);
+}
+
+function summaryText(result: MigrateKeysResult, lang: Lang): string {
+  const t = (l: Localized) => localize(l, lang);
+  const heading: Record<MigrateKeysResult['outcome'], Localized> = {
+    migrated: { en: 'Done', zh: '完成' },
+    finished: { en: 'Done (finished a partial change)', zh: '完成（补全了未完成的变更）' },
+    completed: { en: 'Done (the database was already migrated; finished the remaining steps)', zh: '完成（数据库已迁移；补全了剩余步骤）' },
+    'nothing-to-migrate': { en: 'Done (no stored keys to migrate)', zh: '完成（没有需要迁移的密钥）' },
+    'dry-run': { en: 'Dry run', zh: '试运行' },
+  };
+  const lines = [
+    `${t(heading[result.outcome])}: ${t(MODE_TEXT[result.mode])} — ${result.target}`,
+    t({ en: `  key: ${result.fromFingerprint} → ${result.toFingerprint}`, zh: `  密钥：${result.fromFingerprint} → ${result.toFingerprint}` }),
+    t({
+      en: `  ${result.dryRun ? 'would rewrite' : 'rewrote'}: api_keys ${n(result.apiKeys)}, request_logs ${result.tables.request_logs ? n(result.requestLogs) : '(skipped)'}`,
+      zh: `  ${result.dryRun ? '将改写' : '已改写'}：api_keys ${n(result.apiKeys)} 行，request_logs ${result.tables.request_logs ? `${n(result.requestLogs)} 行` : '（跳过）'}`,
+    }),
+  ];
+  if (result.rate !== null) {
+    lines.push(t({ en: `  took ${(result.durationMs / 1000).toFixed(1)} s (write: ${n(result.rate)} rows/s)`, zh: `  耗时 ${(result.durationMs / 1000).toFixed(1)} 秒（写入：每秒 ${n(result.rate)} 行）` }));
+  }
+  if (result.cache) {
+    lines.push(
+      t({
+        en: `  Redis: removed ${n(result.cache.removed)} stale entries (${n(result.cache.keyEntries)} gpt-load:key:*, ${n(result.cache.groupLists)} gpt-load:group:*:active_keys); everything else kept`,
+        zh: `  Redis：删除了 ${n(result.cache.removed)} 个过期条目（${n(result.cache.keyEntries)} 个 gpt-load:key:*，${n(result.cache.groupLists)} 个 gpt-load:group:*:active_keys）；其余保留`,
+      }),
+    );
+  }
+  if (result.env.action !== 'not-requested') {
+    const what: Record<string, Localized> = {
+      set: { en: 'ENCRYPTION_KEY set', zh: '已设置 ENCRYPTION_KEY' },
+      removed: { en: 'ENCRYPTION_KEY removed', zh: '已删除 ENCRYPTION_KEY' },
+      unchanged: { en: 'already up to date', zh: '已是最新' },
+    };
+    lines.push(`  .env (${result.env.path}): ${t(what[result.env.action])}`);
+  }
+  if (result.forced) lines.push(t({ en: '  --force: GPT-Load looked running and the checks were overridden', zh: '  --force：GPT-Load 似乎在运行，已强制跳过检查' }));
+  for (const w of result.warnings) lines.push(`${t({ en: 'warning', zh: '警告' })}: ${t(w)}`);
+  for (const note of result.notes) lines.push(t(note));
+  return lines.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export const migrateKeysCommand: CliCommand = {
+  name: 'migrate-keys',
+  summary: 'enable, change or disable encryption of stored keys (api_keys and request_logs), all or nothing',
+  help: `Usage: gpt-load-keystore migrate-keys [--from OLD] [--to NEW] [options]
+
+GPT-Load's migrate-keys, made safe: --to alone enables encryption, --from alone disables it, both
+change the key (the same key twice is an error). Every row of api_keys and request_logs is
+checked before anything is written; a run either rewrites all of them in one transaction per
+database or changes nothing. GPT-Load must be stopped (its /health must not answer and, on
+MySQL/PostgreSQL, no other session may be connected). With REDIS_DSN set, GPT-Load's stale cache
+entries (gpt-load:key:*, gpt-load:group:*:active_keys) are removed afterwards; pending request
+logs and everything else stay.
+
+Keys (one way per side; prefer those that keep keys out of shell history and \`ps\`):
+  --from KEY / --to KEY            on the command line (as GPT-Load)
+  --from-env NAME / --to-env NAME  from an environment variable
+  --from-file PATH / --to-file PATH  from a file holding only the key
+  --from-prompt / --to-prompt      asked on the terminal without echo
+  --generate                       a new strong key, printed once (store it safely)
+
+Options:
+  --update-env          write the new ENCRYPTION_KEY into .env (removed when disabling); the new
+                        key is parked in .env as ${PENDING_KEY_VAR} while the database changes
+  --skip-logs           leave request_logs as they are (GPT-Load's own behaviour)
+  --dry-run             run every check and report what would change; write nothing
+  --force               go on although GPT-Load looks running (the summary says so)
+  --yes                 do not ask for confirmation on a terminal
+  --json                machine-readable summary on stdout (progress stays on stderr)
+  --redis-host HOST[:PORT]  reach REDIS_DSN's server here (Docker Compose names do not resolve)
+  --no-cache            do not touch Redis
+  --threads N           crypto worker threads (default: one per CPU; 0 = main thread)
+  --batch-size N        rows per batch (default 2000)
+${DEPLOYMENT_HELP}
+
+An interrupted run (Ctrl-C, crash, kill) leaves the database all-old or all-new, never mixed:
+rerun the same command to finish it; \`status\` explains what was left.
+
+Exit codes: 0 done (or nothing to do), 2 usage, 3 key input, 5 refused by a check (exact counts
+given), 6 GPT-Load is running, 7 cannot connect, 10 file I/O, 130 cancelled.
+
+Examples:
+  gpt-load-keystore migrate-keys --generate --update-env
+  ENC_NEW=… gpt-load-keystore migrate-keys --from-env ENC_OLD --to-env ENC_NEW --update-env
+  gpt-load-keystore migrate-keys --from-prompt --dry-run`,
+  options: {
+    ...DEPLOYMENT_OPTIONS,
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'from-env': { type: 'string' },
+    'to-env': { type: 'string' },
+    'from-file': { type: 'string' },
+    'to-file': { type: 'string' },
+    'from-prompt': { type: 'boolean' },
+    'to-prompt': { type: 'boolean' },
+    generate: { type: 'boolean' },
+    'update-env': { type: 'boolean' },
+    'skip-logs': { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    force: { type: 'boolean' },
+    yes: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'redis-host': { type: 'string' },
+    'no-cache': { type: 'boolean' },
+    threads: { type: 'string' },
+    'batch-size': { type: 'string' },
+  },
+  async run(args, io) {
+    const json = flag(args, 'json');
+    const dryRun = flag(args, 'dry-run');
+    const deployment = deploymentOf(args, io);
+    const keys = await resolveMigrationKeys(args, io, deployment);
+    for (const notice of keys.notices) io.stderr.write(`${localize(notice, io.lang)}\n`);
+    let keyShown = keys.toSource !== 'generated';
+    const showGenerated = () => {
+      if (keyShown) return;
+      keyShown = true;
+      printGeneratedKey(io, keys.toKey, json);
+    };
+    const result = await migrateKeys(
+      {
+        deployment,
+        fromKey: keys.fromKey,
+        toKey: keys.toKey,
+        updateEnv: flag(args, 'update-env'),
+        force: flag(args, 'force'),
+        skipLogs: flag(args, 'skip-logs'),
+        dryRun,
+        clearCache: !flag(args, 'no-cache'),
+        redisHost: str(args, 'redis-host'),
+        timeoutMs: positiveInt(args, 'timeout', 5) * 1000,
+        threads: str(args, 'threads') !== undefined ? positiveInt(args, 'threads', 0, 0) : undefined,
+        batchSize: positiveInt(args, 'batch-size', 2000, 1),
+        hooks: {
+          async confirm(plan) {
+            if (isTty(io) && !flag(args, 'yes')) {
+              io.stderr.write(planText(plan, io.lang));
+              const answer = await askLine(io, localize({ en: 'Proceed? Type "yes": ', zh: '确认执行？请输入 "yes"：' }, io.lang));
+              if (answer.trim().toLowerCase() !== 'yes') return false;
+            }
+            // Shown before the first write: a run killed after its commit must not take the only copy along.
+            showGenerated();
+            return true;
+          },
+        },
+      },
+      { progress: progressPrinter(io), cancellation: io.cancellation },
+    );
+    if (!dryRun) showGenerated();
+    else if (keys.toSource === 'generated') {
+      io.stderr.write(localize({ en: 'dry run: a new key would be generated (none was kept)\n', zh: '试运行：将生成新密钥（本次未保留）\n' }, io.lang));
+    }
+    if (json) writeJson(io, result);
+    else io.stdout.write(summaryText(result, io.lang));
+    return 0;
+  },
+};

@@ -1,0 +1,63 @@
+/**
+ * `gptLoad/migrate`: the core's migrateKeys with work-done progress and cancellation. The daemon's
+ * pooled connection to that database is closed first (it would count as "another live session"),
+ * and cached database checks are dropped afterwards so diagnostics show the new state.
+ */
+import { localize } from '../core/errors';
+import { migrateKeys } from '../keystore/migrate';
+import { MigrateRequest, type MigrationSummary } from '../../shared/protocol';
+import { redactor } from './log';
+import { deploymentRef, optBool, optString, reqString } from './params';
+import type { Session } from './session';
+
+export function registerMigrateRequest(session: Session, dataChanged: () => void): void {
+  session.onRequest(
+    MigrateRequest.type,
+    async (params, { context }) => {
+      const deployment = session.deployment(deploymentRef(params));
+      const fromKey = optString(params, 'fromKey', 65_536) ?? deployment.encryptionKey;
+      const toKey = reqString(params, 'toKey', 65_536);
+      redactor.add(fromKey);
+      redactor.add(toKey);
+      await session.stores.release(deployment.target);
+      let result;
+      try {
+        result = await migrateKeys(
+          {
+            deployment,
+            fromKey,
+            toKey,
+            updateEnv: optBool(params, 'updateEnv') ?? false,
+            force: optBool(params, 'force') ?? false,
+            skipLogs: optBool(params, 'skipLogs') ?? false,
+            dryRun: optBool(params, 'dryRun') ?? false,
+            clearCache: optBool(params, 'clearCache') ?? true,
+            redisHost: optString(params, 'redisHost', 300),
+            timeoutMs: session.options.connectTimeoutMs,
+          },
+          context,
+        );
+      } finally {
+        dataChanged();
+      }
+      const t = (texts: Array<{ en: string; zh: string }>) => texts.map((text) => localize(text, session.lang));
+      const summary: MigrationSummary = {
+        mode: result.mode,
+        apiKeys: result.apiKeys,
+        requestLogs: result.requestLogs,
+        fromFingerprint: result.fromFingerprint,
+        toFingerprint: result.toFingerprint,
+        cacheCleared: result.cacheCleared,
+        envUpdated: result.envUpdated,
+        durationMs: result.durationMs,
+        notes: t(result.notes),
+        outcome: result.outcome,
+        warnings: t(result.warnings),
+        rate: result.rate,
+        restartCommand: result.restart.command,
+      };
+      return summary;
+    },
+    { en: 'GPT-Load: migrating keys', zh: 'GPT-Load：迁移密钥' },
+  );
+}

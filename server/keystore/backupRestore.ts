@@ -1,0 +1,404 @@
+/**
+ * `backup restore`: puts a checked backup back into GPT-Load's database in ONE transaction (every
+ * table's rows deleted, then the backup's inserted), so a crash or a kill at any point leaves the old
+ * data in place: SQLite rolls the transaction back from its journal when the file is next opened,
+ * MySQL and PostgreSQL when the session drops. SQLite is restored into the live file itself (same inode,
+ * owner and mode; GPT-Load's Docker bind mount keeps working), not swapped for a copy.
+ *
+ * Refuses while GPT-Load runs (as migrate-keys does), when the backup is damaged, and when the backup's
+ * keys are under a key other than the .env's, unless that key is given: then every key is re-encrypted
+ * to the .env's key inside the same transaction, so GPT-Load can read the result at once.
+ */
+import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import { codecFor, sha256Hex, type KeyCodec } from '../core/crypto';
+import { KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
+import { openStore, type SqlRunner } from '../store/connect';
+import { clearStaleCache, type CacheClearResult } from './cache';
+import { createVerifiedBackup } from './backup';
+import { checkBackup, readPortableManifest, type BackupCheckReport } from './backupCheck';
+import { BACKUP_TABLES, KEY_TABLES, TableDigest, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type TableManifest } from './backupFormat';
+import { openSqliteFile, quotedColumns, sqlitePages, type SqliteDb } from './backupSqlite';
+import { describeTables, insertRows, pinTransaction, resetSequence } from './backupTables';
+import type { Deployment } from './deployment';
+import { phaseReporter, type OperationContext } from './operation';
+import { checkService, describeService, serviceRunningError, type ServiceCheck } from './service';
+
+export interface BackupRestoreParams {
+  deployment: Deployment;
+  file: string;
+  /**
+   * The ENCRYPTION_KEY the backup's keys are under, when it is not the .env's: they are re-encrypted to
+   * the .env's key. Comes from an environment variable, a file or stdin, never from argv unwarned.
+   */
+  backupKey?: string;
+  /** Go on although GPT-Load answers /health or other sessions are connected. */
+  force?: boolean;
+  /** Run every check and report what would be restored; write nothing. */
+  dryRun?: boolean;
+  /** Take a verified backup of the current state first (default true). */
+  safetyBackup?: boolean;
+  /** Delete GPT-Load's stale Redis entries after the restore when REDIS_DSN is set (default true). */
+  clearCache?: boolean;
+  redisHost?: string;
+  /** Connection timeout, ms (default 5000). */
+  timeoutMs?: number;
+  hooks?: {
+    /** Every check passed and rows are about to be replaced: false stops the run ('cancelled', nothing written). */
+    confirm?(plan: BackupRestoreReport): Promise<boolean>;
+  };
+}
+
+export interface BackupRestoreReport {
+  dryRun: boolean;
+  file: string;
+  target: string;
+  /** Rows written per table (or that would be, in a dry run). */
+  restored: Record<string, number>;
+  /** Tables of GPT-Load's the backup does not hold: left as they are. */
+  untouched: string[];
+  /** Keys re-encrypted from the backup's key to the .env's; null when the keys were copied as they are. */
+  reencrypted: { from: string; to: string; rows: number } | null;
+  /** The backup of the state before the restore (shared/types BackupRestoreResult.safetyBackup). */
+  safetyBackup: BackupInfo | null;
+  service: ServiceCheck;
+  forced: boolean;
+  check: BackupCheckReport;
+  /** Redis entries removed; null when REDIS_DSN is unset, clearing is off, or in a dry run. */
+  cache: CacheClearResult | null;
+  warnings: Localized[];
+}
+
+const INSERT_BATCH = 1000;
+
+/** Which key opens the backup and whether its keys must be re-encrypted to the .env's. */
+function chooseKeys(manifest: BackupManifest, envCodec: KeyCodec, backupKey: string | undefined): { backupCodec: KeyCodec; reencrypt: boolean } {
+  const needed = manifest.encryption.keyFingerprint;
+  if (needed === envCodec.fingerprint) return { backupCodec: envCodec, reencrypt: false };
+  if (needed === 'plaintext') return { backupCodec: codecFor(''), reencrypt: true };
+  if (backupKey === undefined) {
+    throw new KeystoreError(
+      'key-required',
+      {
+        en:
+          `this backup's keys are encrypted with the ENCRYPTION_KEY of fingerprint ${needed ?? '(unknown)'}, the .env's has fingerprint ${envCodec.fingerprint}. ` +
+          `Give the backup's key (CLI: --key-env NAME, --key-file FILE or --key-prompt) and the keys are re-encrypted to the .env's key, ` +
+          `or set that key in the .env first. Nothing was written.`,
+        zh:
+          `此备份中的密钥由指纹为 ${needed ?? '（未知）'} 的 ENCRYPTION_KEY 加密，而 .env 中密钥的指纹为 ${envCodec.fingerprint}。` +
+          `请提供备份的密钥（命令行：--key-env NAME、--key-file FILE 或 --key-prompt），密钥将被重新加密为 .env 的密钥；` +
+          `或先在 .env 中设置该密钥。未写入任何内容。`,
+      },
+      { needed, env: envCodec.fingerprint },
+    );
+  }
+  const backupCodec = codecFor(backupKey);
+  if (needed !== null && backupCodec.fingerprint !== needed) {
+    throw new KeystoreError(
+      'wrong-key',
+      {
+        en: `the key given has fingerprint ${backupCodec.fingerprint}; this backup needs ${needed}. Nothing was written.`,
+        zh: `所给密钥的指纹为 ${backupCodec.fingerprint}；此备份需要 ${needed}。未写入任何内容。`,
+      },
+      { needed, given: backupCodec.fingerprint },
+    );
+  }
+  return { backupCodec, reencrypt: backupCodec.fingerprint !== envCodec.fingerprint };
+}
+
+/** The live table must take every column the backup has; extra live columns get their defaults. */
+function compareSchema(manifest: BackupManifest, live: Map<BackupTable, ColumnInfo[]>, warnings: Localized[]): void {
+  for (const table of manifest.tables.filter((t) => t.included)) {
+    const columns = live.get(table.name);
+    const missing = columns === undefined ? ['(the table)'] : table.columns.filter((c) => !columns.some((l) => l.name === c.name)).map((c) => c.name);
+    if (missing.length > 0) {
+      throw new KeystoreError(
+        'refused-by-check',
+        {
+          en: `the database cannot take this backup: ${table.name} lacks ${missing.join(', ')} (an older GPT-Load?). Start the GPT-Load version the backup came from once, then restore. Nothing was written.`,
+          zh: `数据库无法接收此备份：${table.name} 缺少 ${missing.join('、')}（GPT-Load 版本较旧？）。请先启动一次备份来源的 GPT-Load 版本，再恢复。未写入任何内容。`,
+        },
+        { table: table.name, missing },
+      );
+    }
+    const extra = columns!.filter((l) => !table.columns.some((c) => c.name === l.name)).map((c) => c.name);
+    if (extra.length > 0) {
+      warnings.push({
+        en: `${table.name}: columns ${extra.join(', ')} are not in the backup and get their defaults`,
+        zh: `${table.name}：列 ${extra.join('、')} 不在备份中，将取默认值`,
+      });
+    }
+  }
+}
+
+/** Rewrites key_value / key_hash of a key row from the backup's key to the .env's. */
+class Reencryptor {
+  rows = 0;
+  constructor(
+    private readonly from: KeyCodec,
+    private readonly to: KeyCodec,
+  ) {}
+
+  row(row: unknown[], valueAt: number, hashAt: number, table: string): void {
+    const value = row[valueAt] === null ? '' : String(row[valueAt]);
+    const hash = row[hashAt] === null ? '' : String(row[hashAt]);
+    if (value === '' && hash === '') return;
+    const plain = sha256Hex(value) === hash ? value : this.open(value, hash, table);
+    row[valueAt] = this.to.encrypt(plain);
+    row[hashAt] = this.to.hash(plain);
+    this.rows++;
+  }
+
+  private open(value: string, hash: string, table: string): string {
+    try {
+      const plain = this.from.decrypt(value);
+      if (this.from.hash(plain) === hash) return plain;
+    } catch {
+      // reported below
+    }
+    // The check opened every row; a row that no longer opens means the file changed since.
+    throw new KeystoreError('decrypt-failed', { en: `a ${table} row of the backup does not open with its key; nothing was written`, zh: `备份中 ${table} 的某行无法用其密钥解密；未写入任何内容` });
+  }
+}
+
+interface TableWriter {
+  table: TableManifest;
+  /** Positions of key_value / key_hash for re-encryption, or null. */
+  keyAt: [number, number] | null;
+}
+
+/** Streams the backup's rows into the transaction; returns the rows written per table. */
+type RowFeeder = (tx: SqlRunner, write: (writer: TableWriter, rows: unknown[][]) => Promise<void>, context: OperationContext) => Promise<void>;
+
+function changed(table: string): KeystoreError {
+  return new KeystoreError('backup-invalid', {
+    en: `${table}: the rows read for the restore differ from the checked backup (the file changed meanwhile); nothing was written`,
+    zh: `${table}：恢复时读取的数据与已校验的备份不符（文件在此期间被改动）；未写入任何内容`,
+  });
+}
+
+function portableFeeder(file: string, manifest: BackupManifest, bodyOffset: number): RowFeeder {
+  return async (_tx, write, context) => {
+    const tables = manifest.tables.filter((t) => t.included);
+    const source = createReadStream(file, { start: bodyOffset });
+    const gunzip = createGunzip();
+    source.on('error', (err) => gunzip.destroy(err));
+    source.pipe(gunzip);
+    const decoder = new StringDecoder('utf8');
+    let carry = '';
+    let writer: TableWriter | null = null;
+    let digest: TableDigest | null = null;
+    let batch: unknown[][] = [];
+    const flush = async () => {
+      if (writer && batch.length > 0) await write(writer, batch);
+      batch = [];
+    };
+    const finishTable = async () => {
+      await flush();
+      if (writer && digest && (digest.rows !== writer.table.rows || digest.digest() !== writer.table.sha256)) throw changed(writer.table.name);
+    };
+    try {
+      for await (const chunk of gunzip) {
+        throwIfCancelled(context.cancellation);
+        const lines = (carry + decoder.write(chunk as Buffer)).split('\n');
+        carry = lines.pop()!;
+        for (const line of lines) {
+          if (line.startsWith('[')) {
+            if (!writer || !digest) throw changed('body');
+            const row = JSON.parse(line) as (string | null)[];
+            digest.add(row);
+            batch.push(row);
+            if (batch.length >= INSERT_BATCH) await flush();
+            continue;
+          }
+          await finishTable();
+          const mark = JSON.parse(line) as { table?: string; end?: boolean };
+          if (mark.end) return;
+          const table = tables.find((t) => t.name === mark.table);
+          if (!table) throw changed(String(mark.table));
+          writer = writerFor(table);
+          digest = new TableDigest();
+        }
+      }
+      throw changed('body');
+    } finally {
+      gunzip.destroy();
+      source.destroy();
+    }
+  };
+}
+
+function sqliteFeeder(db: SqliteDb, manifest: BackupManifest): RowFeeder {
+  return async (_tx, write, context) => {
+    for (const table of manifest.tables.filter((t) => t.included)) {
+      const writer = writerFor(table);
+      const names = table.columns.map((c) => `"${c.name.replace(/"/g, '""')}"`);
+      const digest = new TableDigest();
+      const width = table.columns.length;
+      for await (const rows of sqlitePages(db, table.name, [...names, ...quotedColumns(table.columns)], INSERT_BATCH)) {
+        throwIfCancelled(context.cancellation);
+        for (const row of rows) digest.add(row.slice(width).map((v) => (v === null ? null : String(v))));
+        await write(writer, rows.map((r) => r.slice(0, width)));
+      }
+      if (digest.rows !== table.rows || digest.digest() !== table.sha256) throw changed(table.name);
+    }
+  };
+}
+
+function writerFor(table: TableManifest): TableWriter {
+  const valueAt = table.columns.findIndex((c) => c.name === 'key_value');
+  const hashAt = table.columns.findIndex((c) => c.name === 'key_hash');
+  return { table, keyAt: KEY_TABLES.includes(table.name) && valueAt >= 0 && hashAt >= 0 ? [valueAt, hashAt] : null };
+}
+
+export async function restoreBackup(params: BackupRestoreParams, context: OperationContext = {}): Promise<BackupRestoreReport> {
+  const { deployment } = params;
+  const warnings: Localized[] = [];
+  const envCodec = codecFor(deployment.encryptionKey);
+
+  // The manifest alone first: which key the backup needs decides how to check it.
+  const head = await checkBackup(params.file, { quick: true });
+  if (!head.valid || !head.manifest) throw invalid(head);
+  const manifest = head.manifest;
+  const { backupCodec, reencrypt } = chooseKeys(manifest, envCodec, params.backupKey);
+  const check = await checkBackup(params.file, { codec: backupCodec }, context);
+  if (!check.valid) throw invalid(check);
+  if (check.key.works === false) {
+    throw new KeystoreError(
+      'decrypt-failed',
+      {
+        en: `${check.key.failed} stored key(s) in the backup do not open with key ${backupCodec.fingerprint} (e.g. ${check.key.failedIds.join(', ')}); restoring them would leave GPT-Load unable to use them. Nothing was written.`,
+        zh: `备份中有 ${check.key.failed} 个存储的密钥无法用密钥 ${backupCodec.fingerprint} 解密（例如 ${check.key.failedIds.join('、')}）；恢复后 GPT-Load 将无法使用它们。未写入任何内容。`,
+      },
+      { failed: check.key.failed },
+    );
+  }
+  if (reencrypt && !envCodec.enabled) {
+    warnings.push({ en: 'ENCRYPTION_KEY is not set in the .env: the restored keys are stored in plaintext', zh: '.env 中未设置 ENCRYPTION_KEY：恢复的密钥将以明文存储' });
+  }
+
+  const store = await openStore(deployment.target, { timeoutMs: params.timeoutMs ?? 5000 });
+  try {
+    if (manifest.engine !== store.kind) {
+      throw new KeystoreError(
+        'usage',
+        {
+          en: `this is a ${manifest.engine} backup; the deployment's database is ${store.kind}. Restore it into a ${manifest.engine} database.`,
+          zh: `这是 ${manifest.engine} 备份；该部署的数据库是 ${store.kind}。请恢复到 ${manifest.engine} 数据库。`,
+        },
+        { backup: manifest.engine, database: store.kind },
+      );
+    }
+    if (manifest.source !== deployment.targetLabel) {
+      warnings.push({ en: `the backup was taken from ${manifest.source}; restoring into ${deployment.targetLabel}`, zh: `备份取自 ${manifest.source}；将恢复到 ${deployment.targetLabel}` });
+    }
+    compareSchema(manifest, await describeTables(store), warnings);
+
+    const service = await checkService(store, deployment);
+    if (service.running && !params.force) throw serviceRunningError(service, null);
+    if (service.running) {
+      const found = describeService(service);
+      warnings.push({ en: `--force: went on although ${found.en}`, zh: `--force：尽管${found.zh}，仍继续执行` });
+    }
+
+    const included = manifest.tables.filter((t) => t.included);
+    const report: BackupRestoreReport = {
+      dryRun: params.dryRun ?? false,
+      file: check.path,
+      target: deployment.targetLabel,
+      restored: Object.fromEntries(included.map((t) => [t.name, t.rows])),
+      untouched: BACKUP_TABLES.filter((name) => !included.some((t) => t.name === name)),
+      reencrypted: reencrypt ? { from: backupCodec.fingerprint, to: envCodec.fingerprint, rows: 0 } : null,
+      safetyBackup: null,
+      service,
+      forced: service.running,
+      check,
+      cache: null,
+      warnings,
+    };
+    if (report.untouched.includes('request_logs') && reencrypt) {
+      warnings.push({
+        en: 'request_logs is not in this backup and stays as it is: its key columns may be under another key than the restored keys',
+        zh: 'request_logs 不在此备份中，保持不变：其密钥列可能与恢复后的密钥使用不同的加密密钥',
+      });
+    }
+    if (report.dryRun) {
+      if (reencrypt) report.reencrypted!.rows = manifest.encryption.apiKeys.total + (manifest.encryption.requestLogs?.total ?? 0);
+      return report;
+    }
+
+    if (params.hooks?.confirm && !(await params.hooks.confirm(report))) {
+      throw new KeystoreError('cancelled', { en: 'not confirmed; nothing was written', zh: '未确认；未写入任何内容' });
+    }
+    if (params.safetyBackup !== false) {
+      const safety = await createVerifiedBackup(store, { encryptionKey: deployment.encryptionKey, envDir: deployment.envDir, codec: envCodec }, context);
+      report.safetyBackup = safety.info;
+    }
+
+    const reencryptor = reencrypt ? new Reencryptor(backupCodec, envCodec) : null;
+    let backupDb: SqliteDb | null = null;
+    let feed: RowFeeder;
+    if (manifest.layout === 'sqlite') feed = sqliteFeeder((backupDb = openSqliteFile(check.path, { readonly: true })), manifest);
+    else {
+      const head = readPortableManifest(check.path);
+      if ('failure' in head) throw invalid(check);
+      feed = portableFeeder(check.path, head.manifest, head.bodyOffset);
+    }
+    const total = included.reduce((n, t) => n + t.rows, 0);
+    const progress = phaseReporter(context, 'restore rows', total);
+    let done = 0;
+    // SQLite enforces foreign keys per connection (typeorm turns them on); the backup is restored as it
+    // was taken, so they are off for the run. The pragma is a no-op inside a transaction: set it outside.
+    if (store.kind === 'sqlite') await store.execute('PRAGMA foreign_keys = OFF');
+    try {
+      await store.transaction(async (tx) => {
+        await pinTransaction(tx);
+        for (const table of [...included].reverse()) await tx.execute(`DELETE FROM ${tx.q(table.name)}`);
+        await feed(
+          tx,
+          async (writer, rows) => {
+            if (reencryptor && writer.keyAt) for (const row of rows) reencryptor.row(row, writer.keyAt[0], writer.keyAt[1], writer.table.name);
+            await insertRows(tx, writer.table.name, writer.table.columns, rows);
+            progress((done += rows.length));
+          },
+          context,
+        );
+        for (const table of included) await resetSequence(tx, table.name, table.columns);
+        throwIfCancelled(context.cancellation);
+      });
+    } finally {
+      backupDb?.close();
+      if (store.kind === 'sqlite') await store.execute('PRAGMA foreign_keys = ON');
+    }
+    progress(done, true);
+    if (reencryptor) report.reencrypted!.rows = reencryptor.rows;
+
+    if (params.clearCache !== false && deployment.redisDsn) {
+      try {
+        report.cache = await clearStaleCache(deployment.redisDsn, { redisHost: params.redisHost, timeoutMs: params.timeoutMs ?? 5000 });
+      } catch (err) {
+        const reason = err instanceof KeystoreError ? err.text : { en: String(err), zh: String(err) };
+        warnings.push({
+          en: `restored, but GPT-Load's Redis cache was not cleared (${reason.en}): clear gpt-load:key:* before starting GPT-Load`,
+          zh: `已恢复，但未能清理 GPT-Load 的 Redis 缓存（${reason.zh}）：启动 GPT-Load 前请清理 gpt-load:key:*`,
+        });
+      }
+    }
+    return report;
+  } finally {
+    await store.close();
+  }
+}
+
+function invalid(check: BackupCheckReport): KeystoreError {
+  const problems = check.findings.filter((f) => f.severity === 'error');
+  return new KeystoreError(
+    'backup-invalid',
+    {
+      en: `${check.path} cannot be restored: ${problems.map((f) => f.text.en).join('; ')}. Nothing was written.`,
+      zh: `${check.path} 无法恢复：${problems.map((f) => f.text.zh).join('；')}。未写入任何内容。`,
+    },
+    { findings: problems.map((f) => f.code) },
+  );
+}

@@ -1,0 +1,229 @@
+/**
+ * kill -9 at random moments: `gpt-load-keystore migrate-keys` (dist/cli.js) is killed at a random
+ * delay after spawn, across every phase (start-up, checks, pre-check, the write transaction, after
+ * the commit). After each kill: every row of each table is under exactly one of the two keys, all
+ * rows of both tables under the same one; no side table; nothing but the non-secret journal beside
+ * .env; .env never names a key the data is not under unless the journal explains it, and `status`
+ * says where things stand. Then the same command, rerun, completes the migration.
+ *
+ * One database per engine cycles plaintext → A → B → plaintext …, so enable, change and disable are
+ * all interrupted. GLK_CRASH_RUNS sets the runs per engine (default 30).
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { classifyRow, codecFor, deriveKey, sha256Hex } from '../../server/core/crypto';
+import { loadEnv } from '../../server/core/env';
+import { runCli } from '../../server/cli';
+import type { CliIO } from '../../server/cli/command';
+import { readJournal, type MigrationJournal } from '../../server/keystore/journal';
+import { PENDING_KEY_VAR } from '../../server/keystore/migrateEnv';
+import { readStatus } from '../../server/keystore/status';
+import { countOtherSessions, type Store } from '../../server/store/connect';
+import { createGptLoadDatabase, ENGINES, type Engine, type GptLoadDatabase } from '../support/databases';
+import { closedPort, GPT_LOAD_TABLES, keyRows, tableNames } from '../support/gptload';
+import { REPO_ROOT } from '../support/paths';
+
+const RUNS = Number(process.env.GLK_CRASH_RUNS ?? 30);
+const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+/** The cycle of keys the database goes through ('' = plaintext). */
+const CYCLE = ['', 'Ax9-crash_key.one-0123456789abcdEF', 'Bq2-crash_key.two-9876543210zyxwVU'];
+
+type Where = 'before-write' | 'writing' | 'committed-journal-writing' | 'committed-journal-committed' | 'finished';
+
+interface Stats {
+  where: Record<Where, number>;
+  hotJournal: number;
+  envTempLeft: number;
+  rerunAlreadyComplete: number;
+  exitedBeforeKill: number;
+}
+
+function flagsFor(from: string, to: string): string[] {
+  return [...(from ? ['--from-env', 'GLK_FROM'] : []), ...(to ? ['--to-env', 'GLK_TO'] : []), '--update-env', '--batch-size', '250', '--yes'];
+}
+
+function spawnMigration(db: GptLoadDatabase, from: string, to: string) {
+  const child = spawn(process.execPath, [CLI, 'migrate-keys', '--env', join(db.envDir, '.env'), ...flagsFor(from, to)], {
+    cwd: db.envDir,
+    env: { PATH: process.env.PATH, GLK_FROM: from, GLK_TO: to },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+/** The whole uninterrupted run, to scale the kill delays. */
+async function timedRun(db: GptLoadDatabase, from: string, to: string): Promise<number> {
+  const start = Date.now();
+  const run = spawnMigration(db, from, to);
+  const code = await run.exited;
+  assert.equal(code, 0, run.stderr());
+  return Date.now() - start;
+}
+
+/** In-process rerun of the same command (stdin not a terminal). */
+async function rerun(db: GptLoadDatabase, from: string, to: string): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const err = new PassThrough();
+  err.on('data', (d) => (stderr += d));
+  const io: CliIO = {
+    stdout: new PassThrough().resume(),
+    stderr: err,
+    stdin: Object.assign(new PassThrough(), { isTTY: false }),
+    env: { GLK_FROM: from, GLK_TO: to },
+    cwd: db.envDir,
+    lang: 'en',
+    cancellation: { cancelled: false },
+  };
+  const code = await runCli(['migrate-keys', '--env', join(db.envDir, '.env'), ...flagsFor(from, to)], io);
+  return { code, stderr };
+}
+
+/** Which of the two keys the whole database is under; fails on any mixed or foreign row. */
+async function databaseUnder(store: Store, from: string, to: string): Promise<'from' | 'to'> {
+  const sides = new Set<'from' | 'to'>();
+  // Derive once per key, not per row.
+  const codecs = new Map([from, to].filter((k) => k !== '').map((k) => [k, codecFor(k)]));
+  const isUnder = (key: string, row: { key_value: string; key_hash: string }) =>
+    key === '' ? sha256Hex(row.key_value) === row.key_hash : classifyRow(row.key_value, row.key_hash, codecs.get(key)!) === 'encrypted';
+  for (const table of ['api_keys', 'request_logs'] as const) {
+    for (const row of await keyRows(store, table)) {
+      const a = isUnder(from, row);
+      const b = isUnder(to, row);
+      assert.ok(a !== b, `${table} row ${row.id}: under ${a ? 'both keys' : 'neither key'}`);
+      sides.add(a ? 'from' : 'to');
+    }
+  }
+  assert.equal(sides.size, 1, 'rows of the database are under different keys');
+  return [...sides][0];
+}
+
+/** Nothing but .env, data/ and the non-secret journal beside .env; no file anywhere holds a key. */
+function assertNoKeyMaterialOnDisk(db: GptLoadDatabase, keys: string[]): { envTemps: number; hotJournal: boolean } {
+  const secrets = keys.filter((k) => k !== '').flatMap((k) => [k, deriveKey(k).toString('hex')]);
+  const envTemps = readdirSync(db.envDir).filter((f) => /^\.\.env\.\d+\.[0-9a-f]+\.tmp$/.test(f)).length;
+  for (const entry of readdirSync(db.envDir)) {
+    if (entry === '.env' || entry === 'data' || /^\.\.env\.\d+\.[0-9a-f]+\.tmp$/.test(entry)) continue;
+    assert.equal(entry, '.gpt-load-keystore', `unexpected file beside .env: ${entry}`);
+    for (const file of readdirSync(join(db.envDir, entry))) {
+      const text = readFileSync(join(db.envDir, entry, file), 'utf8');
+      for (const secret of secrets) assert.ok(!text.includes(secret), `${entry}/${file} holds key material`);
+    }
+  }
+  const hotJournal = db.target.kind === 'sqlite' && existsSync(`${db.target.path}-journal`);
+  return { envTemps, hotJournal };
+}
+
+async function waitForNoOtherSessions(db: GptLoadDatabase): Promise<void> {
+  if (db.engine === 'sqlite') return;
+  for (let i = 0; i < 100; i++) {
+    const store = await db.open();
+    const others = await countOtherSessions(store);
+    await store.close();
+    if (others === 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail('the killed run’s database session did not go away within 10 s');
+}
+
+async function crashRuns(t: TestContext, engine: Engine): Promise<void> {
+  const port = await closedPort();
+  const db = await createGptLoadDatabase(t, engine, { keys: 2500, logs: 1500, encryptionKey: '', env: { PORT: String(port) } });
+  if (!db) return;
+  assert.ok(existsSync(CLI), 'dist/cli.js is built (npm test builds it)');
+  const stats: Stats = {
+    where: { 'before-write': 0, writing: 0, 'committed-journal-writing': 0, 'committed-journal-committed': 0, finished: 0 },
+    hotJournal: 0,
+    envTempLeft: 0,
+    rerunAlreadyComplete: 0,
+    exitedBeforeKill: 0,
+  };
+  let step = 0;
+  const next = () => [CYCLE[step % 3], CYCLE[(step + 1) % 3]] as const;
+  // One uninterrupted run per direction measures how long a run takes here.
+  let slowest = 0;
+  for (let i = 0; i < 3; i++, step++) slowest = Math.max(slowest, await timedRun(db, ...next()));
+
+  for (let run = 0; run < RUNS; run++, step++) {
+    const [from, to] = next();
+    const delay = Math.floor(Math.random() * slowest * 1.1);
+    const proc = spawnMigration(db, from, to);
+    const timer = setTimeout(() => proc.child.kill('SIGKILL'), delay);
+    const code = await proc.exited;
+    clearTimeout(timer);
+    if (code === 0) stats.exitedBeforeKill++;
+    else assert.equal(code, null, `run ${run} failed by itself: ${proc.stderr()}`);
+
+    const disk = assertNoKeyMaterialOnDisk(db, CYCLE);
+    if (disk.hotJournal) stats.hotJournal++;
+    if (disk.envTemps > 0) stats.envTempLeft++;
+    const journal: MigrationJournal | null = readJournal(db.envDir);
+    const env = loadEnv(join(db.envDir, '.env'), {});
+    const envKey = env.get('ENCRYPTION_KEY') ?? '';
+    const parked = env.get(PENDING_KEY_VAR);
+    await waitForNoOtherSessions(db);
+    const store = await db.open();
+    let under: 'from' | 'to';
+    try {
+      assert.deepEqual(await tableNames(store), GPT_LOAD_TABLES, 'no side table');
+      under = await databaseUnder(store, from, to);
+      // .env names a key the data is not under only while a journal explains it.
+      if (under === 'from') assert.equal(envKey, from, '.env changed before the commit');
+      else if (envKey !== to) assert.ok(journal, 'database migrated, .env still old, and no journal to say so');
+      if (parked !== undefined) assert.equal(parked, to, 'parked key is the target');
+      if (journal) {
+        const status = await readStatus(store, { encryptionKey: envKey, envPath: join(db.envDir, '.env') });
+        assert.ok(status.migration, 'status reports the interrupted run');
+        assert.equal(status.migration.database, under === 'from' ? 'old' : 'new', status.migration.explanation.en);
+        assert.match(status.migration.explanation.en, under === 'from' ? /never committed/ : /rerun the same command to finish/);
+      }
+    } finally {
+      await store.close();
+    }
+    const where: Where =
+      under === 'from' ? (journal ? 'writing' : 'before-write') : !journal ? 'finished' : journal.phase === 'writing' ? 'committed-journal-writing' : 'committed-journal-committed';
+    stats.where[where]++;
+
+    await waitForNoOtherSessions(db);
+    const again = await rerun(db, from, to);
+    if (again.code === 5 && where === 'finished' && envKey === to) {
+      // Killed after its very last step: the run was complete; GPT-Load's "already encrypted" refusal stands.
+      assert.match(again.stderr, /already/);
+      stats.rerunAlreadyComplete++;
+    } else {
+      assert.equal(again.code, 0, `rerun after a kill at ${delay} ms (${where}): ${again.stderr}`);
+    }
+    const after = await db.open();
+    try {
+      assert.equal(await databaseUnder(after, from, to), 'to');
+      assert.deepEqual(await tableNames(after), GPT_LOAD_TABLES);
+    } finally {
+      await after.close();
+    }
+    const finalEnv = loadEnv(join(db.envDir, '.env'), {});
+    assert.equal(finalEnv.get('ENCRYPTION_KEY') ?? '', to);
+    assert.equal(finalEnv.get(PENDING_KEY_VAR), undefined);
+    assert.equal(readJournal(db.envDir), null);
+    const clean = assertNoKeyMaterialOnDisk(db, CYCLE);
+    assert.equal(clean.envTemps, 0, 'temporary .env copies removed');
+    assert.equal(existsSync(join(db.envDir, '.gpt-load-keystore')), false);
+    if (db.target.kind === 'sqlite') {
+      assert.equal(existsSync(`${db.target.path}-journal`), false, 'no SQLite hot journal left');
+      assert.equal(existsSync(`${db.target.path}-wal`), false, 'no SQLite WAL left');
+    }
+  }
+  t.diagnostic(`${engine}: ${RUNS} kills over ${slowest} ms runs — ${JSON.stringify(stats)}`);
+  const hitPhases = Object.values(stats.where).filter((n) => n > 0).length;
+  assert.ok(hitPhases >= 3, `kills landed in too few phases: ${JSON.stringify(stats.where)}`);
+}
+
+for (const engine of ENGINES) {
+  test(`${engine}: kill -9 at random moments leaves all-old or all-new, explained, and a rerun completes it`, { timeout: 240_000 }, (t) => crashRuns(t, engine));
+}

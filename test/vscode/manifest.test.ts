@@ -1,0 +1,76 @@
+// The extension's manifest and translations, checked without VS Code: every command is contributed
+// and registered, every %placeholder% and every t('…') message has its English and Chinese text,
+// and the .vsix allowlist ships the bundles but no sources.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommandIds } from '../../client/src/commands/ids';
+import { REPO_ROOT } from './support/layout';
+
+const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
+const json = (path: string) => JSON.parse(read(path));
+const pkg = json('package.json');
+
+function sources(dir: string): string[] {
+  return readdirSync(join(REPO_ROOT, dir)).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(join(REPO_ROOT, path)).isDirectory() ? sources(path) : path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** The English messages passed to t('…') in the client (string literals only, as the code uses). */
+function messages(): Set<string> {
+  const found = new Set<string>();
+  for (const file of sources('client/src')) {
+    for (const match of read(file).matchAll(/\bt\(\s*'((?:[^'\\]|\\.)*)'/g)) found.add(match[1].replace(/\\'/g, "'"));
+  }
+  return found;
+}
+
+test('every contributed command is registered by the client, and every registered command is contributed', () => {
+  const contributed = new Set<string>(pkg.contributes.commands.map((c: { command: string }) => c.command));
+  const registered = new Set<string>(Object.values(CommandIds));
+  assert.deepEqual([...contributed].sort(), [...registered].sort());
+  for (const c of pkg.contributes.commands) assert.equal(c.category, 'GPT-Load', c.command);
+});
+
+test('package.nls.json and package.nls.zh-cn.json cover every %placeholder% of package.json', () => {
+  const used = new Set([...JSON.stringify(pkg).matchAll(/"%([^%"]+)%"/g)].map((m) => m[1]));
+  const en = json('package.nls.json');
+  const zh = json('package.nls.zh-cn.json');
+  for (const key of used) {
+    assert.ok(en[key], `package.nls.json lacks ${key}`);
+    assert.ok(zh[key], `package.nls.zh-cn.json lacks ${key}`);
+  }
+  assert.deepEqual(Object.keys(zh).sort(), Object.keys(en).sort());
+});
+
+test('every message of the client has a Simplified Chinese translation with the same placeholders', () => {
+  const bundle: Record<string, string> = json('l10n/bundle.l10n.zh-cn.json');
+  const placeholders = (text: string) => [...new Set(text.match(/\{\d+\}/g) ?? [])].sort();
+  const missing = [...messages()].filter((m) => !(m in bundle));
+  assert.deepEqual(missing, [], 'add these to l10n/bundle.l10n.zh-cn.json');
+  for (const [en, zh] of Object.entries(bundle)) assert.deepEqual(placeholders(zh), placeholders(en), en);
+});
+
+test('activation is lazy and the workspace-trust restrictions name the settings that decide what runs', () => {
+  assert.ok(!pkg.activationEvents.includes('*'));
+  assert.deepEqual(pkg.activationEvents.sort(), ['onLanguage:dotenv', 'workspaceContains:**/.env']);
+  const trust = pkg.capabilities.untrustedWorkspaces;
+  assert.equal(trust.supported, 'limited');
+  assert.deepEqual(trust.restrictedConfigurations.sort(), ['gptLoad.daemon.runtime', 'gptLoad.database.dsn', 'gptLoad.database.host']);
+  for (const key of trust.restrictedConfigurations) assert.equal(pkg.contributes.configuration.properties[key].restricted, true, key);
+  assert.equal(pkg.engines.vscode, '^1.100.0');
+});
+
+test('.vscodeignore is an allowlist of bundles, manifest, translations, README, LICENSE and icon', () => {
+  const lines = read('.vscodeignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  assert.equal(lines[0], '**');
+  const allowed = lines.slice(1);
+  assert.ok(allowed.every((l) => l.startsWith('!')));
+  for (const needed of ['!dist/client.js', '!dist/server.js', '!dist/cli.js', '!dist/worker.js', '!dist/native/**', '!LICENSE', '!README.md', '!l10n/**', `!${pkg.icon}`]) {
+    assert.ok(allowed.includes(needed), needed);
+  }
+  assert.ok(!allowed.some((l) => /\.ts$|\.map|client\/src|server\/|test\//.test(l)), 'a source or test path is allowed');
+});

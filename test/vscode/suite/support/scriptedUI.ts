@@ -1,0 +1,89 @@
+/**
+ * The WizardUI the suite installs through the extension's test API: every prompt is answered from
+ * a script keyed by step id, and every prompt and notification is recorded. A prompt without an
+ * answer fails the test at once instead of waiting for a human.
+ */
+import type { AskOptions, Choice, InputOptions, PickOptions, WizardUI } from '../../../../client/src/wizard/ui';
+
+export type Answer = string | string[] | undefined | ((prompt: Prompt) => string | string[] | undefined);
+
+export interface Prompt {
+  kind: 'pick' | 'pickMany' | 'input' | 'ask' | 'notify' | 'secret';
+  step: string;
+  message?: string;
+  detail?: string;
+  items?: string[];
+  options?: InputOptions;
+  /** showSecret's value: only ever compared in tests, never printed. */
+  secret?: string;
+}
+
+export class ScriptedUI implements WizardUI {
+  readonly prompts: Prompt[] = [];
+  private readonly answers = new Map<string, Answer[]>();
+
+  /** Answers for the next prompts of `step` (one per occurrence; the last one repeats). */
+  answer(step: string, ...answers: Answer[]): this {
+    this.answers.set(step, answers);
+    return this;
+  }
+
+  private next(prompt: Prompt, required: boolean): string | string[] | undefined {
+    this.prompts.push(prompt);
+    const queue = this.answers.get(prompt.step);
+    if (!queue || queue.length === 0) {
+      if (required) throw new Error(`unexpected prompt '${prompt.step}' (${prompt.kind}): ${prompt.message ?? ''}`);
+      return undefined;
+    }
+    const answer = queue.length > 1 ? queue.shift() : queue[0];
+    return typeof answer === 'function' ? answer(prompt) : answer;
+  }
+
+  steps(): string[] {
+    return this.prompts.map((p) => p.step);
+  }
+
+  messages(step?: string): string[] {
+    return this.prompts.filter((p) => (step ? p.step === step : p.kind === 'notify')).map((p) => p.message ?? '');
+  }
+
+  async pick<T extends string>(step: string, items: Choice<T>[], options: PickOptions): Promise<T | undefined> {
+    const answer = this.next({ kind: 'pick', step, message: options.title, items: items.map((i) => i.id) }, true);
+    if (answer !== undefined && !items.some((i) => i.id === answer)) throw new Error(`'${step}' offers ${items.map((i) => i.id).join(', ')}, not ${answer}`);
+    return answer as T | undefined;
+  }
+
+  async pickMany<T extends string>(step: string, items: Choice<T>[], options: PickOptions): Promise<T[] | undefined> {
+    return this.next({ kind: 'pickMany', step, message: options.title, items: items.map((i) => i.id) }, true) as T[] | undefined;
+  }
+
+  async input(step: string, options: InputOptions): Promise<string | undefined> {
+    const answer = this.next({ kind: 'input', step, message: options.title, options }, true) as string | undefined;
+    const problem = answer !== undefined ? options.validate?.(answer) : undefined;
+    if (problem) throw new Error(`'${step}' rejects the scripted answer: ${problem}`);
+    return answer;
+  }
+
+  async ask<T extends string>(step: string, message: string, options: AskOptions<T>): Promise<T | undefined> {
+    return this.next({ kind: 'ask', step, message, detail: options.detail, items: options.actions.map((a) => a.id) }, true) as T | undefined;
+  }
+
+  async notify<T extends string>(step: string, message: string, options: Partial<AskOptions<T>> = {}): Promise<T | undefined> {
+    return this.next({ kind: 'notify', step, message, detail: options.detail, items: options.actions?.map((a) => a.id) }, false) as T | undefined;
+  }
+
+  async showSecret(step: string, title: string, secret: string): Promise<void> {
+    this.next({ kind: 'secret', step, message: title, secret }, false);
+  }
+}
+
+/** A clipboard in memory: the web workbench's real one needs browser permissions headless Chromium lacks. */
+export class MemoryClipboard {
+  text = '';
+  async readText(): Promise<string> {
+    return this.text;
+  }
+  async writeText(value: string): Promise<void> {
+    this.text = value;
+  }
+}

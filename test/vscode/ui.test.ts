@@ -1,0 +1,91 @@
+// UI test: the packaged .vsix installed into code-server, "GPT-Load: Migrate Keys" run from the
+// command palette in headless Chromium and answered like a user would; then the database must be
+// encrypted with the typed key and the .env must hold it. Screenshots on failure.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { codecFor } from '../../server/core/crypto';
+import { ensurePrerequisites, installExtension, openWorkbench, packageVsix, startCodeServer, type Workbench } from './support/codeServer';
+import { REPO_ROOT } from './support/layout';
+import { createTestDeployment } from './deployment';
+
+const prerequisites = ensurePrerequisites();
+if (!prerequisites.ok && process.env.CI) {
+  test('VS Code e2e prerequisites are installed', () => assert.fail(prerequisites.reason));
+}
+
+/** The key the test types: 48 characters, strong as GPT-Load judges it, nothing .env or Compose treat specially. */
+const NEW_KEY = 'Zq7-Wm4.Rx9_Vn2-Hb5.Jc8_Lf3-Pd6.Gs1_Ny0-Ek3.Tu7_';
+
+async function pick(workbench: Workbench, label: string): Promise<void> {
+  const row = workbench.page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  await row.click();
+}
+
+async function type(workbench: Workbench, text: string): Promise<void> {
+  const input = workbench.page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(text);
+  await workbench.page.keyboard.press('Enter');
+}
+
+async function dialogButton(workbench: Workbench, title: string): Promise<void> {
+  const button = workbench.page.locator('.monaco-dialog-box .dialog-buttons a.monaco-button', { hasText: title }).first();
+  await button.waitFor({ state: 'visible', timeout: 30_000 });
+  await button.click();
+}
+
+test('UI: Migrate Keys from the command palette encrypts the database and updates .env', { skip: prerequisites.ok ? false : prerequisites.reason }, async (t) => {
+  const scratch = mkdtempSync(join(tmpdir(), 'glk-ui-'));
+  t.after(() => rmSync(scratch, { recursive: true, force: true }));
+  const build = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts', 'copy-native.mjs')], { encoding: 'utf8' });
+  assert.equal(build.status, 0, build.stderr);
+  const vsix = packageVsix(REPO_ROOT, join(scratch, 'gpt-load-keystore.vsix'));
+  const extensionsDir = join(scratch, 'extensions');
+  installExtension(vsix, extensionsDir);
+
+  const deployment = await createTestDeployment(t, 40);
+  const { fixture } = deployment;
+  const server = await startCodeServer({ workspace: fixture.workspace, extensionsDir });
+  t.after(() => server.stop());
+  const workbench = await openWorkbench({ server, folder: fixture.workspace });
+  t.after(() => workbench.close());
+  try {
+    await workbench.waitForActivityBarItem('GPT-Load');
+    await workbench.runCommand('GPT-Load: Migrate Keys');
+    await pick(workbench, 'Enable encryption');
+    await pick(workbench, 'Type a key');
+    await type(workbench, NEW_KEY);
+    await pick(workbench, 'Skip: I have a current backup');
+    await workbench.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'secret storage' }).first().waitFor({ state: 'visible' });
+    await workbench.page.keyboard.press('Enter'); // keep the preselected "store in secret storage"
+    await type(workbench, NEW_KEY.slice(-4));
+    await dialogButton(workbench, 'Migrate');
+    const message = await workbench.waitForNotification(/Encrypted \d+ keys/, 120_000);
+    assert.match(message, new RegExp(`Encrypted ${fixture.keys} keys`));
+  } catch (error) {
+    await workbench.saveFailure('ui-migrate-keys');
+    throw error;
+  }
+
+  // .env holds the new key, and every stored key decrypts with it to the seeded plaintext.
+  assert.match(readFileSync(fixture.envFile, 'utf8'), new RegExp(`^ENCRYPTION_KEY=['"]?${NEW_KEY}['"]?$`, 'm'));
+  const store = await deployment.db.open();
+  try {
+    const codec = codecFor(NEW_KEY);
+    const rows = (await store.query('SELECT id, key_value, key_hash FROM api_keys ORDER BY id')) as Array<{ id: number; key_value: string; key_hash: string }>;
+    assert.equal(rows.length, fixture.keys);
+    for (const row of rows) {
+      const plaintext = deployment.db.plaintexts.get(Number(row.id));
+      assert.notEqual(row.key_value, plaintext);
+      assert.equal(codec.decrypt(row.key_value), plaintext);
+      assert.equal(row.key_hash, codec.hash(plaintext!));
+    }
+  } finally {
+    await store.close();
+  }
+});
