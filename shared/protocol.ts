@@ -249,6 +249,8 @@ export namespace KeyBackupsRequest {
   export interface Params extends WorkDoneProgressParams {
     deployment: DeploymentRef;
     candidates: string[];
+    /** Backup files whose needed key is compared with each candidate (by fingerprint). */
+    backups?: string[];
   }
   export interface Result {
     /** How many encrypted rows were sampled (the same rows for every candidate). */
@@ -256,6 +258,8 @@ export namespace KeyBackupsRequest {
     /** Fingerprint of ENCRYPTION_KEY in the `.env` ("plaintext" when empty). */
     envFingerprint: string;
     results: KeyCopyCheck[];
+    /** Backups of `backups` that could not be read. */
+    unreadableBackups?: string[];
   }
   export const type = new RequestType<Params, Result, void>(method);
 }
@@ -291,16 +295,16 @@ export namespace EnvWriteRequest {
 }
 
 // ---------------------------------------------------------------------------------------------
-// backups (implemented by the backups module; shapes may gain optional fields)
+// backups (operations of server/keystore/backup*.ts by the backups module; shapes may gain optional fields)
 
-/** client → daemon: backs up the key store (implemented by backups). Work-done progress; cancellable. */
+/** client → daemon: backs up the key store and reads the backup back before answering (implemented by backups). Work-done progress; cancellable. */
 export namespace BackupCreateRequest {
   export const method = 'gptLoad/backup/create' as const;
   export interface Params extends WorkDoneProgressParams {
     deployment: DeploymentRef;
     /** Folder or file to write; default: the backups folder beside the `.env`. */
     destination?: string;
-    /** Include request_logs (default false). */
+    /** Include request_logs (default true, as the CLI; they hold encrypted key copies too). */
     includeLogs?: boolean;
   }
   export type Result = BackupInfo;
@@ -329,6 +333,12 @@ export namespace BackupRestoreRequest {
     path: string;
     /** Go on although GPT-Load looks running (default false). */
     force?: boolean;
+    /** The ENCRYPTION_KEY the backup's keys are under, when it is not the `.env`'s (they are re-encrypted to it). */
+    backupKey?: string;
+    /** Run every check, write nothing (default false). */
+    dryRun?: boolean;
+    /** Take a verified backup of the current state first (default true). */
+    safetyBackup?: boolean;
   }
   export type Result = BackupRestoreResult;
   export const type = new RequestType<Params, Result, void>(method);
@@ -344,6 +354,8 @@ export namespace BackupListRequest {
   }
   export interface Result {
     backups: BackupInfo[];
+    /** Every file found, damaged and interrupted ones included, with its quick check. */
+    checks?: Array<{ path: string; verdict: string; problems: string[] }>;
   }
   export const type = new RequestType<Params, Result, void>(method);
 }

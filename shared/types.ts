@@ -252,6 +252,8 @@ export interface KeyCopyCheck {
   sampled: number;
   /** Same fingerprint as ENCRYPTION_KEY in the `.env`. */
   matchesEnv: boolean;
+  /** Backups (of the request's `backups`) that need exactly this key. */
+  matchesBackups?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,6 +271,11 @@ export interface BackupInfo {
   keyFingerprint: string;
   rows: Record<string, number>;
   bytes: number;
+  /** 'sqlite' (a SQLite file) or 'portable' (gzip JSON lines, any engine). */
+  layout?: string;
+  toolVersion?: string;
+  /** Warnings about this backup (e.g. it holds plaintext keys), in the client's language. */
+  warnings?: string[];
 }
 
 export interface BackupCheckResult {
@@ -278,6 +285,8 @@ export interface BackupCheckResult {
   problems: string[];
   /** Whether the `.env`'s (or the given) ENCRYPTION_KEY opens the keys in the backup; null if not checked. */
   decryptsWithKey: boolean | null;
+  /** ok | stale | differs (from the live database) | needs-key | corrupt. */
+  verdict?: string;
 }
 
 export interface BackupRestoreResult {

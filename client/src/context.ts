@@ -141,7 +141,7 @@ export class Ctx implements vscode.Disposable {
   async withProgress<P extends { workDoneToken?: string | number }, R>(title: string, type: RequestType<P, R, void>, params: P): Promise<R> {
     this.requireTrust();
     const client = await this.daemon.start();
-    const { WorkDoneProgress } = await import('vscode-languageserver-protocol');
+    const { WorkDoneProgress } = await protocol();
     const token = `gptLoad-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, cancel) => {
       let last = 0;

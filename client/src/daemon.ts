@@ -16,6 +16,7 @@ import type {
 } from 'vscode-languageclient/node';
 import type { InitializationOptions } from '../../shared/protocol';
 import { daemonLocale, t } from './l10n';
+import { protocol, type Protocol } from './protocol';
 import { chooseRuntime, describeChoice, type RuntimeChoice } from './runtime';
 
 export type DaemonState = 'stopped' | 'starting' | 'running' | 'failed';
@@ -34,14 +35,7 @@ const MAX_RESTARTS = 4;
 /** The env var through which the daemon learns where the shipped better_sqlite3.node is. */
 export const NATIVE_ENV = 'GPT_LOAD_KEYSTORE_NATIVE';
 
-type ClientLibrary = typeof import('vscode-languageclient/node');
-
-/** vscode-languageclient, loaded when the daemon first starts (activation must not wait for ~1 MB of module code). */
-let library: Promise<ClientLibrary> | undefined;
-function loadLibrary(): Promise<ClientLibrary> {
-  library ??= import('vscode-languageclient/node');
-  return library;
-}
+type ClientLibrary = Protocol;
 
 /** LanguageClient with the extension's language (not only VS Code's) in `initialize`. */
 function keystoreClientClass(lib: ClientLibrary) {
@@ -104,7 +98,7 @@ export class Daemon implements vscode.Disposable {
     this.failure = undefined;
     const output = this.options.output;
     try {
-      const lib = await loadLibrary();
+      const lib = await protocol();
       const runtime = await chooseRuntime({ extensionPath: this.options.extensionUri.fsPath, setting: this.options.runtimeSetting() });
       this.runtime = runtime;
       output.info(describeChoice(runtime));

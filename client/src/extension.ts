@@ -31,6 +31,8 @@ export interface TestApi {
   setUI(ui: WizardUI): void;
   /** Time spent in activate(), ms. */
   activationMs: number;
+  /** Runs the AUTH_KEY rotation reminder now (it runs once after activation). */
+  remindOverdueRotations(now?: number): Promise<string[]>;
 }
 
 let context: Ctx | undefined;
@@ -103,6 +105,7 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
     statusBar,
     setUI: (ui) => (ctx.ui = ui),
     activationMs,
+    remindOverdueRotations: (now) => remindOverdueRotations(ctx, now),
   };
 }
 

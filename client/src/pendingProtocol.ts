@@ -5,6 +5,7 @@
  */
 import type { RequestType } from 'vscode-languageserver-protocol';
 import type { DeploymentRef } from '../../shared/protocol';
+import { protocol } from './protocol';
 
 /**
  * client → daemon: removes one value from GPT-Load's stored proxy keys — `system_settings.proxy_keys`
@@ -25,7 +26,7 @@ export namespace RemoveProxyKeyRequest {
     groups: string[];
   }
   export async function type(): Promise<RequestType<Params, Result, void>> {
-    const lsp = await import('vscode-languageserver-protocol');
-    return new lsp.RequestType<Params, Result, void>(method);
+    const { RequestType } = await protocol();
+    return new RequestType<Params, Result, void>(method);
   }
 }

@@ -74,7 +74,7 @@ Example:
       let failures = 0;
       const fail = (why: Localized) => {
         failures++;
-        io.stderr.write(`${localize({ en: `line ${lineNo}`, zh: `第 ${lineNo} 行` }, io.lang)}: ${localize(why, io.lang)}\n`);
+        io.stderr.write(localize({ en: `line ${lineNo}: ${why.en}`, zh: `第 ${lineNo} 行：${why.zh}` }, io.lang) + '\n');
         return out.line('');
       };
       for await (const line of createInterface({ input: io.stdin, crlfDelay: Infinity })) {

@@ -108,8 +108,11 @@ export class DiagnosticsScheduler {
       state.version = document.version;
       this.publish(document, state, this.databaseDiagnostics(view));
     } catch (err) {
-      // A bug in one rule must not cost the document every other diagnostic, nor the daemon.
+      // A bug in a rule must not take the daemon down; the document's stale findings are cleared.
       log.error(`diagnostics of a document failed: ${(err as Error).name}: ${(err as Error).message}`);
+      state.lint = [];
+      state.version = document.version;
+      this.publish(document, state, []);
     } finally {
       state.lintMs = performance.now() - started;
       log.trace(`diagnostics in ${state.lintMs.toFixed(2)} ms`);

@@ -13,7 +13,6 @@ import {
   GenerateSecretRequest,
   GroupsRequest,
   HashRequest,
-  KeyBackupsRequest,
   KeysRequest,
   RevealKeyRequest,
   StatusRequest,
@@ -21,7 +20,6 @@ import {
   type ValuesResult,
 } from '../../shared/protocol';
 import { cachedCodec, freshCodec } from './codecs';
-import { checkKeyCopies } from './keyCopies';
 import { keyPage } from './keyPages';
 import { redactor } from './log';
 import { deploymentRef, oneOf, optBool, optDeploymentRef, optInt, optString, reqInt, stringArray, type Fields } from './params';
@@ -29,7 +27,6 @@ import { strengthOf } from './secrets';
 import type { Session } from './session';
 
 const MAX_VALUES = 10_000;
-const MAX_KEY_COPIES = 16;
 
 export function registerKeystoreRequests(session: Session): void {
   const { stores } = session;
@@ -119,17 +116,6 @@ export function registerKeystoreRequests(session: Session): void {
     redactor.add(value);
     return { value, strength: strengthOf(value, name, session.lang) };
   });
-
-  session.onRequest(
-    KeyBackupsRequest.type,
-    async (params, { context }) => {
-      const deployment = session.deployment(deploymentRef(params));
-      const candidates = stringArray(params, 'candidates', MAX_KEY_COPIES);
-      candidates.forEach((c) => redactor.add(c));
-      return stores.use(deployment.target, (store) => checkKeyCopies(store, deployment.encryptionKey, candidates, context));
-    },
-    { en: 'GPT-Load: checking ENCRYPTION_KEY copies', zh: 'GPT-Load：检查 ENCRYPTION_KEY 副本' },
-  );
 }
 
 /** encryptionKey (used for this request only, not cached), else the deployment's ENCRYPTION_KEY, else disabled mode. */

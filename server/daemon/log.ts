@@ -27,7 +27,7 @@ class Redactor {
     if (!value || value.length < MIN_SECRET_LENGTH || this.secrets.has(value)) return;
     this.secrets.add(value);
     // Also the forms a value takes inside JSON or URLs, as drivers and dependencies quote them.
-    for (const form of [JSON.stringify(value).slice(1, -1), encodeURIComponent(value)]) {
+    for (const form of [JSON.stringify(value).slice(1, -1), uriEncoded(value)]) {
       if (form !== value && form.length >= MIN_SECRET_LENGTH) this.secrets.add(form);
     }
     for (const password of embeddedPasswords(value)) this.add(password);
@@ -38,6 +38,15 @@ class Redactor {
   redact(text: string): string {
     for (const secret of this.sorted) if (text.includes(secret)) text = text.split(secret).join(REDACTED);
     return text;
+  }
+}
+
+/** encodeURIComponent, which throws on a lone surrogate (editors send whatever is typed). */
+function uriEncoded(value: string): string {
+  try {
+    return encodeURIComponent(value);
+  } catch {
+    return value;
   }
 }
 
@@ -59,18 +68,12 @@ function embeddedPasswords(value: string): string[] {
 
 export const redactor = new Redactor();
 
-export interface LogSink {
-  write(line: string): void;
-}
-
 class Logger {
   level: LogLevel = 'info';
   private file: string | undefined;
-  private stderr: LogSink = { write: (line) => process.stderr.write(line) };
 
-  configure(options: { level?: LogLevel; file?: string; stderr?: LogSink }): void {
+  configure(options: { level?: LogLevel; file?: string }): void {
     if (options.level) this.level = options.level;
-    if (options.stderr) this.stderr = options.stderr;
     if (options.file) {
       // Fail early and loudly on an unwritable path rather than losing every later line.
       closeSync(openSync(options.file, 'a', 0o600));
@@ -107,7 +110,7 @@ class Logger {
     if (!this.enabled(level)) return;
     const line = `[${new Date().toISOString()}] ${level.padEnd(5)} ${redactor.redact(message)}\n`;
     try {
-      this.stderr.write(line);
+      process.stderr.write(line);
       if (this.file) appendFileSync(this.file, line, { mode: 0o600 });
     } catch {
       // A closed stderr or a full disk must not take the daemon down.

@@ -14,6 +14,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DebugMemoryRequest } from '../../shared/protocol';
 import { DAEMON_USAGE, parseDaemonArgs, type DaemonArgs } from './args';
+import { registerBackupRequests } from './backups';
 import { CodeActions } from './codeActions';
 import { DatabaseChecks } from './dbcheck';
 import { DiagnosticsScheduler } from './diagnostics';
@@ -96,10 +97,12 @@ export function startDaemon(argv: string[]): void {
 
   registerKeystoreRequests(session);
   registerEnvRequests(session);
-  registerMigrateRequest(session, () => {
+  const dataChanged = () => {
     checks.clear();
     diagnostics.refreshAll();
-  });
+  };
+  registerMigrateRequest(session, dataChanged);
+  registerBackupRequests(session, dataChanged);
   if (parsed.debugMethods) {
     session.onRequest(DebugMemoryRequest.type, () => {
       const gc = (globalThis as { gc?: () => void }).gc;

@@ -19,6 +19,7 @@ import type { OperationContext, Progress } from '../keystore/operation';
 import type { KeystoreProgressReport } from '../../shared/protocol';
 import { log } from './log';
 
+const CREATE_TIMEOUT_MS = 2000;
 const cancelHandlers = new Map<ProgressToken, () => void>();
 
 /** Once per connection: the client's cancel button on a daemon-created progress. */
@@ -52,8 +53,12 @@ export class WorkDone {
     if (token === undefined && options.canCreate) {
       const created = randomUUID();
       try {
-        await connection.sendRequest(WorkDoneProgressCreateRequest.type, { token: created });
-        token = created;
+        // A client that never answers must not hold the operation up.
+        const answered = await Promise.race([
+          connection.sendRequest(WorkDoneProgressCreateRequest.type, { token: created }).then(() => true),
+          new Promise<false>((resolve) => setTimeout(() => resolve(false), CREATE_TIMEOUT_MS).unref()),
+        ]);
+        if (answered) token = created;
       } catch (err) {
         log.debug(`workDoneProgress/create refused: ${(err as Error).message}`);
       }

@@ -70,10 +70,6 @@ export class StorePool {
     await Promise.all([...this.entries.values()].map((e) => this.close(e)));
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   private acquire(target: DatabaseTarget): Entry {
     rememberPassword(target);
     const key = JSON.stringify(target);

@@ -11,7 +11,7 @@ import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mk
 import { dirname, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, type ZlibOptions } from 'node:zlib';
 import packageJson from '../../package.json';
 import { codecFor, type KeyCodec } from '../core/crypto';
 import { KeystoreError, throwIfCancelled } from '../core/errors';
@@ -307,7 +307,8 @@ async function* mapPages(pages: AsyncIterable<unknown[][]>, map: (value: unknown
 
 /** The gzip'd body stream with its compressed bytes hashed on the way to disk. */
 class BodyWriter {
-  private readonly gzip = createGzip({ level: 6 });
+  // Large chunks and buffer: compression runs in libuv's pool while this thread reads and classifies.
+  private readonly gzip = createGzip({ level: 6, chunkSize: 1 << 18, highWaterMark: 1 << 22 } as ZlibOptions);
   private readonly hash = createHash('sha256');
   private bytes = 0;
   private readonly done: Promise<void>;
@@ -323,7 +324,8 @@ class BodyWriter {
   }
 
   async write(text: string): Promise<void> {
-    if (!this.gzip.write(text)) await Promise.race([once(this.gzip, 'drain'), this.done]);
+    // A failed file write destroys the gzip stream (pipeline), so 'error' ends the wait too.
+    if (!this.gzip.write(text)) await once(this.gzip, 'drain');
   }
 
   async finish(): Promise<{ bytes: number; sha256: string }> {

@@ -141,7 +141,12 @@ export async function openSnapshot(store: Store): Promise<Snapshot> {
   };
 }
 
-/** Rows of one table as exact text, `batchSize` at a time, keyset-paged by id (never OFFSET). */
+/**
+ * Rows of one table as exact text, in id order, `batchSize` at a time. MySQL pages by keyset (WHERE id >
+ * last ORDER BY id LIMIT n walks the clustered primary key). PostgreSQL reads through one cursor of the
+ * snapshot: a keyset page there is planned from table statistics, and a table without fresh ones (just
+ * filled, never analyzed) gets a full scan and sort per page.
+ */
 export async function* readTableText(
   sql: SqlReader,
   table: BackupTable,
@@ -150,18 +155,27 @@ export async function* readTableText(
 ): AsyncGenerator<(string | null)[][]> {
   const idIndex = columns.findIndex((c) => c.name === 'id');
   if (idIndex < 0) throw new KeystoreError('not-gpt-load-database', { en: `${table} has no id column`, zh: `${table} 没有 id 列` });
-  const select = columns.map((c, i) => `${textExpression(sql, table, c)} AS c${i}`).join(', ');
+  const select = `SELECT ${columns.map((c, i) => `${textExpression(sql, table, c)} AS c${i}`).join(', ')} FROM ${sql.q(table)}`;
+  const toRows = (raw: Row[]) => raw.map((r) => columns.map((_, i) => asText(r[`c${i}`])));
+  if (sql.kind === 'postgres') {
+    const cursor = sql.q(`glk_backup_${table}`);
+    await sql.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${select} ORDER BY ${sql.q('id')}`);
+    for (;;) {
+      const raw = await sql.query<Row>(`FETCH FORWARD ${batchSize} FROM ${cursor}`);
+      if (raw.length > 0) yield toRows(raw);
+      if (raw.length < batchSize) break;
+    }
+    await sql.query(`CLOSE ${cursor}`);
+    return;
+  }
   const numericId = !/char|text/i.test(columns[idIndex].type);
   let after: string | null = null;
   for (;;) {
-    const params: unknown[] = after === null ? [] : [numericId && sql.kind === 'mysql' ? BigInt(after) : after];
+    const params: unknown[] = after === null ? [] : [numericId ? BigInt(after) : after];
     const where: string = after === null ? '' : ` WHERE ${sql.q('id')} > ${sql.p(1)}`;
-    const raw: Row[] = await sql.query<Row>(
-      `SELECT ${select} FROM ${sql.q(table)}${where} ORDER BY ${sql.q('id')} LIMIT ${batchSize}`,
-      params,
-    );
+    const raw: Row[] = await sql.query<Row>(`${select}${where} ORDER BY ${sql.q('id')} LIMIT ${batchSize}`, params);
     if (raw.length === 0) return;
-    const rows: (string | null)[][] = raw.map((r) => columns.map((_, i) => asText(r[`c${i}`])));
+    const rows = toRows(raw);
     yield rows;
     if (raw.length < batchSize) return;
     after = rows[rows.length - 1][idIndex];

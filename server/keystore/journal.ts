@@ -128,10 +128,18 @@ export function removeStaleTempFiles(path: string): number {
   return removed;
 }
 
-/** Whether the run that wrote the journal is still alive (same machine, its pid answers). */
+/**
+ * Whether the run that wrote the journal is still alive: same machine, its pid answers and, where
+ * /proc tells, that pid is a Node.js process (a pid reused by anything else after a reboot or a
+ * container restart must not block every later run).
+ */
 export function journalOwnerAlive(journal: MigrationJournal): boolean {
-  if (journal.host !== hostname() || journal.pid === process.pid) return false;
-  return pidAlive(journal.pid);
+  if (journal.host !== hostname() || journal.pid === process.pid || !pidAlive(journal.pid)) return false;
+  try {
+    return /node/i.test(readFileSync(`/proc/${journal.pid}/cmdline`, 'utf8'));
+  } catch {
+    return true;
+  }
 }
 
 function journalError(envDir: string, err: unknown): KeystoreError {

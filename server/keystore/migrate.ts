@@ -28,6 +28,7 @@ import type { Deployment } from './deployment';
 import {
   explainJournal,
   journalOwnerAlive,
+  journalPath,
   newJournal,
   readJournal,
   removeJournal,
@@ -206,11 +207,13 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
   const journal = readJournal(deployment.envDir);
   if (journal && journalOwnerAlive(journal)) {
     throw new KeystoreError('refused-by-check', {
-      en: `another migrate-keys run (pid ${journal.pid}, started ${journal.startedAt}) is working on this deployment; wait for it to finish`,
-      zh: `另一个 migrate-keys（pid ${journal.pid}，开始于 ${journal.startedAt}）正在处理此部署；请等待其结束`,
+      en: `another migrate-keys run (pid ${journal.pid}, started ${journal.startedAt}) is working on this deployment; wait for it to finish (if pid ${journal.pid} is not such a run, delete ${journalPath(deployment.envDir)})`,
+      zh: `另一个 migrate-keys（pid ${journal.pid}，开始于 ${journal.startedAt}）正在处理此部署；请等待其结束（如 pid ${journal.pid} 并非此类进程，请删除 ${journalPath(deployment.envDir)}）`,
     });
   }
   if (!params.dryRun) {
+    // Leftovers of a run killed mid-write of a file: temp copies (and an emptied journal folder).
+    if (!journal) removeJournal(deployment.envDir);
     const leftovers = removeStaleTempFiles(deployment.envPath);
     if (leftovers > 0) {
       notes.push({

@@ -34,10 +34,14 @@ export async function readRows(runner: SqlRunner, table: MigrationTable, after: 
   return rows;
 }
 
-/** Rows per UPDATE: SQLite and MySQL pay per row for the CASE lists, so their batches stay small. */
+/**
+ * Rows per UPDATE. A CASE list costs each row a scan of the list, so SQLite (no round trip to save)
+ * keeps it short — 50 measured fastest, ahead of one prepared UPDATE per row — and MySQL trades
+ * that against its round trips.
+ */
 function rowsPerStatement(runner: SqlRunner): number {
   if (runner.kind === 'postgres') return Math.min(1000, Math.floor(runner.maxParams / 3));
-  return Math.min(runner.kind === 'mysql' ? 500 : 200, Math.floor(runner.maxParams / 5));
+  return Math.min(runner.kind === 'mysql' ? 500 : 50, Math.floor(runner.maxParams / 5));
 }
 
 /**

@@ -2,14 +2,17 @@
  * Encryption status: GPT-Load's own dashboard verdict (same sample, same thresholds) and, beyond
  * it, the exact state of every row, which GPT-Load's 20-row sample cannot see.
  */
+import { pbkdf2 } from 'node:crypto';
 import { dirname } from 'node:path';
-import { classifyRow, codecFor, keyFingerprint, sha256Hex, type KeyCodec } from '../core/crypto';
+import { classifyRow, codecFor, codecFromDerivedKey, KDF_ITERATIONS, KDF_SALT, keyFingerprint, sha256Hex, type KeyCodec, type RowState } from '../core/crypto';
 import { throwIfCancelled, type Localized } from '../core/errors';
 import type { Store } from '../store/connect';
 import { describeTarget } from '../store/dsn';
 import { countRows, iterateKeyRows, iterateLogRows, listGroups, sampleHashedKeys } from '../store/rows';
 import { explainJournal, readJournal, type JournalDatabaseState, type MigrationJournal } from './journal';
 import { readFileEncryptionKey, readPendingKey } from './migrateEnv';
+import { createCryptoRunner, type CryptoRunner } from './cryptoPool';
+import { ROW_EMPTY, ROW_SOURCE, ROW_TARGET, type RowsIn } from './migrateCrypto';
 import { phaseReporter, type OperationContext } from './operation';
 
 export type DashboardVerdict = 'data_not_encrypted' | 'key_not_configured' | 'key_mismatch' | null;
@@ -98,15 +101,20 @@ function emptyCounts(): RowCounts {
   return { total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0, unknownIds: [] };
 }
 
-function tally(counts: RowCounts, id: number | string, keyValue: string, keyHash: string, codec: KeyCodec): void {
-  counts.total++;
-  if (keyValue === '' && keyHash === '') {
-    counts.empty++;
-    return;
+/** A row's state as the crypto runner codes it, for a run "from the configured key to nothing". */
+function stateOf(code: number, encryptionEnabled: boolean): RowState | 'empty' {
+  switch (code) {
+    case ROW_EMPTY:
+      return 'empty';
+    case ROW_SOURCE:
+      // Stored as the configured key says: encrypted with it, or plaintext when there is none.
+      return encryptionEnabled ? 'encrypted' : 'plaintext';
+    case ROW_TARGET:
+      // Already what "no key" would write: plaintext.
+      return 'plaintext';
+    default:
+      return 'unknown';
   }
-  const state = classifyRow(keyValue, keyHash, codec);
-  counts[state]++;
-  if (state === 'unknown' && counts.unknownIds.length < 10) counts.unknownIds.push(id);
 }
 
 export function overallState(keys: RowCounts, encryptionEnabled: boolean): OverallState {
@@ -127,35 +135,103 @@ export interface StatusParams {
   encryptionKey: string;
   /** Skip the exact per-row pass of request_logs (it can hold millions of rows). */
   skipLogs?: boolean;
+  /** The configured key's codec when the caller already derived it (the daemon caches them). */
   codec?: KeyCodec;
+  /** Crypto worker threads for large tables (default: one per CPU; 0 = the main thread only). */
+  threads?: number;
   /** GPT-Load's .env: an interrupted migration journaled beside it is reported and explained. */
   envPath?: string;
 }
 
+const BATCH_SIZE = 2000;
+
+/**
+ * What classification reads: id, key_value and key_hash, keyset-paged. Not iterateKeyRows: its
+ * other columns (notes, timestamps normalised row by row) cost four times the three we need.
+ */
+async function* keyColumns(store: Store, table: 'api_keys' | 'request_logs'): AsyncGenerator<RowsIn & { ids: Array<number | string> }> {
+  if (table === 'request_logs') {
+    for await (const rows of iterateLogRows(store, { batchSize: BATCH_SIZE })) {
+      yield { ids: rows.map((r) => r.id), values: rows.map((r) => r.key_value), hashes: rows.map((r) => r.key_hash) };
+    }
+    return;
+  }
+  let after = 0;
+  for (;;) {
+    const rows = await store.query<{ id: number | string; key_value: unknown; key_hash: unknown }>(
+      `SELECT id, key_value, key_hash FROM api_keys WHERE id > ${store.p(1)} ORDER BY id LIMIT ${store.p(2)}`,
+      [after, BATCH_SIZE],
+    );
+    if (rows.length === 0) return;
+    const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+    yield { ids: rows.map((r) => Number(r.id)), values: rows.map((r) => text(r.key_value)), hashes: rows.map((r) => text(r.key_hash)) };
+    if (rows.length < BATCH_SIZE) return;
+    after = Number(rows[rows.length - 1].id);
+  }
+}
+
+function deriveKeyAsync(encryptionKey: string): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    pbkdf2(Buffer.from(encryptionKey, 'utf8'), KDF_SALT, KDF_ITERATIONS, 32, 'sha256', (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+/**
+ * Rows of a table classified by the crypto runner (worker threads on large tables), batches kept
+ * in flight so the database read and the crypto overlap; results are tallied in id order.
+ */
+async function classifyTable(
+  store: Store,
+  table: 'api_keys' | 'request_logs',
+  crypto: CryptoRunner,
+  encryptionEnabled: boolean,
+  context: OperationContext,
+): Promise<RowCounts> {
+  const counts = emptyCounts();
+  const report = phaseReporter(context, `classify ${table}`, await countRows(store, table));
+  const inFlight: Array<{ ids: Array<number | string>; states: Promise<Uint8Array> }> = [];
+  const tallyOldest = async () => {
+    const { ids, states } = inFlight.shift()!;
+    const codes = await states;
+    for (let i = 0; i < codes.length; i++) {
+      const state = stateOf(codes[i], encryptionEnabled);
+      counts.total++;
+      counts[state]++;
+      if (state === 'unknown' && counts.unknownIds.length < 10) counts.unknownIds.push(ids[i]);
+    }
+    report(counts.total);
+  };
+  try {
+    for await (const batch of keyColumns(store, table)) {
+      throwIfCancelled(context.cancellation);
+      inFlight.push({ ids: batch.ids, states: crypto.classify(batch) });
+      if (inFlight.length > Math.max(1, crypto.threads)) await tallyOldest();
+    }
+    while (inFlight.length > 0) await tallyOldest();
+  } finally {
+    // A batch abandoned by an error or a cancellation must not surface as an unhandled rejection.
+    for (const { states } of inFlight) states.catch(() => undefined);
+  }
+  report(counts.total, true);
+  return counts;
+}
+
 export async function readStatus(store: Store, params: StatusParams, context: OperationContext = {}): Promise<StatusReport> {
-  const codec = params.codec ?? codecFor(params.encryptionKey);
+  // The crypto runner takes the key as bytes: derived once here, off the event loop.
+  const derivedKey = params.encryptionKey === '' ? null : await deriveKeyAsync(params.encryptionKey);
+  const codec = params.codec ?? codecFromDerivedKey(derivedKey);
   const dashboard = dashboardVerdict(await sampleHashedKeys(store, SAMPLE_SIZE), codec);
 
-  const apiKeys = emptyCounts();
-  const keyTotal = await countRows(store, 'api_keys');
-  const reportKeys = phaseReporter(context, 'classify api_keys', keyTotal);
-  for await (const batch of iterateKeyRows(store, { batchSize: 2000 })) {
-    throwIfCancelled(context.cancellation);
-    for (const row of batch) tally(apiKeys, row.id, row.key_value, row.key_hash, codec);
-    reportKeys(apiKeys.total);
-  }
-  reportKeys(apiKeys.total, true);
-
-  const requestLogs = emptyCounts();
-  if (!params.skipLogs) {
-    const logTotal = await countRows(store, 'request_logs');
-    const reportLogs = phaseReporter(context, 'classify request_logs', logTotal);
-    for await (const batch of iterateLogRows(store, { batchSize: 2000 })) {
-      throwIfCancelled(context.cancellation);
-      for (const row of batch) tally(requestLogs, row.id, row.key_value, row.key_hash, codec);
-      reportLogs(requestLogs.total);
-    }
-    reportLogs(requestLogs.total, true);
+  const rows = (await countRows(store, 'api_keys')) + (params.skipLogs ? 0 : await countRows(store, 'request_logs'));
+  // Classified as a migration from the configured key to none would see them (see stateOf).
+  const crypto = await createCryptoRunner({ source: derivedKey, target: null }, { rows, threads: params.threads });
+  let apiKeys: RowCounts;
+  let requestLogs = emptyCounts();
+  try {
+    apiKeys = await classifyTable(store, 'api_keys', crypto, codec.enabled, context);
+    if (!params.skipLogs) requestLogs = await classifyTable(store, 'request_logs', crypto, codec.enabled, context);
+  } finally {
+    await crypto.close();
   }
 
   const groups = (await listGroups(store)).map((g) => ({

@@ -151,15 +151,15 @@ class StoreImpl extends Runner implements Store {
     this.lock = target.kind === 'sqlite' ? new SqliteLock() : undefined;
   }
 
-  private fail(err: unknown): KeystoreError {
-    return queryFailure(err, this.target, this.limits);
+  private fail(err: unknown, boundValues = false): KeystoreError {
+    return queryFailure(err, this.target, this.limits, boundValues);
   }
 
   private async runOn(runner: QueryRunner, sql: string, params: readonly unknown[]): Promise<QueryResult> {
     try {
       return await runner.query(sql, params as unknown[], true);
     } catch (err) {
-      throw this.fail(err);
+      throw this.fail(err, params.length > 0);
     }
   }
 
@@ -258,7 +258,12 @@ export async function openStore(target: DatabaseTarget, options: ConnectOptions 
       throw queryFailure(err, target, limits);
     }
     const store = new StoreImpl(target, dataSource, entities, readonly, limits, sessions);
-    await ensureGptLoadSchema(store);
+    try {
+      await ensureGptLoadSchema(store);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
     return store;
   }
 
@@ -380,6 +385,14 @@ function mysqlAttempts(
   return fallback ? [{ options: { ...base, ssl }, retryWithNextIf: noTls }, { options: base }] : [{ options: { ...base, ssl } }];
 }
 
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** libpq/pgx sslmode semantics (pgx's default is `prefer`) expressed as node-postgres `ssl` attempts. */
 function postgresAttempts(
   target: Extract<DatabaseTarget, { kind: 'postgres' }>,
@@ -400,7 +413,7 @@ function postgresAttempts(
     host: target.host,
     port: target.port,
     username: target.user,
-    password: decodeURIComponent(url.password),
+    password: safeDecode(url.password),
     database: target.database,
     applicationName: sessions.applicationName,
     connectTimeoutMS: timeoutMs,

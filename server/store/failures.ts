@@ -39,11 +39,9 @@ function messages(err: unknown): string {
     .join('\n');
 }
 
-function failure(code: ErrorCode, text: Localized, target: DatabaseTarget, details: Record<string, unknown> = {}, cause?: unknown) {
-  const error = new KeystoreError(code, text, { target: describeTarget(target), ...details });
-  // Kept for debugging only (never printed by the fronts): may hold SQL text.
-  if (cause !== undefined) Object.defineProperty(error, 'cause', { value: cause, enumerable: false });
-  return error;
+function failure(code: ErrorCode, text: Localized, target: DatabaseTarget, details: Record<string, unknown> = {}) {
+  // The driver error itself is not attached: typeorm's QueryFailedError carries the bound parameters.
+  return new KeystoreError(code, text, { target: describeTarget(target), ...details });
 }
 
 function endpoint(target: DatabaseTarget): string {
@@ -222,14 +220,14 @@ export function connectFailure(err: unknown, target: DatabaseTarget, timeoutMs: 
       },
       target,
       { driverCode: all[0] },
-      err,
     );
   }
-  if (has(LOST_CODES) || /Connection terminated|closed the connection/i.test(text)) return connectionLost(target, err);
-  return unknownDatabaseError(err, target);
+  if (has(LOST_CODES) || /Connection terminated|closed the connection/i.test(text)) return connectionLost(target);
+  // Nothing was bound while connecting: the driver's message cannot hold a key.
+  return unknownDatabaseError(err, target, true);
 }
 
-function connectionLost(target: DatabaseTarget, cause: unknown): KeystoreError {
+function connectionLost(target: DatabaseTarget): KeystoreError {
   return failure(
     'connection-refused',
     {
@@ -237,27 +235,34 @@ function connectionLost(target: DatabaseTarget, cause: unknown): KeystoreError {
       zh: `${endpoint(target)} 关闭了连接（${describeTarget(target)}）：服务器已重启、拒绝了本客户端，或它不是 ${target.kind === 'mysql' ? 'MySQL' : 'PostgreSQL'} 服务器。`,
     },
     target,
-    {},
-    cause,
   );
 }
 
-function unknownDatabaseError(err: unknown, target: DatabaseTarget): KeystoreError {
+/**
+ * Anything else. The driver's message is quoted only when the statement bound no values: mysql2
+ * interpolates them into the SQL its syntax errors quote, and PostgreSQL quotes bad input values.
+ */
+function unknownDatabaseError(err: unknown, target: DatabaseTarget, quoteMessage: boolean): KeystoreError {
   const code = codes(err)[0] ?? 'unknown';
+  const message = quoteMessage ? `: ${messages(err).split('\n')[0].slice(0, 300)}` : '';
   return failure(
     'internal',
     {
-      en: `database error ${code} (${describeTarget(target)})`,
-      zh: `数据库错误 ${code}（${describeTarget(target)}）`,
+      en: `database error ${code} (${describeTarget(target)})${message}`,
+      zh: `数据库错误 ${code}（${describeTarget(target)}）${message}`,
     },
     target,
     { driverCode: code },
-    err,
   );
 }
 
 /** A failure of one statement. SQL text and bound values are kept out of the message. */
-export function queryFailure(err: unknown, target: DatabaseTarget, limits: { busyTimeoutMs: number; timeoutMs: number }): KeystoreError {
+export function queryFailure(
+  err: unknown,
+  target: DatabaseTarget,
+  limits: { busyTimeoutMs: number; timeoutMs: number },
+  boundValues = true,
+): KeystoreError {
   const { busyTimeoutMs, timeoutMs } = limits;
   if (err instanceof KeystoreError) return err;
   const all = codes(err);
@@ -297,10 +302,21 @@ export function queryFailure(err: unknown, target: DatabaseTarget, limits: { bus
       );
     }
     if (has(['SQLITE_NOTADB', 'SQLITE_CORRUPT'])) return notGptLoadDatabase(target);
-    return unknownDatabaseError(err, target);
+    return unknownDatabaseError(err, target, !boundValues);
+  }
+  if (has(['25006', 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION', 'ER_OPTION_PREVENTS_STATEMENT'])) {
+    return failure(
+      'io',
+      {
+        en: `${describeTarget(target)} refused a write: the session or the server is read-only (a replica, or opened read-only). Point DATABASE_DSN or --dsn at the primary server.`,
+        zh: `${describeTarget(target)} 拒绝了写入：会话或服务器为只读（只读副本，或以只读方式打开）。请让 DATABASE_DSN 或 --dsn 指向主服务器。`,
+      },
+      target,
+      { driverCode: all[0] },
+    );
   }
   // A pool may open a new connection mid-operation: the same failures as at connect time.
   if (has(DNS_CODES) || has(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH'])) return connectFailure(err, target, timeoutMs);
-  if (has(LOST_CODES) || has(TIMEOUT_CODES)) return connectionLost(target, err);
-  return unknownDatabaseError(err, target);
+  if (has(LOST_CODES) || has(TIMEOUT_CODES)) return connectionLost(target);
+  return unknownDatabaseError(err, target, !boundValues);
 }

@@ -93,10 +93,34 @@ function toKeyRow(raw: Record<string, unknown>, store: Store): KeyRow {
   };
 }
 
+const mysqlIndexes = new WeakMap<Store, Promise<Set<string>>>();
+
 /**
- * One page after `afterId` in id order. With a group filter every engine walks an index in id order:
- * SQLite and InnoDB append the primary key to idx_api_keys_group_id (group_id → id), and PostgreSQL
- * walks api_keys_pkey filtering by group (or, for a small group, sorts that group's few rows).
+ * MySQL/MariaDB answer `group_id = ? AND id > ? ORDER BY id` with `ref` access on idx_api_keys_group_id
+ * and filter `id > ?` row by row (index condition pushdown): every page re-reads the group from its
+ * start, 360,000 index entries for a page deep in a 400,000-key group. Forcing the index turns it into
+ * a range scan on (group_id, id) (InnoDB appends the primary key) that reads one page. The same holds
+ * for idx_api_keys_status. Hinted only when the index exists, so an older schema still works.
+ */
+async function mysqlIndexHint(store: Store, filter: KeyFilter): Promise<string> {
+  if (store.kind !== 'mysql' || filter.keyHash !== undefined) return '';
+  const wanted = filter.groupId !== undefined ? 'idx_api_keys_group_id' : filter.status !== undefined ? 'idx_api_keys_status' : undefined;
+  if (wanted === undefined) return '';
+  let known = mysqlIndexes.get(store);
+  if (!known) {
+    known = store
+      .query(`SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'api_keys'`)
+      .then((rows) => new Set(rows.map((r) => str(r.name))));
+    known.catch(() => mysqlIndexes.delete(store));
+    mysqlIndexes.set(store, known);
+  }
+  return (await known).has(wanted) ? ` FORCE INDEX (${store.q(wanted)})` : '';
+}
+
+/**
+ * One page after `afterId` in id order, reading about one page of index entries on every engine:
+ * SQLite appends the rowid to idx_api_keys_group_id (group_id, id); MySQL is steered to the same
+ * (see mysqlIndexHint); PostgreSQL walks api_keys_pkey filtering by group, or sorts a small group.
  */
 async function keyPage(store: Store, filter: KeyFilter, afterId: number, limit: number): Promise<KeyRow[]> {
   const where = [`id > ${store.p(1)}`];
@@ -109,8 +133,9 @@ async function keyPage(store: Store, filter: KeyFilter, afterId: number, limit: 
   if (filter.status !== undefined) add('status', filter.status);
   if (filter.keyHash !== undefined) add('key_hash', filter.keyHash);
   params.push(limit);
+  const hint = await mysqlIndexHint(store, filter);
   const rows = await store.query(
-    `SELECT ${KEY_COLUMNS} FROM api_keys WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${store.p(params.length)}`,
+    `SELECT ${KEY_COLUMNS} FROM api_keys${hint} WHERE ${where.join(' AND ')} ORDER BY id LIMIT ${store.p(params.length)}`,
     params,
   );
   return rows.map((raw) => toKeyRow(raw, store));

@@ -63,18 +63,28 @@ test('thousands of random and truncated documents: diagnostics for each final te
   const compose = fileUri(join(dir, 'docker-compose.yml'));
   daemon.open(env, '');
   daemon.open(compose, '', 'yaml');
-  let version = 1;
   const DOCUMENTS = 3000;
   for (let i = 0; i < DOCUMENTS; i++) {
-    version++;
+    const version = i + 2;
     const text = i % 3 === 0 ? REALISTIC.slice(0, Math.floor(random() * (REALISTIC.length + 1))) : randomDocument(random);
-    daemon.change(i % 4 === 0 ? compose : env, text, version);
-    // Pace the burst so debounced and immediate runs both happen.
-    if (i % 100 === 0) await stillServing(daemon);
+    const uri = i % 4 === 0 ? compose : env;
+    // Each document is linted on its own: wait for its diagnostics before the next one.
+    const published = daemon.diagnostics(uri, (_, v) => v === version);
+    daemon.change(uri, text, version);
+    const diagnostics = await published;
+    if (i % 10 === 0) {
+      // Hovers and fixes on the same garbage must answer too.
+      const position = { line: Math.floor(random() * 5), character: Math.floor(random() * 20) };
+      await daemon.rpc.sendRequest('textDocument/hover', { textDocument: { uri }, position });
+      const range = { start: { line: 0, character: 0 }, end: { line: 50, character: 0 } };
+      await daemon.rpc.sendRequest('textDocument/codeAction', { textDocument: { uri }, range, context: { diagnostics } });
+    }
+    if (i % 500 === 0) await stillServing(daemon);
   }
-  const last = 'AUTH_KEY=x\n';
-  const final = daemon.diagnostics(env, (_, v) => v === version + 1);
-  daemon.change(env, last, version + 1);
+  // And a burst, coalesced by the debounce: the last text's diagnostics win.
+  for (let v = DOCUMENTS + 2; v < DOCUMENTS + 200; v++) daemon.change(env, randomDocument(random), v);
+  const final = daemon.diagnostics(env, (_, v) => v === DOCUMENTS + 200);
+  daemon.change(env, 'AUTH_KEY=x\n', DOCUMENTS + 200);
   const diagnostics = await final;
   assert.ok(diagnostics.some((d) => d.code === 'secret-too-short'));
   await stillServing(daemon);

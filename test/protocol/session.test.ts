@@ -94,6 +94,22 @@ test('a full session over stdio: diagnostics, code actions, hover, keystore requ
   assert.equal(status.requestLogs.total, 30);
   assert.equal(status.keyFingerprint, codecFor(KEY).fingerprint);
 
+  // Without a client token the daemon creates one (window/workDoneProgress/create) and reports on it.
+  const created: unknown[] = [];
+  const progress: Array<{ token: unknown; value: { kind: string } }> = [];
+  daemon.rpc.onRequest('window/workDoneProgress/create', (p: { token: unknown }) => {
+    created.push(p.token);
+    return null;
+  });
+  daemon.rpc.onNotification('$/progress', (p: { token: unknown; value: { kind: string } }) => {
+    progress.push(p);
+  });
+  await daemon.rpc.sendRequest(StatusRequest.type, { deployment, skipLogs: true });
+  assert.equal(created.length, 1);
+  const kinds = progress.filter((p) => p.token === created[0]).map((p) => p.value.kind);
+  assert.equal(kinds[0], 'begin');
+  assert.equal(kinds.at(-1), 'end');
+
   const { groups } = await daemon.rpc.sendRequest(GroupsRequest.type, { deployment });
   assert.deepEqual(groups.map((g) => g.name), db.seeded!.groups.map((g) => g.name));
 

@@ -38,7 +38,7 @@ describe('GPT-Load Keystore extension in VS Code (code-server)', { skip: prerequ
         timeoutMs: 240_000,
         name: 'extension-suite-trusted',
       });
-      t.diagnostic(result.log.split('\n').filter((l) => /activation:|passing|failing|pending/.test(l)).join('\n'));
+      t.diagnostic(result.log.split('\n').filter((l) => /activation:|migrate wizard:|passing|failing|pending/.test(l)).join('\n'));
       assert.equal(result.exitCode, 0, `suite failed (screenshot ${result.screenshot}):\n${result.log}`);
       assert.match(result.log, /^\s*\d+ passing/m);
       assert.doesNotMatch(result.log, /^\s*\d+ failing/m);

@@ -271,7 +271,6 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
         item.tooltip = node.deployment.envFile;
         item.iconPath = new vscode.ThemeIcon(words?.icon ?? 'server');
         item.contextValue = 'gptLoad.deployment';
-        item.resourceUri = undefined;
         return item;
       }
       case 'group': {

@@ -129,6 +129,8 @@ export class MigrateWizard {
 
     try {
       const summary = await this.migrate(fromKey, toKey);
+      // Every row is now as the new key says: no need for another pass over the table to know it.
+      this.ctx.fireStatus(this.deployment, { ...report, state: 'ok', encryptionEnabled: toKey !== '', keyFingerprint: summary.toFingerprint });
       this.ctx.fireDataChanged(this.deployment);
       void this.reportSuccess(summary);
       return { action, summary, backup };

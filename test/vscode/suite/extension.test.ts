@@ -2,7 +2,7 @@
 // (built by ../deployment.ts): activation, .env diagnostics and their quick fix, the key explorer,
 // reveal/copy, AUTH_KEY generation and rotation, and Migrate Keys end to end.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { KeyListItem, MigrationSummary, StatusReport } from '../../../shared/protocol';
@@ -108,6 +108,12 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     }
     assert.equal(seen.size, total, 'paging did not reach every key exactly once');
 
+    // The security node carries the dashboard's warnings: here, no ENCRYPTION_KEY.
+    const security = children.find((n) => n.kind === 'security');
+    assert.ok(security, 'no security node');
+    const warnings = (await api.explorer.getChildren(security)).map((n) => (n.kind === 'warning' ? n.warning.message : ''));
+    assert.ok(warnings.some((w) => w.includes('ENCRYPTION_KEY')), `warnings: ${warnings.join(' | ')}`);
+
     // No plaintext key in any label, description or tooltip.
     const plaintexts = fixture.samples.map((s) => s.plaintext);
     for (const row of rows) {
@@ -170,6 +176,11 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     assert.match(ui.messages('authKeyRotated')[0] ?? '', /AUTH_KEY/);
     const rotations = api.ctx.extension.globalState.get<Record<string, string>>('gptLoad.authKeyRotations', {});
     assert.ok(rotations[fixture.envFile], 'rotation date not remembered');
+    // 91 days later the reminder is due (gptLoad.authKey.rotationReminderDays = 90).
+    assert.deepEqual(await api.remindOverdueRotations(Date.now()), []);
+    ui.answer('authKeyDue', undefined);
+    assert.deepEqual(await api.remindOverdueRotations(Date.now() + 91 * 24 * 3600 * 1000), [fixture.envFile]);
+    assert.match(ui.messages('authKeyDue')[0] ?? '', /91 days/);
   });
 
   test('Migrate Keys enables encryption end to end: database encrypted, .env updated, keys still reveal', async () => {
@@ -195,6 +206,9 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
 
     const outcome = await vscode.commands.executeCommand<MigrateOutcome>('gptLoad.migrateKeys', fixture.envFile);
     assert.ok(outcome?.summary, `migration did not complete; prompts: ${ui.steps().join(' → ')}; messages: ${ui.messages().join(' | ')}`);
+    console.log(`migrate wizard: ${ui.steps().join(' → ')}`);
+    // A verified backup was taken first (unless this daemon cannot make backups yet).
+    if (!ui.steps().includes('backupUnavailable')) assert.ok(outcome.backup && existsSync(outcome.backup), `no backup: ${outcome.backup}`);
     const summary: MigrationSummary = outcome.summary;
     assert.equal(summary.mode, 'enable');
     assert.equal(summary.apiKeys, fixture.keys);
@@ -236,6 +250,40 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
       await vscode.workspace.getConfiguration('gptLoad').update('database.dsn', undefined, vscode.ConfigurationTarget.Global);
     }
   });
+  test('Select Deployment switches the active .env used by commands and the status bar', async () => {
+    const { ui } = script(api);
+    ui.answer('deployment', fixture.weakEnvFile);
+    assert.equal(await vscode.commands.executeCommand('gptLoad.selectDeployment'), fixture.weakEnvFile);
+    assert.equal((await api.ctx.deployments.active())?.envFile, fixture.weakEnvFile);
+    ui.answer('deployment', fixture.envFile);
+    await vscode.commands.executeCommand('gptLoad.selectDeployment');
+    assert.equal((await api.ctx.deployments.active())?.envFile, fixture.envFile);
+  });
+
+  test('gptLoad.language = zh-cn: the extension and the daemon speak Simplified Chinese', async () => {
+    const { ui } = script(api);
+    const config = vscode.workspace.getConfiguration('gptLoad');
+    const before = api.ctx.daemon.pid;
+    await config.update('language', 'zh-cn', vscode.ConfigurationTarget.Global);
+    try {
+      // The daemon restarts to take the new locale in its initialize request.
+      await waitFor('the daemon to restart in Chinese', () => api.ctx.daemon.state === 'running' && api.ctx.daemon.pid !== before);
+      await config.update('database.dsn', 'postgres://nobody@127.0.0.1:1/none', vscode.ConfigurationTarget.Global);
+      ui.answer('error', undefined);
+      await vscode.commands.executeCommand('gptLoad.showStatus', fixture.envFile, { open: false });
+      const [error] = ui.prompts.filter((p) => p.step === 'error');
+      assert.ok(error, 'no error reported');
+      assert.match(error.message ?? '', /[\u4e00-\u9fff]/, `the daemon's message is not in Chinese: ${error.message}`);
+      ui.answer('authKeyTarget', undefined);
+      await vscode.commands.executeCommand('gptLoad.generateAuthKey');
+      const picker = ui.prompts.find((p) => p.step === 'authKeyTarget');
+      assert.equal(picker?.message, '生成 AUTH_KEY');
+    } finally {
+      await config.update('database.dsn', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('language', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   test('a crashed daemon restarts; when it keeps crashing, commands say so and offer a restart', async () => {
     const { ui } = script(api);
     const daemon = api.ctx.daemon;

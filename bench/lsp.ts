@@ -1,0 +1,219 @@
+/**
+ * Daemon benchmark, through the real server (dist/server.js) over stdio:
+ *   1. diagnostics latency (didChange → publishDiagnostics of that version), p50/p99, for a
+ *      100-line and a 10,000-line .env — the lint path; the database check is off here, it runs in
+ *      the background and never delays these;
+ *   2. the first page (100 keys) of a group holding 1,000,000 keys (SQLite), against the bare SQL
+ *      query run with better-sqlite3 in this process, in the same run; plus the protocol's own round
+ *      trip (an unknown method) so the page's cost beyond transport is visible.
+ * Prints figures and ratios. Run: `npm run build && node --import tsx bench/lsp.ts`
+ * (GLK_BENCH_KEYS overrides the 1M; the database is cached in the OS temp folder between runs).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { codecFor } from '../server/core/crypto';
+import { keyPage } from '../server/daemon/keyPages';
+import { openStore } from '../server/store/connect';
+import { listKeys } from '../server/store/rows';
+import { KeysRequest } from '../shared/protocol';
+import { sharedPath } from '../test/support/paths';
+import { fileUri, startDaemon, type Daemon } from '../test/protocol/daemon';
+
+const KEYS = Number(process.env.GLK_BENCH_KEYS ?? 1_000_000);
+const ENCRYPTION_KEY = 'bench-lsp-encryption-key-4Kq9-Zr27-Wm81';
+const CHANGES = 300;
+const PAGES = 300;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function summary(samples: number[]): { p50: number; p99: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+const ms = (v: number) => `${v.toFixed(2)} ms`;
+
+/** A realistic .env: GPT-Load's variables, then filler variables, some quoted, some commented. */
+function envText(lines: number): string {
+  const head = [
+    '# GPT-Load',
+    'PORT=3001',
+    'HOST=0.0.0.0',
+    'AUTH_KEY=Zk3-strong-auth-key-Lp0q-Wx72-Mn4Tq',
+    `ENCRYPTION_KEY=${ENCRYPTION_KEY}`,
+    'DATABASE_DSN=',
+    'REDIS_DSN=',
+  ];
+  const body: string[] = [];
+  for (let i = head.length; i < lines; i++) {
+    body.push(i % 10 === 0 ? `# section ${i}` : i % 7 === 0 ? `VAR_${i}="quoted value ${i} with \\n escape"` : `VAR_${i}=value-${i}-${(i * 7919) % 10007}`);
+  }
+  return [...head, ...body].join('\n') + '\n';
+}
+
+async function diagnosticsLatency(daemon: Daemon, lines: number): Promise<{ p50: number; p99: number }> {
+  const dir = join(tmpdir(), `glk-bench-env-${randomBytes(4).toString('hex')}`);
+  mkdirSync(dir);
+  try {
+    const uri = fileUri(join(dir, '.env'));
+    const base = envText(lines);
+    const opened = daemon.diagnostics(uri);
+    daemon.open(uri, base);
+    await opened;
+    const samples: number[] = [];
+    for (let v = 2; v < CHANGES + 2; v++) {
+      // One character typed into a value in the middle of the file, as a keystroke would.
+      const text = base.replace(`VAR_${Math.floor(lines / 2)}=`, `VAR_${Math.floor(lines / 2)}=${'x'.repeat(v % 5)}`);
+      const published = daemon.diagnostics(uri, (_, version) => version === v);
+      const started = performance.now();
+      daemon.change(uri, text, v);
+      await published;
+      samples.push(performance.now() - started);
+      // A pause between keystrokes, so each change is linted on its own (not coalesced).
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    daemon.close(uri);
+    return summary(samples.slice(20));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** GPT-Load's schema with one group of KEYS encrypted keys, inserted raw in one transaction; cached. */
+function millionKeyDatabase(): { envDir: string; dbPath: string } {
+  const envDir = join(tmpdir(), `glk-bench-lsp-${KEYS}`);
+  const dbPath = join(envDir, 'data', 'gpt-load.db');
+  mkdirSync(join(envDir, 'data'), { recursive: true });
+  writeFileSync(join(envDir, '.env'), `AUTH_KEY=Zk3-strong-auth-key-Lp0q-Wx72-Mn4Tq\nENCRYPTION_KEY=${ENCRYPTION_KEY}\n`);
+  const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+  if (existsSync(dbPath)) {
+    const db = new Database(dbPath, { readonly: true });
+    const n = (db.prepare('SELECT COUNT(*) AS n FROM api_keys').get() as { n: number }).n;
+    db.close();
+    if (n === KEYS) return { envDir, dbPath };
+  }
+  const started = performance.now();
+  const partial = dbPath + '.partial';
+  rmSync(partial, { force: true });
+  const db = new Database(partial);
+  db.pragma('journal_mode = OFF');
+  db.pragma('synchronous = OFF');
+  db.exec(readFileSync(sharedPath('design', 'ddl', 'sqlite.sql'), 'utf8'));
+  const codec = codecFor(ENCRYPTION_KEY);
+  const now = '2025-06-01 08:00:00.000+00:00';
+  db.prepare(`INSERT INTO groups (id, name, display_name, proxy_keys, group_type, upstreams, channel_type, sort, test_model, created_at, updated_at)
+              VALUES (1, 'openai', 'OpenAI', '', 'standard', '[]', 'openai', 0, 'gpt-4o-mini', ?, ?)`).run(now, now);
+  const insert = db.prepare(`INSERT INTO api_keys (key_value, key_hash, group_id, status, notes, request_count, failure_count, created_at, updated_at)
+                             VALUES (?, ?, 1, ?, '', 0, 0, ?, ?)`);
+  db.transaction(() => {
+    for (let i = 0; i < KEYS; i++) {
+      const plaintext = `sk-bench-${i.toString(36).padStart(8, '0')}-${randomBytes(12).toString('base64url')}`;
+      insert.run(codec.encrypt(plaintext), codec.hash(plaintext), i % 10 === 0 ? 'invalid' : 'active', now, now);
+    }
+  })();
+  db.exec('ANALYZE');
+  db.close();
+  renameSync(partial, dbPath);
+  console.log(`built ${KEYS.toLocaleString('en-US')}-key SQLite database in ${((performance.now() - started) / 1000).toFixed(1)} s (${dbPath})`);
+  return { envDir, dbPath };
+}
+
+function bareQuery(dbPath: string): { p50: number; p99: number } {
+  const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new Database(dbPath, { readonly: true });
+  // The statement rows.ts runs for the daemon's page (limit + 1 to know whether a next page exists).
+  const statement = db.prepare(
+    'SELECT id, key_value, key_hash, group_id, status, notes, request_count, failure_count, last_used_at, created_at FROM api_keys WHERE id > ? AND group_id = ? ORDER BY id LIMIT ?',
+  );
+  const samples: number[] = [];
+  for (let i = 0; i < PAGES + 20; i++) {
+    const started = performance.now();
+    statement.all(0, 1, 101);
+    samples.push(performance.now() - started);
+  }
+  db.close();
+  return summary(samples.slice(20));
+}
+
+/** The same page in this process: the store's query (typeorm), then the daemon's page function (decrypt + mask). */
+async function inProcess(dbPath: string): Promise<{ query: { p50: number; p99: number }; page: { p50: number; p99: number } }> {
+  const store = await openStore({ kind: 'sqlite', path: dbPath });
+  const codec = codecFor(ENCRYPTION_KEY);
+  const time = async (fn: () => Promise<unknown>) => {
+    const samples: number[] = [];
+    for (let i = 0; i < PAGES + 20; i++) {
+      const started = performance.now();
+      await fn();
+      samples.push(performance.now() - started);
+    }
+    return summary(samples.slice(20));
+  };
+  try {
+    return {
+      query: await time(() => listKeys(store, { groupId: 1, limit: 100 })),
+      page: await time(() => keyPage(store, codec, { groupId: 1, limit: 100 })),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+async function daemonPage(daemon: Daemon, envDir: string): Promise<{ page: { p50: number; p99: number }; floor: { p50: number; p99: number } }> {
+  const deployment = { envFile: join(envDir, '.env') };
+  const pages: number[] = [];
+  const floor: number[] = [];
+  for (let i = 0; i < PAGES + 20; i++) {
+    let started = performance.now();
+    const page = await daemon.rpc.sendRequest(KeysRequest.type, { deployment, groupId: 1, limit: 100 });
+    pages.push(performance.now() - started);
+    if (page.items.length !== 100 || page.items[0].masked === '(undecryptable)') throw new Error('unexpected page');
+    started = performance.now();
+    await daemon.rpc.sendRequest('gptLoad/bench/noSuchMethod', {}).catch(() => undefined);
+    floor.push(performance.now() - started);
+  }
+  return { page: summary(pages.slice(20)), floor: summary(floor.slice(20)) };
+}
+
+async function main(): Promise<void> {
+  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const t = { after: (fn: () => unknown) => cleanups.push(fn) } as unknown as TestContext;
+  try {
+    const lintDaemon = await startDaemon(t, { initializationOptions: { databaseDiagnostics: false }, args: ['--log-level', 'warn'] });
+    const small = await diagnosticsLatency(lintDaemon, 100);
+    const large = await diagnosticsLatency(lintDaemon, 10_000);
+    console.log('diagnostics latency (didChange → publishDiagnostics, over stdio)');
+    console.log(`  100 lines:     p50 ${ms(small.p50)}  p99 ${ms(small.p99)}   (target p99 < 10 ms)`);
+    console.log(`  10,000 lines:  p50 ${ms(large.p50)}  p99 ${ms(large.p99)}`);
+    console.log(`  ratio 10,000/100 lines: p50 ×${(large.p50 / small.p50).toFixed(1)} (100× the lines; linear or better: ≤ ×100)`);
+
+    const { envDir, dbPath } = millionKeyDatabase();
+    const bare = bareQuery(dbPath);
+    const pageDaemon = await startDaemon(t, { initializationOptions: { databaseDiagnostics: false }, args: ['--log-level', 'warn'] });
+    const { page, floor } = await daemonPage(pageDaemon, envDir);
+    const local = await inProcess(dbPath);
+    const again = bareQuery(dbPath);
+    const bareP50 = Math.min(bare.p50, again.p50);
+    console.log(`first page (100 keys) of a group of ${KEYS.toLocaleString('en-US')} keys, SQLite`);
+    console.log(`  bare SQL (better-sqlite3, in process):   p50 ${ms(bareP50)}  p99 ${ms(Math.min(bare.p99, again.p99))}`);
+    console.log(`  store query (typeorm, in process):       p50 ${ms(local.query.p50)}  p99 ${ms(local.query.p99)}   ratio p50 ×${(local.query.p50 / bareP50).toFixed(1)}`);
+    console.log(`  page incl. decrypt + mask (in process):  p50 ${ms(local.page.p50)}  p99 ${ms(local.page.p99)}   ratio p50 ×${(local.page.p50 / bareP50).toFixed(1)}`);
+    console.log(`  daemon gptLoad/keys (stdio round trip):  p50 ${ms(page.p50)}  p99 ${ms(page.p99)}   ratio p50 ×${(page.p50 / bareP50).toFixed(1)} (target ≤ ×2)`);
+    console.log(`  protocol floor (unknown method):         p50 ${ms(floor.p50)}  p99 ${ms(floor.p99)}`);
+    console.log(`  page beyond the floor:                   p50 ${ms(page.p50 - floor.p50)}   ratio ×${((page.p50 - floor.p50) / bareP50).toFixed(1)}`);
+  } finally {
+    for (const fn of cleanups.reverse()) await fn();
+  }
+}
+
+void main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
