@@ -1,4 +1,4 @@
-// Bundles the three entry points. Native and optional modules stay external: better-sqlite3 is
+// Bundles the entry points (CLI, daemon, crypto worker, extension). Native and optional modules stay external: better-sqlite3 is
 // loaded from node_modules (or, inside the .vsix, from the shipped native folder), and typeorm's
 // drivers for engines GPT-Load does not use are never required.
 import * as esbuild from 'esbuild';
@@ -16,12 +16,21 @@ const external = [
   'socks', 'pg-cloudflare',
 ];
 
+/** The language client is ~1 MB: it loads on first use, not at activation (client/src/lsp.ts). */
+const lazyClientLibraries = {
+  name: 'lazy-client-libraries',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/lsp(\.js)?$/ }, () => ({ path: './client-lsp.js', external: true }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
   sourcemap: true,
+  minify: true,
   keepNames: true,
   logLevel: 'warning',
   external,
@@ -32,7 +41,8 @@ const entries = [
   { entryPoints: ['server/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['server/server.ts'], outfile: 'dist/server.js' },
   { entryPoints: ['server/keystore/worker.ts'], outfile: 'dist/worker.js' },
-  { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js' },
+  { entryPoints: ['client/src/extension.ts'], outfile: 'dist/client.js', plugins: [lazyClientLibraries] },
+  { entryPoints: ['client/src/lsp.ts'], outfile: 'dist/client-lsp.js' },
 ];
 
 // `node esbuild.mjs cli server` builds only those outputs (dist/cli.js, dist/server.js).

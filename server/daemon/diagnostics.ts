@@ -40,7 +40,8 @@ export function documentKind(document: TextDocument): DocumentKind | null {
 }
 
 interface DocState {
-  timer?: NodeJS.Timeout;
+  /** Cancels the pending lint run, if any. */
+  timer?: () => void;
   lintMs: number;
   lastChange: number;
   lint: Diagnostic[];
@@ -67,22 +68,28 @@ export class DiagnosticsScheduler {
     if (documentKind(document) === null) return;
     const state = this.states.get(document.uri) ?? { lintMs: 0, lastChange: 0, lint: [], version: -1 };
     this.states.set(document.uri, state);
-    if (state.timer) clearTimeout(state.timer);
+    state.timer?.();
     const window = Math.min(MAX_DEBOUNCE_MS, Math.ceil(2 * state.lintMs));
     const now = performance.now();
     const inBurst = now - state.lastChange < window;
     state.lastChange = now;
-    const delay = immediately || !inBurst ? 0 : window;
-    state.timer = setTimeout(() => {
+    const run = () => {
       state.timer = undefined;
       const current = this.documents.get(document.uri);
       if (current) this.validate(current, state);
-    }, delay);
+    };
+    // setImmediate, not setTimeout(0): a timer waits at least a millisecond.
+    if (immediately || !inBurst) {
+      const handle = setImmediate(run);
+      state.timer = () => clearImmediate(handle);
+    } else {
+      const handle = setTimeout(run, window);
+      state.timer = () => clearTimeout(handle);
+    }
   }
 
   close(uri: string): void {
-    const state = this.states.get(uri);
-    if (state?.timer) clearTimeout(state.timer);
+    this.states.get(uri)?.timer?.();
     this.states.delete(uri);
     forgetView(uri);
     void this.connection.sendDiagnostics({ uri, diagnostics: [] });

@@ -360,6 +360,7 @@ async function readBodyLines(gunzip: NodeJS.ReadableStream, manifest: BackupMani
   let next = 0;
   let table: TableManifest | null = null;
   let digest: TableDigest | null = null;
+  /** Positions of id, key_value and key_hash in a key table's rows; [] for other tables. */
   let keyAt: number[] = [];
   let ended = false;
   const closeTable = () => {
@@ -383,7 +384,7 @@ async function readBodyLines(gunzip: NodeJS.ReadableStream, manifest: BackupMani
         return structure(`a ${table.name} row does not have its ${table.columns.length} columns`, `${table.name} 的某行列数不是 ${table.columns.length}`);
       }
       digest.add(value as (string | null)[]);
-      if (keyAt.length === 2) checks.onKeyRow(table.name, String(value[0] ?? ''), (value[keyAt[0]] as string | null) ?? '', (value[keyAt[1]] as string | null) ?? '');
+      if (keyAt.length === 3) checks.onKeyRow(table.name, String(value[keyAt[0]] ?? ''), (value[keyAt[1]] as string | null) ?? '', (value[keyAt[2]] as string | null) ?? '');
       if (++done % 5000 === 0) report(done);
       return true;
     }
@@ -393,7 +394,7 @@ async function readBodyLines(gunzip: NodeJS.ReadableStream, manifest: BackupMani
       if (expected[next]?.name !== mark.table) return structure(`unexpected section ${mark.table}`, `意外的表段 ${mark.table}`);
       table = expected[next++];
       digest = new TableDigest();
-      keyAt = KEY_TABLES.includes(table.name) ? ['key_value', 'key_hash'].map((n) => table!.columns.findIndex((c) => c.name === n)) : [];
+      keyAt = KEY_TABLES.includes(table.name) ? ['id', 'key_value', 'key_hash'].map((n) => table!.columns.findIndex((c) => c.name === n)) : [];
       if (keyAt.some((i) => i < 0)) keyAt = [];
       return true;
     }
@@ -579,7 +580,9 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
   const path = resolve(file);
   let bytes: number;
   try {
-    bytes = statSync(path).size;
+    const stat = statSync(path);
+    if (!stat.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+    bytes = stat.size;
   } catch (err) {
     throw new KeystoreError('io', { en: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, zh: `无法读取 ${path}（${(err as NodeJS.ErrnoException).code ?? 'error'}）` }, { path });
   }

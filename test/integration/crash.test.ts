@@ -62,10 +62,11 @@ function spawnMigration(db: GptLoadDatabase, from: string, to: string) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let stdout = '';
   child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.resume();
+  child.stdout.on('data', (d) => (stdout += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => stderr };
+  return { child, exited, stderr: () => stderr, output: () => stdout + stderr };
 }
 
 /** The whole uninterrupted run, to scale the kill delays. */
@@ -146,7 +147,7 @@ async function waitForNoOtherSessions(db: GptLoadDatabase): Promise<void> {
 async function assertComplete(db: GptLoadDatabase, from: string, to: string, context = ''): Promise<void> {
   const store = await db.open();
   try {
-    assert.equal(await databaseUnder(store, from, to), 'to');
+    assert.equal(await databaseUnder(store, from, to), 'to', context);
     assert.deepEqual(await tableNames(store), GPT_LOAD_TABLES);
   } finally {
     await store.close();
@@ -188,7 +189,7 @@ async function crashRuns(t: TestContext, engine: Engine): Promise<void> {
     // A random moment: after spawn, or shortly after a progress line marking a later phase, so
     // that kills land in every phase and not mostly in start-up.
     const anchor = ANCHORS[Math.floor(Math.random() * ANCHORS.length)];
-    const delay = Math.floor(Math.random() * (anchor.pattern ? anchor.withinMs : slowest));
+    const delay = Math.floor(Math.random() * (anchor.pattern ? anchor.withinMs : 0.8 * slowest));
     const proc = spawnMigration(db, from, to);
     let timer: NodeJS.Timeout | undefined;
     const arm = () => (timer ??= setTimeout(() => proc.child.kill('SIGKILL'), delay));
@@ -199,7 +200,7 @@ async function crashRuns(t: TestContext, engine: Engine): Promise<void> {
     if (code === 0) {
       // Finished before the kill: nothing to interrupt, nothing to complete.
       stats.exitedBeforeKill++;
-      await assertComplete(db, from, to);
+      await assertComplete(db, from, to, `exited by itself:\n${proc.output()}`);
       continue;
     }
     assert.equal(code, null, `run ${run} failed by itself: ${proc.stderr()}`);

@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { COMMANDS } from '../../server/cli/commands';
+import { REPO_ROOT } from '../support/paths';
+
+const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+
+function cli(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', input: '', env: { PATH: process.env.PATH, LANG: 'C' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function inEmptyDir(t: { after(fn: () => void): void }): string {
+  // No .env and no database here: --help and flag errors must not need either.
+  const dir = mkdtempSync(join(tmpdir(), 'glk-help-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('gpt-load-keystore --help lists every command and the exit codes; no command is a usage error', (t) => {
+  const dir = inEmptyDir(t);
+  for (const flag of ['--help', '-h', 'help']) {
+    const r = cli([flag], dir);
+    assert.equal(r.status, 0);
+    for (const command of COMMANDS) assert.ok(r.stdout.includes(`  ${command.name} `), `${command.name} listed`);
+    assert.match(r.stdout, /Exit codes: 0 ok, 1 findings, 2 usage/);
+  }
+  const none = cli([], dir);
+  assert.equal(none.status, 2);
+  assert.match(none.stdout, /Usage: gpt-load-keystore <command>/);
+  const unknown = cli(['statuss'], dir);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /unknown command 'statuss'/);
+  assert.match(cli(['--version'], dir).stdout, /^\d+\.\d+\.\d+\n$/);
+  const badLang = cli(['status', '--lang', 'fr'], dir);
+  assert.equal(badLang.status, 2);
+  assert.match(badLang.stderr, /--lang takes en or zh-CN/);
+});
+
+for (const command of COMMANDS) {
+  test(`${command.name}: --help exits 0 with usage, options and exit codes; an unknown flag exits 2`, (t) => {
+    const dir = inEmptyDir(t);
+    const words = command.name.split(' ');
+    for (const flag of ['--help', '-h']) {
+      const help = cli([...words, flag], dir);
+      assert.equal(help.status, 0, help.stderr);
+      assert.ok(help.stdout.startsWith(`gpt-load-keystore ${command.name} — ${command.summary}\n`));
+      assert.match(help.stdout, new RegExp(`Usage: gpt-load-keystore ${command.name}\\b`));
+      assert.match(help.stdout, /Exit codes/);
+      assert.equal(help.stderr, '');
+    }
+    // --help wins over everything else on the line, bad flags included.
+    assert.equal(cli([...words, '--no-such-flag', '--help'], dir).status, 0);
+
+    const bad = cli([...words, '--no-such-flag'], dir);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, new RegExp(`^gpt-load-keystore ${command.name}: Unknown option '--no-such-flag'`));
+    assert.match(bad.stderr, new RegExp(`See: gpt-load-keystore ${command.name} --help`));
+  });
+}
+
+test('a flag value is never echoed in a usage error (a mistyped flag may carry a key)', (t) => {
+  const dir = inEmptyDir(t);
+  const secret = 'sk-proj-ThisMustNeverBePrinted0123';
+  for (const args of [['encrypt', '--kye', secret], ['keys', 'find', `--valeu=${secret}`], ['status', '--dns', secret]]) {
+    const r = cli(args, dir);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), `${args[0]}: ${r.stderr}`);
+  }
+});
+
+test('flag values are checked: --limit, --after, --status, --timeout', (t) => {
+  const dir = inEmptyDir(t);
+  for (const [args, message] of [
+    [['keys', 'list', '--limit', '0'], /--limit takes a whole number ≥ 1/],
+    [['keys', 'list', '--limit', 'ten'], /--limit takes a whole number ≥ 1/],
+    [['keys', 'list', '--after', '-1'], /--after takes a whole number ≥ 0/],
+    [['keys', 'list', '--status', 'disabled'], /--status takes active or invalid/],
+    [['keys', 'find', '--status', 'gone'], /--status takes active or invalid/],
+    [['status', '--timeout', '0'], /--timeout takes a whole number ≥ 1/],
+  ] as const) {
+    const r = cli([...args], dir);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+  }
+});
