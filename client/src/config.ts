@@ -61,6 +61,12 @@ export class Config {
     return Number.isFinite(value) && value > 0 ? value : 0;
   }
 
+  /** Days after which unchecked copies of ENCRYPTION_KEY are due for GPT-Load: Check Key Backups; 0 = never. */
+  get keyCheckReminderDays(): number {
+    const value = this.root.get<number>('keyBackups.reminderDays', 30);
+    return Number.isFinite(value) && value > 0 ? value : 0;
+  }
+
   static affects(event: vscode.ConfigurationChangeEvent, ...keys: string[]): boolean {
     return keys.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
   }

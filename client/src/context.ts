@@ -1,19 +1,22 @@
 /**
  * Everything commands and views share: settings, the daemon, the deployments, the UI seam,
- * secrets and the clipboard. Commands are registered through `registerCommand`, which turns every
+ * secrets and key copies, backups, report documents and the clipboard. Commands are registered through `registerCommand`, which turns every
  * failure into one message with the action that fixes it.
  */
 import * as vscode from 'vscode';
 import type { RequestType } from 'vscode-languageclient';
 import type { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { DeploymentRef, EnvDatabaseStatus, StatusReport } from '../../shared/protocol';
+import { Backups } from './backups';
 import { Config } from './config';
 import { Daemon, DaemonUnavailable } from './daemon';
 import { Deployments, type Deployment } from './deployments';
 import { actionFor, actionTitle, Cancelled, describeSqliteProblem, isCancellation, keystoreCode, messageOf, UntrustedWorkspace } from './errors';
+import { KeyCopies } from './keyCopies';
 import { t } from './l10n';
 import { protocol } from './protocol';
 import { dsnWithPassword, Secrets } from './secrets';
+import { ReportDocuments } from './views/reportDocuments';
 import { VsCodeUI, type WizardUI } from './wizard/ui';
 
 export interface ClipboardLike {
@@ -30,6 +33,10 @@ export class Ctx implements vscode.Disposable {
   readonly daemon: Daemon;
   readonly deployments: Deployments;
   readonly secrets: Secrets;
+  /** Labelled copies of ENCRYPTION_KEY (the keys themselves in `secrets`). */
+  readonly keyCopies: KeyCopies;
+  readonly backups: Backups;
+  readonly reports = new ReportDocuments();
   ui: WizardUI = new VsCodeUI();
   clipboard: ClipboardLike = vscode.env.clipboard;
   /** Latest background database check per `.env` path (from the daemon). */
@@ -48,6 +55,8 @@ export class Ctx implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('GPT-Load Keystore', { log: true });
     this.secrets = new Secrets(extension.secrets);
+    this.keyCopies = new KeyCopies(extension.globalState, this.secrets);
+    this.backups = new Backups(this);
     this.deployments = new Deployments(this.config, extension.workspaceState);
     this.daemon = new Daemon({
       extensionUri: extension.extensionUri,
@@ -64,7 +73,7 @@ export class Ctx implements vscode.Disposable {
         });
       },
     });
-    this.disposables.push(this.output, this.daemon, this.deployments, this.dataEmitter, this.statusEmitter, this.envStatusEmitter);
+    this.disposables.push(this.output, this.daemon, this.deployments, this.backups, this.reports, this.dataEmitter, this.statusEmitter, this.envStatusEmitter);
   }
 
   get trusted(): boolean {

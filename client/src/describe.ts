@@ -45,3 +45,40 @@ export function describeVerdict(verdict: DashboardVerdict): string | undefined {
       return undefined;
   }
 }
+
+/** Verdicts of `backup check` / `backup list` (server/keystore/backupCheck.ts), best first. */
+export const BACKUP_VERDICTS = ['ok', 'stale', 'differs', 'needs-key', 'corrupt'] as const;
+export type BackupVerdict = (typeof BACKUP_VERDICTS)[number];
+
+/** The worse of two verdicts; anything unknown counts as corrupt. */
+export function worseVerdict(a: string, b: string): BackupVerdict {
+  const rank = (v: string) => {
+    const at = (BACKUP_VERDICTS as readonly string[]).indexOf(v);
+    return at < 0 ? BACKUP_VERDICTS.length - 1 : at;
+  };
+  return BACKUP_VERDICTS[Math.max(rank(a), rank(b))];
+}
+
+/** `needed`: fingerprint of the key the backup needs, when known. */
+export function describeBackupVerdict(verdict: string, needed?: string | null): StateWords {
+  switch (verdict) {
+    case 'ok':
+      return { label: t('works with the current key'), icon: 'pass', warning: false };
+    case 'stale':
+      return { label: t('stale'), icon: 'history', warning: true };
+    case 'differs':
+      return { label: t('differs from the database'), icon: 'diff', warning: true };
+    case 'needs-key':
+      return { label: needed ? t('needs another key ({0})', needed) : t('needs another key'), icon: 'key', warning: true };
+    default:
+      return { label: t('corrupt'), icon: 'error', warning: true };
+  }
+}
+
+/** Local "YYYY-MM-DD HH:mm" of an ISO date (the input itself when it is not one). */
+export function shortDate(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}`;
+}

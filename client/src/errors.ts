@@ -8,6 +8,7 @@ import type { ErrorCode, ErrorData } from '../../shared/protocol';
 import { DaemonUnavailable } from './daemon';
 import { t } from './l10n';
 import type { SqliteProblem } from './runtime';
+import type { WizardUI } from './wizard/ui';
 
 /** Thrown when a command needs a trusted workspace. */
 export class UntrustedWorkspace extends Error {
@@ -94,5 +95,26 @@ export function actionTitle(action: ErrorAction): string {
       return t('Manage Workspace Trust');
     case 'log':
       return t('Show Log');
+  }
+}
+
+/**
+ * Runs an operation that rewrites keys (migrate, restore) until the daemon stops refusing it
+ * because GPT-Load runs ('service-running'): says so and offers "Check Again" in between. A refused
+ * attempt wrote nothing. Throws Cancelled when the user stops asking.
+ */
+export async function retryWhileServiceRuns<R>(ui: WizardUI, run: () => Promise<R>): Promise<R> {
+  for (;;) {
+    try {
+      return await run();
+    } catch (err) {
+      if (keystoreCode(err) !== 'service-running') throw err;
+      const answer = await ui.ask('serviceRunning', messageOf(err), {
+        severity: 'warning',
+        detail: t('Stop GPT-Load, then check again. Nothing was changed.'),
+        actions: [{ id: 'checkAgain', title: t('Check Again') }],
+      });
+      if (answer !== 'checkAgain') throw new Cancelled();
+    }
   }
 }

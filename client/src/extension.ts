@@ -4,15 +4,21 @@
  * background when a `.env` is open or a command needs it.
  */
 import * as vscode from 'vscode';
+import { registerCheckBackup } from './commands/checkBackup';
+import { registerCheckKeyBackups, remindKeyBackupCheck } from './commands/checkKeyBackups';
 import { registerCopyKey } from './commands/copyKey';
+import { registerCreateBackup } from './commands/createBackup';
 import { registerFilterKeys } from './commands/filterKeys';
 import { registerFindKey } from './commands/findKey';
+import { registerForgetKeyCopy } from './commands/forgetKeyCopy';
 import { registerGenerateAuthKey } from './commands/generateAuthKey';
 import { registerMigrateKeys } from './commands/migrateKeys';
 import { registerRefresh } from './commands/refresh';
 import { registerRestartDaemon } from './commands/restartDaemon';
+import { registerRestoreBackup } from './commands/restoreBackup';
 import { registerRevealKey } from './commands/revealKey';
 import { registerRotateAuthKey, remindOverdueRotations } from './commands/rotateAuthKey';
+import { registerSaveKeyCopy } from './commands/saveKeyCopy';
 import { registerSelectDeployment } from './commands/selectDeployment';
 import { registerShowStatus } from './commands/showStatus';
 import { Config } from './config';
@@ -33,6 +39,8 @@ export interface TestApi {
   activationMs: number;
   /** Runs the AUTH_KEY rotation reminder now (it runs once after activation). */
   remindOverdueRotations(now?: number): Promise<string[]>;
+  /** Runs the key-copy check reminder now (it runs once after activation). */
+  remindKeyBackupCheck(now?: number): Promise<string[]>;
 }
 
 let context: Ctx | undefined;
@@ -59,6 +67,12 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
   registerRestartDaemon(ctx);
   registerFilterKeys(ctx, explorer);
   registerFindKey(ctx, explorer);
+  registerCreateBackup(ctx);
+  registerCheckBackup(ctx);
+  registerRestoreBackup(ctx);
+  registerCheckKeyBackups(ctx);
+  registerSaveKeyCopy(ctx);
+  registerForgetKeyCopy(ctx);
 
   const startForEnv = (document: vscode.TextDocument) => {
     if (isEnvDocument(document) && ctx.daemon.state === 'stopped') void ctx.daemon.start().catch(() => undefined);
@@ -89,11 +103,12 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
     }),
   );
 
-  // After activation: lint the .env files already open, fill the status bar, due rotations.
+  // After activation: lint the .env files already open, fill the status bar, due rotations and key checks.
   setTimeout(() => {
     vscode.workspace.textDocuments.forEach(startForEnv);
     void statusBar.update();
     void remindOverdueRotations(ctx).catch(() => undefined);
+    void remindKeyBackupCheck(ctx).catch(() => undefined);
   }, 0);
 
   const activationMs = performance.now() - started;
@@ -106,6 +121,7 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
     setUI: (ui) => (ctx.ui = ui),
     activationMs,
     remindOverdueRotations: (now) => remindOverdueRotations(ctx, now),
+    remindKeyBackupCheck: (now) => remindKeyBackupCheck(ctx, now),
   };
 }
 

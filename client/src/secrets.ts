@@ -1,29 +1,31 @@
 /**
- * Secrets the extension keeps: copies of ENCRYPTION_KEY (so a lost `.env` is not a lost database)
- * and database passwords for DSN overrides. Only VS Code's SecretStorage holds them — never
- * settings, globalState or logs. Keyed by the deployment's `.env` path.
+ * Secrets the extension keeps: copies of ENCRYPTION_KEY (so a lost `.env` is not a lost database;
+ * their labels live in ./keyCopies.ts) and database passwords for DSN overrides. Only VS Code's
+ * SecretStorage holds them — never settings, globalState or logs.
  */
 import type * as vscode from 'vscode';
 
 export class Secrets {
   constructor(private readonly storage: vscode.SecretStorage) {}
 
-  private static key(kind: 'encryptionKey' | 'dbPassword', envFile: string): string {
-    return `gptLoad.${kind}:${envFile}`;
+  private static key(kind: 'keyCopy' | 'dbPassword', id: string): string {
+    return `gptLoad.${kind}:${id}`;
   }
 
-  encryptionKey(envFile: string): Thenable<string | undefined> {
-    return this.storage.get(Secrets.key('encryptionKey', envFile));
+  /** One saved copy of ENCRYPTION_KEY, by the id of its label (keyCopies.ts). */
+  keyCopy(id: string): Thenable<string | undefined> {
+    return this.storage.get(Secrets.key('keyCopy', id));
   }
 
-  storeEncryptionKey(envFile: string, value: string): Thenable<void> {
-    return this.storage.store(Secrets.key('encryptionKey', envFile), value);
+  storeKeyCopy(id: string, value: string): Thenable<void> {
+    return this.storage.store(Secrets.key('keyCopy', id), value);
   }
 
-  deleteEncryptionKey(envFile: string): Thenable<void> {
-    return this.storage.delete(Secrets.key('encryptionKey', envFile));
+  deleteKeyCopy(id: string): Thenable<void> {
+    return this.storage.delete(Secrets.key('keyCopy', id));
   }
 
+  /** Keyed by the deployment's `.env` path. */
   databasePassword(envFile: string): Thenable<string | undefined> {
     return this.storage.get(Secrets.key('dbPassword', envFile));
   }

@@ -27,7 +27,7 @@ export function formatStatus(report: StatusReport, lang: Lang): string {
   const counts = (c: StatusReport['apiKeys']) =>
     `${n(c.total)} ${t('rows', '行')}: ${n(c.plaintext)} ${t('plaintext', '明文')}, ${n(c.encrypted)} ${t('encrypted with the configured key', '已用当前密钥加密')}, ${n(c.unknown)} ${t('undecryptable', '无法解密')}` +
     (c.empty ? `, ${n(c.empty)} ${t('without key', '无密钥')}` : '') +
-    (c.unknownIds.length ? ` (${t('e.g. ids', '例如 id')} ${c.unknownIds.join(', ')})` : '');
+    (c.unknownIds.length ? ` (${t('e.g. ids', '例如 id')} ${c.unknownIds.slice(0, 5).join(', ')}${c.unknown > 5 ? ', …' : ''})` : '');
   const lines = [
     ...(report.migration ? [`${t('Interrupted migration', '中断的迁移')}: ${localize(report.migration.explanation, lang)}`] : []),
     `${t('Database', '数据库')}: ${report.target}`,

@@ -67,7 +67,9 @@ export function startDaemon(argv: string[]): void {
   const codeActions = new CodeActions(session, documents, checks);
 
   connection.onInitialize((params): InitializeResult => {
-    session.lang = langOf(params.locale);
+    // Editors that send no locale (Neovim, Helix) get the language of the daemon's environment, as the CLI does.
+    const env = process.env;
+    session.lang = langOf(params.locale ?? env.GPT_LOAD_KEYSTORE_LANG ?? env.LC_ALL ?? env.LC_MESSAGES ?? env.LANG);
     session.applyInitializationOptions(params.initializationOptions);
     const caps = params.capabilities;
     session.canCreateProgress = caps.window?.workDoneProgress === true;

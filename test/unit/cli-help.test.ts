@@ -79,7 +79,7 @@ test('flag values are checked: --limit, --after, --status, --timeout', (t) => {
   for (const [args, message] of [
     [['keys', 'list', '--limit', '0'], /--limit takes a whole number ≥ 1/],
     [['keys', 'list', '--limit', 'ten'], /--limit takes a whole number ≥ 1/],
-    [['keys', 'list', '--after', '-1'], /--after takes a whole number ≥ 0/],
+    [['keys', 'list', '--after=-1'], /--after takes a whole number ≥ 0/],
     [['keys', 'list', '--status', 'disabled'], /--status takes active or invalid/],
     [['keys', 'find', '--status', 'gone'], /--status takes active or invalid/],
     [['status', '--timeout', '0'], /--timeout takes a whole number ≥ 1/],

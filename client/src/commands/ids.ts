@@ -13,4 +13,10 @@ export const CommandIds = {
   findKey: 'gptLoad.findKey',
   loadMore: 'gptLoad.loadMore',
   showLog: 'gptLoad.showLog',
+  createBackup: 'gptLoad.createBackup',
+  checkBackup: 'gptLoad.checkBackup',
+  restoreBackup: 'gptLoad.restoreBackup',
+  checkKeyBackups: 'gptLoad.checkKeyBackups',
+  saveKeyCopy: 'gptLoad.saveKeyCopy',
+  forgetKeyCopy: 'gptLoad.forgetKeyCopy',
 } as const;

@@ -1,4 +1,3 @@
-import * as vscode from 'vscode';
 import type { RowCounts, StatusReport } from '../../../shared/protocol';
 import { Ctx, type DeploymentArg } from '../context';
 import type { Deployment } from '../deployments';
@@ -6,24 +5,6 @@ import { describeState, describeVerdict } from '../describe';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
 import { CommandIds } from './ids';
-
-export const STATUS_SCHEME = 'gptload-status';
-
-/** Read-only documents holding the rendered status of each deployment. */
-class StatusDocuments implements vscode.TextDocumentContentProvider {
-  private readonly pages = new Map<string, string>();
-  private readonly emitter = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.emitter.event;
-
-  set(uri: vscode.Uri, markdown: string): void {
-    this.pages.set(uri.toString(), markdown);
-    this.emitter.fire(uri);
-  }
-
-  provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.pages.get(uri.toString()) ?? '';
-  }
-}
 
 function counts(name: string, c: RowCounts): string {
   return `| ${name} | ${c.total} | ${c.encrypted} | ${c.plaintext} | ${c.unknown} | ${c.empty} |`;
@@ -54,8 +35,6 @@ export function renderStatus(deployment: Deployment, report: StatusReport): stri
 
 /** GPT-Load: Show Encryption Status — exact per-row counts and GPT-Load's dashboard verdict. */
 export function registerShowStatus(ctx: Ctx): void {
-  const documents = new StatusDocuments();
-  ctx.subscribe(vscode.workspace.registerTextDocumentContentProvider(STATUS_SCHEME, documents));
   ctx.registerCommand(CommandIds.showStatus, async (arg?: DeploymentArg, options?: { open?: boolean }) => {
     const deployment = Ctx.required(await ctx.deploymentFor(arg));
     const { StatusRequest } = await protocol();
@@ -63,13 +42,7 @@ export function registerShowStatus(ctx: Ctx): void {
       deployment: await ctx.ref(deployment),
     });
     ctx.fireStatus(deployment, report);
-    if (options?.open !== false) {
-      const uri = vscode.Uri.from({ scheme: STATUS_SCHEME, path: `/${deployment.label.replace(/[\\/]/g, '_')}.md`, query: deployment.envFile });
-      documents.set(uri, renderStatus(deployment, report));
-      const doc = await vscode.workspace.openTextDocument(uri);
-      await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-      await vscode.window.showTextDocument(doc, { preview: true });
-    }
+    if (options?.open !== false) await ctx.reports.show(deployment.label, deployment.envFile, renderStatus(deployment, report));
     return report;
   });
 }

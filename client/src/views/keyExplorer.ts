@@ -2,8 +2,9 @@
  * The key explorer: deployment → groups (channel type, active/invalid counts) → keys as GPT-Load's
  * UI lists them (notes, else the masked key; status; request/failure counts; last used), one keyset
  * page at a time with a "Load more…" row, so a group of a million keys costs one page. A status
- * filter, a search by exact key value (through key_hash, nothing decrypted) and a security node
- * with the dashboard's warnings. No label, description or tooltip ever holds a plaintext key.
+ * filter, a search by exact key value (through key_hash, nothing decrypted), a security node
+ * with the dashboard's warnings and a backups node (./backupNodes.ts). No label, description or
+ * tooltip ever holds a plaintext key.
  */
 import * as vscode from 'vscode';
 import type { EnvReadResult, GroupSummary, KeyListItem, KeyStatus } from '../../../shared/protocol';
@@ -14,6 +15,7 @@ import { describeState } from '../describe';
 import { messageOf } from '../errors';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
+import { backupItem, backupRows, backupsItem, BackupNode, BackupsNode } from './backupNodes';
 
 export type KeyFilter = KeyStatus | 'all';
 
@@ -89,7 +91,7 @@ export class MessageNode {
   ) {}
 }
 
-export type ExplorerNode = DeploymentNode | GroupNode | KeyNode | LoadMoreNode | SecurityNode | WarningNode | SearchNode | MessageNode;
+export type ExplorerNode = DeploymentNode | GroupNode | KeyNode | LoadMoreNode | SecurityNode | WarningNode | SearchNode | BackupsNode | BackupNode | MessageNode;
 
 function relativeTime(iso: string | null): string {
   if (!iso) return t('never used');
@@ -119,6 +121,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
       this.emitter,
       ctx.deployments.onDidChange(() => this.refresh()),
       ctx.onDidChangeData(() => this.refresh()),
+      ctx.backups.onDidChange(() => this.emitter.fire(undefined)),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.refresh()),
     );
     this.updateDescription();
@@ -168,6 +171,11 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
           return node.warnings.map((w) => new WarningNode(node.deployment, w));
         case 'search':
           return node.found.map((k) => new KeyNode(node.deployment, k));
+        case 'backups': {
+          const rows = await backupRows(this.ctx, node);
+          if (rows.length > 0) return rows;
+          return [new MessageNode(t('No backups yet: create one.'), 'info', { command: CommandIds.createBackup, title: t('Create Backup'), arguments: [node.deployment] })];
+        }
         default:
           return [];
       }
@@ -192,6 +200,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
       out.push(new MessageNode(t('Restricted workspace: trust it to browse keys.'), 'shield', { command: 'workbench.trust.manage', title: t('Manage Workspace Trust') }));
       return out;
     }
+    out.push(new BackupsNode(deployment));
     let groups = this.groups.get(deployment.envFile);
     if (!groups) {
       const { GroupsRequest } = await protocol();
@@ -322,6 +331,10 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
         item.contextValue = 'gptLoad.search';
         return item;
       }
+      case 'backups':
+        return backupsItem(node);
+      case 'backup':
+        return backupItem(node);
       case 'message': {
         const item = new vscode.TreeItem(node.message, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon(node.icon);

@@ -2,7 +2,7 @@
  * The Migrate Keys wizard: from the database's current state to a safely switched ENCRYPTION_KEY.
  *   1. read the state (status request) and offer what fits: enable, change, disable, or put a
  *      found key back into the `.env`;
- *   2. the source key: the `.env`'s, a copy in SecretStorage, or typed — checked against the data;
+ *   2. the source key: the `.env`'s, a saved copy (../keyCopies.ts), or typed — checked against the data;
  *   3. the new key: generated, the one already in the `.env`, or typed with GPT-Load's strength check;
  *   4. a backup, created and verified, unless the user has their own;
  *   5. proof that the new key is saved: clipboard and/or SecretStorage, then its last 4 characters;
@@ -14,10 +14,11 @@
 import type { DeploymentRef, MigrationSummary, StatusReport } from '../../../shared/protocol';
 import { localize } from '../../../server/core/errors';
 import { assessSecret, weakNewKeyWarnings } from '../../../server/core/secrets';
-import { Cancelled, isCancellation, keystoreCode, messageOf, METHOD_NOT_FOUND, responseCode } from '../errors';
+import { Cancelled, isCancellation, messageOf, METHOD_NOT_FOUND, responseCode, retryWhileServiceRuns } from '../errors';
 import { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState } from '../describe';
+import { askForKey } from '../keyPrompt';
 import { daemonLocale, t } from '../l10n';
 import { protocol, type Protocol } from '../protocol';
 import { restartCommand } from '../restartHint';
@@ -161,16 +162,11 @@ export class MigrateWizard {
     return result.results[0]?.works === true;
   }
 
-  /** The data's current key when the `.env` does not have it: a SecretStorage copy, else typed. */
+  /** The data's current key when the `.env` does not have it: a saved copy, else typed — checked against the data. */
   private async askSourceKey(): Promise<string> {
-    const stored = await this.ctx.secrets.encryptionKey(this.deployment.envFile);
     for (;;) {
-      const choices: Choice<'stored' | 'type'>[] = [];
-      if (stored) choices.push({ id: 'stored', label: t('The copy in VS Code\'s secret storage') });
-      choices.push({ id: 'type', label: t('Type the current key') });
-      const source = required(await this.ui.pick('sourceKey', choices, { title: t('Which key are the stored keys encrypted with now?') }));
-      const key = source === 'stored' ? stored! : required(await this.ui.input('sourceKeyValue', { title: t('Current ENCRYPTION_KEY'), password: true, validate: (v) => (v === '' ? t('Enter the key.') : undefined) }));
-      if (await this.keyWorks(key)) return key;
+      const key = await askForKey(this.ctx, this.deployment, { step: 'sourceKey', title: t('Which key are the stored keys encrypted with now?') });
+      if (await this.keyWorks(key.value)) return key.value;
       const retry = await this.ui.ask('sourceKeyWrong', t('This key does not decrypt the stored keys.'), { severity: 'error', actions: [{ id: 'retry', title: t('Try Another Key') }] });
       if (retry !== 'retry') throw new Cancelled();
     }
@@ -251,11 +247,10 @@ export class MigrateWizard {
 
   /**
    * The user proves the new key is kept somewhere: clipboard and/or SecretStorage, then its last 4
-   * characters. Returns an undo for the SecretStorage copy (used when the migration does not happen).
+   * characters. Returns an undo for a new SecretStorage copy (used when the migration does not happen).
    */
   private async confirmSaved(newKey: string): Promise<() => Promise<void>> {
-    const previous = await this.ctx.secrets.encryptionKey(this.deployment.envFile);
-    let stored = false;
+    let saved: string | undefined;
     const where = required(
       await this.ui.pickMany<'clipboard' | 'secretStorage'>(
         'saveKey',
@@ -267,8 +262,8 @@ export class MigrateWizard {
       ),
     );
     if (where.includes('secretStorage')) {
-      await this.ctx.secrets.storeEncryptionKey(this.deployment.envFile, newKey);
-      stored = true;
+      const { copy, existed } = await this.ctx.keyCopies.save(this.deployment, newKey, 'migration');
+      if (!existed) saved = copy.id;
     }
     if (where.includes('clipboard')) await this.ctx.copySecret(newKey);
     const last4 = newKey.slice(-4);
@@ -280,32 +275,20 @@ export class MigrateWizard {
       }),
     );
     return async () => {
-      if (!stored) return;
-      if (previous === undefined) await this.ctx.secrets.deleteEncryptionKey(this.deployment.envFile);
-      else await this.ctx.secrets.storeEncryptionKey(this.deployment.envFile, previous);
+      if (saved) await this.ctx.keyCopies.remove(saved);
     };
   }
 
   /** Sends the migration; while GPT-Load is running, says so and offers "Check again". */
-  private async migrate(fromKey: string | undefined, toKey: string): Promise<MigrationSummary> {
-    for (;;) {
-      try {
-        return await this.ctx.withProgress(t('Migrating the keys of {0}', this.deployment.label), this.p.MigrateRequest.type, {
-          deployment: this.ref,
-          ...(fromKey !== undefined ? { fromKey } : {}),
-          toKey,
-          updateEnv: true,
-        });
-      } catch (err) {
-        if (keystoreCode(err) !== 'service-running') throw err;
-        const answer = await this.ui.ask('serviceRunning', messageOf(err), {
-          severity: 'warning',
-          detail: t('Stop GPT-Load, then check again. Nothing was changed.'),
-          actions: [{ id: 'checkAgain', title: t('Check Again') }],
-        });
-        if (answer !== 'checkAgain') throw new Cancelled();
-      }
-    }
+  private migrate(fromKey: string | undefined, toKey: string): Promise<MigrationSummary> {
+    return retryWhileServiceRuns(this.ui, () =>
+      this.ctx.withProgress(t('Migrating the keys of {0}', this.deployment.label), this.p.MigrateRequest.type, {
+        deployment: this.ref,
+        ...(fromKey !== undefined ? { fromKey } : {}),
+        toKey,
+        updateEnv: true,
+      }),
+    );
   }
 
   /** The data's key was found (typed or stored): write it into the `.env`, nothing else changes. */

@@ -197,7 +197,11 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
       if (!stored) throw new Error('the new key was not in secret storage before the confirmation');
       return stored.slice(-4);
     });
-    const storedKey = () => api.ctx.secrets.encryptionKey(fixture.envFile);
+    // The newest labelled copy of the deployment (client/src/keyCopies.ts).
+    const storedKey = async () => {
+      const [copy] = api.ctx.keyCopies.list(fixture.envFile);
+      return copy?.source === 'migration' ? api.ctx.keyCopies.value(copy) : undefined;
+    };
     const wrappedInput = ui.input.bind(ui);
     ui.input = async (step, options) => {
       if (step === 'confirmLast4') stored = await storedKey();

@@ -1,0 +1,91 @@
+import type { BackupCheckResult, BackupRestoreResult } from '../../../shared/protocol';
+import { backupLabel, type BackupArg, type BackupEntry } from '../backups';
+import { Ctx } from '../context';
+import { retryWhileServiceRuns } from '../errors';
+import { askForKey, type ChosenKey } from '../keyPrompt';
+import { t } from '../l10n';
+import { protocol } from '../protocol';
+import { restartCommand } from '../restartHint';
+import { verdictOf } from './checkBackup';
+import { CommandIds } from './ids';
+
+export interface RestoreOutcome {
+  result: BackupRestoreResult;
+  /** What the confirmation showed: the dry run and the check. */
+  preview: { plan: BackupRestoreResult; check: BackupCheckResult };
+}
+
+function rowsText(rows: Record<string, number>): string {
+  return Object.entries(rows)
+    .map(([table, count]) => `${table} (${count})`)
+    .join(', ');
+}
+
+/** The confirmation's detail: what the restore replaces, how it differs from now, which key it uses. */
+function preview(entry: BackupEntry, plan: BackupRestoreResult, check: BackupCheckResult, key: ChosenKey | undefined): string {
+  return [
+    t('Every row of these tables is replaced by the backup\'s: {0}.', rowsText(plan.restored)),
+    ...check.problems,
+    key ? t('Its keys are re-encrypted from the key {0} ({1}) to the .env\'s ENCRYPTION_KEY.', key.fingerprint, key.label) : undefined,
+    t('A verified backup of the current state is taken first, and the restore runs in one transaction.'),
+    t('Keep GPT-Load stopped until it is done, then restart it: {0}', restartCommand(entry.deployment.envFile)),
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/**
+ * GPT-Load: Restore Backup — puts a backup back into the deployment's database in one transaction.
+ * First a check and a dry run: the daemon refuses while GPT-Load runs (stop it, check again), says
+ * which key the backup needs (the saved copy with that fingerprint, else one the user gives; the
+ * keys are then re-encrypted to the `.env`'s key) and what would be written — the modal confirmation
+ * shows that preview. A verified backup of the current state is taken before anything is written.
+ */
+export function registerRestoreBackup(ctx: Ctx): void {
+  ctx.registerCommand(CommandIds.restoreBackup, async (arg?: BackupArg): Promise<RestoreOutcome> => {
+    ctx.requireTrust();
+    const entry = Ctx.required(await ctx.backups.resolve(arg, { step: 'backupToRestore', title: t('Restore Backup'), usableOnly: true }));
+    const { deployment, path } = entry;
+    const ref = await ctx.ref(deployment);
+    const { BackupCheckRequest, BackupRestoreRequest } = await protocol();
+
+    let check = await ctx.withProgress(t('Checking the backup {0}', backupLabel(entry)), BackupCheckRequest.type, { path, deployment: ref });
+    let key: ChosenKey | undefined;
+    const needed = check.info?.keyFingerprint;
+    if (verdictOf(check) === 'needs-key' && needed) {
+      key = await askForKey(ctx, deployment, { step: 'backupKey', title: t('The ENCRYPTION_KEY of this backup'), needed });
+      check = await ctx.withProgress(t('Checking the backup {0}', backupLabel(entry)), BackupCheckRequest.type, { path, deployment: ref, encryptionKey: key.value });
+    }
+    const restore = (title: string, dryRun: boolean) =>
+      retryWhileServiceRuns(ctx.ui, () =>
+        ctx.withProgress(title, BackupRestoreRequest.type, { deployment: ref, path, dryRun, ...(key ? { backupKey: key.value } : {}) }),
+      );
+    const plan = await restore(t('Checking what restoring would change'), true);
+
+    const go = await ctx.ui.ask('restoreConfirm', t('Restore the backup of {0} into {1}?', backupLabel(entry), deployment.label), {
+      severity: 'warning',
+      detail: preview(entry, plan, check, key),
+      actions: [{ id: 'restore', title: t('Restore') }],
+    });
+    Ctx.required(go === 'restore' ? go : undefined);
+
+    const result = await restore(t('Restoring {0}', deployment.label), false);
+    ctx.fireDataChanged(deployment);
+    ctx.backups.changed(deployment);
+    const rows = Object.values(result.restored).reduce((a, b) => a + b, 0);
+    ctx.output.info(`restored ${path} into ${deployment.label}: ${rowsText(result.restored)}; safety backup ${result.safetyBackup?.path ?? 'none'}`);
+    const command = restartCommand(deployment.envFile);
+    const message = [
+      t('Restored {0} rows into {1} from the backup of {2}. Restart GPT-Load: {3}', rows, deployment.label, backupLabel(entry), command),
+      result.safetyBackup ? t('The state before the restore is in {0}.', result.safetyBackup.path) : undefined,
+    ]
+      .filter(Boolean)
+      .join(' ');
+    void ctx.ui
+      .notify('restored', message, { actions: [{ id: 'copyCommand', title: t('Copy Restart Command') }] })
+      .then(async (answer) => {
+        if (answer === 'copyCommand') await ctx.clipboard.writeText(command);
+      });
+    return { result, preview: { plan, check } };
+  });
+}
