@@ -23,6 +23,7 @@ const context = { after: (fn: () => unknown) => cleanups.push(fn), skip: (why: s
 
 async function phase<T>(name: string, rows: number, work: () => Promise<T>): Promise<T> {
   global.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
   const base = process.memoryUsage().rss;
   let peak = base;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
@@ -33,7 +34,13 @@ async function phase<T>(name: string, rows: number, work: () => Promise<T>): Pro
     clearInterval(sampler);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const mib = (n: number) => (n / 2 ** 20).toFixed(0);
-    console.log(`${name.padEnd(8)} ${seconds.toFixed(2)} s  ${Math.round(rows / seconds).toLocaleString('en-US')} rows/s  rss ${mib(base)} → peak ${mib(peak)} MiB (+${mib(peak - base)})`);
+    global.gc?.();
+    // Retained: what is still reachable once the phase is over (a leak shows here, garbage does not).
+    const retained = process.memoryUsage().heapUsed - heapBefore;
+    console.log(
+      `${name.padEnd(8)} ${seconds.toFixed(2)} s  ${Math.round(rows / seconds).toLocaleString('en-US')} rows/s  ` +
+        `rss ${mib(base)} → peak ${mib(peak)} MiB (+${mib(peak - base)}), heap retained ${mib(retained)} MiB`,
+    );
   }
 }
 

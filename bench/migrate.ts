@@ -53,7 +53,7 @@ async function floor(dsn: string, envDir: string): Promise<void> {
   if (target.kind === 'sqlite') {
     const Database = require('better-sqlite3') as typeof import('better-sqlite3');
     const db = new Database(target.path);
-    db.pragma('cache_size = -65536');
+    db.pragma('cache_size = -32768');
     const select = db.prepare('SELECT id, key_value FROM api_keys WHERE id > ? ORDER BY id LIMIT ?');
     const update = db.prepare('UPDATE api_keys SET key_value = ?, key_hash = ? WHERE id = ?');
     db.transaction(() => {

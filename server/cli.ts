@@ -73,8 +73,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   try {
     parsed = parseArgs({ args: rest, options: command.options, allowPositionals: command.positionals ?? false, strict: true });
   } catch (err) {
-    // parseArgs quotes the offending flag, never a value given to a known one.
-    io.stderr.write(`gpt-load-keystore ${command.name}: ${(err as Error).message}\nSee: gpt-load-keystore ${command.name} --help\n`);
+    // parseArgs quotes the offending flag, never a value given to a known one; but it quotes a stray
+    // positional, which may be a key typed where the command reads it from stdin.
+    const message =
+      (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
+        ? 'Unexpected argument (not shown: it may be a secret). This command does not take positional arguments'
+        : (err as Error).message;
+    io.stderr.write(`gpt-load-keystore ${command.name}: ${message}\nSee: gpt-load-keystore ${command.name} --help\n`);
     return EXIT_CODES.usage;
   }
   try {

@@ -29,8 +29,11 @@ import type {
   KeyPage,
   KeyStatus,
   MigrationSummary,
+  ProxyKeyInfo,
   SecretStrength,
+  ServiceCheckResult,
   StatusReport,
+  StatusSummary,
 } from './types';
 
 export * from './types';
@@ -100,6 +103,35 @@ export namespace StatusRequest {
     skipLogs?: boolean;
   }
   export type Result = StatusReport;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * client → daemon: GPT-Load's dashboard verdict (its 20-row sample) and row counts, without
+ * classifying rows — cheap at any size, for a status bar. `gptLoad/status` gives the exact figures.
+ */
+export namespace StatusSummaryRequest {
+  export const method = 'gptLoad/status/summary' as const;
+  export interface Params {
+    deployment: DeploymentRef;
+    /** Do not count request_logs (`requestLogs` is then null). */
+    skipLogs?: boolean;
+  }
+  export type Result = StatusSummary;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * client → daemon: is GPT-Load running against this deployment's database — `/health` answering at
+ * HOST:PORT of the `.env`, or other sessions on MySQL/PostgreSQL? The same check migrate and
+ * restore refuse on; the migrate wizard asks it before the backup step.
+ */
+export namespace ServiceCheckRequest {
+  export const method = 'gptLoad/service/check' as const;
+  export interface Params {
+    deployment: DeploymentRef;
+  }
+  export type Result = ServiceCheckResult;
   export const type = new RequestType<Params, Result, void>(method);
 }
 
@@ -260,6 +292,55 @@ export namespace KeyBackupsRequest {
     results: KeyCopyCheck[];
     /** Backups of `backups` that could not be read. */
     unreadableBackups?: string[];
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+// ---------------------------------------------------------------------------------------------
+// proxy keys (system_settings.proxy_keys and groups.proxy_keys: comma-separated plaintext lists)
+
+/** client → daemon: every distinct stored proxy key, masked, where it is used, GPT-Load's warnings, AUTH_KEY reuse. */
+export namespace ListProxyKeysRequest {
+  export const method = 'gptLoad/proxyKeys/list' as const;
+  export interface Params {
+    deployment: DeploymentRef;
+  }
+  export interface Result {
+    /** In order of first appearance, the global list first. */
+    keys: ProxyKeyInfo[];
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * client → daemon: removes one value from GPT-Load's stored proxy keys — `system_settings.proxy_keys`
+ * and every `groups.proxy_keys` — in one transaction, keeping the other entries as written and in
+ * order. Used after rotating AUTH_KEY, which GPT-Load copied into the global proxy keys on first
+ * start. Not refused while GPT-Load runs: it reads the lists when it starts, so it needs a restart
+ * either way, and the result says whether it looks running.
+ */
+export namespace RemoveProxyKeyRequest {
+  export const method = 'gptLoad/proxyKeys/remove' as const;
+  export interface Params {
+    deployment: DeploymentRef;
+    /** The proxy key to remove (a secret: never logged). Trimmed as GPT-Load trims entries; a comma is refused. */
+    value: string;
+  }
+  export interface Result {
+    /** Removed from system_settings.proxy_keys. */
+    system: boolean;
+    /** Names of the groups it was removed from. */
+    groups: string[];
+    /** Something was removed: GPT-Load uses the lists it loaded at start until it is restarted. */
+    restartRequired: boolean;
+    /** GPT-Load looked running when the change was made (see ServiceCheckRequest). */
+    running: boolean;
+    /** The command that restarts GPT-Load beside the `.env`, when known. */
+    restartCommand: string | null;
+    /** The global list holds no key any more. */
+    globalEmptied: boolean;
+    /** What to do next, in the client's language. */
+    notes: string[];
   }
   export const type = new RequestType<Params, Result, void>(method);
 }

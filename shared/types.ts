@@ -296,6 +296,51 @@ export interface BackupRestoreResult {
 }
 
 // ---------------------------------------------------------------------------------------------
+// proxy keys, service
+
+/** One distinct stored proxy key, judged as GPT-Load's dashboard judges it; never the key itself. */
+export interface ProxyKeyInfo {
+  /** Masked (maskSecret). */
+  masked: string;
+  /** In system_settings.proxy_keys, the global list. */
+  system: boolean;
+  /** Names of the groups whose proxy_keys hold it, by group id. */
+  groups: string[];
+  strength: SecretStrength;
+  /** Equal to AUTH_KEY of the `.env`: whoever holds this proxy key can also log into the admin UI. */
+  isAuthKey: boolean;
+  /** Stored in more than one place: revoking it in one leaves it valid in the others. */
+  reused: boolean;
+}
+
+/** Whether GPT-Load looks running against a deployment's database (operations that rewrite keys refuse then). */
+export interface ServiceCheckResult {
+  /** `/health` answered, or other sessions are connected to the database. */
+  running: boolean;
+  /** The `/health` URL probed (HOST/PORT of the `.env`; 0.0.0.0 probed as 127.0.0.1). */
+  url: string;
+  /** Other sessions on the database (the daemon's own excluded); null on SQLite. */
+  otherSessions: number | null;
+  /** Something answered HTTP at `url` (any status). */
+  answered: boolean;
+  /** What was found, in the client's language; null when not running. */
+  message: string | null;
+}
+
+/** The status bar's figures: GPT-Load's dashboard verdict and row counts, no row classified. */
+export interface StatusSummary {
+  target: string;
+  engine: string;
+  encryptionEnabled: boolean;
+  keyFingerprint: string;
+  dashboard: DashboardCheck;
+  /** Rows of api_keys. */
+  apiKeys: number;
+  /** Rows of request_logs; null when skipped. */
+  requestLogs: number | null;
+}
+
+// ---------------------------------------------------------------------------------------------
 // daemon
 
 /** `initializationOptions` the daemon understands; all optional. */

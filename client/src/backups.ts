@@ -9,7 +9,8 @@ import * as vscode from 'vscode';
 import type { BackupCheckResult, BackupInfo } from '../../shared/protocol';
 import type { Ctx } from './context';
 import type { Deployment } from './deployments';
-import { describeBackupVerdict, shortDate, worseVerdict, type BackupVerdict } from './describe';
+import { worseVerdict, type BackupVerdict } from './backupVerdicts';
+import { describeBackupVerdict, shortDate } from './describe';
 import { t } from './l10n';
 import { protocol } from './protocol';
 

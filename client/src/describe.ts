@@ -46,19 +46,6 @@ export function describeVerdict(verdict: DashboardVerdict): string | undefined {
   }
 }
 
-/** Verdicts of `backup check` / `backup list` (server/keystore/backupCheck.ts), best first. */
-export const BACKUP_VERDICTS = ['ok', 'stale', 'differs', 'needs-key', 'corrupt'] as const;
-export type BackupVerdict = (typeof BACKUP_VERDICTS)[number];
-
-/** The worse of two verdicts; anything unknown counts as corrupt. */
-export function worseVerdict(a: string, b: string): BackupVerdict {
-  const rank = (v: string) => {
-    const at = (BACKUP_VERDICTS as readonly string[]).indexOf(v);
-    return at < 0 ? BACKUP_VERDICTS.length - 1 : at;
-  };
-  return BACKUP_VERDICTS[Math.max(rank(a), rank(b))];
-}
-
 /** `needed`: fingerprint of the key the backup needs, when known. */
 export function describeBackupVerdict(verdict: string, needed?: string | null): StateWords {
   switch (verdict) {

@@ -30,8 +30,6 @@ export function responseCode(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-/** JSON-RPC MethodNotFound: the daemon is older than the client's need. */
-export const METHOD_NOT_FOUND = -32601;
 /** LSP RequestCancelled. */
 const REQUEST_CANCELLED = -32800;
 

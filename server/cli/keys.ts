@@ -99,7 +99,7 @@ Examples:
 };
 
 /** Values to look for, one a line; blank lines skipped, surrounding blanks trimmed (as GPT-Load trims keys it is given). */
-async function readValues(io: CliIO): Promise<Array<{ line: number; value: string }>> {
+export async function readValues(io: CliIO): Promise<Array<{ line: number; value: string }>> {
   if (io.stdin.isTTY) io.stderr.write('Paste the key(s), one per line, then press Ctrl-D:\n');
   const values: Array<{ line: number; value: string }> = [];
   let line = 0;

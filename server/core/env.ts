@@ -75,16 +75,29 @@ export interface DotenvDocument {
 }
 
 // ---------------------------------------------------------------------------------------------
-// character classes as godotenv uses them
+// character classes as godotenv uses them (on UTF-16 code units; every space is in the BMP)
 
 /** godotenv's isSpace: whitespace except line feeds. */
-const GO_SPACE = new Set(['\t', '\v', '\f', '\r', ' ', '\u0085', '\u00a0']);
-const isGoSpace = (c: string | undefined): boolean => c !== undefined && GO_SPACE.has(c);
-/** Go's unicode.IsSpace is exactly Unicode's White_Space property (all of it in the BMP). */
-const UNICODE_SPACE = /^\p{White_Space}$/u;
-const isUnicodeSpace = (c: string): boolean => UNICODE_SPACE.test(c);
+function isGoSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0b || c === 0x0c || c === 0x0d || c === 0x85 || c === 0xa0;
+}
+
+/** Go's unicode.IsSpace: exactly Unicode's White_Space property. */
+function isUnicodeSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0x85) return false;
+  return c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
 const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
-const ASCII_KEY_CHAR = /^[A-Za-z0-9_.]$/;
+/**
+ * The bytes godotenv lets through a key name, by value: ASCII `[A-Za-z0-9_.]` and spaces; above
+ * ASCII (bytes of a UTF-8 sequence, each judged as the Latin-1 rune of that byte) letters, numbers
+ * and the skipped 0x85/0xA0.
+ */
+const KEY_BYTE: readonly boolean[] = Array.from({ length: 256 }, (_, b) =>
+  b < 0x80 ? /^[A-Za-z0-9_.]$/.test(String.fromCharCode(b)) || isGoSpace(b) : b === 0x85 || b === 0xa0 || LETTER_OR_NUMBER.test(String.fromCharCode(b)),
+);
 const GO_PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 
 /** Go's strconv.Quote, which godotenv's `%q` uses in its messages. */
@@ -112,10 +125,38 @@ export function goQuote(text: string): string {
 // ---------------------------------------------------------------------------------------------
 // positions
 
+/**
+ * How many entries of the ascending `list` are below `limit`. `hint` is the previous answer: the
+ * parser asks in file order, so the answer is usually a step or two further; otherwise a binary search.
+ */
+function countBelow(list: readonly number[], limit: number, hint: number): number {
+  let n = hint;
+  if (n <= list.length && (n === 0 || list[n - 1] < limit)) {
+    for (let step = 0; step < 4; step++, n++) {
+      if (n === list.length || list[n] >= limit) return n;
+    }
+  }
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid] < limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Offsets ↔ LSP positions of one text (lines end at CRLF, LF or a lone CR, as in LSP). */
 export class LineIndex {
   private readonly starts: number[] = [0];
+  /** Lines starting at or before the offset asked last. */
+  private hint = 1;
+
   constructor(private readonly text: string) {
+    if (!text.includes('\r')) {
+      for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+      return;
+    }
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
@@ -124,14 +165,9 @@ export class LineIndex {
   }
 
   positionAt(offset: number): Position {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: offset - this.starts[lo] };
+    this.hint = countBelow(this.starts, offset + 1, this.hint);
+    const line = this.hint - 1;
+    return { line, character: offset - this.starts[line] };
   }
 
   offsetAt(position: Position): number {
@@ -147,44 +183,27 @@ export class LineIndex {
  */
 class Source {
   readonly src: string;
+  readonly lines: LineIndex;
   private readonly crlf: number[] = [];
-  private readonly lines: LineIndex;
+  /** CRLFs before the index asked last. */
+  private hint = 0;
 
-  constructor(readonly original: string) {
-    let src = '';
-    let last = 0;
-    for (let i = original.indexOf('\r\n'); i >= 0; i = original.indexOf('\r\n', i + 2)) {
-      src += original.slice(last, i);
-      this.crlf.push(src.length);
-      last = i + 1;
-    }
-    this.src = src + original.slice(last);
+  constructor(original: string) {
+    for (let i = original.indexOf('\r\n'); i >= 0; i = original.indexOf('\r\n', i + 2)) this.crlf.push(i - this.crlf.length);
+    this.src = this.crlf.length === 0 ? original : original.replaceAll('\r\n', '\n');
     this.lines = new LineIndex(original);
   }
 
   /** Original offset of the boundary before normalized index `x`. */
   offset(x: number): number {
-    let lo = 0;
-    let hi = this.crlf.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.crlf[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return x + lo;
-  }
-
-  position(x: number): Position {
-    return this.lines.positionAt(this.offset(x));
-  }
-
-  range(from: number, to: number): Range {
-    return { start: this.position(from), end: this.position(to) };
+    this.hint = countBelow(this.crlf, x, this.hint);
+    return x + this.hint;
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-// the parser (one pass over the normalized text, godotenv's steps in godotenv's order)
+// the parser (one pass over the normalized text, godotenv's steps in godotenv's order; it works
+// on indices into that text, never on copies of "the rest of the file" as godotenv does)
 
 const ESCAPE_RE = /\\[^\n]/gu;
 const UNESCAPE_RE = /\\([^$])/gu;
@@ -192,12 +211,14 @@ const EXPAND_RE = /(\\)?(\$)(\()?\{?([A-Z0-9_]+)?\}?/g;
 
 /** Double-quoted values: `\n` and `\r` become LF/CR, then `\X` → `X` except before `$`. */
 function expandEscapes(text: string): string {
+  if (!text.includes('\\')) return text;
   return text
     .replace(ESCAPE_RE, (m) => (m[1] === 'n' ? '\n' : m[1] === 'r' ? '\r' : m))
     .replace(UNESCAPE_RE, '$1');
 }
 
 function expandVariables(text: string, vars: Map<string, string>, references: string[]): string {
+  if (!text.includes('$')) return text;
   return text.replace(EXPAND_RE, (match: string, escape: string | undefined, _dollar: string, _paren: string | undefined, name: string | undefined) => {
     if (escape) return match.slice(1);
     if (name) {
@@ -221,9 +242,9 @@ class ParseFailure {
 function statementStart(src: string, from: number): number {
   let p = from;
   for (;;) {
-    while (p < src.length && isUnicodeSpace(src[p])) p++;
+    while (p < src.length && isUnicodeSpace(src.charCodeAt(p))) p++;
     if (p >= src.length) return -1;
-    if (src[p] !== '#') return p;
+    if (src.charCodeAt(p) !== 0x23) return p;
     const nl = src.indexOf('\n', p);
     if (nl < 0) return -1;
     p = nl;
@@ -238,39 +259,35 @@ interface KeyPart {
   valueStart: number;
 }
 
-function utf8Bytes(cp: number): number[] {
-  return [...Buffer.from(String.fromCodePoint(cp), 'utf8')];
+/** godotenv's refusal of a key name: `byte` at `at`, quoting the file from the key (`from`) on. */
+function unexpectedInKey(src: string, from: number, at: number, byte: number): ParseFailure {
+  const char = String.fromCharCode(byte);
+  return new ParseFailure(at, 'unexpected-character', `unexpected character ${goQuote(char)} in variable name near ${goQuote(src.slice(from))}`, char);
 }
 
 function locateKey(src: string, start: number): KeyPart {
   let s = start;
   let exported = false;
-  if (src.startsWith('export', s) && isGoSpace(src[s + 6])) {
+  if (src.startsWith('export', s) && isGoSpace(src.charCodeAt(s + 6))) {
     s += 6;
-    while (s < src.length && isGoSpace(src[s])) s++;
+    while (s < src.length && isGoSpace(src.charCodeAt(s))) s++;
     exported = true;
   }
-  const unexpected = (at: number, char: string) =>
-    new ParseFailure(at, 'unexpected-character', `unexpected character ${goQuote(char)} in variable name near ${goQuote(src.slice(s))}`, char);
-
   let separator = -1;
-  for (let i = s; i < src.length; ) {
-    const cp = src.codePointAt(i)!;
-    if (cp < 0x80) {
-      const c = src[i];
-      if (c === '=' || c === ':') {
-        separator = i;
-        break;
-      }
-      if (!isGoSpace(c) && !ASCII_KEY_CHAR.test(c)) throw unexpected(i, c);
-    } else {
-      // godotenv ranges over bytes and judges each as the Latin-1 rune of that byte.
-      for (const b of utf8Bytes(cp)) {
-        const c = String.fromCharCode(b);
-        if (b !== 0x85 && b !== 0xa0 && !LETTER_OR_NUMBER.test(c)) throw unexpected(i, c);
-      }
+  for (let i = s; i < src.length; i++) {
+    const c = src.charCodeAt(i);
+    if (c === 0x3d || c === 0x3a) {
+      separator = i;
+      break;
     }
-    i += cp > 0xffff ? 2 : 1;
+    if (c < 0x80) {
+      if (!KEY_BYTE[c]) throw unexpectedInKey(src, s, i, c);
+      continue;
+    }
+    // godotenv ranges over bytes; a lone surrogate becomes U+FFFD's bytes, as in the file.
+    const cp = src.codePointAt(i)!;
+    for (const b of Buffer.from(String.fromCodePoint(cp), 'utf8')) if (!KEY_BYTE[b]) throw unexpectedInKey(src, s, i, b);
+    if (cp > 0xffff) i++;
   }
   if (s >= src.length) throw new ParseFailure(s, 'zero-length', 'zero length string');
 
@@ -278,10 +295,10 @@ function locateKey(src: string, start: number): KeyPart {
   let valueFrom = s;
   if (separator >= 0) {
     keyEnd = separator;
-    while (keyEnd > s && isUnicodeSpace(src[keyEnd - 1])) keyEnd--;
+    while (keyEnd > s && isUnicodeSpace(src.charCodeAt(keyEnd - 1))) keyEnd--;
     valueFrom = separator + 1;
   }
-  while (valueFrom < src.length && isGoSpace(src[valueFrom])) valueFrom++;
+  while (valueFrom < src.length && isGoSpace(src.charCodeAt(valueFrom))) valueFrom++;
   return { key: src.slice(s, keyEnd), keyStart: s, keyEnd, exported, valueStart: valueFrom };
 }
 
@@ -299,46 +316,62 @@ function extractValue(src: string, p: number, vars: Map<string, string>): ValueP
   const quote = src[p];
   const references: string[] = [];
   if (quote === '"' || quote === "'") {
-    for (let i = p + 1; i < src.length; i++) {
-      if (src[i] !== quote || src[i - 1] === '\\') continue;
-      // godotenv trims every quote character off both ends of the text before the closing quote.
-      let inner = src.slice(p, i);
-      let end = inner.length;
-      while (end > 0 && inner[end - 1] === quote) end--;
-      let begin = 0;
-      while (begin < end && inner[begin] === quote) begin++;
-      inner = inner.slice(begin, end);
-      if (quote === "'") return { value: inner, rawStart: p, rawEnd: i + 1, next: i + 1, quote, expanded: false, references };
-      const unescaped = expandEscapes(inner);
-      const value = expandVariables(unescaped, vars, references);
-      return { value, rawStart: p, rawEnd: i + 1, next: i + 1, quote, expanded: value !== unescaped, references };
+    // A quote preceded by a backslash never closes.
+    let close = src.indexOf(quote, p + 1);
+    while (close >= 0 && src.charCodeAt(close - 1) === 0x5c) close = src.indexOf(quote, close + 1);
+    if (close < 0) {
+      const nl = src.indexOf('\n', p);
+      throw new ParseFailure(p, 'unterminated-quote', `unterminated quoted value ${src.slice(p, nl < 0 ? src.length : nl)}`);
     }
-    const nl = src.indexOf('\n', p);
-    throw new ParseFailure(p, 'unterminated-quote', `unterminated quoted value ${src.slice(p, nl < 0 ? src.length : nl)}`);
+    // godotenv trims every quote character off both ends of the text before the closing quote.
+    let end = close;
+    while (end > p && src[end - 1] === quote) end--;
+    let begin = p;
+    while (begin < end && src[begin] === quote) begin++;
+    const inner = src.slice(begin, end);
+    if (quote === "'") return { value: inner, rawStart: p, rawEnd: close + 1, next: close + 1, quote, expanded: false, references };
+    const unescaped = expandEscapes(inner);
+    const value = expandVariables(unescaped, vars, references);
+    return { value, rawStart: p, rawEnd: close + 1, next: close + 1, quote, expanded: value !== unescaped, references };
   }
 
+  // Unquoted: to the line end; an inline comment starts at the last `#` preceded by whitespace.
   let eol = p;
-  while (eol < src.length && src[eol] !== '\n' && src[eol] !== '\r') eol++;
-  const line = src.slice(p, eol);
-  let endOfVar = line.length;
-  for (let i = line.length - 1; i > 0; i--) {
-    if (line[i] === '#' && isGoSpace(line[i - 1])) {
-      endOfVar = i;
-      break;
-    }
+  let comment = -1;
+  for (; eol < src.length; eol++) {
+    const c = src.charCodeAt(eol);
+    if (c === 10 || c === 13) break;
+    if (c === 0x23 && eol > p && isGoSpace(src.charCodeAt(eol - 1))) comment = eol;
   }
-  let begin = 0;
-  while (begin < endOfVar && isGoSpace(line[begin])) begin++;
-  while (endOfVar > begin && isGoSpace(line[endOfVar - 1])) endOfVar--;
-  const raw = line.slice(begin, endOfVar);
+  let end = comment >= 0 ? comment : eol;
+  let begin = p;
+  while (begin < end && isGoSpace(src.charCodeAt(begin))) begin++;
+  while (end > begin && isGoSpace(src.charCodeAt(end - 1))) end--;
+  const raw = src.slice(begin, end);
   const value = expandVariables(raw, vars, references);
-  return { value, rawStart: p + begin, rawEnd: p + endOfVar, next: eol, quote: null, expanded: value !== raw, references };
+  return { value, rawStart: begin, rawEnd: end, next: eol, quote: null, expanded: value !== raw, references };
+}
+
+/**
+ * A parsed document whose `values` (Object.fromEntries of the map) is built on first read: an
+ * object with thousands of keys costs more than the whole parse, and the daemon's diagnostics never
+ * read it.
+ */
+function parsedDocument(entries: EnvEntry[], vars: Map<string, string>): DotenvDocument {
+  let values: Record<string, string> | undefined;
+  return {
+    entries,
+    get values() {
+      return (values ??= Object.fromEntries(vars));
+    },
+    error: null,
+  };
 }
 
 /** What godotenv v1.5.1's Parse makes of `text`, with positions (see the module comment). */
 export function parseDotenv(text: string): DotenvDocument {
   const source = new Source(text);
-  const { src } = source;
+  const { src, lines } = source;
   const vars = new Map<string, string>();
   const entries: EnvEntry[] = [];
   let p = 0;
@@ -349,13 +382,19 @@ export function parseDotenv(text: string): DotenvDocument {
       const k = locateKey(src, start);
       const v = extractValue(src, k.valueStart, vars);
       vars.set(k.key, v.value);
+      // In file order, so that each mapping is a step from the previous one.
+      const from = source.offset(start);
+      const keyStart = source.offset(k.keyStart);
+      const keyEnd = source.offset(k.keyEnd);
+      const rawStart = source.offset(v.rawStart);
+      const rawEnd = source.offset(v.rawEnd);
       entries.push({
         key: k.key,
         value: v.value,
-        rawValue: text.slice(source.offset(v.rawStart), source.offset(v.rawEnd)),
-        keyRange: source.range(k.keyStart, k.keyEnd),
-        valueRange: source.range(v.rawStart, v.rawEnd),
-        range: source.range(start, v.rawEnd),
+        rawValue: text.slice(rawStart, rawEnd),
+        keyRange: { start: lines.positionAt(keyStart), end: lines.positionAt(keyEnd) },
+        valueRange: { start: lines.positionAt(rawStart), end: lines.positionAt(rawEnd) },
+        range: { start: lines.positionAt(from), end: lines.positionAt(rawEnd) },
         quote: v.quote,
         exported: k.exported,
         expanded: v.expanded,
@@ -365,11 +404,11 @@ export function parseDotenv(text: string): DotenvDocument {
     }
   } catch (err) {
     if (!(err instanceof ParseFailure)) throw err;
-    const error: EnvParseError = { message: err.message, position: source.position(err.at), kind: err.kind };
+    const error: EnvParseError = { message: err.message, position: lines.positionAt(source.offset(err.at)), kind: err.kind };
     if (err.offending !== undefined) error.offending = err.offending;
     return { entries, values: null, error };
   }
-  return { entries, values: Object.fromEntries(vars), error: null };
+  return parsedDocument(entries, vars);
 }
 
 /**

@@ -85,6 +85,10 @@ const fromGptLoad = (s: 'high' | 'medium'): Severity => (s === 'high' ? 'error' 
 
 type ComposeRead = { value: string } | { error: string } | undefined;
 
+const COMPOSE_NAME_START = /[_a-zA-Z]/;
+const COMPOSE_NAME = /[_a-zA-Z][_a-zA-Z0-9]*/y;
+const TRAILING_WHITE_SPACE = /\p{White_Space}+$/u;
+
 const COMPOSE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '"': '"', '\\': '\\' };
 
 /** compose-go's expandEscapes for double-quoted values. */
@@ -101,7 +105,7 @@ function composeEscapes(text: string): string {
  * (names are case-insensitive `[_a-z][_a-z0-9]*`; a `$` before anything else stays). Nested
  * templates return undefined (not modelled).
  */
-function composeSubstitute(text: string, lookup: (name: string) => string | undefined): ComposeRead {
+function composeSubstitute(text: string, vars: ReadonlyMap<string, string>): ComposeRead {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -115,9 +119,10 @@ function composeSubstitute(text: string, lookup: (name: string) => string | unde
     if (next === '$') {
       out += '$';
       i = j + 2;
-    } else if (next !== undefined && /[_a-zA-Z]/.test(next)) {
-      const name = /^[_a-zA-Z][_a-zA-Z0-9]*/.exec(text.slice(j + 1))![0];
-      out += lookup(name) ?? '';
+    } else if (next !== undefined && COMPOSE_NAME_START.test(next)) {
+      COMPOSE_NAME.lastIndex = j + 1;
+      const name = COMPOSE_NAME.exec(text)![0];
+      out += vars.get(name) ?? '';
       i = j + 1 + name.length;
     } else if (next === '{') {
       const close = text.indexOf('}', j + 2);
@@ -127,7 +132,7 @@ function composeSubstitute(text: string, lookup: (name: string) => string | unde
       const m = /^([_a-zA-Z][_a-zA-Z0-9]*)(?:(:?[-+?])([\s\S]*))?$/.exec(body);
       if (!m) return { error: 'invalid template' };
       const [, name, op, word = ''] = m;
-      const v = lookup(name);
+      const v = vars.get(name);
       const unsetOrEmpty = v === undefined || v === '';
       if (op === undefined) out += v ?? '';
       else if (op === ':-') out += unsetOrEmpty ? word : v;
@@ -146,38 +151,32 @@ function composeSubstitute(text: string, lookup: (name: string) => string | unde
 }
 
 /** What Compose's env_file gives for one assignment godotenv found (shell environment assumed empty). */
-function composeRead(text: string, lines: LineIndex, entry: EnvEntry, composeVars: Map<string, string>): ComposeRead {
+function composeRead(text: string, lines: LineIndex, entry: EnvEntry, composeVars: ReadonlyMap<string, string>): ComposeRead {
   if (entry.key.includes(' ')) return { error: 'key cannot contain a space' };
-  const lookup = (name: string) => composeVars.get(name);
   const begin = lines.offsetAt(entry.valueRange.start);
   if (entry.quote === null) {
     const nl = text.indexOf('\n', begin);
     let line = text.slice(begin, nl < 0 ? text.length : nl);
     const comment = line.indexOf(' #');
     if (comment >= 0) line = line.slice(0, comment);
-    return composeSubstitute(line.replace(/\p{White_Space}+$/u, ''), lookup);
+    return composeSubstitute(line.replace(TRAILING_WHITE_SPACE, ''), composeVars);
   }
+  // A backslash takes the next character with it; before the quote it is dropped (composeEscapes does the rest).
   const quote = entry.quote;
   let chars = '';
-  let escaped = false;
+  let copied = begin + 1;
   for (let i = begin + 1; i < text.length; i++) {
     const c = text[i];
-    if (c !== quote) {
-      if (!escaped && c === '\\') {
-        escaped = true;
-        continue;
+    if (c === '\\') {
+      if (text[i + 1] === quote) {
+        chars += text.slice(copied, i) + quote;
+        copied = i + 2;
       }
-      if (escaped) chars += '\\';
-      escaped = false;
-      chars += c;
-      continue;
+      i++;
+    } else if (c === quote) {
+      chars += text.slice(copied, i);
+      return quote === "'" ? { value: chars } : composeSubstitute(composeEscapes(chars), composeVars);
     }
-    if (escaped) {
-      escaped = false;
-      chars += c;
-      continue;
-    }
-    return quote === "'" ? { value: chars } : composeSubstitute(composeEscapes(chars), lookup);
   }
   return { error: 'unterminated quoted value' };
 }
@@ -416,10 +415,9 @@ function compareRanges(a: Finding, b: Finding): number {
   return a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character;
 }
 
-/** Every finding for one `.env`, in document order. */
-export function lintEnv(text: string, options: LintOptions): Finding[] {
+/** Every finding for one `.env`, in document order. `doc` is `parseDotenv(text)`, for a caller that has it already. */
+export function lintEnv(text: string, options: LintOptions, doc: DotenvDocument = parseDotenv(text)): Finding[] {
   const out = new Findings(options.lang);
-  const doc = parseDotenv(text);
   gitFindings(options, out);
   syntaxFindings(text, doc, out);
   if (!text.startsWith('\uFEFF')) {

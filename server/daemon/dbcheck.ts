@@ -15,7 +15,8 @@ import { assessSecret, maskSecret, type SecretWarning } from '../core/secrets';
 import { overallState, type OverallState } from '../keystore/status';
 import type { Store } from '../store/connect';
 import { describeTarget, type DatabaseTarget } from '../store/dsn';
-import { countRows, iterateKeyRows, readSetting } from '../store/rows';
+import { countRows, iterateKeyRows } from '../store/rows';
+import { proxyKeyEntries, readProxyKeyLists } from '../keystore/proxyKeys';
 import { cachedCodec } from './codecs';
 import { log } from './log';
 import type { StorePool } from './stores';
@@ -166,29 +167,21 @@ async function inspect(store: Store, codec: Awaited<ReturnType<typeof cachedCode
   };
 }
 
-/** The proxy keys the dashboard checks: system_settings.proxy_keys, then each group's (comma-separated, trimmed). */
+/** The proxy keys the dashboard checks: system_settings.proxy_keys, then each group's, split and trimmed as GPT-Load does. */
 async function proxyKeys(store: Store): Promise<{ weakProxyKeys: ProxyKeyFinding[]; proxyKeys: ProxyKeyReuse[] }> {
-  const lists: Array<{ where: (i: number) => Localized; text: string }> = [];
-  const global = await readSetting(store, 'proxy_keys');
-  if (global) lists.push({ where: (i) => ({ en: `Global proxy key #${i}`, zh: `全局代理密钥 #${i}` }), text: global });
-  const groups = await store.query<{ name: string; proxy_keys: string | null }>(
-    `SELECT name, proxy_keys FROM ${store.q('groups')} WHERE proxy_keys IS NOT NULL AND proxy_keys <> '' ORDER BY id`,
-  );
-  for (const g of groups) lists.push({ where: (i) => ({ en: `Group proxy key [${g.name}] #${i}`, zh: `分组代理密钥 [${g.name}] #${i}` }), text: String(g.proxy_keys ?? '') });
   const weakProxyKeys: ProxyKeyFinding[] = [];
   const byDigest = new Map<string, ProxyKeyReuse>();
-  for (const list of lists) {
-    list.text.split(',').forEach((raw, index) => {
-      const key = raw.trim();
-      if (key === '') return;
-      const where = list.where(index + 1);
-      const warnings = assessSecret(key, 'proxy key');
-      if (warnings.length > 0) weakProxyKeys.push({ where, masked: maskSecret(key), warnings });
-      const digest = sha256(key);
-      const seen = byDigest.get(digest) ?? { masked: maskSecret(key), digest, places: [] };
-      seen.places.push(where);
-      byDigest.set(digest, seen);
-    });
+  for (const { place, position, value: key } of proxyKeyEntries(await readProxyKeyLists(store))) {
+    const where: Localized =
+      place.kind === 'global'
+        ? { en: `Global proxy key #${position}`, zh: `全局代理密钥 #${position}` }
+        : { en: `Group proxy key [${place.name}] #${position}`, zh: `分组代理密钥 [${place.name}] #${position}` };
+    const warnings = assessSecret(key, 'proxy key');
+    if (warnings.length > 0) weakProxyKeys.push({ where, masked: maskSecret(key), warnings });
+    const digest = sha256(key);
+    const seen = byDigest.get(digest) ?? { masked: maskSecret(key), digest, places: [] };
+    seen.places.push(where);
+    byDigest.set(digest, seen);
   }
   return { weakProxyKeys, proxyKeys: [...byDigest.values()] };
 }

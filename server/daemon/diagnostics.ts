@@ -1,10 +1,15 @@
 /**
  * Diagnostics of open `.env` and compose documents. Lint findings (server/core/lint.ts) go out on
- * open and on every change. A change after a pause is linted at once; changes arriving faster than
- * twice the document's last lint time (at most MAX_DEBOUNCE_MS) are a burst and coalesce into one
- * lint after it: latency stays the lint's own, CPU stays bounded while typing fast. The
- * database check (dbcheck.ts) runs afterwards in the background and, when it lands, the document's
- * diagnostics are published again with its findings added; typing never waits for it.
+ * open and on every change, from the document's one parse (envView). A change after a pause is
+ * linted at once; changes arriving faster than twice the document's last lint time (at most
+ * MAX_DEBOUNCE_MS) are a burst and coalesce into one lint after it: latency stays the lint's own,
+ * CPU stays bounded while typing fast.
+ *
+ * What costs I/O stays off the typing path: the git check (git processes, cached per file for
+ * GIT_TTL_MS) and the database check (dbcheck.ts, cached per database and key) only start after the
+ * diagnostics are written, and after a change only once the text has rested for QUIET_MS (at once
+ * on open). A lint uses the cached answers; when a check lands, the document's diagnostics are
+ * published again with its findings.
  */
 import type { Connection, Diagnostic, TextDocuments } from 'vscode-languageserver/node';
 import { DiagnosticSeverity } from 'vscode-languageserver/node';
@@ -12,6 +17,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { localize, type Lang, type Localized } from '../core/errors';
 import { lintEnv, type Finding } from '../core/lint';
 import { gitIgnoreState, type GitIgnoreState } from '../keystore/gitCheck';
+import type { DatabaseTarget } from '../store/dsn';
 import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE, EnvDatabaseStatusNotification, type EnvDatabaseStatus } from '../../shared/protocol';
 import { composeDiagnostics, isComposeFile, fileUriToPath } from './compose';
 import { sha256, type DatabaseChecks, type DbCheck } from './dbcheck';
@@ -21,6 +27,8 @@ import type { Session } from './session';
 
 const MAX_DEBOUNCE_MS = 200;
 const GIT_TTL_MS = 30_000;
+/** A change starts the background checks only when no other change followed for this long. */
+const QUIET_MS = 400;
 /** Proxy-key findings shown at most; the rest are summed up in one. */
 const MAX_PROXY_FINDINGS = 20;
 
@@ -42,6 +50,8 @@ export function documentKind(document: TextDocument): DocumentKind | null {
 interface DocState {
   /** Cancels the pending lint run, if any. */
   timer?: () => void;
+  /** Cancels the background checks waiting for the text to rest, if any. */
+  background?: () => void;
   lintMs: number;
   lastChange: number;
   lint: Diagnostic[];
@@ -69,6 +79,7 @@ export class DiagnosticsScheduler {
     const state = this.states.get(document.uri) ?? { lintMs: 0, lastChange: 0, lint: [], version: -1 };
     this.states.set(document.uri, state);
     state.timer?.();
+    state.background?.();
     const window = Math.min(MAX_DEBOUNCE_MS, Math.ceil(2 * state.lintMs));
     const now = performance.now();
     const inBurst = now - state.lastChange < window;
@@ -76,7 +87,7 @@ export class DiagnosticsScheduler {
     const run = () => {
       state.timer = undefined;
       const current = this.documents.get(document.uri);
-      if (current) this.validate(current, state);
+      if (current) this.validate(current, state, immediately);
     };
     // setImmediate, not setTimeout(0): a timer waits at least a millisecond.
     if (immediately || !inBurst) {
@@ -90,6 +101,7 @@ export class DiagnosticsScheduler {
 
   close(uri: string): void {
     this.states.get(uri)?.timer?.();
+    this.states.get(uri)?.background?.();
     this.states.delete(uri);
     forgetView(uri);
     void this.connection.sendDiagnostics({ uri, diagnostics: [] });
@@ -100,7 +112,8 @@ export class DiagnosticsScheduler {
     for (const document of this.documents.all()) this.schedule(document, true);
   }
 
-  private validate(document: TextDocument, state: DocState): void {
+  /** `urgent`: opened or refreshed, not typed — the background checks start at once. */
+  private validate(document: TextDocument, state: DocState, urgent: boolean): void {
     const started = performance.now();
     try {
       const kind = documentKind(document);
@@ -111,9 +124,19 @@ export class DiagnosticsScheduler {
         return;
       }
       const view = envView(document);
-      state.lint = lintEnv(view.text, { lang: this.session.lang, ignoredByGit: this.gitState(view) }).map(toDiagnostic);
+      const ignoredByGit = view.path === null ? undefined : this.git.get(view.path)?.state;
+      state.lint = lintEnv(view.text, { lang: this.session.lang, ignoredByGit }, view.doc).map(toDiagnostic);
       state.version = document.version;
       this.publish(document, state, this.databaseDiagnostics(view));
+      // The connection writes on a later turn of the event loop (setImmediate): queued after it.
+      const checks = () => this.backgroundChecks(view, state);
+      if (urgent) {
+        const handle = setImmediate(checks);
+        state.background = () => clearImmediate(handle);
+      } else {
+        const handle = setTimeout(checks, QUIET_MS);
+        state.background = () => clearTimeout(handle);
+      }
     } catch (err) {
       // A bug in a rule must not take the daemon down; the document's stale findings are cleared.
       log.error(`diagnostics of a document failed: ${(err as Error).name}: ${(err as Error).message}`);
@@ -130,10 +153,17 @@ export class DiagnosticsScheduler {
     void this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: [...state.lint, ...database] });
   }
 
-  /** Cached git answer for the file; a stale or missing one is refreshed in the background. */
-  private gitState(view: EnvView): GitIgnoreState | undefined {
-    if (view.path === null) return undefined;
-    const path = view.path;
+  /** The git answer when missing or stale, and the database check when none is cached; both land with a new publish. */
+  private backgroundChecks(view: EnvView, state: DocState): void {
+    state.background = undefined;
+    if (view.path !== null) this.refreshGitState(view.path);
+    const { target } = view;
+    if (this.session.options.databaseDiagnostics && target !== null && !view.doc.error && !this.checks.peek(target, view.encryptionKey)) {
+      this.runDatabaseCheck(view, target);
+    }
+  }
+
+  private refreshGitState(path: string): void {
     const known = this.git.get(path);
     if (!known || (!known.pending && Date.now() - known.at > GIT_TTL_MS)) {
       const entry = { at: Date.now(), state: known?.state, pending: true };
@@ -148,10 +178,9 @@ export class DiagnosticsScheduler {
           for (const d of this.documents.all()) if (fileUriToPath(d.uri) === path) this.schedule(d, true);
         });
     }
-    return known?.state;
   }
 
-  /** The database findings available now; starts the check when none are cached. */
+  /** The database findings available now (a cached check's); backgroundChecks starts a missing one. */
   private databaseDiagnostics(view: EnvView): Diagnostic[] {
     if (view.targetError) {
       return [
@@ -166,9 +195,12 @@ export class DiagnosticsScheduler {
     }
     if (!this.session.options.databaseDiagnostics || view.target === null || view.doc.error) return [];
     const cached = this.checks.peek(view.target, view.encryptionKey);
-    if (cached) return checkDiagnostics(cached, view, this.session.lang);
+    return cached ? checkDiagnostics(cached, view, this.session.lang) : [];
+  }
+
+  private runDatabaseCheck(view: EnvView, target: DatabaseTarget): void {
     const { uri, version } = view;
-    void this.checks.run(view.target, view.encryptionKey).then((check) => {
+    void this.checks.run(target, view.encryptionKey).then((check) => {
       const document = this.documents.get(uri);
       const state = this.states.get(uri);
       this.notifyStatus(uri, check);
@@ -177,7 +209,6 @@ export class DiagnosticsScheduler {
         this.publish(document, state, checkDiagnostics(check, envView(document), this.session.lang));
       }
     });
-    return [];
   }
 
   private notifyStatus(uri: string, check: DbCheck): void {

@@ -5,7 +5,8 @@
 import { DecryptError, type KeyCodec } from '../core/crypto';
 import { generateSecret } from '../core/secrets';
 import { revealKey } from '../keystore/keys';
-import { readStatus } from '../keystore/status';
+import { checkService, describeService } from '../keystore/service';
+import { readStatus, readStatusSummary } from '../keystore/status';
 import { listGroups } from '../store/rows';
 import {
   DecryptRequest,
@@ -15,7 +16,9 @@ import {
   HashRequest,
   KeysRequest,
   RevealKeyRequest,
+  ServiceCheckRequest,
   StatusRequest,
+  StatusSummaryRequest,
   type GroupSummary,
   type ValuesResult,
 } from '../../shared/protocol';
@@ -41,6 +44,26 @@ export function registerKeystoreRequests(session: Session): void {
     },
     { en: 'GPT-Load: reading encryption status', zh: 'GPT-Load：读取加密状态' },
   );
+
+  session.onRequest(StatusSummaryRequest.type, async (params) => {
+    const deployment = session.deployment(deploymentRef(params));
+    const skipLogs = optBool(params, 'skipLogs') ?? false;
+    const codec = await cachedCodec(deployment.encryptionKey);
+    return stores.use(deployment.target, (store) => readStatusSummary(store, { codec, skipLogs }));
+  });
+
+  // Through the pool: its own connections are not "other sessions", and it stays open for the next request.
+  session.onRequest(ServiceCheckRequest.type, async (params) => {
+    const deployment = session.deployment(deploymentRef(params));
+    const check = await stores.use(deployment.target, (store) => checkService(store, deployment));
+    return {
+      running: check.running,
+      url: check.health.url,
+      otherSessions: check.otherSessions,
+      answered: check.health.answered,
+      message: check.running ? session.text(describeService(check)) : null,
+    };
+  });
 
   session.onRequest(GroupsRequest.type, async (params) => {
     const deployment = session.deployment(deploymentRef(params));

@@ -22,6 +22,7 @@ import { registerEnvRequests } from './envRequests';
 import { provideHover } from './hover';
 import { registerKeystoreRequests } from './keystore';
 import { registerMigrateRequest } from './migrate';
+import { registerProxyKeyRequests } from './proxyKeys';
 import { log } from './log';
 import { listenForProgressCancel } from './progress';
 import { langOf, Session } from './session';
@@ -105,6 +106,7 @@ export function startDaemon(argv: string[]): void {
   };
   registerMigrateRequest(session, dataChanged);
   registerBackupRequests(session, dataChanged);
+  registerProxyKeyRequests(session, dataChanged);
   if (parsed.debugMethods) {
     session.onRequest(DebugMemoryRequest.type, () => {
       const gc = (globalThis as { gc?: () => void }).gc;

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mkdirSync, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,6 +25,7 @@ import {
   backupInfo,
   defaultBackupDir,
   digestLine,
+  fileSha256,
   digestSidecar,
   emptyKeyCounts,
   encodeManifestMember,
@@ -129,10 +130,18 @@ function exists(path: string): boolean {
   }
 }
 
-/** Moves a complete file into place without ever replacing one (link, then drop the partial). */
+/**
+ * Moves a complete file into place without ever replacing one: link, then drop the partial. File
+ * systems without hard links (FAT, some network shares) get a rename after an existence check.
+ */
 function publish(partial: string, final: string): void {
   try {
-    linkSync(partial, final);
+    try {
+      linkSync(partial, final);
+    } catch (err) {
+      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? '') || exists(final)) throw err;
+      renameSync(partial, final);
+    }
   } catch (err) {
     throw ioError('write', final, err);
   } finally {
@@ -147,16 +156,6 @@ function fsyncFile(path: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-async function fileSha256(path: string, start = 0): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { start })) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
 }
 
 interface TablesRead {
@@ -284,7 +283,7 @@ async function createSqliteBackup(store: Store, params: BackupCreateParams, code
   } finally {
     db.close();
   }
-  const { sha256 } = await fileSha256(file.partial);
+  const sha256 = await fileSha256(file.partial);
   const sidecar = digestSidecar(file.final);
   try {
     writeFileSync(sidecar, digestLine(sha256, file.final), { mode: FILE_MODE, flag: 'wx' });

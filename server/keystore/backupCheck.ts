@@ -19,6 +19,7 @@ import {
   backupInfo,
   decodeManifestMember,
   digestSidecar,
+  fileSha256,
   KEY_TABLES,
   layoutOfFile,
   MANIFEST_MEMBER_OVERHEAD,
@@ -439,12 +440,6 @@ function sidecarDigest(path: string): { expected: string | null; missing: boolea
   return { expected: parseDigestLine(text, path), missing: false };
 }
 
-async function fileDigest(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 async function checkSqliteRows(db: SqliteDb, manifest: BackupManifest, checks: RowChecks, context: OperationContext): Promise<void> {
   const findings = checks.findings;
   const schema = await describeTables(sqliteReader(db));
@@ -623,7 +618,7 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
     await checkPortableBody(path, head.manifest, head.bodyOffset, findings, params.quick ? null : newChecks(head.manifest), context);
   } else {
     const digest = sidecarDigest(path);
-    if (digest.expected !== null && digest.expected !== (await fileDigest(path))) {
+    if (digest.expected !== null && digest.expected !== (await fileSha256(path))) {
       findings.push(corrupt('file-digest', { en: `the file differs from its digest in ${digestSidecar(path)} (damaged)`, zh: `文件与 ${digestSidecar(path)} 中的摘要不符（已损坏）` }));
     } else if (digest.expected === null) {
       findings.push({

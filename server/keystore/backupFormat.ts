@@ -1,9 +1,10 @@
 /**
  * The backup file formats (docs/backup-format.md): the manifest every backup carries, its seal, the
  * canonical row encoding its checksums are taken over, and the portable container (gzip'd JSON Lines
- * whose first gzip member is the manifest). Pure: no database, only byte and text handling.
+ * whose first gzip member is the manifest). No database: bytes, text and file names.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { classifyRow, type KeyCodec } from '../core/crypto';
@@ -273,6 +274,12 @@ export function layoutOfFile(path: string): BackupLayout | null {
   if (path.endsWith(PORTABLE_EXT)) return 'portable';
   if (path.endsWith(SQLITE_EXT)) return 'sqlite';
   return null;
+}
+
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 export function digestSidecar(path: string): string {

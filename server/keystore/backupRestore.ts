@@ -11,15 +11,16 @@
  */
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { setImmediate as nextTick } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import { codecFor, sha256Hex, type KeyCodec } from '../core/crypto';
 import { KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
-import { openStore, type SqlRunner } from '../store/connect';
+import { openStore } from '../store/connect';
 import { clearStaleCache, type CacheClearResult } from './cache';
 import { createVerifiedBackup } from './backup';
 import { checkBackup, readPortableManifest, type BackupCheckReport } from './backupCheck';
 import { BACKUP_TABLES, KEY_TABLES, TableDigest, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type TableManifest } from './backupFormat';
-import { openSqliteFile, quotedColumns, sqlitePages, type SqliteDb } from './backupSqlite';
+import { openSqliteFile } from './backupSqlite';
 import { describeTables, insertRows, pinTransaction, resetSequence } from './backupTables';
 import type { Deployment } from './deployment';
 import { phaseReporter, type OperationContext } from './operation';
@@ -141,13 +142,18 @@ class Reencryptor {
   ) {}
 
   row(row: unknown[], valueAt: number, hashAt: number, table: string): void {
-    const value = row[valueAt] === null ? '' : String(row[valueAt]);
-    const hash = row[hashAt] === null ? '' : String(row[hashAt]);
-    if (value === '' && hash === '') return;
+    const rewritten = this.rewrite(row[valueAt], row[hashAt], table);
+    if (rewritten) [row[valueAt], row[hashAt]] = [rewritten.value, rewritten.hash];
+  }
+
+  /** The new pair, or null for a row without a key (kept as it is). */
+  rewrite(storedValue: unknown, storedHash: unknown, table: string): { value: string; hash: string } | null {
+    const value = storedValue === null ? '' : String(storedValue);
+    const hash = storedHash === null ? '' : String(storedHash);
+    if (value === '' && hash === '') return null;
     const plain = sha256Hex(value) === hash ? value : this.open(value, hash, table);
-    row[valueAt] = this.to.encrypt(plain);
-    row[hashAt] = this.to.hash(plain);
     this.rows++;
+    return { value: this.to.encrypt(plain), hash: this.to.hash(plain) };
   }
 
   private open(value: string, hash: string, table: string): string {
@@ -168,8 +174,8 @@ interface TableWriter {
   keyAt: [number, number] | null;
 }
 
-/** Streams the backup's rows into the transaction; returns the rows written per table. */
-type RowFeeder = (tx: SqlRunner, write: (writer: TableWriter, rows: unknown[][]) => Promise<void>, context: OperationContext) => Promise<void>;
+/** Streams the backup's rows, a batch at a time, into `write`. */
+type RowFeeder = (write: (writer: TableWriter, rows: unknown[][]) => Promise<void>, context: OperationContext) => Promise<void>;
 
 function changed(table: string): KeystoreError {
   return new KeystoreError('backup-invalid', {
@@ -179,7 +185,7 @@ function changed(table: string): KeystoreError {
 }
 
 function portableFeeder(file: string, manifest: BackupManifest, bodyOffset: number): RowFeeder {
-  return async (_tx, write, context) => {
+  return async (write, context) => {
     const tables = manifest.tables.filter((t) => t.included);
     const source = createReadStream(file, { start: bodyOffset });
     const gunzip = createGunzip();
@@ -229,27 +235,73 @@ function portableFeeder(file: string, manifest: BackupManifest, bodyOffset: numb
   };
 }
 
-function sqliteFeeder(db: SqliteDb, manifest: BackupManifest): RowFeeder {
-  return async (_tx, write, context) => {
-    for (const table of manifest.tables.filter((t) => t.included)) {
-      const writer = writerFor(table);
-      const names = table.columns.map((c) => `"${c.name.replace(/"/g, '""')}"`);
-      const digest = new TableDigest();
-      const width = table.columns.length;
-      for await (const rows of sqlitePages(db, table.name, [...names, ...quotedColumns(table.columns)], INSERT_BATCH)) {
-        throwIfCancelled(context.cancellation);
-        for (const row of rows) digest.add(row.slice(width).map((v) => (v === null ? null : String(v))));
-        await write(writer, rows.map((r) => r.slice(0, width)));
-      }
-      if (digest.rows !== table.rows || digest.digest() !== table.sha256) throw changed(table.name);
-    }
-  };
-}
-
 function writerFor(table: TableManifest): TableWriter {
   const valueAt = table.columns.findIndex((c) => c.name === 'key_value');
   const hashAt = table.columns.findIndex((c) => c.name === 'key_hash');
   return { table, keyAt: KEY_TABLES.includes(table.name) && valueAt >= 0 && hashAt >= 0 ? [valueAt, hashAt] : null };
+}
+
+const SQLITE_CHUNK = 5000;
+
+/**
+ * SQLite: one IMMEDIATE transaction on the live file, rows copied from the attached backup by SQLite
+ * itself (INSERT … SELECT, every value with its storage class), a chunk at a time for progress and
+ * cancellation. Keys that change key are rewritten by two SQL functions sharing one result per row.
+ */
+async function restoreSqliteRows(
+  livePath: string,
+  backupPath: string,
+  tables: TableManifest[],
+  reencryptor: Reencryptor | null,
+  advance: (rows: number) => void,
+  context: OperationContext,
+): Promise<void> {
+  const db = openSqliteFile(livePath, { readonly: false });
+  try {
+    // Per connection and not inside a transaction: the backup is restored as it was taken.
+    db.pragma('foreign_keys = OFF');
+    db.prepare('ATTACH DATABASE ? AS glk_backup').run(backupPath);
+    if (reencryptor) {
+      let last: { value: unknown; hash: unknown; table: string; result: { value: string; hash: string } | null } | null = null;
+      const rewrite = (table: string, value: unknown, hash: unknown) => {
+        if (!last || last.value !== value || last.hash !== hash || last.table !== table) last = { value, hash, table, result: reencryptor.rewrite(value, hash, table) };
+        return last.result;
+      };
+      db.function('glk_restore_value', (table: unknown, value: unknown, hash: unknown) => rewrite(String(table), value, hash)?.value ?? (value as string | null));
+      db.function('glk_restore_hash', (table: unknown, value: unknown, hash: unknown) => rewrite(String(table), value, hash)?.hash ?? (hash as string | null));
+    }
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      for (const table of [...tables].reverse()) db.exec(`DELETE FROM main."${table.name}"`);
+      for (const table of tables) {
+        const names = table.columns.map((c) => `"${c.name.replace(/"/g, '""')}"`);
+        const rekey = reencryptor !== null && KEY_TABLES.includes(table.name) && names.includes('"key_value"') && names.includes('"key_hash"');
+        const select = names.map((name) => (rekey && (name === '"key_value"' || name === '"key_hash"') ? `${name === '"key_value"' ? 'glk_restore_value' : 'glk_restore_hash'}('${table.name}', "key_value", "key_hash")` : name));
+        const copy = (where: string) => db.prepare(`INSERT INTO main."${table.name}" (${names.join(', ')}) SELECT ${select.join(', ')} FROM glk_backup."${table.name}"${where} ORDER BY "id" LIMIT ${SQLITE_CHUNK}`);
+        const first = copy('');
+        const next = copy(' WHERE "id" > ?');
+        const lastId = db.prepare(`SELECT "id" FROM main."${table.name}" ORDER BY "id" DESC LIMIT 1`).pluck().safeIntegers(true);
+        let copied = 0;
+        for (let after: unknown = undefined; ; ) {
+          const { changes } = after === undefined ? first.run() : next.run(after);
+          copied += changes;
+          advance(changes);
+          if (changes < SQLITE_CHUNK) break;
+          after = lastId.get();
+          await nextTick();
+          throwIfCancelled(context.cancellation);
+        }
+        if (copied !== table.rows) throw changed(table.name);
+      }
+      throwIfCancelled(context.cancellation);
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  } finally {
+    db.close();
+  }
 }
 
 export async function restoreBackup(params: BackupRestoreParams, context: OperationContext = {}): Promise<BackupRestoreReport> {
@@ -337,39 +389,29 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
     }
 
     const reencryptor = reencrypt ? new Reencryptor(backupCodec, envCodec) : null;
-    let backupDb: SqliteDb | null = null;
-    let feed: RowFeeder;
-    if (manifest.layout === 'sqlite') feed = sqliteFeeder((backupDb = openSqliteFile(check.path, { readonly: true })), manifest);
-    else {
-      const head = readPortableManifest(check.path);
-      if ('failure' in head) throw invalid(check);
-      feed = portableFeeder(check.path, head.manifest, head.bodyOffset);
-    }
     const total = included.reduce((n, t) => n + t.rows, 0);
     const progress = phaseReporter(context, 'restore rows', total);
     let done = 0;
-    // SQLite enforces foreign keys per connection (typeorm turns them on); the backup is restored as it
-    // was taken, so they are off for the run. The pragma is a no-op inside a transaction: set it outside.
-    if (store.kind === 'sqlite') await store.execute('PRAGMA foreign_keys = OFF');
-    try {
+    const advance = (rows: number) => progress((done += rows));
+    if (store.target.kind === 'sqlite') await restoreSqliteRows(store.target.path, check.path, included, reencryptor, advance, context);
+    else {
+      const head = readPortableManifest(check.path);
+      if ('failure' in head) throw invalid(check);
+      const feed = portableFeeder(check.path, head.manifest, head.bodyOffset);
       await store.transaction(async (tx) => {
         await pinTransaction(tx);
         for (const table of [...included].reverse()) await tx.execute(`DELETE FROM ${tx.q(table.name)}`);
         await feed(
-          tx,
           async (writer, rows) => {
             if (reencryptor && writer.keyAt) for (const row of rows) reencryptor.row(row, writer.keyAt[0], writer.keyAt[1], writer.table.name);
             await insertRows(tx, writer.table.name, writer.table.columns, rows);
-            progress((done += rows.length));
+            advance(rows.length);
           },
           context,
         );
         for (const table of included) await resetSequence(tx, table.name, table.columns);
         throwIfCancelled(context.cancellation);
       });
-    } finally {
-      backupDb?.close();
-      if (store.kind === 'sqlite') await store.execute('PRAGMA foreign_keys = ON');
     }
     progress(done, true);
     if (reencryptor) report.reencrypted!.rows = reencryptor.rows;

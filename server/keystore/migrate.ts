@@ -15,12 +15,15 @@
  * No side table: the transaction is the journal. A small non-secret file beside .env
  * (journal.ts) records the run so that `status` can explain an interruption and a rerun of the
  * same command finishes it. Keys never appear in errors, logs or the result: fingerprints only.
+ *
+ * Here: the run's steps. migratePlan.ts decides from the counts, migrateRows.ts does the two
+ * passes (SQL in migrateSql.ts, crypto in migrateCrypto.ts via cryptoPool.ts), migrateEnv.ts the
+ * .env, migrateNotes.ts the texts.
  */
-import { createHash, type Hash } from 'node:crypto';
 import { codecFromDerivedKey, deriveKey, keyFingerprint } from '../core/crypto';
-import { KeystoreError, throwIfCancelled, type Cancellation, type Localized } from '../core/errors';
+import { KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
 import { weakNewKeyWarnings } from '../core/secrets';
-import { openStore, type SqlRunner, type Store } from '../store/connect';
+import { openStore, type Store } from '../store/connect';
 import { countRows } from '../store/rows';
 import { checkRedis, clearStaleCache, type CacheClearResult } from './cache';
 import { createCryptoRunner, type CryptoRunner } from './cryptoPool';
@@ -36,21 +39,13 @@ import {
   writeJournal,
   type MigrationJournal,
 } from './journal';
-import { ROW_EMPTY, ROW_SOURCE, ROW_TARGET, ROW_VERIFY_FAILED, type MigrationKeys } from './migrateCrypto';
+import type { MigrationKeys } from './migrateCrypto';
 import { applyEnvChanges, PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey, restartHint, type RestartHint } from './migrateEnv';
-import {
-  alreadyDoneRefusal,
-  decide,
-  emptyTableCounts,
-  migrationMode,
-  n,
-  tallyStates,
-  type MigrationMode,
-  type MigrationTable,
-  type PhaseOneCounts,
-} from './migratePlan';
-import { lockForWrite, readRows, truncateSqliteWal, updateRows, type KeyedRows, type RowId } from './migrateSql';
-import { phaseReporter, type OperationContext } from './operation';
+import { dryRunNote, envKeyHint, journalDatabaseState, summaryNotes, withInterruption } from './migrateNotes';
+import { alreadyDoneRefusal, decide, migrationMode, n, type MigrationMode, type MigrationTable, type PhaseOneCounts } from './migratePlan';
+import { CommitSent, scanTable, writeAll, type Scans } from './migrateRows';
+import { truncateSqliteWal } from './migrateSql';
+import type { OperationContext } from './operation';
 import { checkService, describeService, serviceRunningError, type ServiceCheck } from './service';
 
 export interface MigrateKeysParams {
@@ -165,9 +160,8 @@ export interface MigrateKeysResult {
 }
 
 const DEFAULT_BATCH = 2000;
-const LOCK_TIMEOUT_MS = 10_000;
 /** SQLite page cache for the run (KiB): rewriting key_hash churns its index. */
-const SQLITE_CACHE_KIB = 65_536;
+const SQLITE_CACHE_KIB = 32_768;
 
 class PhaseClock {
   readonly phases: Record<string, number> = {};
@@ -185,25 +179,69 @@ function tablesOf(skipLogs: boolean): MigrationTable[] {
   return skipLogs ? ['api_keys'] : ['api_keys', 'request_logs'];
 }
 
+/** One run's fixed facts: the keys (derived once), their fingerprints, what was found beside .env. */
+interface Run {
+  params: MigrateKeysParams;
+  deployment: Deployment;
+  mode: MigrationMode;
+  keys: MigrationKeys;
+  fromFingerprint: string;
+  toFingerprint: string;
+  journal: MigrationJournal | null;
+  redisDsn: string | null;
+  redisOptions: { redisHost?: string; timeoutMs: number };
+  timeoutMs: number;
+  clock: PhaseClock;
+  warnings: Localized[];
+  notes: Localized[];
+}
+
 export async function migrateKeys(params: MigrateKeysParams, context: OperationContext = {}): Promise<MigrateKeysResult> {
   const started = Date.now();
+  const run = prepare(params);
+  const store = await openStore(run.deployment.target, { timeoutMs: run.timeoutMs });
+  let crypto: CryptoRunner | null = null;
+  try {
+    if (store.kind === 'sqlite') {
+      await store.query(`PRAGMA cache_size = -${SQLITE_CACHE_KIB}`);
+      // Opening the file already rolled back a hot journal; a WAL may still hold rolled-back frames.
+      if (run.journal) await truncateSqliteWal(store);
+    }
+    const checked = await check(run, store, (runner) => (crypto = runner), context);
+    const { plan, result, scans } = checked;
+    if (params.dryRun) {
+      if (plan.interrupted) run.notes.push(plan.interrupted.explanation);
+      run.notes.push(dryRunNote(plan, run.redisDsn !== null));
+    } else {
+      if (plan.rows > 0) await write(run, store, checked.crypto, plan, scans, result, context);
+      await checked.crypto.close();
+      crypto = null;
+      await finishAfterCommit(run, plan, result);
+      result.outcome =
+        plan.action === 'migrate' ? 'migrated' : plan.action === 'finish' ? 'finished' : plan.alreadyDone > 0 ? 'completed' : 'nothing-to-migrate';
+      if (plan.interrupted?.sameKeys && plan.action !== 'migrate') {
+        const j = plan.interrupted.journal;
+        run.notes.push({ en: `completed the interrupted run of ${j.startedAt} (last phase: ${j.phase})`, zh: `已完成 ${j.startedAt} 那次中断的运行（最后阶段：${j.phase}）` });
+      }
+      run.notes.push(...summaryNotes(plan, result));
+    }
+    result.durationMs = Date.now() - started;
+    return result;
+  } finally {
+    await (crypto as CryptoRunner | null)?.close();
+    await store.close();
+  }
+}
+
+/** Keys, fingerprints, an earlier run's journal and leftovers; nothing touches the database yet. */
+function prepare(params: MigrateKeysParams): Run {
   const { deployment } = params;
   const mode = migrationMode(params.fromKey, params.toKey);
-  const skipLogs = params.skipLogs ?? false;
-  const updateEnv = params.updateEnv ?? false;
-  const timeoutMs = params.timeoutMs ?? 5000;
-  const batchSize = params.batchSize ?? DEFAULT_BATCH;
-  const clock = new PhaseClock();
-  const warnings: Localized[] = params.toKey ? weakNewKeyWarnings(params.toKey) : [];
-  const notes: Localized[] = [];
-
   const keys: MigrationKeys = {
     source: params.fromKey ? deriveKey(params.fromKey) : null,
     target: params.toKey ? deriveKey(params.toKey) : null,
   };
-  const fromFingerprint = codecFromDerivedKey(keys.source === null ? null : Buffer.from(keys.source)).fingerprint;
-  const toFingerprint = codecFromDerivedKey(keys.target === null ? null : Buffer.from(keys.target)).fingerprint;
-
+  const fingerprint = (key: Uint8Array | null) => codecFromDerivedKey(key === null ? null : Buffer.from(key)).fingerprint;
   const journal = readJournal(deployment.envDir);
   if (journal && journalOwnerAlive(journal)) {
     throw new KeystoreError('refused-by-check', {
@@ -211,8 +249,9 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
       zh: `另一个 migrate-keys（pid ${journal.pid}，开始于 ${journal.startedAt}）正在处理此部署；请等待其结束（如 pid ${journal.pid} 并非此类进程，请删除 ${journalPath(deployment.envDir)}）`,
     });
   }
+  const notes: Localized[] = [];
   if (!params.dryRun) {
-    // Leftovers of a run killed mid-write of a file: temp copies (and an emptied journal folder).
+    // Leftovers of a run killed while writing a file: temp copies (and an emptied journal folder).
     if (!journal) removeJournal(deployment.envDir);
     const leftovers = removeStaleTempFiles(deployment.envPath);
     if (leftovers > 0) {
@@ -222,331 +261,151 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
       });
     }
   }
+  const timeoutMs = params.timeoutMs ?? 5000;
+  return {
+    params,
+    deployment,
+    mode,
+    keys,
+    fromFingerprint: fingerprint(keys.source),
+    toFingerprint: fingerprint(keys.target),
+    journal,
+    redisDsn: params.clearCache !== false && deployment.redisDsn ? deployment.redisDsn : null,
+    redisOptions: { redisHost: params.redisHost, timeoutMs },
+    timeoutMs,
+    clock: new PhaseClock(),
+    warnings: params.toKey ? weakNewKeyWarnings(params.toKey) : [],
+    notes,
+  };
+}
+
+/** Every check, writing nothing: service, Redis, the pre-check of every row, the decision. */
+async function check(run: Run, store: Store, started: (crypto: CryptoRunner) => void, context: OperationContext) {
+  const { params, deployment, mode, clock, warnings } = run;
+  const skipLogs = params.skipLogs ?? false;
   const restart = restartHint(deployment.envDir);
-  const redisDsn = params.clearCache !== false && deployment.redisDsn ? deployment.redisDsn : null;
-  const redisOptions = { redisHost: params.redisHost, timeoutMs };
+  const service = await clock.time('check service', () => checkService(store, deployment));
+  if (service.running && !params.force) throw serviceRunningError(service, restart.command);
+  if (service.running) {
+    const found = describeService(service);
+    warnings.push({ en: `--force: went on although ${found.en}`, zh: `--force：尽管${found.zh}，仍继续执行` });
+  }
+  if (run.redisDsn) await clock.time('check redis', () => checkRedis(run.redisDsn!, run.redisOptions));
 
-  const store = await openStore(deployment.target, { timeoutMs });
-  let crypto: CryptoRunner | null = null;
-  try {
-    if (store.kind === 'sqlite') {
-      await store.query(`PRAGMA cache_size = -${SQLITE_CACHE_KIB}`);
-      // Opening the file already rolled back a hot journal; a WAL may still hold rolled-back frames.
-      if (journal) await truncateSqliteWal(store);
-    }
+  const totals: Record<MigrationTable, number> = {
+    api_keys: await countRows(store, 'api_keys'),
+    request_logs: skipLogs ? 0 : await countRows(store, 'request_logs'),
+  };
+  const crypto = await createCryptoRunner(run.keys, { rows: 2 * (totals.api_keys + totals.request_logs), threads: params.threads });
+  started(crypto);
+  const batchSize = params.batchSize ?? DEFAULT_BATCH;
+  const scans = await clock.time('pre-check', async () => {
+    const out: Scans = {};
+    for (const table of tablesOf(skipLogs)) out[table] = await scanTable(store, table, crypto, batchSize, totals[table], context);
+    return out;
+  });
+  const counts: PhaseOneCounts = { api_keys: scans.api_keys!.counts, request_logs: scans.request_logs?.counts ?? null };
+  const journal = run.journal;
+  const interrupted: InterruptedRun | null = journal
+    ? {
+        journal,
+        sameKeys: journal.from === run.fromFingerprint && journal.to === run.toFingerprint,
+        explanation: explainJournal(journal, journalDatabaseState(journal, run.fromFingerprint, run.toFingerprint, counts), null),
+      }
+    : null;
 
-    // ---- checks (nothing written) ----
-    const service = await clock.time('check service', () => checkService(store, deployment));
-    if (service.running && !params.force) throw serviceRunningError(service, restart.command);
-    const forced = service.running;
-    if (forced) {
-      const found = describeService(service);
-      warnings.push({ en: `--force: went on although ${found.en}`, zh: `--force：尽管${found.zh}，仍继续执行` });
-    }
-    if (redisDsn) await clock.time('check redis', () => checkRedis(redisDsn, redisOptions));
-
-    const totals: Record<MigrationTable, number> = {
-      api_keys: await countRows(store, 'api_keys'),
-      request_logs: skipLogs ? 0 : await countRows(store, 'request_logs'),
-    };
-    crypto = await createCryptoRunner(keys, { rows: 2 * (totals.api_keys + totals.request_logs), threads: params.threads });
-    const runner = crypto;
-    const scans = await clock.time('pre-check', async () => {
-      const out: Scans = {};
-      for (const table of tablesOf(skipLogs)) out[table] = await scanTable(store, table, runner, batchSize, totals[table], context);
-      return out;
+  const decision = decide(mode, counts);
+  if (decision.action === 'refuse') {
+    const hint = counts.api_keys.unknown > 0 ? await envKeyHint(store, deployment, run.fromFingerprint, run.toFingerprint) : null;
+    const reason = withInterruption(decision.reason, interrupted);
+    throw new KeystoreError('refused-by-check', hint ? { en: `${reason.en}\n  ${hint.en}`, zh: `${reason.zh}\n  ${hint.zh}` } : reason, { mode, ...counts });
+  }
+  const pendingKey = readPendingKey(deployment.envPath);
+  const pendingIsTarget = pendingKey !== null && keyFingerprint(pendingKey) === run.toFingerprint;
+  if (decision.action === 'complete' && decision.alreadyDone > 0 && !(interrupted?.sameKeys || pendingIsTarget)) {
+    const envHasTarget = keyFingerprint(readFileEncryptionKey(deployment.envPath)) === run.toFingerprint;
+    throw new KeystoreError('refused-by-check', alreadyDoneRefusal(mode, counts, envHasTarget), { mode, ...counts });
+  }
+  if (counts.api_keys.empty > 0) {
+    warnings.push({
+      en: `${n(counts.api_keys.empty)} api_keys rows hold no key at all (empty key_value and key_hash); they are left as they are`,
+      zh: `api_keys 中有 ${n(counts.api_keys.empty)} 行没有任何密钥（key_value 与 key_hash 均为空），保持不变`,
     });
-    const counts: PhaseOneCounts = { api_keys: scans.api_keys!.counts, request_logs: scans.request_logs?.counts ?? null };
-
-    const interrupted: InterruptedRun | null = journal
-      ? {
-          journal,
-          sameKeys: journal.from === fromFingerprint && journal.to === toFingerprint,
-          explanation: explainJournal(journal, journalDatabaseState(journal, fromFingerprint, toFingerprint, counts), null),
-        }
-      : null;
-    if (interrupted) notes.push(interrupted.explanation);
-
-    const decision = decide(mode, counts);
-    if (decision.action === 'refuse') {
-      throw new KeystoreError('refused-by-check', withInterruption(decision.reason, interrupted), { mode, ...counts });
-    }
-    const pendingKey = readPendingKey(deployment.envPath);
-    const pendingIsTarget = pendingKey !== null && keyFingerprint(pendingKey) === toFingerprint;
-    if (decision.action === 'complete' && decision.alreadyDone > 0 && !(interrupted?.sameKeys || pendingIsTarget)) {
-      const envHasTarget = keyFingerprint(readFileEncryptionKey(deployment.envPath)) === toFingerprint;
-      throw new KeystoreError('refused-by-check', alreadyDoneRefusal(mode, counts, envHasTarget), { mode, ...counts });
-    }
-    if (counts.api_keys.empty > 0) {
-      warnings.push({
-        en: `${n(counts.api_keys.empty)} api_keys rows hold no key at all (empty key_value and key_hash); they are left as they are`,
-        zh: `api_keys 中有 ${n(counts.api_keys.empty)} 行没有任何密钥（key_value 与 key_hash 均为空），保持不变`,
-      });
-    }
-
-    const plan: MigrationPlan = {
-      mode,
-      action: decision.action,
-      rows: decision.action === 'complete' ? 0 : decision.rows,
-      alreadyDone: decision.action === 'migrate' ? 0 : decision.alreadyDone,
-      target: deployment.targetLabel,
-      fromFingerprint,
-      toFingerprint,
-      tables: counts,
-      service,
-      forced,
-      interrupted,
-      updateEnv,
-      skipLogs,
-      warnings,
-    };
-    const result: MigrateKeysResult = {
-      mode,
-      outcome: 'dry-run',
-      dryRun: params.dryRun ?? false,
-      target: deployment.targetLabel,
-      fromFingerprint,
-      toFingerprint,
-      apiKeys: counts.api_keys.source,
-      requestLogs: counts.request_logs?.source ?? 0,
-      tables: counts,
-      service,
-      forced,
-      cacheCleared: null,
-      cache: null,
-      envUpdated: false,
-      env: { path: deployment.envPath, action: 'not-requested' },
-      backup: null,
-      restart,
-      interrupted,
-      phases: clock.phases,
-      rate: null,
-      durationMs: 0,
-      warnings,
-      notes,
-    };
-    if (params.dryRun) {
-      notes.push(dryRunNote(plan, redisDsn !== null));
-      result.durationMs = Date.now() - started;
-      return result;
-    }
-
-    // ---- write ----
-    if (plan.rows > 0) {
-      if (params.hooks?.confirm && !(await params.hooks.confirm(plan))) {
-        throw new KeystoreError('cancelled', { en: 'not confirmed: nothing was written', zh: '未确认：未写入任何内容' });
-      }
-      throwIfCancelled(context.cancellation);
-      if (params.hooks?.beforeWrite) result.backup = (await params.hooks.beforeWrite(plan, store)) ?? null;
-      if (!params.force) {
-        const again = await checkService(store, deployment);
-        if (again.running) throw serviceRunningError(again, restart.command);
-      }
-      if (journal && plan.action === 'migrate') cleanStaleRun(deployment, journal, pendingKey, toFingerprint, notes);
-      const ours = newJournal({ mode, from: fromFingerprint, to: toFingerprint, target: deployment.targetLabel, updateEnv, skipLogs });
-      writeJournal(deployment.envDir, ours);
-      const parksKey = updateEnv && params.toKey !== '';
-      let write: { seconds: number };
-      try {
-        if (parksKey) applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: params.toKey });
-        write = await clock.time('write', () => writeAll(store, runner, scans, tablesOf(skipLogs), batchSize, context));
-      } catch (err) {
-        await afterFailedWrite(store, deployment, err, parksKey);
-        throw err;
-      }
-      result.rate = write.seconds > 0 ? Math.round(plan.rows / write.seconds) : null;
-      writeJournal(deployment.envDir, { ...ours, phase: 'committed', committedAt: new Date().toISOString() });
-    }
-    await runner.close();
-    crypto = null;
-
-    // ---- after the commit: .env, cache, journal ----
-    await finishAfterCommit(params, plan, result, clock, redisDsn, redisOptions);
-    result.outcome =
-      plan.action === 'migrate' ? 'migrated' : plan.action === 'finish' ? 'finished' : plan.alreadyDone > 0 ? 'completed' : 'nothing-to-migrate';
-    notes.push(...summaryNotes(plan, result));
-    result.durationMs = Date.now() - started;
-    return result;
-  } finally {
-    await crypto?.close();
-    await store.close();
   }
+
+  const plan: MigrationPlan = {
+    mode,
+    action: decision.action,
+    rows: decision.action === 'complete' ? 0 : decision.rows,
+    alreadyDone: decision.action === 'migrate' ? 0 : decision.alreadyDone,
+    target: deployment.targetLabel,
+    fromFingerprint: run.fromFingerprint,
+    toFingerprint: run.toFingerprint,
+    tables: counts,
+    service,
+    forced: service.running,
+    interrupted,
+    updateEnv: params.updateEnv ?? false,
+    skipLogs,
+    warnings,
+  };
+  const result: MigrateKeysResult = {
+    mode,
+    outcome: 'dry-run',
+    dryRun: params.dryRun ?? false,
+    target: deployment.targetLabel,
+    fromFingerprint: run.fromFingerprint,
+    toFingerprint: run.toFingerprint,
+    apiKeys: counts.api_keys.source,
+    requestLogs: counts.request_logs?.source ?? 0,
+    tables: counts,
+    service,
+    forced: service.running,
+    cacheCleared: null,
+    cache: null,
+    envUpdated: false,
+    env: { path: deployment.envPath, action: 'not-requested' },
+    backup: null,
+    restart,
+    interrupted,
+    phases: clock.phases,
+    rate: null,
+    durationMs: 0,
+    warnings,
+    notes: run.notes,
+  };
+  return { plan, result, scans, crypto };
 }
 
-// ---------------------------------------------------------------------------------------------
-// phase 1
-
-interface TableScan {
-  counts: ReturnType<typeof emptyTableCounts>;
-  /** SHA-256 over (id, key_value, key_hash) of every source-state row, in id order. */
-  digest: string;
-}
-
-type Scans = Partial<Record<MigrationTable, TableScan>>;
-
-/** Keyset batches through the crypto runner, `depth` batches in flight, consumed in order. */
-async function pipeline<R>(
-  runner: SqlRunner,
-  table: MigrationTable,
-  batchSize: number,
-  lock: boolean,
-  work: (rows: KeyedRows) => Promise<R>,
-  consume: (rows: KeyedRows, result: R) => Promise<void>,
-  depth: number,
-  cancellation: Cancellation | undefined,
-): Promise<void> {
-  let after: RowId | null = null;
-  let exhausted = false;
-  const inflight: Array<{ rows: KeyedRows; result: Promise<R> }> = [];
+/**
+ * The confirmation, the backup hook, a last service check, then the journal, the parked key and
+ * the one transaction. Any failure before COMMIT leaves the database as it was and cleans up.
+ */
+async function write(run: Run, store: Store, crypto: CryptoRunner, plan: MigrationPlan, scans: Scans, result: MigrateKeysResult, context: OperationContext): Promise<void> {
+  const { params, deployment } = run;
+  if (params.hooks?.confirm && !(await params.hooks.confirm(plan))) {
+    throw new KeystoreError('cancelled', { en: 'not confirmed: nothing was written', zh: '未确认：未写入任何内容' });
+  }
+  throwIfCancelled(context.cancellation);
+  if (params.hooks?.beforeWrite) result.backup = (await params.hooks.beforeWrite(plan, store)) ?? null;
+  if (!params.force) {
+    const again = await checkService(store, deployment);
+    if (again.running) throw serviceRunningError(again, result.restart.command);
+  }
+  if (run.journal && plan.action === 'migrate') cleanStaleRun(run);
+  const ours = newJournal({ mode: run.mode, from: run.fromFingerprint, to: run.toFingerprint, target: deployment.targetLabel, updateEnv: plan.updateEnv, skipLogs: plan.skipLogs });
+  writeJournal(deployment.envDir, ours);
+  const parksKey = plan.updateEnv && params.toKey !== '';
+  let seconds: number;
   try {
-    for (;;) {
-      while (!exhausted && inflight.length < depth) {
-        throwIfCancelled(cancellation);
-        const rows = await readRows(runner, table, after, batchSize, lock);
-        if (rows.ids.length < batchSize) exhausted = true;
-        if (rows.ids.length === 0) break;
-        after = rows.ids[rows.ids.length - 1];
-        const result = work(rows);
-        inflight.push({ rows, result });
-      }
-      const head = inflight.shift();
-      if (!head) return;
-      await consume(head.rows, await head.result);
-    }
-  } finally {
-    // A failure leaves batches in the workers; their results are no longer wanted.
-    for (const pending of inflight) pending.result.catch(() => undefined);
-  }
-}
-
-function depthFor(crypto: CryptoRunner): number {
-  return crypto.threads + 1;
-}
-
-function digestSourceRows(hash: Hash, rows: KeyedRows, states: Uint8Array): void {
-  let chunk = '';
-  for (let i = 0; i < states.length; i++) {
-    if (states[i] === ROW_SOURCE) chunk += `${rows.ids[i]}\u0000${rows.values[i]}\u0000${rows.hashes[i]}\u0001`;
-  }
-  hash.update(chunk);
-}
-
-async function scanTable(store: Store, table: MigrationTable, crypto: CryptoRunner, batchSize: number, total: number, context: OperationContext): Promise<TableScan> {
-  const counts = emptyTableCounts();
-  const hash = createHash('sha256');
-  const report = phaseReporter(context, `pre-check ${table}`, total);
-  await pipeline(
-    store,
-    table,
-    batchSize,
-    false,
-    (rows) => crypto.classify(rows),
-    async (rows, states) => {
-      tallyStates(counts, states, rows.ids);
-      digestSourceRows(hash, rows, states);
-      report(counts.total);
-    },
-    depthFor(crypto),
-    context.cancellation,
-  );
-  report(counts.total, true);
-  return { counts, digest: hash.digest('hex') };
-}
-
-// ---------------------------------------------------------------------------------------------
-// phase 2
-
-function changedUnderUs(table: MigrationTable, what: Localized): KeystoreError {
-  return new KeystoreError(
-    'refused-by-check',
-    {
-      en: `${table} changed while migrating (${what.en}): is GPT-Load or another tool writing to it? The transaction was rolled back; nothing changed.`,
-      zh: `迁移期间 ${table} 发生了变化（${what.zh}）：是否有 GPT-Load 或其他工具在写入？事务已回滚，未做任何改动。`,
-    },
-    { table },
-  );
-}
-
-/** Set once COMMIT has been sent: a failure after it leaves the outcome unknown. */
-class CommitSent extends Error {}
-
-async function writeAll(
-  store: Store,
-  crypto: CryptoRunner,
-  scans: Scans,
-  tables: MigrationTable[],
-  batchSize: number,
-  context: OperationContext,
-): Promise<{ seconds: number }> {
-  const start = Date.now();
-  let commitSent = false;
-  try {
-    await store.transaction(async (tx) => {
-      await lockForWrite(tx, tables, LOCK_TIMEOUT_MS);
-      for (const table of tables) {
-        const expected = scans[table];
-        if (!expected || expected.counts.source === 0) continue;
-        await writeTable(tx, table, crypto, expected, batchSize, context);
-      }
-      throwIfCancelled(context.cancellation);
-      context.progress?.({ phase: 'commit', done: 0, total: 1 });
-      commitSent = true;
-    });
+    if (parksKey) applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: params.toKey });
+    ({ seconds } = await run.clock.time('write', () => writeAll(store, crypto, scans, tablesOf(plan.skipLogs), params.batchSize ?? DEFAULT_BATCH, context)));
   } catch (err) {
-    if (commitSent && !(err instanceof KeystoreError && err.code === 'cancelled')) throw Object.assign(new CommitSent(), { cause: err });
+    await afterFailedWrite(store, deployment, err, parksKey);
     throw err;
   }
-  context.progress?.({ phase: 'commit', done: 1, total: 1 });
-  return { seconds: (Date.now() - start) / 1000 };
-}
-
-async function writeTable(tx: SqlRunner, table: MigrationTable, crypto: CryptoRunner, expected: TableScan, batchSize: number, context: OperationContext): Promise<void> {
-  const hash = createHash('sha256');
-  const report = phaseReporter(context, `write ${table}`, expected.counts.source);
-  let written = 0;
-  await pipeline(
-    tx,
-    table,
-    batchSize,
-    true,
-    (rows) => crypto.migrate(rows),
-    async (rows, out) => {
-      const update: KeyedRows = { ids: [], values: [], hashes: [] };
-      for (let i = 0; i < out.states.length; i++) {
-        const state = out.states[i];
-        if (state === ROW_SOURCE) {
-          update.ids.push(rows.ids[i]);
-          update.values.push(out.values[i]);
-          update.hashes.push(out.hashes[i]);
-        } else if (state === ROW_VERIFY_FAILED) {
-          throw new KeystoreError('internal', {
-            en: `${table} row ${rows.ids[i]}: the new value did not decrypt back to the key; nothing was changed`,
-            zh: `${table} 第 ${rows.ids[i]} 行：新值无法解密回原密钥；未做任何改动`,
-          });
-        } else if (state !== ROW_TARGET && state !== ROW_EMPTY) {
-          throw changedUnderUs(table, { en: `row ${rows.ids[i]} is no longer in the state the pre-check saw`, zh: `第 ${rows.ids[i]} 行已不是预检查时的状态` });
-        }
-      }
-      digestSourceRows(hash, rows, out.states);
-      if (update.ids.length > 0) {
-        const changed = await updateRows(tx, table, update);
-        if (changed !== update.ids.length) {
-          throw changedUnderUs(table, { en: `${changed} of ${update.ids.length} rows updated`, zh: `${update.ids.length} 行中只更新了 ${changed} 行` });
-        }
-      }
-      written += update.ids.length;
-      report(written);
-    },
-    depthFor(crypto),
-    context.cancellation,
-  );
-  report(written, true);
-  if (written !== expected.counts.source || hash.digest('hex') !== expected.digest) {
-    throw changedUnderUs(table, {
-      en: `${n(written)} rows to rewrite now, ${n(expected.counts.source)} at the pre-check, or their contents differ`,
-      zh: `现在需改写 ${n(written)} 行，预检查时为 ${n(expected.counts.source)} 行，或其内容不同`,
-    });
-  }
+  result.rate = seconds > 0 ? Math.round(plan.rows / seconds) : null;
+  writeJournal(deployment.envDir, { ...ours, phase: 'committed', committedAt: new Date().toISOString() });
 }
 
 /**
@@ -570,15 +429,8 @@ async function afterFailedWrite(store: Store, deployment: Deployment, err: unkno
 // ---------------------------------------------------------------------------------------------
 // after the commit
 
-async function finishAfterCommit(
-  params: MigrateKeysParams,
-  plan: MigrationPlan,
-  result: MigrateKeysResult,
-  clock: PhaseClock,
-  redisDsn: string | null,
-  redisOptions: { redisHost?: string; timeoutMs: number },
-): Promise<void> {
-  const { deployment } = params;
+async function finishAfterCommit(run: Run, plan: MigrationPlan, result: MigrateKeysResult): Promise<void> {
+  const { params, deployment, clock, redisDsn } = run;
   try {
     if (plan.updateEnv) {
       const changed = await clock.time('update .env', async () =>
@@ -588,7 +440,7 @@ async function finishAfterCommit(
       result.env.action = changed ? (params.toKey === '' ? 'removed' : 'set') : 'unchanged';
     }
     if (redisDsn) {
-      result.cache = await clock.time('clear cache', () => clearStaleCache(redisDsn, redisOptions));
+      result.cache = await clock.time('clear cache', () => clearStaleCache(redisDsn, run.redisOptions));
       result.cacheCleared = result.cache.removed;
     }
   } catch (err) {
@@ -605,82 +457,15 @@ async function finishAfterCommit(
   removeJournal(deployment.envDir);
 }
 
-// ---------------------------------------------------------------------------------------------
-// messages
-
-function journalDatabaseState(journal: MigrationJournal, from: string, to: string, counts: PhaseOneCounts) {
-  const keyed = (c: PhaseOneCounts['api_keys']) => c.total - c.empty;
-  const all = [counts.api_keys, counts.request_logs].filter((c): c is PhaseOneCounts['api_keys'] => c !== null);
-  if (journal.from !== from || journal.to !== to) return 'unknown' as const;
-  if (all.every((c) => c.source === keyed(c))) return 'old' as const;
-  if (all.every((c) => c.target === keyed(c))) return 'new' as const;
-  return 'other' as const;
-}
-
-function withInterruption(reason: Localized, interrupted: InterruptedRun | null): Localized {
-  if (!interrupted || interrupted.sameKeys) return reason;
-  const j = interrupted.journal;
-  return {
-    en: `${reason.en}\n  Note: an interrupted run (started ${j.startedAt}) was moving this database from key ${j.from} to key ${j.to}; if it committed, the data is under ${j.to}${j.updateEnv ? ` (that key is parked in .env as ${PENDING_KEY_VAR})` : ''}.`,
-    zh: `${reason.zh}\n  注意：有一次中断的运行（开始于 ${j.startedAt}）正把此数据库从密钥 ${j.from} 迁移到 ${j.to}；若它已提交，数据使用的是 ${j.to}${j.updateEnv ? `（该密钥暂存在 .env 的 ${PENDING_KEY_VAR} 中）` : ''}。`,
-  };
-}
-
 /** An interrupted run that never committed (the database is all-old): its journal and parked key go. */
-function cleanStaleRun(deployment: Deployment, journal: MigrationJournal, pendingKey: string | null, toFingerprint: string, notes: Localized[]): void {
+function cleanStaleRun(run: Run): void {
+  const { deployment, journal } = run;
   removeJournal(deployment.envDir);
-  const dropped = pendingKey !== null && keyFingerprint(pendingKey) !== toFingerprint;
+  const pendingKey = readPendingKey(deployment.envPath);
+  const dropped = pendingKey !== null && keyFingerprint(pendingKey) !== run.toFingerprint;
   if (dropped) applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: null });
-  notes.push({
-    en: `cleaned up after the interrupted run of ${journal.startedAt}: it had not committed (the database was untouched)${dropped ? `; its unused parked key ${PENDING_KEY_VAR} was removed from .env` : ''}`,
-    zh: `已清理 ${journal.startedAt} 那次中断的运行：它未提交（数据库未被改动）${dropped ? `；其未使用的暂存密钥 ${PENDING_KEY_VAR} 已从 .env 删除` : ''}`,
+  run.notes.push({
+    en: `cleaned up after the interrupted run of ${journal!.startedAt}: it had not committed (the database was untouched)${dropped ? `; its unused parked key ${PENDING_KEY_VAR} was removed from .env` : ''}`,
+    zh: `已清理 ${journal!.startedAt} 那次中断的运行：它未提交（数据库未被改动）${dropped ? `；其未使用的暂存密钥 ${PENDING_KEY_VAR} 已从 .env 删除` : ''}`,
   });
-}
-
-function dryRunNote(plan: MigrationPlan, clearsCache: boolean): Localized {
-  const what =
-    plan.action === 'complete'
-      ? { en: 'no row would change', zh: '不会改动任何行' }
-      : {
-          en: `${n(plan.rows)} rows would be rewritten (api_keys ${n(plan.tables.api_keys.source)}${plan.tables.request_logs ? `, request_logs ${n(plan.tables.request_logs.source)}` : ''})${plan.alreadyDone ? `; ${n(plan.alreadyDone)} are already under the target key` : ''}`,
-          zh: `将改写 ${n(plan.rows)} 行（api_keys ${n(plan.tables.api_keys.source)}${plan.tables.request_logs ? `，request_logs ${n(plan.tables.request_logs.source)}` : ''}）${plan.alreadyDone ? `；${n(plan.alreadyDone)} 行已使用目标密钥` : ''}`,
-        };
-  const then = [
-    plan.updateEnv ? { en: '.env would be updated', zh: '将更新 .env' } : null,
-    clearsCache ? { en: "GPT-Load's stale Redis entries would be removed", zh: '将删除 GPT-Load 过期的 Redis 缓存' } : null,
-  ].filter((x): x is Localized => x !== null);
-  return {
-    en: `dry run: every check passed; ${what.en}${then.map((t) => `; ${t.en}`).join('')}. Nothing was written.`,
-    zh: `试运行：所有检查均通过；${what.zh}${then.map((t) => `；${t.zh}`).join('')}。未写入任何内容。`,
-  };
-}
-
-function summaryNotes(plan: MigrationPlan, result: MigrateKeysResult): Localized[] {
-  const out: Localized[] = [];
-  if (plan.action === 'finish') {
-    out.push({
-      en: `finished a partial change: ${n(plan.alreadyDone)} rows were already under the target key, ${n(plan.rows)} were rewritten`,
-      zh: `已完成一次未完成的变更：${n(plan.alreadyDone)} 行原已使用目标密钥，改写了 ${n(plan.rows)} 行`,
-    });
-  }
-  if (plan.skipLogs) {
-    out.push({
-      en: 'request_logs were left as they are (--skip-logs): their key_value / key_hash stay under the old key',
-      zh: 'request_logs 保持不变（--skip-logs）：其 key_value / key_hash 仍使用旧密钥',
-    });
-  }
-  const restart = result.restart.command;
-  const restartText: Localized = restart
-    ? { en: `restart GPT-Load: ${restart}`, zh: `重启 GPT-Load：${restart}` }
-    : { en: 'restart GPT-Load', zh: '重启 GPT-Load' };
-  if (plan.updateEnv) {
-    out.push({ en: `.env now has the new setting; ${restartText.en}`, zh: `.env 已是新设置；${restartText.zh}` });
-  } else {
-    const set: Localized =
-      plan.mode === 'disable'
-        ? { en: 'remove ENCRYPTION_KEY from .env', zh: '从 .env 删除 ENCRYPTION_KEY' }
-        : { en: `set ENCRYPTION_KEY in .env to the new key (fingerprint ${plan.toFingerprint})`, zh: `把 .env 中的 ENCRYPTION_KEY 设为新密钥（指纹 ${plan.toFingerprint}）` };
-    out.push({ en: `next: ${set.en} (or rerun with --update-env), then ${restartText.en}`, zh: `下一步：${set.zh}（或加 --update-env 重新运行），然后${restartText.zh}` });
-  }
-  return out;
 }

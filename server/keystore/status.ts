@@ -216,6 +216,37 @@ async function classifyTable(
   return counts;
 }
 
+/** What the status bar needs, without classifying a single row: cheap on any table size. */
+export interface StatusSummary {
+  target: string;
+  engine: string;
+  encryptionEnabled: boolean;
+  keyFingerprint: string;
+  /** GPT-Load's dashboard verdict on its own 20-row sample. */
+  dashboard: DashboardCheck;
+  /** Rows of api_keys. */
+  apiKeys: number;
+  /** Rows of request_logs; null when skipped. */
+  requestLogs: number | null;
+}
+
+/**
+ * GPT-Load's dashboard verdict and row counts. readStatus classifies every api_keys row even with
+ * skipLogs (seconds on a million keys); this reads 20 rows and two COUNT(*)s.
+ */
+export async function readStatusSummary(store: Store, params: { codec: KeyCodec; skipLogs?: boolean }): Promise<StatusSummary> {
+  const { codec } = params;
+  return {
+    target: describeTarget(store.target),
+    engine: store.kind,
+    encryptionEnabled: codec.enabled,
+    keyFingerprint: codec.fingerprint,
+    dashboard: dashboardVerdict(await sampleHashedKeys(store, SAMPLE_SIZE), codec),
+    apiKeys: await countRows(store, 'api_keys'),
+    requestLogs: params.skipLogs ? null : await countRows(store, 'request_logs'),
+  };
+}
+
 export async function readStatus(store: Store, params: StatusParams, context: OperationContext = {}): Promise<StatusReport> {
   // The crypto runner takes the key as bytes: derived once here, off the event loop.
   const derivedKey = params.encryptionKey === '' ? null : await deriveKeyAsync(params.encryptionKey);

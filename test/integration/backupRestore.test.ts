@@ -270,6 +270,13 @@ test('backup restore through the CLI: dry run, the key from an environment varia
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /Dry run: would restore/);
   assert.match(r.out, /keys re-encrypted .* → .* \(the .env's key\)/);
+  writeFileSync(join(db.envDir, 'old.key'), `${KEY}\n`);
+  r = await run(['--dry-run', '--key-file', 'old.key']);
+  assert.equal(r.code, 0, r.err);
+  r = await run(['--dry-run', '--key-env', 'OLD', '--key-file', 'old.key'], { OLD: KEY });
+  assert.equal(r.code, 2, 'one way only');
+  r = await run(['--dry-run', '--key-env', 'OLD'], { OLD: 'not-the-backup-key-000000000000' });
+  assert.equal(r.code, 4, r.err);
   r = await run(['--key-env', 'OLD', '--no-safety-backup', '--json'], { OLD: KEY });
   assert.equal(r.code, 0, r.err);
   assert.equal(JSON.parse(r.out).restored.api_keys, 80);

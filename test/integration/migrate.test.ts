@@ -203,6 +203,7 @@ for (const engine of ENGINES) {
     const other = await migrate(db, ['--to-env', 'NEW']);
     assert.equal(other.code, 5);
     assert.match(other.stderr, /100 of 100 api_keys rows are already encrypted with another key/);
+    assert.match(other.stderr, /The ENCRYPTION_KEY in .*\.env \(fingerprint [0-9a-f]{16}\) decrypts them: pass it as the old key/);
     const wrongFrom = await migrate(db, ['--from-env', 'NEW', '--to-env', 'GPTLOAD']);
     assert.equal(wrongFrom.code, 5);
     assert.match(wrongFrom.stderr, /changing the key refused: 100 of 100 api_keys rows do not decrypt with the --from key/);

@@ -1,14 +1,17 @@
 /**
- * A stand-in for a running GPT-Load: an HTTP server answering `GET /health` as GPT-Load does, on a
- * free port, closed after the test. And `closedPort()`: a port nothing listens on, for a .env whose
- * GPT-Load is stopped (tests must never depend on what happens to listen on 3001).
+ * GPT-Load as tests meet it: a stand-in for the running service (an HTTP server answering
+ * `GET /health` as GPT-Load does, on a free port, closed after the test; `closedPort()` for a .env
+ * whose GPT-Load is stopped — tests must never depend on what listens on 3001), its crypto vectors,
+ * and its read rules applied to every row of a database (`assertGptLoadReads`).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { codecFor } from '../../server/core/crypto';
 import type { Store } from '../../server/store/connect';
+import { sharedPath } from './paths';
 
 export interface FakeGptLoad {
   port: number;
@@ -125,4 +128,20 @@ export async function assertGptLoadReads(
     }
   }
   return checked;
+}
+
+export interface CryptoVector {
+  password: string;
+  plaintext: string;
+  derived_key_hex: string;
+  ciphertext: string;
+  hash: string;
+}
+
+/** ../shared/vectors/gpt-load-crypto.jsonl: what GPT-Load's own encryption package produced. */
+export function gptLoadVectors(): CryptoVector[] {
+  return readFileSync(sharedPath('vectors', 'gpt-load-crypto.jsonl'), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as CryptoVector);
 }

@@ -21,19 +21,9 @@ import {
 } from '../../server/keystore/migrateCrypto';
 import { applyEnvChanges, composeServiceName, PENDING_KEY_VAR, readPendingKey, restartHint } from '../../server/keystore/migrateEnv';
 import { alreadyDoneRefusal, decide, emptyTableCounts, migrationMode, tallyStates, type TableCounts } from '../../server/keystore/migratePlan';
-import { sharedPath } from '../support/paths';
+import { gptLoadVectors } from '../support/gptload';
 
-interface Vector {
-  password: string;
-  plaintext: string;
-  ciphertext: string;
-  hash: string;
-}
-
-const vectors: Vector[] = readFileSync(join(sharedPath('vectors'), 'gpt-load-crypto.jsonl'), 'utf8')
-  .split('\n')
-  .filter((l) => l.trim() !== '')
-  .map((l) => JSON.parse(l));
+const vectors = gptLoadVectors();
 
 const GPT_LOAD_KEY = 'my-32-char-secret-key-AbCdEf012345!';
 const NEW_KEY = 'Zq8-new_key.for-tests-0123456789';

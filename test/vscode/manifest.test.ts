@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { BACKUP_VERDICTS, backupContextValue } from '../../client/src/backupVerdicts';
 import { CommandIds } from '../../client/src/commands/ids';
 import { REPO_ROOT } from './support/layout';
 
@@ -73,4 +74,44 @@ test('.vscodeignore is an allowlist of bundles, manifest, translations, README, 
     assert.ok(allowed.includes(needed), needed);
   }
   assert.ok(!allowed.some((l) => /\.ts$|\.map|client\/src|server\/|test\//.test(l)), 'a source or test path is allowed');
+});
+
+test('backups and key copies: commands, explorer menus and the reminder setting', () => {
+  const nls = json('package.nls.json');
+  const zh = json('package.nls.zh-cn.json');
+  const titles = Object.fromEntries(pkg.contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title.replace(/^%|%$/g, '')]));
+  const expected: Record<string, [string, string]> = {
+    [CommandIds.createBackup]: ['Create Backup', '创建备份'],
+    [CommandIds.checkBackup]: ['Check Backup', '检查备份'],
+    [CommandIds.restoreBackup]: ['Restore Backup', '恢复备份'],
+    [CommandIds.checkKeyBackups]: ['Check Key Backups', '检查密钥备份'],
+    [CommandIds.saveKeyCopy]: ['Save a Copy of ENCRYPTION_KEY', '保存 ENCRYPTION_KEY 副本'],
+    [CommandIds.forgetKeyCopy]: ['Forget a Copy of ENCRYPTION_KEY', '删除 ENCRYPTION_KEY 副本'],
+  };
+  for (const [id, [en, cn]] of Object.entries(expected)) {
+    assert.equal(nls[titles[id]], en, id);
+    assert.equal(zh[titles[id]], cn, id);
+  }
+
+  type Menu = { command: string; when: string; group?: string };
+  const menus = pkg.contributes.menus as Record<string, Menu[]>;
+  assert.ok(menus['view/title'].some((m) => m.command === CommandIds.createBackup && m.when === 'view == gptLoad.keys' && m.group?.startsWith('navigation')), 'Create Backup is not a view title action');
+  // `when` clauses of backup rows, evaluated for each row's contextValue (client/src/backupVerdicts.ts).
+  const matches = (when: string, contextValue: string) => {
+    const clause = when.split('&&').map((c) => c.trim()).find((c) => c.startsWith('viewItem'))!;
+    const regex = clause.match(/^viewItem =~ \/(.*)\/$/);
+    return regex ? new RegExp(regex[1]).test(contextValue) : clause === `viewItem == ${contextValue}`;
+  };
+  const rowMenus = (command: string) => menus['view/item/context'].filter((m) => m.command === command && m.when.includes('viewItem =~ /^gptLoad\\.backup\\.'));
+  for (const verdict of [...BACKUP_VERDICTS, undefined]) {
+    const value = backupContextValue(verdict);
+    assert.ok(rowMenus(CommandIds.checkBackup).some((m) => matches(m.when, value)), `no Check Backup on ${value}`);
+    assert.equal(rowMenus(CommandIds.restoreBackup).some((m) => matches(m.when, value)), verdict !== 'corrupt', `Restore Backup on ${value}`);
+  }
+  assert.ok(!rowMenus(CommandIds.restoreBackup).some((m) => m.group?.startsWith('inline')), 'Restore Backup must not be one click away');
+  assert.ok(menus['view/item/context'].some((m) => m.command === CommandIds.createBackup && m.when.includes('viewItem == gptLoad.backups')));
+
+  const reminder = pkg.contributes.configuration.properties['gptLoad.keyBackups.reminderDays'];
+  assert.equal(reminder.default, 30);
+  assert.equal(reminder.minimum, 0);
 });

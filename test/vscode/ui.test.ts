@@ -1,6 +1,7 @@
 // UI test: the packaged .vsix installed into code-server, "GPT-Load: Migrate Keys" run from the
 // command palette in headless Chromium and answered like a user would; then the database must be
-// encrypted with the typed key and the .env must hold it. Screenshots on failure.
+// encrypted with the typed key and the .env must hold it, and "GPT-Load: Create Backup" must show a
+// working backup in the explorer. Screenshots on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -67,6 +68,15 @@ test('UI: Migrate Keys from the command palette encrypts the database and update
     await dialogButton(workbench, 'Migrate');
     const message = await workbench.waitForNotification(/Encrypted \d+ keys/, 120_000);
     assert.match(message, new RegExp(`Encrypted ${fixture.keys} keys`));
+
+    // A backup from the palette; it shows in the explorer's Backups node with its verdict.
+    await workbench.runCommand('GPT-Load: Create Backup');
+    assert.match(await workbench.waitForNotification(/written and verified/, 60_000), new RegExp(`\\(${fixture.keys} keys\\)`));
+    await workbench.openActivityBarItem('GPT-Load');
+    await workbench.page.locator('.monaco-list-row', { has: workbench.page.locator('.label-name', { hasText: /^Backups$/ }) }).first().click();
+    const row = workbench.page.locator('.monaco-list-row', { has: workbench.page.locator('.label-name', { hasText: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/ }) }).first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match((await row.locator('.label-description').textContent()) ?? '', /works with the current key/);
   } catch (error) {
     await workbench.saveFailure('ui-migrate-keys');
     throw error;

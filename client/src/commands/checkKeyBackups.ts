@@ -5,6 +5,7 @@ import { backupLabel } from '../backups';
 import { Ctx, type DeploymentArg } from '../context';
 import type { Deployment } from '../deployments';
 import { shortDate } from '../describe';
+import { Cancelled } from '../errors';
 import { copyLabel, type KeyCopy } from '../keyCopies';
 import { validateKey } from '../keyPrompt';
 import { t } from '../l10n';
@@ -101,7 +102,7 @@ async function candidates(ctx: Ctx, deployment: Deployment): Promise<{ keys: Arr
         validate: validateKey,
       }),
     );
-    keys.push({ label: t('pasted key'), value });
+    keys.push({ label: t('the pasted key'), value });
   }
   return { keys, missing };
 }
@@ -117,6 +118,7 @@ export function registerCheckKeyBackups(ctx: Ctx): void {
     ctx.requireTrust();
     const deployment = Ctx.required(await ctx.deploymentFor(arg));
     const { keys, missing } = await candidates(ctx, deployment);
+    if (keys.length === 0 && missing.length === 0) throw new Cancelled();
     const entries = (await ctx.backups.list(deployment)).filter((e) => e.info);
     const { KeyBackupsRequest } = await protocol();
     const result =

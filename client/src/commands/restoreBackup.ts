@@ -1,7 +1,7 @@
 import type { BackupCheckResult, BackupRestoreResult } from '../../../shared/protocol';
 import { backupLabel, type BackupArg, type BackupEntry } from '../backups';
 import { Ctx } from '../context';
-import { retryWhileServiceRuns } from '../errors';
+import { Cancelled, retryWhileServiceRuns } from '../errors';
 import { askForKey, type ChosenKey } from '../keyPrompt';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
@@ -67,7 +67,7 @@ export function registerRestoreBackup(ctx: Ctx): void {
       detail: preview(entry, plan, check, key),
       actions: [{ id: 'restore', title: t('Restore') }],
     });
-    Ctx.required(go === 'restore' ? go : undefined);
+    if (go !== 'restore') throw new Cancelled();
 
     const result = await restore(t('Restoring {0}', deployment.label), false);
     ctx.fireDataChanged(deployment);

@@ -2,8 +2,6 @@ import * as vscode from 'vscode';
 import { Ctx, type DeploymentArg } from '../context';
 import type { Deployment } from '../deployments';
 import { t } from '../l10n';
-import { METHOD_NOT_FOUND, responseCode } from '../errors';
-import { RemoveProxyKeyRequest } from '../pendingProtocol';
 import { protocol } from '../protocol';
 import { restartCommand } from '../restartHint';
 import { saveIfDirty } from './generateAuthKey';
@@ -18,16 +16,10 @@ export function rotations(state: vscode.Memento): Record<string, string> {
 }
 
 async function removeFromProxyKeys(ctx: Ctx, deployment: Deployment, oldKey: string): Promise<string> {
-  try {
-    const result = await ctx.request(await RemoveProxyKeyRequest.type(), { deployment: await ctx.ref(deployment), value: oldKey });
-    if (!result.system && result.groups.length === 0) return t('The old AUTH_KEY was not among GPT-Load\'s stored proxy keys.');
-    return t('The old AUTH_KEY was removed from GPT-Load\'s stored proxy keys ({0}).', [result.system ? t('global') : '', ...result.groups].filter(Boolean).join(', '));
-  } catch (err) {
-    if (responseCode(err) === METHOD_NOT_FOUND) {
-      return t('This daemon cannot edit proxy keys yet: remove the old AUTH_KEY in GPT-Load\'s admin UI under System Settings → Proxy Keys.');
-    }
-    throw err;
-  }
+  const { RemoveProxyKeyRequest } = await protocol();
+  const result = await ctx.request(RemoveProxyKeyRequest.type, { deployment: await ctx.ref(deployment), value: oldKey });
+  if (!result.system && result.groups.length === 0) return t('The old AUTH_KEY was not among GPT-Load\'s stored proxy keys.');
+  return t('The old AUTH_KEY was removed from GPT-Load\'s stored proxy keys ({0}).', [result.system ? t('global') : '', ...result.groups].filter(Boolean).join(', '));
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import { backupLabel, type BackupEntry } from '../backups';
+import { backupContextValue } from '../backupVerdicts';
 import type { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeBackupVerdict, shortDate } from '../describe';
@@ -66,6 +67,6 @@ export function backupItem(node: BackupNode): vscode.TreeItem {
     .join('\n');
   const color = !words ? undefined : entry.verdict === 'ok' ? 'testing.iconPassed' : entry.verdict === 'corrupt' ? 'errorForeground' : 'editorWarning.foreground';
   item.iconPath = new vscode.ThemeIcon(words?.icon ?? 'question', color ? new vscode.ThemeColor(color) : undefined);
-  item.contextValue = `gptLoad.backup.${entry.verdict ?? 'unchecked'}`;
+  item.contextValue = backupContextValue(entry.verdict);
   return item;
 }

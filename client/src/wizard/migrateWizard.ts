@@ -14,7 +14,7 @@
 import type { DeploymentRef, MigrationSummary, StatusReport } from '../../../shared/protocol';
 import { localize } from '../../../server/core/errors';
 import { assessSecret, weakNewKeyWarnings } from '../../../server/core/secrets';
-import { Cancelled, isCancellation, messageOf, METHOD_NOT_FOUND, responseCode, retryWhileServiceRuns } from '../errors';
+import { Cancelled, isCancellation, messageOf, retryWhileServiceRuns } from '../errors';
 import { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState } from '../describe';
@@ -133,7 +133,7 @@ export class MigrateWizard {
       // Every row is now as the new key says: no need for another pass over the table to know it.
       this.ctx.fireStatus(this.deployment, { ...report, state: 'ok', encryptionEnabled: toKey !== '', keyFingerprint: summary.toFingerprint });
       this.ctx.fireDataChanged(this.deployment);
-      void this.reportSuccess(summary);
+      void this.reportSuccess(summary, backup);
       return { action, summary, backup };
     } catch (err) {
       await restoreSecret?.();
@@ -223,26 +223,16 @@ export class MigrateWizard {
       ),
     );
     if (choice === 'skip') return undefined;
-    try {
-      const info = await this.ctx.withProgress(t('Backing up {0}', this.deployment.label), this.p.BackupCreateRequest.type, { deployment: this.ref });
-      const check = await this.ctx.withProgress(t('Checking the backup'), this.p.BackupCheckRequest.type, {
-        path: info.path,
-        ...(fromKey ? { encryptionKey: fromKey } : { deployment: this.ref }),
-      });
-      if (!check.valid || check.decryptsWithKey === false) {
-        throw new Error(t('The backup {0} did not verify: {1}', info.path, check.problems.join('; ') || t('the current key does not open it')));
-      }
-      return info.path;
-    } catch (err) {
-      if (responseCode(err) !== METHOD_NOT_FOUND) throw err;
-      const answer = await this.ui.ask('backupUnavailable', t('This version of the daemon cannot make backups yet.'), {
-        severity: 'warning',
-        detail: t('Back up the database yourself (for SQLite: copy the data folder while GPT-Load is stopped), then continue.'),
-        actions: [{ id: 'continue', title: t('Continue Without Backup') }],
-      });
-      if (answer !== 'continue') throw new Cancelled();
-      return undefined;
+    const info = await this.ctx.withProgress(t('Backing up {0}', this.deployment.label), this.p.BackupCreateRequest.type, { deployment: this.ref });
+    const check = await this.ctx.withProgress(t('Checking the backup'), this.p.BackupCheckRequest.type, {
+      path: info.path,
+      ...(fromKey ? { encryptionKey: fromKey } : { deployment: this.ref }),
+    });
+    if (!check.valid || check.decryptsWithKey === false) {
+      throw new Error(t('The backup {0} did not verify: {1}', info.path, check.problems.join('; ') || t('the current key does not open it')));
     }
+    this.ctx.backups.changed(this.deployment);
+    return info.path;
   }
 
   /**
@@ -299,14 +289,14 @@ export class MigrateWizard {
     return { action: 'restoreKey' };
   }
 
-  private async reportSuccess(summary: MigrationSummary): Promise<void> {
+  private async reportSuccess(summary: MigrationSummary, backup: string | undefined): Promise<void> {
     const command = restartCommand(this.deployment.envFile);
     const what =
       summary.mode === 'disable'
         ? t('Decrypted {0} keys and {1} request logs of {2}.', summary.apiKeys, summary.requestLogs, this.deployment.label)
         : t('Encrypted {0} keys and {1} request logs of {2}.', summary.apiKeys, summary.requestLogs, this.deployment.label);
     const env = summary.envUpdated ? t('ENCRYPTION_KEY in .env was updated.') : t('Update ENCRYPTION_KEY in .env yourself.');
-    const message = [what, env, t('Restart GPT-Load now: {0}', command), ...summary.notes].join(' ');
+    const message = [what, env, backup ? t('The state before is backed up in {0}.', backup) : undefined, t('Restart GPT-Load now: {0}', command), ...summary.notes].filter(Boolean).join(' ');
     this.ctx.output.info(`migration ${summary.mode} of ${this.deployment.label}: ${summary.apiKeys} keys, ${summary.requestLogs} logs, ${summary.durationMs} ms, ${summary.fromFingerprint} → ${summary.toFingerprint}`);
     const answer = await this.ui.notify('migrated', message, { actions: [{ id: 'copyCommand', title: t('Copy Restart Command') }] });
     if (answer === 'copyCommand') await this.ctx.clipboard.writeText(command);

@@ -2,7 +2,7 @@
 // (built by ../deployment.ts): activation, .env diagnostics and their quick fix, the key explorer,
 // reveal/copy, AUTH_KEY generation and rotation, and Migrate Keys end to end.
 import * as assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { KeyListItem, MigrationSummary, StatusReport } from '../../../shared/protocol';
@@ -10,17 +10,8 @@ import type { TestApi } from '../../../client/src/extension';
 import type { MigrateOutcome } from '../../../client/src/wizard/migrateWizard';
 import type { DeploymentNode, ExplorerNode, GroupNode, KeyNode, LoadMoreNode } from '../../../client/src/views/keyExplorer';
 import { EXTENSION_ID, extensionApi, script } from './support/api';
-import { readFixture, type Fixture } from './support/fixture';
+import { envValue, readFixture, type Fixture } from './support/fixture';
 import { waitFor } from './support/wait';
-
-/** The value of KEY in a .env as written by our tools (unquoted or single/double-quoted, one line). */
-function envValue(file: string, key: string): string | undefined {
-  const line = readFileSync(file, 'utf8')
-    .split('\n')
-    .reverse()
-    .find((l) => l.startsWith(`${key}=`));
-  return line?.slice(key.length + 1).replace(/^(['"])(.*)\1$/, '$2');
-}
 
 suite('GPT-Load Keystore (trusted workspace)', () => {
   let api: TestApi;
@@ -188,7 +179,6 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     ui.answer('action', 'enable')
       .answer('newKeyMethod', 'generate')
       .answer('backup', 'backup')
-      .answer('backupUnavailable', 'continue')
       .answer('saveKey', ['secretStorage'])
       .answer('confirm', 'migrate');
     // The last 4 characters come from the copy the wizard just stored, as a user reads them there.
@@ -211,8 +201,8 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     const outcome = await vscode.commands.executeCommand<MigrateOutcome>('gptLoad.migrateKeys', fixture.envFile);
     assert.ok(outcome?.summary, `migration did not complete; prompts: ${ui.steps().join(' → ')}; messages: ${ui.messages().join(' | ')}`);
     console.log(`migrate wizard: ${ui.steps().join(' → ')}`);
-    // A verified backup was taken first (unless this daemon cannot make backups yet).
-    if (!ui.steps().includes('backupUnavailable')) assert.ok(outcome.backup && existsSync(outcome.backup), `no backup: ${outcome.backup}`);
+    // A verified backup was taken first, and the summary names it.
+    assert.ok(outcome.backup && existsSync(outcome.backup), `no backup: ${outcome.backup}`);
     const summary: MigrationSummary = outcome.summary;
     assert.equal(summary.mode, 'enable');
     assert.equal(summary.apiKeys, fixture.keys);
@@ -221,6 +211,7 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     assert.ok(newKey && newKey.length >= 32);
     assert.ok(envValue(fixture.envFile, 'ENCRYPTION_KEY') === newKey, '.env does not hold the new ENCRYPTION_KEY');
     assert.match(ui.messages('migrated')[0] ?? '', /gpt-load|docker|make/);
+    assert.ok(ui.messages('migrated')[0]?.includes(outcome.backup), 'the summary does not name the backup');
 
     const report = await vscode.commands.executeCommand<StatusReport>('gptLoad.showStatus', fixture.envFile, { open: false });
     assert.equal(report.encryptionEnabled, true);

@@ -45,4 +45,25 @@ suite('GPT-Load Keystore (restricted workspace)', () => {
     assert.ok(children.some((n) => n.kind === 'message'));
     assert.ok(!children.some((n) => n.kind === 'group'));
   });
+
+  test('backup commands need trust; saving a copy of ENCRYPTION_KEY does not touch the database', async () => {
+    const { ui } = script(api);
+    ui.answer('error', undefined);
+    for (const command of ['gptLoad.createBackup', 'gptLoad.checkBackup', 'gptLoad.restoreBackup', 'gptLoad.checkKeyBackups']) {
+      await vscode.commands.executeCommand(command, fixture.envFile);
+    }
+    const errors = ui.prompts.filter((p) => p.step === 'error');
+    assert.equal(errors.length, 4, ui.steps().join(' → '));
+    for (const e of errors) assert.ok(e.items?.includes('trust'), `no trust action: ${e.message}`);
+
+    const typed = 'restricted-copy-0123456789abcdefghij';
+    ui.answer('keyCopyValue', typed);
+    const saved = await vscode.commands.executeCommand<{ id: string; existed: boolean }>('gptLoad.saveKeyCopy', fixture.weakEnvFile);
+    assert.equal(saved?.existed, false);
+    const [copy] = api.ctx.keyCopies.list(fixture.weakEnvFile);
+    assert.equal(await api.ctx.keyCopies.value(copy), typed);
+    assert.ok(!ui.prompts.some((p) => `${p.message} ${p.detail ?? ''}`.includes(typed)), 'the key is shown');
+    // No reminder in a restricted workspace: the check needs the database.
+    assert.deepEqual(await api.remindKeyBackupCheck(Date.now() + 365 * 24 * 3600 * 1000), []);
+  });
 });

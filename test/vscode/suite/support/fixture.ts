@@ -35,3 +35,12 @@ export function readFixture(): Fixture {
   if (!path) throw new Error(`$${FIXTURE_ENV} is not set: run the suite through test/vscode/extension.test.ts`);
   return JSON.parse(readFileSync(path, 'utf8')) as Fixture;
 }
+
+/** The value of KEY in a .env as written by our tools (unquoted or single/double-quoted, one line). */
+export function envValue(file: string, key: string): string | undefined {
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(`${key}=`));
+  return line?.slice(key.length + 1).replace(/^(['"])(.*)\1$/, '$2');
+}

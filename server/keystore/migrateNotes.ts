@@ -1,0 +1,98 @@
+/**
+ * What migrate-keys tells the operator besides its counts: the dry-run verdict, what to do next,
+ * how an interrupted earlier run relates to this one, and the likely cause of a refusal.
+ */
+import { classifyRow, codecFor } from '../core/crypto';
+import type { Localized } from '../core/errors';
+import type { Store } from '../store/connect';
+import { sampleHashedKeys } from '../store/rows';
+import type { Deployment } from './deployment';
+import type { JournalDatabaseState, MigrationJournal } from './journal';
+import type { InterruptedRun, MigrateKeysResult, MigrationPlan } from './migrate';
+import { PENDING_KEY_VAR, readFileEncryptionKey } from './migrateEnv';
+import { n, type PhaseOneCounts } from './migratePlan';
+
+/** The database relative to an interrupted run, from this run's phase-1 counts. */
+export function journalDatabaseState(journal: MigrationJournal, from: string, to: string, counts: PhaseOneCounts): JournalDatabaseState {
+  const keyed = (c: PhaseOneCounts['api_keys']) => c.total - c.empty;
+  const all = [counts.api_keys, counts.request_logs].filter((c): c is PhaseOneCounts['api_keys'] => c !== null);
+  if (journal.from !== from || journal.to !== to) return 'unknown';
+  if (all.every((c) => c.source === keyed(c))) return 'old';
+  if (all.every((c) => c.target === keyed(c))) return 'new';
+  return 'other';
+}
+
+export function withInterruption(reason: Localized, interrupted: InterruptedRun | null): Localized {
+  if (!interrupted || interrupted.sameKeys) return reason;
+  const j = interrupted.journal;
+  return {
+    en: `${reason.en}\n  Note: an interrupted run (started ${j.startedAt}) was moving this database from key ${j.from} to key ${j.to}; if it committed, the data is under ${j.to}${j.updateEnv ? ` (that key is parked in .env as ${PENDING_KEY_VAR})` : ''}.`,
+    zh: `${reason.zh}\n  注意：有一次中断的运行（开始于 ${j.startedAt}）正把此数据库从密钥 ${j.from} 迁移到 ${j.to}；若它已提交，数据使用的是 ${j.to}${j.updateEnv ? `（该密钥暂存在 .env 的 ${PENDING_KEY_VAR} 中）` : ''}。`,
+  };
+}
+
+/**
+ * The usual cause of rows that decrypt with neither side: the data is under the ENCRYPTION_KEY the
+ * .env holds, and the command forgot it (e.g. --to alone on encrypted data). Checked on GPT-Load's
+ * own 20-row sample.
+ */
+export async function envKeyHint(store: Store, deployment: Deployment, from: string, to: string): Promise<Localized | null> {
+  const envKey = readFileEncryptionKey(deployment.envPath);
+  if (envKey === '') return null;
+  const codec = codecFor(envKey);
+  if (codec.fingerprint === from || codec.fingerprint === to) return null;
+  const sample = await sampleHashedKeys(store, 20);
+  if (sample.length === 0 || !sample.every((row) => classifyRow(row.key_value, row.key_hash, codec) === 'encrypted')) return null;
+  return {
+    en: `The ENCRYPTION_KEY in ${deployment.envPath} (fingerprint ${codec.fingerprint}) decrypts them: pass it as the old key (--from-env / --from-file / --from-prompt) to change the key.`,
+    zh: `${deployment.envPath} 中的 ENCRYPTION_KEY（指纹 ${codec.fingerprint}）能解密它们：如要更换密钥，请把它作为旧密钥传入（--from-env / --from-file / --from-prompt）。`,
+  };
+}
+
+export function dryRunNote(plan: MigrationPlan, clearsCache: boolean): Localized {
+  const what =
+    plan.action === 'complete'
+      ? { en: 'no row would change', zh: '不会改动任何行' }
+      : {
+          en: `${n(plan.rows)} rows would be rewritten (api_keys ${n(plan.tables.api_keys.source)}${plan.tables.request_logs ? `, request_logs ${n(plan.tables.request_logs.source)}` : ''})${plan.alreadyDone ? `; ${n(plan.alreadyDone)} are already under the target key` : ''}`,
+          zh: `将改写 ${n(plan.rows)} 行（api_keys ${n(plan.tables.api_keys.source)}${plan.tables.request_logs ? `，request_logs ${n(plan.tables.request_logs.source)}` : ''}）${plan.alreadyDone ? `；${n(plan.alreadyDone)} 行已使用目标密钥` : ''}`,
+        };
+  const then = [
+    plan.updateEnv ? { en: '.env would be updated', zh: '将更新 .env' } : null,
+    clearsCache ? { en: "GPT-Load's stale Redis entries would be removed", zh: '将删除 GPT-Load 过期的 Redis 缓存' } : null,
+  ].filter((x): x is Localized => x !== null);
+  return {
+    en: `dry run: every check passed; ${what.en}${then.map((t) => `; ${t.en}`).join('')}. Nothing was written.`,
+    zh: `试运行：所有检查均通过；${what.zh}${then.map((t) => `；${t.zh}`).join('')}。未写入任何内容。`,
+  };
+}
+
+export function summaryNotes(plan: MigrationPlan, result: MigrateKeysResult): Localized[] {
+  const out: Localized[] = [];
+  if (plan.action === 'finish') {
+    out.push({
+      en: `finished a partial change: ${n(plan.alreadyDone)} rows were already under the target key, ${n(plan.rows)} were rewritten`,
+      zh: `已完成一次未完成的变更：${n(plan.alreadyDone)} 行原已使用目标密钥，改写了 ${n(plan.rows)} 行`,
+    });
+  }
+  if (plan.skipLogs) {
+    out.push({
+      en: 'request_logs were left as they are (--skip-logs): their key_value / key_hash stay under the old key',
+      zh: 'request_logs 保持不变（--skip-logs）：其 key_value / key_hash 仍使用旧密钥',
+    });
+  }
+  const restart = result.restart.command;
+  const restartText: Localized = restart
+    ? { en: `restart GPT-Load: ${restart}`, zh: `重启 GPT-Load：${restart}` }
+    : { en: 'restart GPT-Load', zh: '重启 GPT-Load' };
+  if (plan.updateEnv) {
+    out.push({ en: `.env now has the new setting; ${restartText.en}`, zh: `.env 已是新设置；${restartText.zh}` });
+  } else {
+    const set: Localized =
+      plan.mode === 'disable'
+        ? { en: 'remove ENCRYPTION_KEY from .env', zh: '从 .env 删除 ENCRYPTION_KEY' }
+        : { en: `set ENCRYPTION_KEY in .env to the new key (fingerprint ${plan.toFingerprint})`, zh: `把 .env 中的 ENCRYPTION_KEY 设为新密钥（指纹 ${plan.toFingerprint}）` };
+    out.push({ en: `next: ${set.en} (or rerun with --update-env), then ${restartText.en}`, zh: `下一步：${set.zh}（或加 --update-env 重新运行），然后${restartText.zh}` });
+  }
+  return out;
+}

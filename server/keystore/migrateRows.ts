@@ -1,0 +1,187 @@
+/**
+ * The two passes of migrate-keys over a table, in keyset batches with the crypto in flight while
+ * the database reads the next batch. Phase 1 (read-only) classifies every row and digests the rows
+ * to change; phase 2 (inside the one write transaction) re-reads them locked, rewrites them, and
+ * proves by the same digest that they are exactly the rows phase 1 judged.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { KeystoreError, throwIfCancelled, type Cancellation, type Localized } from '../core/errors';
+import type { SqlRunner, Store } from '../store/connect';
+import type { CryptoRunner } from './cryptoPool';
+import { ROW_EMPTY, ROW_SOURCE, ROW_TARGET, ROW_VERIFY_FAILED } from './migrateCrypto';
+import { emptyTableCounts, n, tallyStates, type MigrationTable, type TableCounts } from './migratePlan';
+import { lockForWrite, readRows, updateRows, type KeyedRows, type RowId } from './migrateSql';
+import { phaseReporter, type OperationContext } from './operation';
+
+/** How long the write transaction waits for another writer's locks before giving up. */
+const LOCK_TIMEOUT_MS = 10_000;
+
+export interface TableScan {
+  counts: TableCounts;
+  /** SHA-256 over (id, key_value, key_hash) of every source-state row, in id order. */
+  digest: string;
+}
+
+export type Scans = Partial<Record<MigrationTable, TableScan>>;
+
+/** Keyset batches through the crypto runner, `depth` batches in flight, consumed in order. */
+async function pipeline<R>(
+  runner: SqlRunner,
+  table: MigrationTable,
+  batchSize: number,
+  lock: boolean,
+  work: (rows: KeyedRows) => Promise<R>,
+  consume: (rows: KeyedRows, result: R) => Promise<void>,
+  depth: number,
+  cancellation: Cancellation | undefined,
+): Promise<void> {
+  let after: RowId | null = null;
+  let exhausted = false;
+  const inflight: Array<{ rows: KeyedRows; result: Promise<R> }> = [];
+  try {
+    for (;;) {
+      while (!exhausted && inflight.length < depth) {
+        throwIfCancelled(cancellation);
+        const rows = await readRows(runner, table, after, batchSize, lock);
+        if (rows.ids.length < batchSize) exhausted = true;
+        if (rows.ids.length === 0) break;
+        after = rows.ids[rows.ids.length - 1];
+        const result = work(rows);
+        inflight.push({ rows, result });
+      }
+      const head = inflight.shift();
+      if (!head) return;
+      await consume(head.rows, await head.result);
+    }
+  } finally {
+    // A failure leaves batches in the workers; their results are no longer wanted.
+    for (const pending of inflight) pending.result.catch(() => undefined);
+  }
+}
+
+function depthFor(crypto: CryptoRunner): number {
+  return crypto.threads + 1;
+}
+
+function digestSourceRows(hash: Hash, rows: KeyedRows, states: Uint8Array): void {
+  let chunk = '';
+  for (let i = 0; i < states.length; i++) {
+    if (states[i] === ROW_SOURCE) chunk += `${rows.ids[i]}\u0000${rows.values[i]}\u0000${rows.hashes[i]}\u0001`;
+  }
+  hash.update(chunk);
+}
+
+export async function scanTable(store: Store, table: MigrationTable, crypto: CryptoRunner, batchSize: number, total: number, context: OperationContext): Promise<TableScan> {
+  const counts = emptyTableCounts();
+  const hash = createHash('sha256');
+  const report = phaseReporter(context, `pre-check ${table}`, total);
+  await pipeline(
+    store,
+    table,
+    batchSize,
+    false,
+    (rows) => crypto.classify(rows),
+    async (rows, states) => {
+      tallyStates(counts, states, rows.ids);
+      digestSourceRows(hash, rows, states);
+      report(counts.total);
+    },
+    depthFor(crypto),
+    context.cancellation,
+  );
+  report(counts.total, true);
+  return { counts, digest: hash.digest('hex') };
+}
+
+function changedUnderUs(table: MigrationTable, what: Localized): KeystoreError {
+  return new KeystoreError(
+    'refused-by-check',
+    {
+      en: `${table} changed while migrating (${what.en}): is GPT-Load or another tool writing to it? The transaction was rolled back; nothing changed.`,
+      zh: `迁移期间 ${table} 发生了变化（${what.zh}）：是否有 GPT-Load 或其他工具在写入？事务已回滚，未做任何改动。`,
+    },
+    { table },
+  );
+}
+
+/** Set once COMMIT has been sent: a failure after it leaves the outcome unknown. */
+export class CommitSent extends Error {}
+
+export async function writeAll(
+  store: Store,
+  crypto: CryptoRunner,
+  scans: Scans,
+  tables: MigrationTable[],
+  batchSize: number,
+  context: OperationContext,
+): Promise<{ seconds: number }> {
+  const start = Date.now();
+  let commitSent = false;
+  try {
+    await store.transaction(async (tx) => {
+      await lockForWrite(tx, tables, LOCK_TIMEOUT_MS);
+      for (const table of tables) {
+        const expected = scans[table];
+        if (!expected || expected.counts.source === 0) continue;
+        await writeTable(tx, table, crypto, expected, batchSize, context);
+      }
+      throwIfCancelled(context.cancellation);
+      context.progress?.({ phase: 'commit', done: 0, total: 1 });
+      commitSent = true;
+    });
+  } catch (err) {
+    if (commitSent && !(err instanceof KeystoreError && err.code === 'cancelled')) throw Object.assign(new CommitSent(), { cause: err });
+    throw err;
+  }
+  context.progress?.({ phase: 'commit', done: 1, total: 1 });
+  return { seconds: (Date.now() - start) / 1000 };
+}
+
+async function writeTable(tx: SqlRunner, table: MigrationTable, crypto: CryptoRunner, expected: TableScan, batchSize: number, context: OperationContext): Promise<void> {
+  const hash = createHash('sha256');
+  const report = phaseReporter(context, `write ${table}`, expected.counts.source);
+  let written = 0;
+  await pipeline(
+    tx,
+    table,
+    batchSize,
+    true,
+    (rows) => crypto.migrate(rows),
+    async (rows, out) => {
+      const update: KeyedRows = { ids: [], values: [], hashes: [] };
+      for (let i = 0; i < out.states.length; i++) {
+        const state = out.states[i];
+        if (state === ROW_SOURCE) {
+          update.ids.push(rows.ids[i]);
+          update.values.push(out.values[i]);
+          update.hashes.push(out.hashes[i]);
+        } else if (state === ROW_VERIFY_FAILED) {
+          throw new KeystoreError('internal', {
+            en: `${table} row ${rows.ids[i]}: the new value did not decrypt back to the key; nothing was changed`,
+            zh: `${table} 第 ${rows.ids[i]} 行：新值无法解密回原密钥；未做任何改动`,
+          });
+        } else if (state !== ROW_TARGET && state !== ROW_EMPTY) {
+          throw changedUnderUs(table, { en: `row ${rows.ids[i]} is no longer in the state the pre-check saw`, zh: `第 ${rows.ids[i]} 行已不是预检查时的状态` });
+        }
+      }
+      digestSourceRows(hash, rows, out.states);
+      if (update.ids.length > 0) {
+        const changed = await updateRows(tx, table, update);
+        if (changed !== update.ids.length) {
+          throw changedUnderUs(table, { en: `${changed} of ${update.ids.length} rows updated`, zh: `${update.ids.length} 行中只更新了 ${changed} 行` });
+        }
+      }
+      written += update.ids.length;
+      report(written);
+    },
+    depthFor(crypto),
+    context.cancellation,
+  );
+  report(written, true);
+  if (written !== expected.counts.source || hash.digest('hex') !== expected.digest) {
+    throw changedUnderUs(table, {
+      en: `${n(written)} rows to rewrite now, ${n(expected.counts.source)} at the pre-check, or their contents differ`,
+      zh: `现在需改写 ${n(written)} 行，预检查时为 ${n(expected.counts.source)} 行，或其内容不同`,
+    });
+  }
+}
