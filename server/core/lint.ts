@@ -184,10 +184,35 @@ function composeRead(text: string, lines: LineIndex, entry: EnvEntry, composeVar
 // ---------------------------------------------------------------------------------------------
 // the rules
 
-function lastEntries(doc: DotenvDocument): Map<string, EnvEntry> {
-  const last = new Map<string, EnvEntry>();
-  for (const e of doc.entries) last.set(e.key, e);
-  return last;
+/** Each key's first and last assignment: one map lookup per entry, for all the rules. */
+class Assignments {
+  private readonly keys = new Map<string, { first: number; last: EnvEntry }>();
+  /** `effective[i]`: entries[i] is its key's last assignment, the one godotenv keeps. */
+  readonly effective: boolean[];
+
+  constructor(entries: readonly EnvEntry[]) {
+    const own = entries.map((entry, i) => {
+      const known = this.keys.get(entry.key);
+      if (known === undefined) {
+        const first = { first: i, last: entry };
+        this.keys.set(entry.key, first);
+        return first;
+      }
+      known.last = entry;
+      return known;
+    });
+    this.effective = entries.map((entry, i) => own[i].last === entry);
+  }
+
+  last(key: string): EnvEntry | undefined {
+    return this.keys.get(key)?.last;
+  }
+
+  /** `key` is assigned before entries[index]. */
+  definedBefore(key: string, index: number): boolean {
+    const known = this.keys.get(key);
+    return known !== undefined && known.first < index;
+  }
 }
 
 function syntaxFindings(text: string, doc: DotenvDocument, out: Findings): void {
@@ -245,8 +270,8 @@ function gitFindings(options: LintOptions, out: Findings): void {
   }
 }
 
-function missingFindings(last: Map<string, EnvEntry>, out: Findings): void {
-  const auth = last.get('AUTH_KEY');
+function missingFindings(keys: Assignments, out: Findings): void {
+  const auth = keys.last('AUTH_KEY');
   if (auth === undefined || auth.value === '') {
     out.add(
       'auth-key-missing',
@@ -259,7 +284,7 @@ function missingFindings(last: Map<string, EnvEntry>, out: Findings): void {
       { key: 'AUTH_KEY', fix: 'generate' },
     );
   }
-  const enc = last.get('ENCRYPTION_KEY');
+  const enc = keys.last('ENCRYPTION_KEY');
   if (enc === undefined || enc.value === '') {
     out.add(
       'encryption-key-missing',
@@ -276,9 +301,9 @@ function missingFindings(last: Map<string, EnvEntry>, out: Findings): void {
 
 const fixFor = (key: string): string => (key === 'AUTH_KEY' ? 'generate' : key === 'ENCRYPTION_KEY' ? 'migrate-keys' : 'edit');
 
-function strengthFindings(last: Map<string, EnvEntry>, out: Findings): void {
+function strengthFindings(keys: Assignments, out: Findings): void {
   for (const name of ['AUTH_KEY', 'ENCRYPTION_KEY'] as const) {
-    const entry = last.get(name);
+    const entry = keys.last(name);
     if (entry === undefined || entry.value === '' || isPlaceholder(entry.value)) continue;
     for (const w of assessSecret(entry.value, name)) {
       const data: Record<string, unknown> = { key: name, fix: fixFor(name) };
@@ -287,8 +312,8 @@ function strengthFindings(last: Map<string, EnvEntry>, out: Findings): void {
       out.add(w.code, fromGptLoad(w.severity), w.text, entry.valueRange, data);
     }
   }
-  const auth = last.get('AUTH_KEY');
-  const enc = last.get('ENCRYPTION_KEY');
+  const auth = keys.last('AUTH_KEY');
+  const enc = keys.last('ENCRYPTION_KEY');
   if (auth && enc && auth.value !== '' && auth.value === enc.value) {
     out.add(
       'secret-reused',
@@ -303,8 +328,8 @@ function strengthFindings(last: Map<string, EnvEntry>, out: Findings): void {
   }
 }
 
-/** Placeholder and `$` findings for one effective entry; true when secret-expands was reported (Compose's reading then adds nothing). */
-function valueFindings(entry: EnvEntry, defined: Set<string>, out: Findings): boolean {
+/** Placeholder and `$` findings for one effective entry, entries[index]; true when secret-expands was reported (Compose's reading then adds nothing). */
+function valueFindings(entry: EnvEntry, index: number, keys: Assignments, out: Findings): boolean {
   const { key } = entry;
   const secret = isSecretName(key);
   const own = GPT_LOAD_SECRETS.has(key);
@@ -322,7 +347,7 @@ function valueFindings(entry: EnvEntry, defined: Set<string>, out: Findings): bo
   }
   // `\$` alone (no lookup) is godotenv's own escape for a literal "$": the writer meant it.
   if (!entry.expanded || entry.references.length === 0) return false;
-  const undefinedRefs = entry.references.filter((r) => !defined.has(r));
+  const undefinedRefs = entry.references.filter((r) => !keys.definedBefore(r, index));
   const deliberate = undefinedRefs.length === 0;
   if (secret) {
     const refs = entry.references.map((r) => '$' + r).join(', ');
@@ -360,10 +385,10 @@ function valueFindings(entry: EnvEntry, defined: Set<string>, out: Findings): bo
   return false;
 }
 
-function duplicateFindings(doc: DotenvDocument, last: Map<string, EnvEntry>, out: Findings): void {
-  for (const e of doc.entries) {
-    const winner = last.get(e.key)!;
-    if (winner === e) continue;
+function duplicateFindings(doc: DotenvDocument, keys: Assignments, out: Findings): void {
+  doc.entries.forEach((e, i) => {
+    if (keys.effective[i]) return;
+    const winner = keys.last(e.key)!;
     const line = winner.range.start.line + 1;
     out.add(
       'duplicate-key',
@@ -375,16 +400,17 @@ function duplicateFindings(doc: DotenvDocument, last: Map<string, EnvEntry>, out
       e.range,
       { key: e.key, winnerLine: winner.range.start.line, fix: 'remove-duplicate' },
     );
-  }
+  });
 }
 
-function composeFindings(text: string, doc: DotenvDocument, last: Map<string, EnvEntry>, skip: Set<EnvEntry>, out: Findings): void {
+/** `skip[i]`: entries[i] has a finding that says more already. */
+function composeFindings(text: string, doc: DotenvDocument, keys: Assignments, skip: readonly boolean[], out: Findings): void {
   const lines = new LineIndex(text);
   const composeVars = new Map<string, string>();
-  for (const entry of doc.entries) {
+  doc.entries.forEach((entry, i) => {
     const read = composeRead(text, lines, entry, composeVars);
     if (read !== undefined && 'value' in read) composeVars.set(entry.key, read.value);
-    if (read === undefined || last.get(entry.key) !== entry || skip.has(entry)) continue;
+    if (read === undefined || !keys.effective[i] || skip[i]) return;
     if ('error' in read) {
       out.add(
         'compose-disagrees',
@@ -408,7 +434,7 @@ function composeFindings(text: string, doc: DotenvDocument, last: Map<string, En
         { key: entry.key, fix: 'quote' },
       );
     }
-  }
+  });
 }
 
 function compareRanges(a: Finding, b: Finding): number {
@@ -421,19 +447,14 @@ export function lintEnv(text: string, options: LintOptions, doc: DotenvDocument 
   gitFindings(options, out);
   syntaxFindings(text, doc, out);
   if (!text.startsWith('\uFEFF')) {
-    const last = lastEntries(doc);
+    const keys = new Assignments(doc.entries);
     // On a refused file GPT-Load sees nothing; the message of env-syntax says so, and the values
     // before the error are still worth checking.
-    if (!doc.error) missingFindings(last, out);
-    strengthFindings(last, out);
-    const defined = new Set<string>();
-    const reported = new Set<EnvEntry>();
-    for (const entry of doc.entries) {
-      if (last.get(entry.key) === entry && valueFindings(entry, defined, out)) reported.add(entry);
-      defined.add(entry.key);
-    }
-    duplicateFindings(doc, last, out);
-    composeFindings(text, doc, last, reported, out);
+    if (!doc.error) missingFindings(keys, out);
+    strengthFindings(keys, out);
+    const reported = doc.entries.map((entry, i) => keys.effective[i] && valueFindings(entry, i, keys, out));
+    duplicateFindings(doc, keys, out);
+    composeFindings(text, doc, keys, reported, out);
   }
   return out.list.sort(compareRanges);
 }

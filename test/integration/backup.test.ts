@@ -114,8 +114,9 @@ for (const engine of ENGINES) {
       edit();
     };
 
-    // Every byte of a portable file; a spread of bytes (each page, headers, the end) of a SQLite one.
-    const positions = engine === 'sqlite' ? [...Array.from({ length: 120 }, (_, i) => i), ...Array.from({ length: 400 }, (_, i) => Math.floor((i * size) / 400)), size - 1] : Array.from({ length: size }, (_, i) => i);
+    // The headers, a spread over the whole file and the end (every byte of the manifest member is
+    // flipped in test/unit/backupFormat.test.ts).
+    const positions = [...new Set([...Array.from({ length: 120 }, (_, i) => i), ...Array.from({ length: 500 }, (_, i) => Math.floor((i * size) / 500)), ...Array.from({ length: 64 }, (_, i) => size - 1 - i)])];
     for (const at of positions) {
       damaged(() => flipByte(work, at));
       const quick = await checkBackup(work, { codec, quick: true });
