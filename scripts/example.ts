@@ -22,7 +22,7 @@ HOST=0.0.0.0
 # Admin UI login; GPT-Load's own example value — lint flags it
 AUTH_KEY=sk-123456
 
-# Empty: keys are stored in plaintext
+# Encrypts the stored API keys; empty = stored in plaintext
 ENCRYPTION_KEY=
 
 # Empty: SQLite at ./data/gpt-load.db

@@ -281,7 +281,10 @@ export namespace KeyBackupsRequest {
   export interface Params extends WorkDoneProgressParams {
     deployment: DeploymentRef;
     candidates: string[];
-    /** Backup files whose needed key is compared with each candidate (by fingerprint). */
+    /**
+     * Backup files whose needed key is compared with each candidate (by fingerprint); relative paths
+     * are taken from the `.env`'s folder. Default: every backup in the backups folder beside the `.env`.
+     */
     backups?: string[];
   }
   export interface Result {
@@ -392,7 +395,11 @@ export namespace BackupCreateRequest {
   export const type = new RequestType<Params, Result, void>(method);
 }
 
-/** client → daemon: verifies a backup file, and whether a key opens it (implemented by backups). */
+/**
+ * client → daemon: verifies a backup file, whether a key opens it, and — with `deployment` — how it
+ * differs from the live database; an unreachable database skips that comparison (said in `notes`)
+ * instead of failing the check (implemented by backups).
+ */
 export namespace BackupCheckRequest {
   export const method = 'gptLoad/backup/check' as const;
   export interface Params extends WorkDoneProgressParams {
@@ -420,6 +427,10 @@ export namespace BackupRestoreRequest {
     dryRun?: boolean;
     /** Take a verified backup of the current state first (default true). */
     safetyBackup?: boolean;
+    /** Clear GPT-Load's stale Redis entries after the restore (default true when REDIS_DSN is set). */
+    clearCache?: boolean;
+    /** HOST[:PORT] replacing REDIS_DSN's host (Compose service names do not resolve outside). */
+    redisHost?: string;
   }
   export type Result = BackupRestoreResult;
   export const type = new RequestType<Params, Result, void>(method);

@@ -287,12 +287,43 @@ export interface BackupCheckResult {
   decryptsWithKey: boolean | null;
   /** ok | stale | differs (from the live database) | needs-key | corrupt. */
   verdict?: string;
+  /**
+   * The backup's keys against the live database (by key_hash, or by decrypted value when the keys
+   * differ); null when not compared — the database unreachable (see `notes`) or no key opens both.
+   */
+  live?: BackupLiveComparison | null;
+  /** Age of the backup, ms; null when unknown (a damaged manifest). */
+  ageMs?: number | null;
+  /** Stored keys of the backup tried one by one with the key, and how many did not open. */
+  keyCheck?: { checked: number; failed: number };
+  /** Things worth knowing that are no problem (e.g. why the live database was not compared), in the client's language. */
+  notes?: string[];
+}
+
+/** How a backup's keys differ from the live database's. */
+export interface BackupLiveComparison {
+  /** In the backup, no longer in the database. */
+  missing: number;
+  /** In the database, not in the backup. */
+  added: number;
+  backupKeys: number;
+  liveKeys: number;
 }
 
 export interface BackupRestoreResult {
   restored: Record<string, number>;
   /** A backup of the state before the restore, when one was made. */
   safetyBackup: BackupInfo | null;
+  /** What the operator should know (e.g. Redis cache not cleared), in the client's language. */
+  warnings?: string[];
+  /** Tables of GPT-Load's the backup does not hold: left as they are. */
+  untouched?: string[];
+  /** Keys re-encrypted from the backup's key to the `.env`'s (fingerprints); null when copied as they are. */
+  reencrypted?: { from: string; to: string; rows: number } | null;
+  /** Stale Redis entries removed; null when REDIS_DSN is unset, clearing is off, it failed (see warnings) or in a dry run. */
+  cacheCleared?: number | null;
+  /** Dry run only: the live rows of each restored table now (the preview's "N now → M from the backup"). */
+  current?: Record<string, number>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,6 +33,11 @@ export class Config {
     return this.scoped(scope).get<string>('database.host', '').trim() || undefined;
   }
 
+  /** HOST[:PORT] replacing the host of REDIS_DSN when GPT-Load's cache is cleared (Docker Compose's `redis`). */
+  redisHost(scope?: vscode.ConfigurationScope): string | undefined {
+    return this.scoped(scope).get<string>('redis.host', '').trim() || undefined;
+  }
+
   /** Node executable for the daemon; empty = choose automatically. */
   get daemonRuntime(): string {
     return this.root.get<string>('daemon.runtime', '').trim();

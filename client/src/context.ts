@@ -27,6 +27,11 @@ export interface ClipboardLike {
 /** What a tree node or a command argument can say about the deployment it is about. */
 export type DeploymentArg = Deployment | { deployment: Deployment } | vscode.Uri | string | undefined;
 
+/** Where a deployment's resource-scoped settings are read. */
+function scopeOf(deployment: Deployment): vscode.ConfigurationScope {
+  return deployment.folder ?? vscode.Uri.file(deployment.envFile);
+}
+
 export class Ctx implements vscode.Disposable {
   readonly config = new Config();
   readonly output: vscode.LogOutputChannel;
@@ -124,13 +129,18 @@ export class Ctx implements vscode.Disposable {
   /** The wire reference of a deployment: its `.env` and the overrides of the settings. Needs trust. */
   async ref(deployment: Deployment): Promise<DeploymentRef> {
     this.requireTrust();
-    const scope = deployment.folder ?? vscode.Uri.file(deployment.envFile);
+    const scope = scopeOf(deployment);
     let dsn = this.config.dsn(scope);
     if (dsn) {
       const password = await this.secrets.databasePassword(deployment.envFile);
       if (password) dsn = dsnWithPassword(dsn, password);
     }
     return { envFile: deployment.envFile, dsn, dbHost: this.config.databaseHost(scope) };
+  }
+
+  /** gptLoad.redis.host for a deployment: HOST[:PORT] replacing REDIS_DSN's host, when set. */
+  redisHost(deployment: Deployment): string | undefined {
+    return this.config.redisHost(scopeOf(deployment));
   }
 
   requireTrust(): void {

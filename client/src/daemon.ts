@@ -46,8 +46,9 @@ function keystoreClientClass(lib: ClientLibrary) {
   };
 }
 
-/** LanguageClient's State.Running: the enum lives in the lazily loaded library. */
+/** LanguageClient's State.Running and State.Starting: the enum lives in the lazily loaded library. */
 const RUNNING = 2;
+const STARTING = 3;
 
 export interface DaemonOptions {
   extensionUri: vscode.Uri;
@@ -86,7 +87,16 @@ export class Daemon implements vscode.Disposable {
 
   /** The running client; starts the daemon when it is not running. Shares one start between callers. */
   async start(): Promise<LanguageClient> {
-    if (this.client?.state === RUNNING) return this.client;
+    const client = this.client;
+    if (client?.state === RUNNING) return client;
+    // The language client restarting the daemon after a crash: join that start, never run a second daemon beside it.
+    if (client?.state === STARTING && !this.starting) {
+      const restarted = await client.start().then(
+        () => client.state === RUNNING,
+        () => false,
+      );
+      if (restarted && this.client === client) return client;
+    }
     this.starting ??= this.doStart().finally(() => {
       this.starting = undefined;
     });

@@ -4,7 +4,7 @@
  * the workspace, restart the daemon. Cancellation is quiet.
  */
 import * as vscode from 'vscode';
-import type { ErrorCode, ErrorData } from '../../shared/protocol';
+import type { ErrorCode, ErrorData, ServiceCheckResult } from '../../shared/protocol';
 import { DaemonUnavailable } from './daemon';
 import { t } from './l10n';
 import type { SqliteProblem } from './runtime';
@@ -96,6 +96,16 @@ export function actionTitle(action: ErrorAction): string {
   }
 }
 
+/** Says that GPT-Load runs and offers "Check Again"; throws Cancelled when the user stops asking. */
+async function askCheckAgain(ui: WizardUI, message: string): Promise<void> {
+  const answer = await ui.ask('serviceRunning', message, {
+    severity: 'warning',
+    detail: t('Stop GPT-Load, then check again. Nothing was changed.'),
+    actions: [{ id: 'checkAgain', title: t('Check Again') }],
+  });
+  if (answer !== 'checkAgain') throw new Cancelled();
+}
+
 /**
  * Runs an operation that rewrites keys (migrate, restore) until the daemon stops refusing it
  * because GPT-Load runs ('service-running'): says so and offers "Check Again" in between. A refused
@@ -107,12 +117,20 @@ export async function retryWhileServiceRuns<R>(ui: WizardUI, run: () => Promise<
       return await run();
     } catch (err) {
       if (keystoreCode(err) !== 'service-running') throw err;
-      const answer = await ui.ask('serviceRunning', messageOf(err), {
-        severity: 'warning',
-        detail: t('Stop GPT-Load, then check again. Nothing was changed.'),
-        actions: [{ id: 'checkAgain', title: t('Check Again') }],
-      });
-      if (answer !== 'checkAgain') throw new Cancelled();
+      await askCheckAgain(ui, messageOf(err));
     }
+  }
+}
+
+/**
+ * Asks the daemon whether GPT-Load runs against the deployment (its `/health` answers, or other
+ * sessions are connected) until it does not, with the daemon's findings and "Check Again" in
+ * between: before a step that is pointless while GPT-Load runs. Throws Cancelled when the user stops asking.
+ */
+export async function waitUntilServiceStopped(ui: WizardUI, check: () => Promise<ServiceCheckResult>): Promise<void> {
+  for (;;) {
+    const result = await check();
+    if (!result.running) return;
+    await askCheckAgain(ui, t('GPT-Load looks running: {0}.', result.message ?? result.url));
   }
 }

@@ -106,7 +106,7 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
   // After activation: lint the .env files already open, fill the status bar, due rotations and key checks.
   setTimeout(() => {
     vscode.workspace.textDocuments.forEach(startForEnv);
-    void statusBar.update();
+    void statusBar.refresh();
     void remindOverdueRotations(ctx).catch(() => undefined);
     void remindKeyBackupCheck(ctx).catch(() => undefined);
   }, 0);

@@ -5,9 +5,10 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { localize, type Lang } from '../core/errors';
+import { KeystoreError, localize, type Lang, type Localized } from '../core/errors';
+import type { DatabaseTarget } from '../store/dsn';
 import { createVerifiedBackup } from '../keystore/backup';
-import { checkBackup, listBackups } from '../keystore/backupCheck';
+import { backupFilesIn, checkBackup, listBackups, type BackupCheckReport } from '../keystore/backupCheck';
 import { defaultBackupDir, layoutOfFile, type BackupFinding, type BackupInfo as CoreBackupInfo } from '../keystore/backupFormat';
 import { checkKeyCandidates } from '../keystore/backupKeys';
 import { restoreBackup } from '../keystore/backupRestore';
@@ -19,11 +20,13 @@ import {
   KeyBackupsRequest,
   type BackupCheckResult,
   type BackupInfo,
+  type BackupRestoreResult,
 } from '../../shared/protocol';
 import { cachedCodec, freshCodec } from './codecs';
-import { redactor } from './log';
+import { log, redactor } from './log';
 import { deploymentRef, filePath, optBool, optDeploymentRef, optString, stringArray, type Fields } from './params';
 import type { Session } from './session';
+import type { StorePool } from './stores';
 
 const MAX_KEY_COPIES = 16;
 
@@ -33,6 +36,41 @@ function wireInfo(info: CoreBackupInfo, warnings: BackupFinding[], lang: Lang): 
 
 function problemsOf(findings: BackupFinding[], lang: Lang): string[] {
   return findings.filter((f) => f.severity !== 'info').map((f) => localize(f.text, lang));
+}
+
+function checkResult(report: BackupCheckReport, lang: Lang): BackupCheckResult {
+  const live = report.live;
+  return {
+    valid: report.valid,
+    info: report.info ? wireInfo(report.info, [], lang) : null,
+    problems: problemsOf(report.findings, lang),
+    decryptsWithKey: report.decryptsWithKey,
+    verdict: report.verdict,
+    live: live ? { missing: live.missing, added: live.added, backupKeys: live.backupKeys, liveKeys: live.liveKeys } : null,
+    ageMs: report.ageMs,
+    keyCheck: { checked: report.key.checked, failed: report.key.failed },
+    notes: report.findings.filter((f) => f.severity === 'info').map((f) => localize(f.text, lang)),
+  };
+}
+
+/**
+ * Live rows of each table now, for the restore preview's "N now → M from the backup". The dry run
+ * has checked that every table exists; a preview without these counts is still a preview.
+ */
+async function currentRows(stores: StorePool, target: DatabaseTarget, tables: string[]): Promise<Record<string, number> | undefined> {
+  try {
+    return await stores.use(target, async (store) => {
+      const counts: Record<string, number> = {};
+      for (const table of tables) {
+        const [row] = await store.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${store.q(table)}`);
+        counts[table] = Number(row?.n ?? 0);
+      }
+      return counts;
+    });
+  } catch (err) {
+    log.warn(`restore preview: no live row counts (${err instanceof KeystoreError ? err.code : 'error'})`);
+    return undefined;
+  }
 }
 
 function optPath(params: Fields, name: string): string | undefined {
@@ -48,7 +86,8 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
       const deployment = session.deployment(deploymentRef(params));
       const candidates = stringArray(params, 'candidates', MAX_KEY_COPIES);
       candidates.forEach((c) => redactor.add(c));
-      const backups = params.backups === undefined ? undefined : stringArray(params, 'backups', 1000).map((p) => resolve(deployment.envDir, p));
+      const backups =
+        params.backups === undefined ? backupFilesIn(defaultBackupDir(deployment.envDir)) : stringArray(params, 'backups', 1000).map((p) => resolve(deployment.envDir, p));
       return stores.use(deployment.target, (store) => checkKeyCandidates(store, { candidates, envKey: deployment.encryptionKey, backups }, context));
     },
     { en: 'GPT-Load: checking ENCRYPTION_KEY copies', zh: 'GPT-Load：检查 ENCRYPTION_KEY 副本' },
@@ -89,16 +128,21 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
       const ref = optDeploymentRef(params);
       const deployment = ref ? session.deployment(ref) : undefined;
       const codec = key !== undefined ? await freshCodec(key) : deployment ? await cachedCodec(deployment.encryptionKey) : undefined;
-      const report = deployment
-        ? await stores.use(deployment.target, async (store) => checkBackup(path, { codec, live: { store, codec: await cachedCodec(deployment.encryptionKey) } }, context))
-        : await checkBackup(path, { codec }, context);
-      return {
-        valid: report.valid,
-        info: report.info ? wireInfo(report.info, [], session.lang) : null,
-        problems: problemsOf(report.findings, session.lang),
-        decryptsWithKey: report.decryptsWithKey,
-        verdict: report.verdict,
-      };
+      if (!deployment) return checkResult(await checkBackup(path, { codec }, context), session.lang);
+      const liveCodec = await cachedCodec(deployment.encryptionKey);
+      // The file is checked either way: a database that cannot be opened only skips the comparison.
+      let opened = false;
+      let unavailable: Localized;
+      try {
+        return await stores.use(deployment.target, async (store) => {
+          opened = true;
+          return checkResult(await checkBackup(path, { codec, live: { store, codec: liveCodec } }, context), session.lang);
+        });
+      } catch (err) {
+        if (opened || !(err instanceof KeystoreError) || err.code === 'cancelled') throw err;
+        unavailable = err.text;
+      }
+      return checkResult(await checkBackup(path, { codec, live: { unavailable } }, context), session.lang);
     },
     { en: 'GPT-Load: checking a backup', zh: 'GPT-Load：检查备份' },
   );
@@ -109,24 +153,38 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
       const deployment = session.deployment(deploymentRef(params));
       const backupKey = optString(params, 'backupKey', 65_536);
       redactor.add(backupKey);
+      const dryRun = optBool(params, 'dryRun') ?? false;
       await stores.release(deployment.target);
+      let report;
       try {
-        const report = await restoreBackup(
+        report = await restoreBackup(
           {
             deployment,
             file: filePath(params, 'path'),
             backupKey,
             force: optBool(params, 'force') ?? false,
-            dryRun: optBool(params, 'dryRun') ?? false,
+            dryRun,
             safetyBackup: optBool(params, 'safetyBackup') ?? true,
+            clearCache: optBool(params, 'clearCache') ?? true,
+            redisHost: optString(params, 'redisHost', 300),
             timeoutMs: session.options.connectTimeoutMs,
           },
           context,
         );
-        return { restored: report.restored, safetyBackup: report.safetyBackup ? wireInfo(report.safetyBackup, [], session.lang) : null };
       } finally {
-        dataChanged();
+        // A dry run wrote nothing: the diagnostics stay as they are.
+        if (!dryRun) dataChanged();
       }
+      const result: BackupRestoreResult = {
+        restored: report.restored,
+        safetyBackup: report.safetyBackup ? wireInfo(report.safetyBackup, [], session.lang) : null,
+        warnings: report.warnings.map((w) => session.text(w)),
+        untouched: report.untouched,
+        reencrypted: report.reencrypted,
+        cacheCleared: report.cache?.removed ?? null,
+      };
+      if (dryRun) result.current = await currentRows(stores, deployment.target, Object.keys(report.restored));
+      return result;
     },
     { en: 'GPT-Load: restoring a backup', zh: 'GPT-Load：恢复备份' },
   );

@@ -143,7 +143,7 @@ export interface StatusParams {
   envPath?: string;
 }
 
-const BATCH_SIZE = 2000;
+const BATCH_SIZE = 5000;
 
 /**
  * What classification reads: id, key_value and key_hash, keyset-paged. Not iterateKeyRows: its

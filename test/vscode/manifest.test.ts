@@ -60,7 +60,7 @@ test('activation is lazy and the workspace-trust restrictions name the settings 
   assert.deepEqual(pkg.activationEvents.sort(), ['onLanguage:dotenv', 'workspaceContains:**/.env']);
   const trust = pkg.capabilities.untrustedWorkspaces;
   assert.equal(trust.supported, 'limited');
-  assert.deepEqual(trust.restrictedConfigurations.sort(), ['gptLoad.daemon.runtime', 'gptLoad.database.dsn', 'gptLoad.database.host']);
+  assert.deepEqual(trust.restrictedConfigurations.sort(), ['gptLoad.daemon.runtime', 'gptLoad.database.dsn', 'gptLoad.database.host', 'gptLoad.redis.host']);
   for (const key of trust.restrictedConfigurations) assert.equal(pkg.contributes.configuration.properties[key].restricted, true, key);
   assert.equal(pkg.engines.vscode, '^1.100.0');
 });

@@ -30,10 +30,18 @@ function renderCheck(entry: BackupEntry, result: BackupCheckResult, keyLabel: st
     );
   }
   if (keyLabel) lines.push(`- ${t('Checked with')}: ${keyLabel}`);
+  if (result.keyCheck && result.keyCheck.checked > 0) {
+    lines.push(`- ${t('Stored keys opened one by one')}: ${result.keyCheck.checked - result.keyCheck.failed} / ${result.keyCheck.checked}`);
+  }
+  if (result.live) {
+    const live = result.live;
+    lines.push(`- ${t('Live database')}: ${t('{0} keys in the backup, {1} now; {2} gone since the backup, {3} added', live.backupKeys, live.liveKeys, live.missing, live.added)}`);
+  }
   if (info) {
     lines.push('', `| ${t('Table')} | ${t('Rows')} |`, '|---|---:|', ...Object.entries(info.rows).map(([table, rows]) => `| ${table} | ${rows} |`));
   }
   lines.push('', `## ${t('Findings')}`, '', ...(result.problems.length > 0 ? result.problems.map((p) => `- ${p}`) : [t('Nothing wrong was found.')]));
+  if (result.notes?.length) lines.push('', ...result.notes.map((n) => `- ${n}`));
   return `${lines.join('\n')}\n`;
 }
 
@@ -80,7 +88,7 @@ export function registerCheckBackup(ctx: Ctx): void {
     ctx.output.info(`checked backup ${entry.path}: ${verdict}`);
     const message = [t('Backup {0}: {1}.', backupLabel({ ...entry, info: result.info ?? entry.info }), words.label), keyLabel ? t('Checked with {0}.', keyLabel) : undefined].filter(Boolean).join(' ');
     void ctx.ui
-      .notify('backupChecked', message, { severity: severityOf(verdict), detail: result.problems.join(' '), actions: [{ id: 'details', title: t('Show Details') }] })
+      .notify('backupChecked', message, { severity: severityOf(verdict), detail: [...result.problems, ...(result.notes ?? [])].join(' '), actions: [{ id: 'details', title: t('Show Details') }] })
       .then(async (answer) => {
         if (answer === 'details') await ctx.reports.show(t('Backup check {0}', basename(entry.path)), entry.path, renderCheck(entry, result, keyLabel));
       });

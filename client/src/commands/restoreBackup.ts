@@ -21,12 +21,29 @@ function rowsText(rows: Record<string, number>): string {
     .join(', ');
 }
 
+/** "api_keys: 79 now → 80 from the backup" per table (the backup's counts alone from a daemon that does not count). */
+function replacedText(plan: BackupRestoreResult): string[] {
+  return Object.entries(plan.restored).map(([table, rows]) => {
+    const now = plan.current?.[table];
+    return now === undefined ? `${table} (${rows})` : t('{0}: {1} now → {2} from the backup', table, now, rows);
+  });
+}
+
+function reencryptText(plan: BackupRestoreResult, key: ChosenKey | undefined): string | undefined {
+  if (key) return t('Its keys are re-encrypted from the key {0} ({1}) to the .env\'s ENCRYPTION_KEY.', key.fingerprint, key.label);
+  if (plan.reencrypted) return t('Its keys ({0}) are re-encrypted to the .env\'s ENCRYPTION_KEY ({1}).', plan.reencrypted.from, plan.reencrypted.to);
+  return undefined;
+}
+
 /** The confirmation's detail: what the restore replaces, how it differs from now, which key it uses. */
 function preview(entry: BackupEntry, plan: BackupRestoreResult, check: BackupCheckResult, key: ChosenKey | undefined): string {
   return [
-    t('Every row of these tables is replaced by the backup\'s: {0}.', rowsText(plan.restored)),
+    t('Every row of these tables is replaced by the backup\'s:'),
+    ...replacedText(plan).map((line) => `  ${line}`),
+    plan.untouched?.length ? t('Not in the backup, left as they are: {0}.', plan.untouched.join(', ')) : undefined,
     ...check.problems,
-    key ? t('Its keys are re-encrypted from the key {0} ({1}) to the .env\'s ENCRYPTION_KEY.', key.fingerprint, key.label) : undefined,
+    ...(plan.warnings ?? []),
+    reencryptText(plan, key),
     t('A verified backup of the current state is taken first, and the restore runs in one transaction.'),
     t('Keep GPT-Load stopped until it is done, then restart it: {0}', restartCommand(entry.deployment.envFile)),
   ]
@@ -39,7 +56,10 @@ function preview(entry: BackupEntry, plan: BackupRestoreResult, check: BackupChe
  * First a check and a dry run: the daemon refuses while GPT-Load runs (stop it, check again), says
  * which key the backup needs (the saved copy with that fingerprint, else one the user gives; the
  * keys are then re-encrypted to the `.env`'s key) and what would be written — the modal confirmation
- * shows that preview. A verified backup of the current state is taken before anything is written.
+ * shows that preview, each table's rows now against the backup's. A verified backup of the current
+ * state is taken before anything is written. Afterwards the daemon clears GPT-Load's stale Redis
+ * entries (reaching Redis through gptLoad.redis.host when set); what it could not do, such as
+ * clearing that cache, comes back as warnings shown with the result.
  */
 export function registerRestoreBackup(ctx: Ctx): void {
   ctx.registerCommand(CommandIds.restoreBackup, async (arg?: BackupArg): Promise<RestoreOutcome> => {
@@ -56,9 +76,10 @@ export function registerRestoreBackup(ctx: Ctx): void {
       key = await askForKey(ctx, deployment, { step: 'backupKey', title: t('The ENCRYPTION_KEY of this backup'), needed });
       check = await ctx.withProgress(t('Checking the backup {0}', backupLabel(entry)), BackupCheckRequest.type, { path, deployment: ref, encryptionKey: key.value });
     }
+    const redisHost = ctx.redisHost(deployment);
     const restore = (title: string, dryRun: boolean) =>
       retryWhileServiceRuns(ctx.ui, () =>
-        ctx.withProgress(title, BackupRestoreRequest.type, { deployment: ref, path, dryRun, ...(key ? { backupKey: key.value } : {}) }),
+        ctx.withProgress(title, BackupRestoreRequest.type, { deployment: ref, path, dryRun, ...(key ? { backupKey: key.value } : {}), ...(redisHost ? { redisHost } : {}) }),
       );
     const plan = await restore(t('Checking what restoring would change'), true);
 
@@ -75,14 +96,21 @@ export function registerRestoreBackup(ctx: Ctx): void {
     const rows = Object.values(result.restored).reduce((a, b) => a + b, 0);
     ctx.output.info(`restored ${path} into ${deployment.label}: ${rowsText(result.restored)}; safety backup ${result.safetyBackup?.path ?? 'none'}`);
     const command = restartCommand(deployment.envFile);
+    const warnings = result.warnings ?? [];
+    for (const warning of warnings) ctx.output.warn(`restore of ${deployment.label}: ${warning}`);
     const message = [
       t('Restored {0} rows into {1} from the backup of {2}. Restart GPT-Load: {3}', rows, deployment.label, backupLabel(entry), command),
       result.safetyBackup ? t('The state before the restore is in {0}.', result.safetyBackup.path) : undefined,
+      typeof result.cacheCleared === 'number' ? t('Removed {0} stale entries from GPT-Load\'s Redis cache.', result.cacheCleared) : undefined,
     ]
       .filter(Boolean)
       .join(' ');
     void ctx.ui
-      .notify('restored', message, { actions: [{ id: 'copyCommand', title: t('Copy Restart Command') }] })
+      .notify('restored', message, {
+        severity: warnings.length > 0 ? 'warning' : 'info',
+        detail: warnings.join('\n') || undefined,
+        actions: [{ id: 'copyCommand', title: t('Copy Restart Command') }],
+      })
       .then(async (answer) => {
         if (answer === 'copyCommand') await ctx.clipboard.writeText(command);
       });

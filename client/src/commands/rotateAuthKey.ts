@@ -15,11 +15,21 @@ export function rotations(state: vscode.Memento): Record<string, string> {
   return state.get<Record<string, string>>(ROTATIONS_KEY, {});
 }
 
-async function removeFromProxyKeys(ctx: Ctx, deployment: Deployment, oldKey: string): Promise<string> {
+interface ProxyKeyRemoval {
+  /** What happened to the old key, then the daemon's notes (what to restart, an emptied global list). */
+  notes: string[];
+  /** The daemon's restart command for this deployment, when it knows one. */
+  restartCommand: string | null;
+}
+
+async function removeFromProxyKeys(ctx: Ctx, deployment: Deployment, oldKey: string): Promise<ProxyKeyRemoval> {
   const { RemoveProxyKeyRequest } = await protocol();
   const result = await ctx.request(RemoveProxyKeyRequest.type, { deployment: await ctx.ref(deployment), value: oldKey });
-  if (!result.system && result.groups.length === 0) return t('The old AUTH_KEY was not among GPT-Load\'s stored proxy keys.');
-  return t('The old AUTH_KEY was removed from GPT-Load\'s stored proxy keys ({0}).', [result.system ? t('global') : '', ...result.groups].filter(Boolean).join(', '));
+  const what =
+    !result.system && result.groups.length === 0
+      ? t('The old AUTH_KEY was not among GPT-Load\'s stored proxy keys.')
+      : t('The old AUTH_KEY was removed from GPT-Load\'s stored proxy keys ({0}).', [result.system ? t('global') : '', ...result.groups].filter(Boolean).join(', '));
+  return { notes: [what, ...result.notes], restartCommand: result.restartCommand };
 }
 
 /**
@@ -46,17 +56,18 @@ export function registerRotateAuthKey(ctx: Ctx): void {
     await ctx.daemon.request(EnvWriteRequest.type, { envFile: deployment.envFile, key: 'AUTH_KEY', value });
     await ctx.extension.globalState.update(ROTATIONS_KEY, { ...rotations(ctx.extension.globalState), [deployment.envFile]: new Date().toISOString() });
 
-    let proxyNote: string | undefined;
+    let removal: ProxyKeyRemoval | undefined;
     if (oldKey) {
       const remove = await ctx.ui.ask('removeOldProxyKey', t('Also remove the old AUTH_KEY from GPT-Load\'s stored proxy keys?'), {
         detail: t('GPT-Load copies AUTH_KEY into its proxy keys on first start, so the old key keeps working for proxy requests until it is removed there.'),
         actions: [{ id: 'remove', title: t('Remove Old Key') }, { id: 'keep', title: t('Keep It') }],
       });
-      if (remove === 'remove') proxyNote = await removeFromProxyKeys(ctx, deployment, oldKey);
+      if (remove === 'remove') removal = await removeFromProxyKeys(ctx, deployment, oldKey);
     }
 
-    const command = restartCommand(deployment.envFile);
-    const message = [t('AUTH_KEY in {0} was rotated. Restart GPT-Load to use it: {1}', deployment.label, command), proxyNote].filter(Boolean).join(' ');
+    // The daemon reads the deployment (e.g. the Compose service to recreate); the guess beside the .env otherwise.
+    const command = removal?.restartCommand ?? restartCommand(deployment.envFile);
+    const message = [t('AUTH_KEY in {0} was rotated. Restart GPT-Load to use it: {1}', deployment.label, command), ...(removal?.notes ?? [])].join(' ');
     const answer = await ctx.ui.notify('authKeyRotated', message, {
       actions: [
         { id: 'copyKey', title: t('Copy New AUTH_KEY') },
@@ -65,7 +76,7 @@ export function registerRotateAuthKey(ctx: Ctx): void {
     });
     if (answer === 'copyKey') await ctx.copySecret(value);
     else if (answer === 'copyCommand') await ctx.clipboard.writeText(command);
-    return { envFile: deployment.envFile, removedOld: proxyNote !== undefined };
+    return { envFile: deployment.envFile, removedOld: removal !== undefined };
   });
 }
 

@@ -1,15 +1,20 @@
 /**
  * The status bar item: the active deployment's encryption state; a click opens the full status.
- * Its figures come from the daemon's background check of the `.env` (sampled, cheap) or from the
- * last exact status the user asked for, whichever is newer.
+ * Its figures come from the daemon's status summary (GPT-Load's dashboard verdict on its 20-row
+ * sample and a row count: cheap at any size), asked for in the background when the active
+ * deployment changes, after a migration or restore, and when a `.env` is saved. The daemon's
+ * background check of an open `.env` and an exact status the user asked for replace it when they
+ * arrive later: the newest figures win. Nothing here runs during activation.
  */
 import * as vscode from 'vscode';
-import type { EnvDatabaseState, StatusReport } from '../../../shared/protocol';
+import type { EnvDatabaseState, StatusReport, StatusSummary } from '../../../shared/protocol';
 import { CommandIds } from '../commands/ids';
 import type { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState } from '../describe';
+import { keystoreCode, messageOf } from '../errors';
 import { t } from '../l10n';
+import { protocol } from '../protocol';
 
 interface Known {
   state: EnvDatabaseState;
@@ -18,47 +23,99 @@ interface Known {
   detail: string | null;
 }
 
+/** Failures that mean the database could not be reached (the rest: the state is unknown). */
+const UNREACHABLE = new Set(['host-not-found', 'connection-refused', 'connection-timeout', 'auth-refused', 'database-missing']);
+
+/** The state GPT-Load's dashboard would show for a summary (its verdict; a sample that disagrees with itself is mixed). */
+export function summaryState(summary: StatusSummary): EnvDatabaseState {
+  if (summary.apiKeys === 0) return 'empty';
+  switch (summary.dashboard.verdict) {
+    case 'data_not_encrypted':
+      return 'needs-migration';
+    case 'key_not_configured':
+      return 'key-missing';
+    case 'key_mismatch':
+      return 'wrong-key';
+  }
+  const share = summary.encryptionEnabled ? summary.dashboard.decryptShare : summary.dashboard.plaintextShare;
+  return summary.dashboard.sampled === 0 || share === 1 ? 'ok' : 'mixed';
+}
+
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('gptLoad.status', vscode.StatusBarAlignment.Left, 10);
-  private readonly reports = new Map<string, Known>();
-  private readonly requested = new Set<string>();
+  private readonly known = new Map<string, Known>();
+  /** The summary request in flight per `.env`; a newer request or newer figures make its answer stale. */
+  private readonly pending = new Map<string, number>();
+  private sequence = 0;
+  private summaries = 0;
 
   constructor(private readonly ctx: Ctx) {
     this.item.name = t('GPT-Load Encryption State');
     this.item.command = CommandIds.showStatus;
     ctx.subscribe(
       this.item,
-      ctx.deployments.onDidChange(() => void this.update()),
-      ctx.onDidChangeEnvStatus(() => void this.update()),
-      ctx.onDidChangeData(() => {
-        this.requested.clear();
-        void this.update();
-      }),
-      ctx.daemon.onDidChangeState(() => void this.update()),
+      ctx.deployments.onDidChange(() => void this.refresh()),
+      ctx.onDidChangeEnvStatus((envFile) => this.recordBackgroundCheck(envFile)),
+      // Migrations, restores, Refresh, Restart Daemon, workspace trust, and settings that change which database is meant.
+      ctx.onDidChangeData((deployment) => void this.refresh(deployment)),
       ctx.onDidReportStatus(({ deployment, report }) => this.recordReport(deployment, report)),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.update()),
+      vscode.workspace.onDidSaveTextDocument((document) => void this.envSaved(document.uri)),
     );
+  }
+
+  /** Asks the daemon for the summary of `deployment` (default: the active one) and shows it when it arrives. */
+  async refresh(deployment?: Deployment): Promise<void> {
+    const active = await this.ctx.deployments.active();
+    const target = deployment ?? active;
+    if (target && this.ctx.trusted && this.ctx.daemon.state !== 'failed') void this.requestSummary(target);
+    await this.render();
+  }
+
+  private async envSaved(uri: vscode.Uri): Promise<void> {
+    if (uri.scheme !== 'file') return;
+    const deployment = (await this.ctx.deployments.all()).find((d) => d.envFile === uri.fsPath);
+    if (deployment) await this.refresh(deployment);
+  }
+
+  private async requestSummary(deployment: Deployment): Promise<void> {
+    const id = ++this.sequence;
+    this.pending.set(deployment.envFile, id);
+    let known: Known;
+    try {
+      const { StatusSummaryRequest } = await protocol();
+      const summary = await this.ctx.request(StatusSummaryRequest.type, { deployment: await this.ctx.ref(deployment), skipLogs: true });
+      this.summaries++;
+      known = { state: summaryState(summary), encryptionEnabled: summary.encryptionEnabled, target: summary.target, detail: `${t('GPT-Load dashboard')}: ${t('{0} rows sampled', summary.dashboard.sampled)}` };
+    } catch (err) {
+      this.ctx.output.warn(`status of ${deployment.label}: ${messageOf(err)}`);
+      known = { state: UNREACHABLE.has(keystoreCode(err) ?? '') ? 'unreachable' : 'unchecked', encryptionEnabled: undefined, target: null, detail: messageOf(err) };
+    }
+    if (this.pending.get(deployment.envFile) !== id) return;
+    this.pending.delete(deployment.envFile);
+    this.record(deployment.envFile, known);
   }
 
   /** An exact status the user asked for (Show Encryption Status, Migrate Keys). */
   recordReport(deployment: Deployment, report: StatusReport): void {
-    this.reports.set(deployment.envFile, { state: report.state, encryptionEnabled: report.encryptionEnabled, target: report.target, detail: null });
-    // The exact report is newer than the last background check; the next check replaces it again.
-    this.ctx.envStatus.delete(deployment.envFile);
-    void this.update();
+    this.record(deployment.envFile, { state: report.state, encryptionEnabled: report.encryptionEnabled, target: report.target, detail: null });
   }
 
-  private known(envFile: string): Known | undefined {
+  /** The daemon's background check of an open `.env` finished. */
+  private recordBackgroundCheck(envFile: string): void {
     const background = this.ctx.envStatus.get(envFile);
-    const exact = this.reports.get(envFile);
-    if (background && background.state !== 'unchecked') {
-      const enabled = background.keyFingerprint ? background.keyFingerprint !== 'plaintext' : undefined;
-      return { state: background.state, encryptionEnabled: enabled, target: background.target, detail: background.message };
-    }
-    return exact;
+    if (!background || background.state === 'unchecked') return;
+    const enabled = background.keyFingerprint ? background.keyFingerprint !== 'plaintext' : undefined;
+    this.record(envFile, { state: background.state, encryptionEnabled: enabled, target: background.target, detail: background.message });
   }
 
-  async update(): Promise<void> {
+  /** Newer figures than a summary still in flight: that summary's answer is dropped. */
+  private record(envFile: string, known: Known): void {
+    this.pending.delete(envFile);
+    this.known.set(envFile, known);
+    void this.render();
+  }
+
+  private async render(): Promise<void> {
     const deployment = await this.ctx.deployments.active();
     if (!deployment) {
       this.item.hide();
@@ -71,12 +128,12 @@ export class StatusBar implements vscode.Disposable {
       this.item.show();
       return;
     }
-    const known = this.known(deployment.envFile);
+    const known = this.known.get(deployment.envFile);
     if (!known) {
       this.item.text = `$(sync~spin) GPT-Load`;
       this.item.tooltip = t('{0}: checking the database…', deployment.label);
+      this.item.backgroundColor = undefined;
       this.item.show();
-      this.requestBackgroundCheck(deployment);
       return;
     }
     const words = describeState(known.state, known.encryptionEnabled);
@@ -86,18 +143,13 @@ export class StatusBar implements vscode.Disposable {
     this.item.show();
   }
 
-  /** The daemon checks a `.env`'s database when the document is open: open it (not shown) once. */
-  private requestBackgroundCheck(deployment: Deployment): void {
-    if (this.requested.has(deployment.envFile) || this.ctx.daemon.state === 'failed') return;
-    this.requested.add(deployment.envFile);
-    void this.ctx.daemon
-      .start()
-      .then(() => vscode.workspace.openTextDocument(vscode.Uri.file(deployment.envFile)))
-      .then(undefined, (err: unknown) => this.ctx.output.warn(`status check of ${deployment.label}: ${err instanceof Error ? err.message : err}`));
-  }
-
   get text(): string {
     return this.item.text;
+  }
+
+  /** Status summaries received from the daemon (tests). */
+  get summaryCount(): number {
+    return this.summaries;
   }
 
   dispose(): void {

@@ -4,17 +4,18 @@
  *      found key back into the `.env`;
  *   2. the source key: the `.env`'s, a saved copy (../keyCopies.ts), or typed — checked against the data;
  *   3. the new key: generated, the one already in the `.env`, or typed with GPT-Load's strength check;
- *   4. a backup, created and verified, unless the user has their own;
+ *   4. a backup, created and verified, unless the user has their own — first the daemon checks that
+ *      GPT-Load is stopped (service check), and while it runs the wizard says so with "Check again";
  *   5. proof that the new key is saved: clipboard and/or SecretStorage, then its last 4 characters;
- *   6. the migration itself under a cancellable progress notification; while GPT-Load runs it is
- *      refused with "Check again"; on success the daemon updated the `.env` and we show how to
- *      restart; on failure what failed and that nothing changed.
+ *   6. the migration itself under a cancellable progress notification; the daemon checks again and
+ *      refuses while GPT-Load runs ("Check again"); on success the daemon updated the `.env` and we
+ *      show how to restart; on failure what failed and that nothing changed.
  * Every question goes through `ctx.ui` with a step id, which the extension tests answer.
  */
 import type { DeploymentRef, MigrationSummary, StatusReport } from '../../../shared/protocol';
 import { localize } from '../../../server/core/errors';
 import { assessSecret, weakNewKeyWarnings } from '../../../server/core/secrets';
-import { Cancelled, isCancellation, messageOf, retryWhileServiceRuns } from '../errors';
+import { Cancelled, isCancellation, messageOf, retryWhileServiceRuns, waitUntilServiceStopped } from '../errors';
 import { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState } from '../describe';
@@ -115,6 +116,8 @@ export class MigrateWizard {
     if (action === 'restoreKey') return this.restoreKey(required(fromKey));
 
     const toKey = action === 'disable' ? '' : await this.askNewKey(report, fromKey);
+    // A backup taken while GPT-Load writes is stale at once, and the migration would refuse anyway.
+    await waitUntilServiceStopped(this.ui, () => this.ctx.request(this.p.ServiceCheckRequest.type, { deployment: this.ref }));
     const backup = await this.backup(fromKey);
     const restoreSecret = toKey ? await this.confirmSaved(toKey) : undefined;
 
@@ -271,12 +274,14 @@ export class MigrateWizard {
 
   /** Sends the migration; while GPT-Load is running, says so and offers "Check again". */
   private migrate(fromKey: string | undefined, toKey: string): Promise<MigrationSummary> {
+    const redisHost = this.ctx.redisHost(this.deployment);
     return retryWhileServiceRuns(this.ui, () =>
       this.ctx.withProgress(t('Migrating the keys of {0}', this.deployment.label), this.p.MigrateRequest.type, {
         deployment: this.ref,
         ...(fromKey !== undefined ? { fromKey } : {}),
         toKey,
         updateEnv: true,
+        ...(redisHost ? { redisHost } : {}),
       }),
     );
   }
@@ -290,7 +295,7 @@ export class MigrateWizard {
   }
 
   private async reportSuccess(summary: MigrationSummary, backup: string | undefined): Promise<void> {
-    const command = restartCommand(this.deployment.envFile);
+    const command = summary.restartCommand ?? restartCommand(this.deployment.envFile);
     const what =
       summary.mode === 'disable'
         ? t('Decrypted {0} keys and {1} request logs of {2}.', summary.apiKeys, summary.requestLogs, this.deployment.label)

@@ -1,8 +1,10 @@
 // The extension in a real VS Code with a trusted workspace holding a GPT-Load SQLite deployment
-// (built by ../deployment.ts): activation, .env diagnostics and their quick fix, the key explorer,
-// reveal/copy, AUTH_KEY generation and rotation, and Migrate Keys end to end.
+// (built by ../deployment.ts): activation and the status bar, .env diagnostics and their quick fix,
+// the key explorer, reveal/copy, AUTH_KEY generation and rotation, and Migrate Keys end to end.
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { KeyListItem, MigrationSummary, StatusReport } from '../../../shared/protocol';
@@ -48,7 +50,10 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     assert.equal(api.ctx.daemon.state, 'running');
     assert.ok(api.ctx.daemon.runtime?.nativeBinding, `SQLite unavailable: ${JSON.stringify(api.ctx.daemon.runtime?.sqliteProblem)}`);
     const text = await waitFor('the status bar to show the encryption state', () => !api.statusBar.text.includes('sync~spin') && api.statusBar.text);
-    assert.match(text, /GPT-Load/);
+    // From the daemon's status summary: plaintext keys, no ENCRYPTION_KEY. No document was opened for it.
+    assert.match(text, /GPT-Load: not encrypted/);
+    assert.ok(api.statusBar.summaryCount >= 1, 'the status bar did not use gptLoad/status/summary');
+    assert.ok(!vscode.workspace.textDocuments.some((d) => d.uri.fsPath === fixture.envFile), 'the .env was opened to get the status');
   });
 
   test('a weak .env gets diagnostics and a quick fix that replaces AUTH_KEY', async () => {
@@ -159,12 +164,25 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     assert.match(clipboard.text, /^[A-Za-z0-9._-]{32}$/);
 
     const before = envValue(fixture.envFile, 'AUTH_KEY');
-    ui.answer('rotateConfirm', 'rotate').answer('removeOldProxyKey', 'keep');
-    const rotated = await vscode.commands.executeCommand<{ envFile: string }>('gptLoad.rotateAuthKey', fixture.envFile);
-    assert.equal(rotated?.envFile, fixture.envFile);
+    // A Compose deployment: the daemon names the service to recreate (the client alone would not know it).
+    const compose = join(fixture.workspace, 'docker-compose.yml');
+    writeFileSync(compose, 'services:\n  gpt-load-app:\n    image: ghcr.io/tbphp/gpt-load:latest\n    env_file: .env\n');
+    try {
+      ui.answer('rotateConfirm', 'rotate').answer('removeOldProxyKey', 'remove').answer('authKeyRotated', 'copyCommand');
+      const rotated = await vscode.commands.executeCommand<{ envFile: string; removedOld: boolean }>('gptLoad.rotateAuthKey', fixture.envFile);
+      assert.deepEqual(rotated, { envFile: fixture.envFile, removedOld: true });
+    } finally {
+      rmSync(compose, { force: true });
+    }
     const after = envValue(fixture.envFile, 'AUTH_KEY');
     assert.ok(after && after !== before && after.length >= 32, 'AUTH_KEY was not rotated');
-    assert.match(ui.messages('authKeyRotated')[0] ?? '', /AUTH_KEY/);
+    const rotatedMessage = ui.messages('authKeyRotated')[0] ?? '';
+    assert.match(rotatedMessage, /AUTH_KEY/);
+    // The seeded AUTH_KEY was GPT-Load's only global proxy key: removed, with the daemon's notes and restart command.
+    assert.match(rotatedMessage, /removed from GPT-Load's stored proxy keys \(global\)/);
+    assert.match(rotatedMessage, /global proxy keys are now empty/);
+    assert.ok(rotatedMessage.includes('docker compose up -d --force-recreate gpt-load-app'), rotatedMessage);
+    assert.equal(clipboard.text, 'docker compose up -d --force-recreate gpt-load-app');
     const rotations = api.ctx.extension.globalState.get<Record<string, string>>('gptLoad.authKeyRotations', {});
     assert.ok(rotations[fixture.envFile], 'rotation date not remembered');
     // 91 days later the reminder is due (gptLoad.authKey.rotationReminderDays = 90).
@@ -172,6 +190,43 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     ui.answer('authKeyDue', undefined);
     assert.deepEqual(await api.remindOverdueRotations(Date.now() + 91 * 24 * 3600 * 1000), [fixture.envFile]);
     assert.match(ui.messages('authKeyDue')[0] ?? '', /91 days/);
+  });
+
+  test('Migrate Keys asks the daemon whether GPT-Load runs before the backup step, with "Check again"', async () => {
+    // "GPT-Load" answers /health on the .env's PORT until the user stops it.
+    const gptLoad: Server = createServer((_req, res) => res.end('{"status":"healthy"}'));
+    await new Promise<void>((resolve) => gptLoad.listen(0, '127.0.0.1', resolve));
+    const port = (gptLoad.address() as AddressInfo).port;
+    const envBefore = readFileSync(fixture.envFile, 'utf8');
+    const backups = () => (existsSync(join(fixture.workspace, 'backups')) ? readdirSync(join(fixture.workspace, 'backups')) : []);
+    const backupsBefore = backups();
+    writeFileSync(fixture.envFile, `${envBefore.replace(/\n?$/, '\n')}PORT=${port}\n`);
+    try {
+      // Not stopped: the wizard ends there, nothing backed up.
+      const { ui } = script(api);
+      ui.answer('action', 'enable').answer('newKeyMethod', 'generate').answer('serviceRunning', undefined);
+      assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined);
+      assert.deepEqual(ui.steps(), ['action', 'newKeyMethod', 'serviceRunning']);
+      const refusal = ui.prompts.find((p) => p.step === 'serviceRunning')!;
+      assert.ok(refusal.message?.includes(`127.0.0.1:${port}/health`), `the daemon's finding is not shown: ${refusal.message}`);
+      assert.deepEqual(refusal.items, ['checkAgain']);
+
+      // Stopped, then "Check again": on to the backup step (cancelled there).
+      const { ui: ui2 } = script(api);
+      ui2.answer('action', 'enable').answer('newKeyMethod', 'generate').answer('backup', undefined);
+      ui2.answer('serviceRunning', () => {
+        gptLoad.close();
+        gptLoad.closeAllConnections();
+        return 'checkAgain';
+      });
+      assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined);
+      assert.deepEqual(ui2.steps(), ['action', 'newKeyMethod', 'serviceRunning', 'backup']);
+    } finally {
+      gptLoad.close();
+      writeFileSync(fixture.envFile, envBefore);
+    }
+    assert.deepEqual(backups(), backupsBefore, 'a backup was taken while GPT-Load ran');
+    assert.equal(envValue(fixture.envFile, 'ENCRYPTION_KEY') ?? '', '', 'the .env changed');
   });
 
   test('Migrate Keys enables encryption end to end: database encrypted, .env updated, keys still reveal', async () => {
@@ -198,8 +253,11 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
       return wrappedInput(step, options);
     };
 
+    const summariesBefore = api.statusBar.summaryCount;
     const outcome = await vscode.commands.executeCommand<MigrateOutcome>('gptLoad.migrateKeys', fixture.envFile);
     assert.ok(outcome?.summary, `migration did not complete; prompts: ${ui.steps().join(' → ')}; messages: ${ui.messages().join(' | ')}`);
+    // GPT-Load was not running: the service check passed silently before the backup step.
+    assert.ok(ui.steps().indexOf('backup') > ui.steps().indexOf('newKeyMethod') && !ui.steps().includes('serviceRunning'), ui.steps().join(' → '));
     console.log(`migrate wizard: ${ui.steps().join(' → ')}`);
     // A verified backup was taken first, and the summary names it.
     assert.ok(outcome.backup && existsSync(outcome.backup), `no backup: ${outcome.backup}`);
@@ -217,6 +275,9 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     assert.equal(report.encryptionEnabled, true);
     assert.equal(report.state, 'ok');
     assert.equal(report.apiKeys.encrypted, fixture.keys);
+    // The status bar asked the daemon again after the migration.
+    await waitFor('a status summary after the migration', () => api.statusBar.summaryCount > summariesBefore);
+    await waitFor('the status bar to say encrypted', () => /\$\(lock\) GPT-Load: encrypted/.test(api.statusBar.text));
 
     // The explorer and reveal work with the new key.
     const { ui: ui2 } = script(api);
@@ -227,6 +288,30 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     const node = { kind: 'key', deployment: await api.ctx.deployments.forEnvFile(fixture.envFile), key: { id: sample.id } as KeyListItem } as KeyNode;
     await vscode.commands.executeCommand('gptLoad.revealKey', node);
     assert.ok(ui2.prompts.find((p) => p.kind === 'secret')?.secret === sample.plaintext, 'the key did not reveal after migration');
+  });
+
+  test('the status bar follows saves of the .env', async () => {
+    const uri = vscode.Uri.file(fixture.envFile);
+    const document = await vscode.workspace.openTextDocument(uri);
+    const editor = await vscode.window.showTextDocument(document);
+    const original = document.getText();
+    const line = original.split('\n').findIndex((l) => l.startsWith('ENCRYPTION_KEY='));
+    const keyLine = document.lineAt(line).text;
+    const setLine = async (text: string) => {
+      assert.ok(await editor.edit((edit) => edit.replace(document.lineAt(line).range, text)));
+      const before = api.statusBar.summaryCount;
+      assert.ok(await document.save());
+      await waitFor('a status summary after the save', () => api.statusBar.summaryCount > before);
+    };
+    try {
+      await setLine('ENCRYPTION_KEY=a-wrong-key-for-the-status-bar-0123456789');
+      await waitFor('the status bar to say the key is wrong', () => /GPT-Load: wrong ENCRYPTION_KEY/.test(api.statusBar.text));
+    } finally {
+      await setLine(keyLine);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    }
+    assert.equal(readFileSync(fixture.envFile, 'utf8'), original);
+    await waitFor('the status bar to say encrypted again', () => /\$\(lock\) GPT-Load: encrypted/.test(api.statusBar.text));
   });
 
   test('Restart Daemon restarts it; a failing request says what failed', async () => {

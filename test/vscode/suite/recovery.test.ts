@@ -1,7 +1,8 @@
 // Backups and copies of ENCRYPTION_KEY in a real VS Code, on the trusted workspace's SQLite deployment
 // (../deployment.ts): Save a Copy of ENCRYPTION_KEY, Create Backup and the explorer's Backups node,
 // Check Key Backups (a saved copy and a pasted wrong key) and its reminder, a corrupted backup, a
-// Restore Backup round trip that first waits for a running GPT-Load to stop, and a backup that needs
+// Restore Backup round trip that first waits for a running GPT-Load to stop, previews each table's
+// rows now against the backup's and warns when GPT-Load's Redis cache could not be cleared, and a backup that needs
 // the old key after a key change (found by fingerprint among the saved copies). Runs after
 // extension.test.ts (files run sorted), whose migration encrypted the keys; run alone, it encrypts them.
 import * as assert from 'node:assert/strict';
@@ -157,7 +158,7 @@ suite('GPT-Load Keystore backups and key copies', () => {
     assert.ok(!ui.steps().includes('restoreConfirm'), 'a corrupt backup reached the confirmation');
   });
 
-  test('Restore Backup waits for GPT-Load to stop, previews the dry run, and brings changed notes back', async function () {
+  test('Restore Backup waits for GPT-Load to stop, previews the dry run, brings changed notes and a deleted key back, and warns about Redis', async function () {
     this.timeout(120_000);
     const { ui } = script(api);
     const fresh = (beforeChange = await vscode.commands.executeCommand<BackupInfo>('gptLoad.createBackup', fixture.envFile));
@@ -175,15 +176,21 @@ suite('GPT-Load Keystore backups and key copies', () => {
     const original = notesOf();
     const db = new Database(dbFile);
     db.prepare('UPDATE api_keys SET notes = ? WHERE id = ?').run('changed after the backup', sample.id);
+    const sampleIds = fixture.samples.map((s) => s.id);
+    const deleted = db.prepare(`DELETE FROM api_keys WHERE id = (SELECT MAX(id) FROM api_keys WHERE id NOT IN (${sampleIds.join(', ')}))`).run();
     db.close();
     assert.equal(notesOf(), 'changed after the backup');
+    assert.equal(deleted.changes, 1);
 
     // "GPT-Load" answers /health on the .env's PORT until the user has stopped it and checks again.
     const gptLoad: Server = createServer((_req, res) => res.end('{"status":"healthy"}'));
     await new Promise<void>((resolve) => gptLoad.listen(0, '127.0.0.1', resolve));
     const envBefore = readFileSync(fixture.envFile, 'utf8');
     let safety: string | undefined;
-    writeFileSync(fixture.envFile, `${envBefore.replace(/\n?$/, '\n')}PORT=${(gptLoad.address() as AddressInfo).port}\n`);
+    // REDIS_DSN names a Compose service; gptLoad.redis.host points the cache clearing at a port where nothing listens.
+    writeFileSync(fixture.envFile, `${envBefore.replace(/\n?$/, '\n')}PORT=${(gptLoad.address() as AddressInfo).port}\nREDIS_DSN=redis://redis:6379/0\n`);
+    const settings = vscode.workspace.getConfiguration('gptLoad');
+    await settings.update('redis.host', '127.0.0.1:1', vscode.ConfigurationTarget.Global);
     try {
       ui.answer('serviceRunning', () => {
         gptLoad.close();
@@ -197,9 +204,14 @@ suite('GPT-Load Keystore backups and key copies', () => {
       assert.ok(steps.indexOf('serviceRunning') >= 0 && steps.indexOf('serviceRunning') < steps.indexOf('restoreConfirm'), `steps: ${steps.join(' → ')}`);
       assert.match(ui.prompts.find((p) => p.step === 'serviceRunning')?.message ?? '', /health/);
       const confirm = ui.prompts.find((p) => p.step === 'restoreConfirm')!;
-      assert.match(confirm.detail ?? '', new RegExp(`api_keys \\(${fixture.keys}\\)`));
+      assert.ok(confirm.detail?.includes(`api_keys: ${fixture.keys - 1} now → ${fixture.keys} from the backup`), confirm.detail);
       assert.deepEqual(outcome.preview.plan.restored, outcome.result.restored);
+      assert.equal(outcome.preview.plan.current?.api_keys, fixture.keys - 1);
       assert.equal(outcome.result.restored.api_keys, fixture.keys);
+      // Restored, but the cache was not cleared: said with the restore, through the configured host.
+      assert.equal(outcome.result.cacheCleared, null);
+      const restored = ui.prompts.find((p) => p.step === 'restored')!;
+      assert.match(restored.detail ?? '', /Redis cache was not cleared.*127\.0\.0\.1:1.*clear gpt-load:key:\* before starting GPT-Load/);
       safety = outcome.result.safetyBackup?.path;
       assert.ok(safety && existsSync(safety), 'no backup of the state before');
       assert.equal(notesOf(), original);
@@ -208,6 +220,7 @@ suite('GPT-Load Keystore backups and key copies', () => {
     } finally {
       gptLoad.close();
       writeFileSync(fixture.envFile, envBefore);
+      await settings.update('redis.host', undefined, vscode.ConfigurationTarget.Global);
     }
     // The safety backup is listed beside the restored one, both working with the current key.
     const rows = await backupRows();
