@@ -2,7 +2,8 @@
  * Daemon benchmark, through the real server (dist/server.js) over stdio:
  *   1. diagnostics latency (didChange → publishDiagnostics of that version), p50/p99, for a
  *      100-line and a 10,000-line .env — the lint path; the database check is off here, it runs in
- *      the background and never delays these;
+ *      the background and never delays these; then parse and lint in this process (CPU time) at
+ *      100 to 20,000 lines, with the cost per line against 100 lines' (×1.0 = linear growth);
  *   2. the first page (100 keys) of a group holding 1,000,000 keys (SQLite), against the bare SQL
  *      query run with better-sqlite3 in this process, in the same run; plus the protocol's own round
  *      trip (an unknown method) so the page's cost beyond transport is visible.
@@ -15,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { codecFor } from '../server/core/crypto';
+import { parseDotenv } from '../server/core/env';
+import { lintEnv } from '../server/core/lint';
 import { keyPage } from '../server/daemon/keyPages';
 import { openStore } from '../server/store/connect';
 import { listKeys } from '../server/store/rows';
@@ -82,6 +85,35 @@ async function diagnosticsLatency(daemon: Daemon, lines: number): Promise<{ p50:
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** CPU milliseconds since `start` (process.cpuUsage): on a shared machine wall time would count other processes. */
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+/** Median CPU time of parseDotenv and of lintEnv on its result, per size. */
+function inProcessLint(sizes: number[]): Array<{ lines: number; parse: number; lint: number }> {
+  return sizes.map((lines) => {
+    const text = envText(lines);
+    const runs = Math.max(11, Math.min(301, Math.round(400_000 / lines)));
+    const parse: number[] = [];
+    const lint: number[] = [];
+    for (let i = 0; i < runs + 5; i++) {
+      const start = process.cpuUsage();
+      const doc = parseDotenv(text);
+      const parsed = cpuMsSince(start);
+      lintEnv(text, { lang: 'en', ignoredByGit: 'ignored' }, doc);
+      const total = cpuMsSince(start);
+      // The first runs warm the JIT up.
+      if (i >= 5) {
+        parse.push(parsed);
+        lint.push(total - parsed);
+      }
+    }
+    return { lines, parse: summary(parse).p50, lint: summary(lint).p50 };
+  });
 }
 
 /** GPT-Load's schema with one group of KEYS encrypted keys, inserted raw in one transaction; cached. */
@@ -190,6 +222,16 @@ async function main(): Promise<void> {
     console.log(`  100 lines:     p50 ${ms(small.p50)}  p99 ${ms(small.p99)}   (target p99 < 10 ms)`);
     console.log(`  10,000 lines:  p50 ${ms(large.p50)}  p99 ${ms(large.p99)}`);
     console.log(`  ratio 10,000/100 lines: p50 ×${(large.p50 / small.p50).toFixed(1)} (100× the lines; linear or better: ≤ ×100)`);
+    console.log(`  per-line cost 10,000 vs 100 lines: p50 ×${(large.p50 / 10_000 / (small.p50 / 100)).toFixed(2)} (×1.00 = linear; the 100-line figure includes the round trip)`);
+    const sizes = inProcessLint([100, 1_000, 10_000, 20_000]);
+    const perLine = (r: (typeof sizes)[number]) => ((r.parse + r.lint) * 1000) / r.lines;
+    console.log('parse + lint in process (CPU time, median; the daemon parses once per change and lints that)');
+    for (const r of sizes) {
+      const growth = perLine(r) / perLine(sizes[0]);
+      console.log(
+        `  ${r.lines.toLocaleString('en-US').padEnd(6)} lines:  parse ${ms(r.parse)}  lint ${ms(r.lint)}  ${perLine(r).toFixed(2)} µs/line  per-line cost vs 100 lines ×${growth.toFixed(2)}`,
+      );
+    }
 
     const { envDir, dbPath } = millionKeyDatabase();
     const bare = bareQuery(dbPath);

@@ -334,7 +334,7 @@ Options:
   --redis-host HOST[:PORT]  reach REDIS_DSN's server here (Docker Compose names do not resolve)
   --no-cache            do not touch Redis
   --threads N           crypto worker threads (default: one per CPU; 0 = main thread)
-  --batch-size N        rows per batch (default 2000)
+  --batch-size N        rows per batch (default 2000 on SQLite, 5000 on MySQL/PostgreSQL)
 ${DEPLOYMENT_HELP}
 
 An interrupted run (Ctrl-C, crash, kill) leaves the database all-old or all-new, never mixed:
@@ -394,7 +394,7 @@ Examples:
         redisHost: str(args, 'redis-host'),
         timeoutMs: positiveInt(args, 'timeout', 5) * 1000,
         threads: str(args, 'threads') !== undefined ? positiveInt(args, 'threads', 0, 0) : undefined,
-        batchSize: positiveInt(args, 'batch-size', 2000, 1),
+        batchSize: str(args, 'batch-size') !== undefined ? positiveInt(args, 'batch-size', 1, 1) : undefined,
         hooks: {
           async confirm(plan) {
             if (isTty(io) && !flag(args, 'yes')) {

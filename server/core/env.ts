@@ -45,7 +45,10 @@ export interface EnvEntry {
   keyRange: Range;
   /** Covers rawValue. */
   valueRange: Range;
-  /** The whole assignment, from `export`/key to the end of the value (a trailing comment excluded). */
+  /**
+   * The whole assignment, from `export`/key to the end of the value (a trailing comment excluded).
+   * The three ranges share the position objects of equal offsets: treat positions as read-only.
+   */
   range: Range;
   quote: '"' | "'" | null;
   exported: boolean;
@@ -382,19 +385,25 @@ export function parseDotenv(text: string): DotenvDocument {
       const k = locateKey(src, start);
       const v = extractValue(src, k.valueStart, vars);
       vars.set(k.key, v.value);
-      // In file order, so that each mapping is a step from the previous one.
+      // Mapped in file order, so that each is a step from the previous one. Ranges share the
+      // position objects of equal offsets (the entry's start is its key's, its end its value's).
       const from = source.offset(start);
       const keyStart = source.offset(k.keyStart);
       const keyEnd = source.offset(k.keyEnd);
       const rawStart = source.offset(v.rawStart);
       const rawEnd = source.offset(v.rawEnd);
+      const fromAt = lines.positionAt(from);
+      const keyStartAt = keyStart === from ? fromAt : lines.positionAt(keyStart);
+      const keyEndAt = lines.positionAt(keyEnd);
+      const rawStartAt = lines.positionAt(rawStart);
+      const rawEndAt = lines.positionAt(rawEnd);
       entries.push({
         key: k.key,
         value: v.value,
         rawValue: text.slice(rawStart, rawEnd),
-        keyRange: { start: lines.positionAt(keyStart), end: lines.positionAt(keyEnd) },
-        valueRange: { start: lines.positionAt(rawStart), end: lines.positionAt(rawEnd) },
-        range: { start: lines.positionAt(from), end: lines.positionAt(rawEnd) },
+        keyRange: { start: keyStartAt, end: keyEndAt },
+        valueRange: { start: rawStartAt, end: rawEndAt },
+        range: { start: fromAt, end: rawEndAt },
         quote: v.quote,
         exported: k.exported,
         expanded: v.expanded,

@@ -184,34 +184,36 @@ function composeRead(text: string, lines: LineIndex, entry: EnvEntry, composeVar
 // ---------------------------------------------------------------------------------------------
 // the rules
 
-/** Each key's first and last assignment: one map lookup per entry, for all the rules. */
+/** Each key's first and last assignment, found with one map lookup per entry for all the rules. */
 class Assignments {
-  private readonly keys = new Map<string, { first: number; last: EnvEntry }>();
+  /** Index (in entries) of each key's first assignment. */
+  private readonly first = new Map<string, number>();
+  /** `lastOf[f]`: index of the last assignment of the key first assigned at f. */
+  private readonly lastOf: number[];
   /** `effective[i]`: entries[i] is its key's last assignment, the one godotenv keeps. */
   readonly effective: boolean[];
 
-  constructor(entries: readonly EnvEntry[]) {
-    const own = entries.map((entry, i) => {
-      const known = this.keys.get(entry.key);
-      if (known === undefined) {
-        const first = { first: i, last: entry };
-        this.keys.set(entry.key, first);
-        return first;
-      }
-      known.last = entry;
-      return known;
+  constructor(private readonly entries: readonly EnvEntry[]) {
+    this.lastOf = new Array<number>(entries.length).fill(-1);
+    const firstOf = entries.map((entry, i) => {
+      const known = this.first.get(entry.key);
+      if (known === undefined) this.first.set(entry.key, i);
+      const f = known ?? i;
+      this.lastOf[f] = i;
+      return f;
     });
-    this.effective = entries.map((entry, i) => own[i].last === entry);
+    this.effective = firstOf.map((f, i) => this.lastOf[f] === i);
   }
 
   last(key: string): EnvEntry | undefined {
-    return this.keys.get(key)?.last;
+    const f = this.first.get(key);
+    return f === undefined ? undefined : this.entries[this.lastOf[f]];
   }
 
   /** `key` is assigned before entries[index]. */
   definedBefore(key: string, index: number): boolean {
-    const known = this.keys.get(key);
-    return known !== undefined && known.first < index;
+    const f = this.first.get(key);
+    return f !== undefined && f < index;
   }
 }
 

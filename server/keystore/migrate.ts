@@ -70,7 +70,7 @@ export interface MigrateKeysParams {
   timeoutMs?: number;
   /** Crypto worker threads (default one per CPU; 0 = main thread; small tables always use the main thread). */
   threads?: number;
-  /** Rows per keyset batch (default 2000). */
+  /** Rows per keyset batch (default 2000 on SQLite, 5000 on MySQL/PostgreSQL). */
   batchSize?: number;
   hooks?: MigrateHooks;
 }
@@ -159,7 +159,8 @@ export interface MigrateKeysResult {
   notes: Localized[];
 }
 
-const DEFAULT_BATCH = 2000;
+/** Rows per keyset batch: a round trip to a server is worth more rows than SQLite's in-process read. */
+const DEFAULT_BATCH: Record<Store['kind'], number> = { sqlite: 2000, mysql: 5000, postgres: 5000 };
 /** SQLite page cache for the run (KiB): rewriting key_hash churns its index. */
 const SQLITE_CACHE_KIB = 32_768;
 
@@ -207,14 +208,20 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
       // Opening the file already rolled back a hot journal; a WAL may still hold rolled-back frames.
       if (run.journal) await truncateSqliteWal(store);
     }
-    const checked = await check(run, store, (runner) => (crypto = runner), context);
-    const { plan, result, scans } = checked;
+    const ready = await preflight(run, store);
+    const skipLogs = params.skipLogs ?? false;
+    const totals: Record<MigrationTable, number> = {
+      api_keys: await countRows(store, 'api_keys'),
+      request_logs: skipLogs ? 0 : await countRows(store, 'request_logs'),
+    };
+    crypto = await createCryptoRunner(run.keys, { rows: 2 * (totals.api_keys + totals.request_logs), threads: params.threads });
+    const { plan, result, scans } = await precheck(run, store, crypto, ready, totals, context);
     if (params.dryRun) {
       if (plan.interrupted) run.notes.push(plan.interrupted.explanation);
       run.notes.push(dryRunNote(plan, run.redisDsn !== null));
     } else {
-      if (plan.rows > 0) await write(run, store, checked.crypto, plan, scans, result, context);
-      await checked.crypto.close();
+      if (plan.rows > 0) await write(run, store, crypto, plan, scans, result, context);
+      await crypto.close();
       crypto = null;
       await finishAfterCommit(run, plan, result);
       result.outcome =
@@ -228,7 +235,7 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
     result.durationMs = Date.now() - started;
     return result;
   } finally {
-    await (crypto as CryptoRunner | null)?.close();
+    await crypto?.close();
     await store.close();
   }
 }
@@ -279,26 +286,32 @@ function prepare(params: MigrateKeysParams): Run {
   };
 }
 
-/** Every check, writing nothing: service, Redis, the pre-check of every row, the decision. */
-async function check(run: Run, store: Store, started: (crypto: CryptoRunner) => void, context: OperationContext) {
-  const { params, deployment, mode, clock, warnings } = run;
-  const skipLogs = params.skipLogs ?? false;
+/** GPT-Load stopped (or --force), Redis reachable: checked before reading a single row. */
+async function preflight(run: Run, store: Store): Promise<{ service: ServiceCheck; restart: RestartHint }> {
+  const { params, deployment, clock } = run;
   const restart = restartHint(deployment.envDir);
   const service = await clock.time('check service', () => checkService(store, deployment));
   if (service.running && !params.force) throw serviceRunningError(service, restart.command);
   if (service.running) {
     const found = describeService(service);
-    warnings.push({ en: `--force: went on although ${found.en}`, zh: `--force：尽管${found.zh}，仍继续执行` });
+    run.warnings.push({ en: `--force: went on although ${found.en}`, zh: `--force：尽管${found.zh}，仍继续执行` });
   }
   if (run.redisDsn) await clock.time('check redis', () => checkRedis(run.redisDsn!, run.redisOptions));
+  return { service, restart };
+}
 
-  const totals: Record<MigrationTable, number> = {
-    api_keys: await countRows(store, 'api_keys'),
-    request_logs: skipLogs ? 0 : await countRows(store, 'request_logs'),
-  };
-  const crypto = await createCryptoRunner(run.keys, { rows: 2 * (totals.api_keys + totals.request_logs), threads: params.threads });
-  started(crypto);
-  const batchSize = params.batchSize ?? DEFAULT_BATCH;
+/** Every row of both tables classified (read-only), then the decision: a plan, or a refusal with exact counts. */
+async function precheck(
+  run: Run,
+  store: Store,
+  crypto: CryptoRunner,
+  { service, restart }: { service: ServiceCheck; restart: RestartHint },
+  totals: Record<MigrationTable, number>,
+  context: OperationContext,
+): Promise<{ plan: MigrationPlan; result: MigrateKeysResult; scans: Scans }> {
+  const { params, deployment, mode, clock, warnings } = run;
+  const skipLogs = params.skipLogs ?? false;
+  const batchSize = params.batchSize ?? DEFAULT_BATCH[store.kind];
   const scans = await clock.time('pre-check', async () => {
     const out: Scans = {};
     for (const table of tablesOf(skipLogs)) out[table] = await scanTable(store, table, crypto, batchSize, totals[table], context);
@@ -374,7 +387,7 @@ async function check(run: Run, store: Store, started: (crypto: CryptoRunner) => 
     warnings,
     notes: run.notes,
   };
-  return { plan, result, scans, crypto };
+  return { plan, result, scans };
 }
 
 /**
@@ -399,7 +412,7 @@ async function write(run: Run, store: Store, crypto: CryptoRunner, plan: Migrati
   let seconds: number;
   try {
     if (parksKey) applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: params.toKey });
-    ({ seconds } = await run.clock.time('write', () => writeAll(store, crypto, scans, tablesOf(plan.skipLogs), params.batchSize ?? DEFAULT_BATCH, context)));
+    ({ seconds } = await run.clock.time('write', () => writeAll(store, crypto, scans, tablesOf(plan.skipLogs), params.batchSize ?? DEFAULT_BATCH[store.kind], context)));
   } catch (err) {
     await afterFailedWrite(store, deployment, err, parksKey);
     throw err;

@@ -297,7 +297,13 @@ export async function readStatus(store: Store, params: StatusParams, context: Op
  * parked in .env is tried on every api_keys row.
  */
 async function interruptedMigration(store: Store, envPath: string, codec: KeyCodec, apiKeys: RowCounts, context: OperationContext): Promise<InterruptedMigration | null> {
-  const journal = readJournal(dirname(envPath));
+  let journal: MigrationJournal | null;
+  try {
+    journal = readJournal(dirname(envPath));
+  } catch {
+    // An unreadable journal is migrate-keys' to report; status still shows the database.
+    return null;
+  }
   if (!journal) return null;
   const rows = apiKeys.total - apiKeys.empty;
   const allConfigured = rows === (codec.enabled ? apiKeys.encrypted : apiKeys.plaintext);

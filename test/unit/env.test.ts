@@ -263,3 +263,60 @@ test('writtenValue gives the text before expansion', () => {
   assert.equal(writtenValue(entry('K="a\\n$X"', 'K')), 'a\n$X');
   assert.equal(writtenValue(entry("K='a$X'", 'K')), 'a$X');
 });
+
+test('values: first-assignment order, the last value wins, __proto__ an own key (as Object.fromEntries gives)', () => {
+  const doc = parseDotenv('B=1\nA=2\n__proto__=x\nB=3\n10=n\n');
+  assert.deepEqual(Object.keys(doc.values!), ['10', 'B', 'A', '__proto__']);
+  assert.equal(Object.getPrototypeOf(doc.values), Object.prototype);
+  assert.ok(Object.hasOwn(doc.values!, '__proto__'));
+  assert.equal(doc.values!.B, '3');
+  assert.equal(doc.values, doc.values, 'one object');
+  assert.equal(JSON.stringify(doc.values), '{"10":"n","B":"3","A":"2","__proto__":"x"}');
+  assert.ok(JSON.stringify(doc).includes('"values":{"10":"n","B":"3","A":"2","__proto__":"x"}'), 'serialized with the document');
+});
+
+/** Small seeded generator of .env text: quotes (also over several lines), comments, export, `$`, odd spacing, non-ASCII. */
+function generatedDocuments(count: number, eol: string): string[] {
+  let seed = 7;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x7fffffff);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
+  const keys = ['A', 'B_2', 'AUTH_KEY', 'a.b', 'é', 'K K', '__proto__'];
+  const values = ['', 'x', ' spaced out  ', 'v # c', 'a#b', '$A', '${B_2}x', '"q"', `"multi${eol}line"`, `'one${eol}two${eol}three'`, '"esc \\" \\n"', '😀🙂', "'s' tail", '"x" NEXT=1'];
+  return Array.from({ length: count }, () => {
+    const lines = Array.from({ length: 1 + Math.floor(random() * 12) }, () => {
+      const r = random();
+      if (r < 0.1) return pick(['', '   ', '# comment', '\t# x = y']);
+      return `${pick(['', ' ', 'export '])}${pick(keys)}${pick(['=', ' = ', ':', ': '])}${pick(values)}`;
+    });
+    return lines.join(eol) + pick([eol, '']);
+  });
+}
+
+/** The offset of an LSP position, counting lines by hand (CRLF, LF or a lone CR ends one). */
+function offsetOf(text: string, position: { line: number; character: number }): number {
+  let offset = 0;
+  for (let line = 0; line < position.line; line++) {
+    while (offset < text.length && text[offset] !== '\n' && text[offset] !== '\r') offset++;
+    offset += text.startsWith('\r\n', offset) ? 2 : 1;
+  }
+  return offset + position.character;
+}
+
+test('positions agree with counting by hand, and a CRLF file has the positions of its LF twin', () => {
+  const lf = generatedDocuments(2000, '\n');
+  const crlf = generatedDocuments(2000, '\r\n');
+  for (const [i, text] of [...lf, ...crlf].entries()) {
+    const doc = parseDotenv(text);
+    for (const e of doc.entries) {
+      assert.equal(text.slice(offsetOf(text, e.keyRange.start), offsetOf(text, e.keyRange.end)), e.key, JSON.stringify(text));
+      assert.equal(text.slice(offsetOf(text, e.valueRange.start), offsetOf(text, e.valueRange.end)), e.rawValue, JSON.stringify(text));
+      assert.deepEqual(e.range.end, e.valueRange.end);
+      assert.ok(offsetOf(text, e.range.start) <= offsetOf(text, e.keyRange.start));
+    }
+    if (i < lf.length) {
+      const twin = parseDotenv(crlf[i]);
+      const strip = (d: ReturnType<typeof parseDotenv>) => ({ ...d, entries: d.entries.map((e) => ({ ...e, rawValue: e.rawValue.replace(/\r\n/g, '\n') })) });
+      assert.deepEqual(strip(twin), strip(doc), JSON.stringify(text));
+    }
+  }
+});

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseDotenv } from '../../server/core/env';
 import { lintEnv, type Finding, type LintOptions } from '../../server/core/lint';
 import { generateSecret } from '../../server/core/secrets';
 
@@ -156,4 +157,14 @@ test('findings come in document order', () => {
   const findings = lint('A=1\nA=2\nAUTH_KEY=short\n', { ignoredByGit: 'not-ignored' });
   const starts = findings.map((f) => f.range.start.line * 1000 + f.range.start.character);
   assert.deepEqual(starts, [...starts].sort((a, b) => a - b));
+});
+
+test('lintEnv given the parsed document finds what it finds from the text alone', () => {
+  const texts = [GOOD, 'PORT=3001\n', `AUTH_KEY=${AUTH}\nAUTH_KEY=x$Y\nENCRYPTION_KEY="${ENC}\\\\"\nA=$B # c\n`, 'A=1\nbad line\n', '\uFEFFA=1\n'];
+  for (const text of texts) {
+    for (const ignoredByGit of ['tracked', 'not-ignored', 'ignored', undefined] as const) {
+      const options: LintOptions = { lang: 'en', ignoredByGit };
+      assert.deepEqual(lintEnv(text, options, parseDotenv(text)), lintEnv(text, options));
+    }
+  }
 });

@@ -2,9 +2,10 @@
  * The status bar item: the active deployment's encryption state; a click opens the full status.
  * Its figures come from the daemon's status summary (GPT-Load's dashboard verdict on its 20-row
  * sample and a row count: cheap at any size), asked for in the background when the active
- * deployment changes, after a migration or restore, and when a `.env` is saved. The daemon's
- * background check of an open `.env` and an exact status the user asked for replace it when they
- * arrive later: the newest figures win. Nothing here runs during activation.
+ * deployment changes, after a migration or restore, when a `.env` is saved, and again when the
+ * daemon runs after it could not answer (restarting, crashed). The daemon's background check of an
+ * open `.env` and an exact status the user asked for replace it when they arrive later: the newest
+ * figures win. Nothing here runs during activation.
  */
 import * as vscode from 'vscode';
 import type { EnvDatabaseState, StatusReport, StatusSummary } from '../../../shared/protocol';
@@ -21,6 +22,8 @@ interface Known {
   encryptionEnabled: boolean | undefined;
   target: string | null;
   detail: string | null;
+  /** The daemon, not the database, failed the summary (stopped, restarting): asked again once it runs. */
+  askAgain?: boolean;
 }
 
 /** Failures that mean the database could not be reached (the rest: the state is unknown). */
@@ -59,6 +62,7 @@ export class StatusBar implements vscode.Disposable {
       // Migrations, restores, Refresh, Restart Daemon, workspace trust, and settings that change which database is meant.
       ctx.onDidChangeData((deployment) => void this.refresh(deployment)),
       ctx.onDidReportStatus(({ deployment, report }) => this.recordReport(deployment, report)),
+      ctx.daemon.onDidChangeState((state) => void (state === 'running' ? this.askAgain() : this.render())),
       vscode.workspace.onDidSaveTextDocument((document) => void this.envSaved(document.uri)),
     );
   }
@@ -69,6 +73,11 @@ export class StatusBar implements vscode.Disposable {
     const target = deployment ?? active;
     if (target && this.ctx.trusted && this.ctx.daemon.state !== 'failed') void this.requestSummary(target);
     await this.render();
+  }
+
+  private async askAgain(): Promise<void> {
+    const active = await this.ctx.deployments.active();
+    if (active && this.known.get(active.envFile)?.askAgain && !this.pending.has(active.envFile)) await this.refresh(active);
   }
 
   private async envSaved(uri: vscode.Uri): Promise<void> {
@@ -88,7 +97,8 @@ export class StatusBar implements vscode.Disposable {
       known = { state: summaryState(summary), encryptionEnabled: summary.encryptionEnabled, target: summary.target, detail: `${t('GPT-Load dashboard')}: ${t('{0} rows sampled', summary.dashboard.sampled)}` };
     } catch (err) {
       this.ctx.output.warn(`status of ${deployment.label}: ${messageOf(err)}`);
-      known = { state: UNREACHABLE.has(keystoreCode(err) ?? '') ? 'unreachable' : 'unchecked', encryptionEnabled: undefined, target: null, detail: messageOf(err) };
+      const code = keystoreCode(err);
+      known = { state: UNREACHABLE.has(code ?? '') ? 'unreachable' : 'unchecked', encryptionEnabled: undefined, target: null, detail: messageOf(err), askAgain: code === undefined };
     }
     if (this.pending.get(deployment.envFile) !== id) return;
     this.pending.delete(deployment.envFile);
@@ -128,7 +138,7 @@ export class StatusBar implements vscode.Disposable {
       this.item.show();
       return;
     }
-    const known = this.known.get(deployment.envFile);
+    const known = this.known.get(deployment.envFile) ?? this.daemonDown();
     if (!known) {
       this.item.text = `$(sync~spin) GPT-Load`;
       this.item.tooltip = t('{0}: checking the database…', deployment.label);
@@ -141,6 +151,12 @@ export class StatusBar implements vscode.Disposable {
     this.item.tooltip = [`${deployment.label} — ${words.label}`, known.target, known.detail, t('Click for the full encryption status')].filter(Boolean).join('\n');
     this.item.backgroundColor = words.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.show();
+  }
+
+  /** Nothing known and the daemon given up: say so instead of spinning. */
+  private daemonDown(): Known | undefined {
+    const reason = this.ctx.daemon.unavailableReason;
+    return reason ? { state: 'unchecked', encryptionEnabled: undefined, target: null, detail: reason } : undefined;
   }
 
   get text(): string {
