@@ -51,9 +51,9 @@ const CYCLE = ['', 'Ax9-crash_key.one-0123456789abcdEF', 'Bq2-crash_key.two-9876
 const ANCHORS: Array<{ pattern: RegExp | null; withinMs: number }> = [
   { pattern: null, withinMs: 0 },
   { pattern: /pre-check request_logs: [\d,]+\/[\d,]+ 100%/, withinMs: 150 },
-  { pattern: /write api_keys: [\d,]+\/[\d,]+ 100%/, withinMs: 50 },
-  // After the commit only .env, the journal and exit remain: a few milliseconds.
-  { pattern: /commit: 1\/1/, withinMs: 2 },
+  { pattern: /write api_keys: [\d,]+\/[\d,]+ 100%/, withinMs: 20 },
+  // After the commit only .env, the journal and exit remain: a few milliseconds, so kill at once.
+  { pattern: /commit: 1\/1/, withinMs: 1 },
 ];
 
 type Where = 'before-write' | 'writing' | 'committed-journal-writing' | 'committed-journal-committed' | 'finished';
