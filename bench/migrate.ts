@@ -2,7 +2,8 @@
  * migrate-keys against its floor. Builds a GPT-Load database of N keys under one ENCRYPTION_KEY
  * and an identical copy (SQLite: the same file copied; MySQL/PostgreSQL: the same seed, so the same
  * ids and keys), then, in this one run:
- *   ours   `gpt-load-keystore migrate-keys K1 → K2` (dist/cli.js, as operators run it): service
+ *   ours   `gpt-load-keystore migrate-keys K1 → K2 --no-backup` (dist/cli.js, as operators run it, less
+ *          the pre-write backup, which bench/backup.ts measures): service
  *          checks, read-only pre-check of every row, one transaction, crypto in worker threads,
  *          every new value verified, digest compared before COMMIT, .env untouched;
  *   floor  the minimal loop over the copy: keyset read → decrypt → encrypt → hash → update, one
@@ -21,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { codecFor } from '../server/core/crypto';
 import { openStore } from '../server/store/connect';
 import { resolveDsn } from '../server/store/dsn';
+import { SQLITE_CACHE_KIB } from '../server/keystore/migrate';
 import { readRows, updateRows, type RowId } from '../server/keystore/migrateSql';
 import { createGptLoadDatabase, type Engine, type GptLoadDatabase } from '../test/support/databases';
 import { closedPort } from '../test/support/gptload';
@@ -53,7 +55,7 @@ async function floor(dsn: string, envDir: string): Promise<void> {
   if (target.kind === 'sqlite') {
     const Database = require('better-sqlite3') as typeof import('better-sqlite3');
     const db = new Database(target.path);
-    db.pragma('cache_size = -32768');
+    db.pragma(`cache_size = -${SQLITE_CACHE_KIB}`);
     const select = db.prepare('SELECT id, key_value FROM api_keys WHERE id > ? ORDER BY id LIMIT ?');
     const update = db.prepare('UPDATE api_keys SET key_value = ?, key_hash = ? WHERE id = ?');
     db.transaction(() => {
@@ -167,7 +169,7 @@ async function main(): Promise<void> {
   const [oursDb, floorDb] = await twoCopies(engine, keys);
   console.log(`  seeded in ${((Date.now() - seedStart) / 1000).toFixed(0)} s`);
 
-  const ours = await measured(process.execPath, [cli, 'migrate-keys', '--env', join(oursDb.envDir, '.env'), '--from-env', 'K1', '--to-env', 'K2', '--json', '--yes', '--timeout', '30'], {
+  const ours = await measured(process.execPath, [cli, 'migrate-keys', '--env', join(oursDb.envDir, '.env'), '--from-env', 'K1', '--to-env', 'K2', '--json', '--yes', '--no-backup', '--timeout', '30'], {
     cwd: oursDb.envDir,
     env: { PATH: process.env.PATH, K1, K2 },
   });

@@ -160,6 +160,11 @@ export namespace MigrateRequest {
     dryRun?: boolean;
     /** HOST[:PORT] replacing REDIS_DSN's host (Compose service names do not resolve outside). */
     redisHost?: string;
+    /**
+     * Write and check a backup of the data before the first write (default true); false when the
+     * caller took one itself (the wizard) or the user opted out.
+     */
+    backup?: boolean;
   }
   export type Result = MigrationSummary;
   export const type = new RequestType<Params, Result, void>(method);

@@ -12,6 +12,7 @@ import { generateSecret } from '../core/secrets';
 import type { Deployment } from '../keystore/deployment';
 import { readJournal } from '../keystore/journal';
 import { migrateKeys, type MigrateKeysResult, type MigrationPlan } from '../keystore/migrate';
+import { backupBeforeWrite, type MigrationBackup } from '../keystore/migrateBackup';
 import { PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey } from '../keystore/migrateEnv';
 import { breakdown, n } from '../keystore/migratePlan';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
@@ -295,6 +296,12 @@ function summaryText(result: MigrateKeysResult, lang: Lang): string {
     };
     lines.push(`  .env (${result.env.path}): ${t(what[result.env.action])}`);
   }
+  const backup = result.backup as MigrationBackup | null;
+  lines.push(
+    backup
+      ? t({ en: `  backup (checked) of the state before: ${backup.file}`, zh: `  迁移前状态的备份（已校验）：${backup.file}` })
+      : t({ en: '  no backup taken (--no-backup or nothing written)', zh: '  未创建备份（--no-backup 或无需写入）' }),
+  );
   if (result.forced) lines.push(t({ en: '  --force: GPT-Load looked running and the checks were overridden', zh: '  --force：GPT-Load 似乎在运行，已强制跳过检查' }));
   for (const w of result.warnings) lines.push(`${t({ en: 'warning', zh: '警告' })}: ${t(w)}`);
   for (const note of result.notes) lines.push(t(note));
@@ -333,6 +340,9 @@ Options:
   --json                machine-readable summary on stdout (progress stays on stderr)
   --redis-host HOST[:PORT]  reach REDIS_DSN's server here (Docker Compose names do not resolve)
   --no-cache            do not touch Redis
+  --no-backup           skip the backup (by default a backup of the data before the switch is
+                        written to <.env folder>/backups and checked before anything is written)
+  --backup-dir DIR      write that backup here instead
   --threads N           crypto worker threads (default: one per CPU; 0 = main thread)
   --batch-size N        rows per batch (default 2000 on SQLite, 5000 on MySQL/PostgreSQL)
 ${DEPLOYMENT_HELP}
@@ -366,6 +376,8 @@ Examples:
     json: { type: 'boolean' },
     'redis-host': { type: 'string' },
     'no-cache': { type: 'boolean' },
+    'no-backup': { type: 'boolean' },
+    'backup-dir': { type: 'string' },
     threads: { type: 'string' },
     'batch-size': { type: 'string' },
   },
@@ -381,6 +393,7 @@ Examples:
       keyShown = true;
       printGeneratedKey(io, keys.toKey, json);
     };
+    const context = { progress: progressPrinter(io), cancellation: io.cancellation };
     const result = await migrateKeys(
       {
         deployment,
@@ -406,9 +419,12 @@ Examples:
             showGenerated();
             return true;
           },
+          beforeWrite: flag(args, 'no-backup')
+            ? undefined
+            : backupBeforeWrite({ fromKey: keys.fromKey, envDir: deployment.envDir, dir: str(args, 'backup-dir') }, context),
         },
       },
-      { progress: progressPrinter(io), cancellation: io.cancellation },
+      context,
     );
     if (!dryRun) showGenerated();
     else if (keys.toSource === 'generated') {

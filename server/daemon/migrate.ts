@@ -5,6 +5,7 @@
  */
 import { localize } from '../core/errors';
 import { migrateKeys } from '../keystore/migrate';
+import { backupBeforeWrite, type MigrationBackup } from '../keystore/migrateBackup';
 import { MigrateRequest, type MigrationSummary } from '../../shared/protocol';
 import { redactor } from './log';
 import { deploymentRef, optBool, optString, reqString } from './params';
@@ -34,6 +35,9 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
             clearCache: optBool(params, 'clearCache') ?? true,
             redisHost: optString(params, 'redisHost', 300),
             timeoutMs: session.options.connectTimeoutMs,
+            hooks: {
+              beforeWrite: optBool(params, 'backup') === false ? undefined : backupBeforeWrite({ fromKey, envDir: deployment.envDir }, context),
+            },
           },
           context,
         );
@@ -51,6 +55,7 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
         envUpdated: result.envUpdated,
         durationMs: result.durationMs,
         notes: t(result.notes),
+        backupFile: (result.backup as MigrationBackup | null)?.file ?? null,
         outcome: result.outcome,
         warnings: t(result.warnings),
         rate: result.rate,

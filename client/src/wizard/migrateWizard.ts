@@ -281,6 +281,8 @@ export class MigrateWizard {
         ...(fromKey !== undefined ? { fromKey } : {}),
         toKey,
         updateEnv: true,
+        // The wizard took (and checked) its own backup, or the user opted out.
+        backup: false,
         ...(redisHost ? { redisHost } : {}),
       }),
     );
