@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, type ZlibOptions } from 'node:zlib';
@@ -95,8 +95,41 @@ function removeQuietly(path: string): void {
   }
 }
 
+/** Partials carry their writer's pid, so a later run can tell an abandoned one from one in progress. */
+const PARTIAL_OWNER = new RegExp(`\\.(\\d+)${PARTIAL_EXT.replace('.', '\\.')}$`);
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A backup killed mid-write (kill -9, power loss) leaves its partial file behind: a copy of the keys
+ * nobody will finish. Removes those whose writer is gone; returns how many.
+ */
+function removeAbandonedPartials(folder: string): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const owner = PARTIAL_OWNER.exec(name);
+    if (!owner || processAlive(Number(owner[1]))) continue;
+    removeQuietly(join(folder, name));
+    removed++;
+  }
+  return removed;
+}
+
 /** The final name and its partial twin; the partial is created here, exclusively, mode 0600. */
-function reserveFile(params: BackupCreateParams, engine: Store['kind'], now: Date): { final: string; partial: string } {
+function reserveFile(params: BackupCreateParams, engine: Store['kind'], now: Date): { final: string; partial: string; abandonedRemoved: number } {
   const candidates = params.out !== undefined ? [resolve(params.out)] : Array.from({ length: 100 }, (_, i) => resolve(params.dir ?? defaultBackupDir(params.envDir), backupFileName(engine, now, i)));
   const folder = dirname(candidates[0]);
   try {
@@ -104,12 +137,13 @@ function reserveFile(params: BackupCreateParams, engine: Store['kind'], now: Dat
   } catch (err) {
     throw ioError('create', folder, err);
   }
+  const abandonedRemoved = removeAbandonedPartials(folder);
   for (const final of candidates) {
     if (exists(final)) continue;
-    const partial = final + PARTIAL_EXT;
+    const partial = `${final}.${process.pid}${PARTIAL_EXT}`;
     try {
       closeSync(openSync(partial, 'wx', FILE_MODE));
-      return { final, partial };
+      return { final, partial, abandonedRemoved };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('create', partial, err);
     }
@@ -339,7 +373,7 @@ class BodyWriter {
 }
 
 async function createPortableBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, file: { final: string; partial: string }, context: OperationContext) {
-  const bodyPath = `${file.final}.body${PARTIAL_EXT}`;
+  const bodyPath = `${file.final}.body.${process.pid}${PARTIAL_EXT}`;
   const body = new BodyWriter(bodyPath);
   let manifest: BackupManifest;
   try {
@@ -401,8 +435,18 @@ export async function createBackup(store: Store, params: BackupCreateParams, con
     removeQuietly(file.partial);
     throw err;
   }
-  const warning = plaintextWarning(manifest);
-  return { file: file.final, manifest, info: backupInfo(file.final, manifest, statSync(file.final).size), warnings: warning ? [warning] : [] };
+  const warnings = [plaintextWarning(manifest)].filter((w): w is BackupFinding => w !== null);
+  if (file.abandonedRemoved > 0) {
+    warnings.push({
+      code: 'abandoned-partials-removed',
+      severity: 'info',
+      text: {
+        en: `removed ${file.abandonedRemoved} unfinished backup file(s) left by an interrupted run`,
+        zh: `已删除 ${file.abandonedRemoved} 个中断运行遗留的未完成备份文件`,
+      },
+    });
+  }
+  return { file: file.final, manifest, info: backupInfo(file.final, manifest, statSync(file.final).size), warnings };
 }
 
 export interface VerifiedBackup extends BackupCreateResult {

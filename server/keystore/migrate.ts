@@ -404,7 +404,8 @@ async function write(run: Run, store: Store, crypto: CryptoRunner, plan: Migrati
     throw new KeystoreError('cancelled', { en: 'not confirmed: nothing was written', zh: '未确认：未写入任何内容' });
   }
   throwIfCancelled(context.cancellation);
-  if (params.hooks?.beforeWrite) result.backup = (await params.hooks.beforeWrite(plan, store)) ?? null;
+  const beforeWrite = params.hooks?.beforeWrite;
+  if (beforeWrite) result.backup = (await run.clock.time('backup', () => beforeWrite(plan, store))) ?? null;
   if (!params.force) {
     const again = await checkService(store, deployment);
     if (again.running) throw serviceRunningError(again, result.restart.command);

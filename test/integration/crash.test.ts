@@ -66,12 +66,14 @@ interface Stats {
   exitedBeforeKill: number;
 }
 
-function flagsFor(from: string, to: string): string[] {
-  return [...(from ? ['--from-env', 'GLK_FROM'] : []), ...(to ? ['--to-env', 'GLK_TO'] : []), '--update-env', '--batch-size', '200', '--yes'];
+/** The command under test; without `backup`, migrate-keys' own pre-write backup is skipped. */
+function flagsFor(from: string, to: string, backup: boolean): string[] {
+  const keys = [...(from ? ['--from-env', 'GLK_FROM'] : []), ...(to ? ['--to-env', 'GLK_TO'] : [])];
+  return [...keys, '--update-env', '--batch-size', '200', '--yes', ...(backup ? [] : ['--no-backup'])];
 }
 
-function spawnMigration(db: GptLoadDatabase, from: string, to: string) {
-  const child = spawn(process.execPath, [CLI, 'migrate-keys', '--env', join(db.envDir, '.env'), ...flagsFor(from, to)], {
+function spawnMigration(db: GptLoadDatabase, from: string, to: string, backup: boolean) {
+  const child = spawn(process.execPath, [CLI, 'migrate-keys', '--env', join(db.envDir, '.env'), ...flagsFor(from, to, backup)], {
     cwd: db.envDir,
     env: { PATH: process.env.PATH, GLK_FROM: from, GLK_TO: to },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,16 +87,16 @@ function spawnMigration(db: GptLoadDatabase, from: string, to: string) {
 }
 
 /** The whole uninterrupted run, to scale the kill delays. */
-async function timedRun(db: GptLoadDatabase, from: string, to: string): Promise<number> {
+async function timedRun(db: GptLoadDatabase, from: string, to: string, backup: boolean): Promise<number> {
   const start = Date.now();
-  const run = spawnMigration(db, from, to);
+  const run = spawnMigration(db, from, to, backup);
   const code = await run.exited;
   assert.equal(code, 0, run.stderr());
   return Date.now() - start;
 }
 
 /** In-process rerun of the same command (stdin not a terminal). */
-async function rerun(db: GptLoadDatabase, from: string, to: string): Promise<{ code: number; stderr: string }> {
+async function rerun(db: GptLoadDatabase, from: string, to: string, backup: boolean): Promise<{ code: number; stderr: string }> {
   let stderr = '';
   const err = new PassThrough();
   err.on('data', (d) => (stderr += d));
@@ -107,7 +109,7 @@ async function rerun(db: GptLoadDatabase, from: string, to: string): Promise<{ c
     lang: 'en',
     cancellation: { cancelled: false },
   };
-  const code = await runCli(['migrate-keys', '--env', join(db.envDir, '.env'), ...flagsFor(from, to)], io);
+  const code = await runCli(['migrate-keys', '--env', join(db.envDir, '.env'), ...flagsFor(from, to, backup)], io);
   return { code, stderr };
 }
 
@@ -131,11 +133,17 @@ async function databaseUnder(store: Store, from: string, to: string): Promise<'f
 }
 
 /** Nothing but .env, data/ and the non-secret journal beside .env; no file anywhere holds a key. */
-function assertNoKeyMaterialOnDisk(db: GptLoadDatabase, keys: string[]): { envTemps: number; hotJournal: boolean } {
+function assertNoKeyMaterialOnDisk(db: GptLoadDatabase, keys: string[]): { envTemps: number; hotJournal: boolean; backupPartials: number } {
   const secrets = keys.filter((k) => k !== '').flatMap((k) => [k, deriveKey(k).toString('hex')]);
   const envTemps = readdirSync(db.envDir).filter((f) => /^\.\.env\.\d+\.[0-9a-f]+\.tmp$/.test(f)).length;
+  let backupPartials = 0;
   for (const entry of readdirSync(db.envDir)) {
     if (entry === '.env' || entry === 'data' || /^\.\.env\.\d+\.[0-9a-f]+\.tmp$/.test(entry)) continue;
+    if (entry === 'backups') {
+      // The pre-write backup (migrateBackup.ts) is meant to hold the keys; a half-written one is counted.
+      backupPartials += readdirSync(join(db.envDir, entry)).filter((f) => f.endsWith('.partial')).length;
+      continue;
+    }
     assert.equal(entry, '.gpt-load-keystore', `unexpected file beside .env: ${entry}`);
     for (const file of readdirSync(join(db.envDir, entry))) {
       const text = readFileSync(join(db.envDir, entry, file), 'utf8');
@@ -143,7 +151,7 @@ function assertNoKeyMaterialOnDisk(db: GptLoadDatabase, keys: string[]): { envTe
     }
   }
   const hotJournal = db.target.kind === 'sqlite' && existsSync(`${db.target.path}-journal`);
-  return { envTemps, hotJournal };
+  return { envTemps, hotJournal, backupPartials };
 }
 
 async function waitForNoOtherSessions(db: GptLoadDatabase): Promise<void> {
@@ -173,6 +181,7 @@ async function assertComplete(db: GptLoadDatabase, from: string, to: string, con
   assert.equal(readJournal(db.envDir), null);
   const disk = assertNoKeyMaterialOnDisk(db, CYCLE);
   assert.equal(disk.envTemps, 0, 'temporary .env copies removed');
+  assert.equal(disk.backupPartials, 0, 'no half-written backup left');
   const folder = join(db.envDir, '.gpt-load-keystore');
   assert.equal(existsSync(folder), false, `journal folder left: ${existsSync(folder) ? readdirSync(folder).join(', ') : ''} (${context})`);
   if (db.target.kind === 'sqlite') {
@@ -181,7 +190,7 @@ async function assertComplete(db: GptLoadDatabase, from: string, to: string, con
   }
 }
 
-async function crashRuns(t: TestContext, engine: Engine): Promise<void> {
+async function crashRuns(t: TestContext, engine: Engine, { runs, backup }: { runs: number; backup: boolean }): Promise<void> {
   const port = await closedPort();
   const db = await createGptLoadDatabase(t, engine, { keys: 1500, logs: 800, encryptionKey: '', env: { PORT: String(port) } });
   if (!db) return;
@@ -196,19 +205,19 @@ async function crashRuns(t: TestContext, engine: Engine): Promise<void> {
   const next = () => [CYCLE[step % 3], CYCLE[(step + 1) % 3]] as const;
   // One uninterrupted run per direction measures how long a run takes here.
   let fastest = Infinity;
-  for (let i = 0; i < 3; i++, step++) fastest = Math.min(fastest, await timedRun(db, ...next()));
+  for (let i = 0; i < 3; i++, step++) fastest = Math.min(fastest, await timedRun(db, ...next(), backup));
 
-  // Until RUNS runs were really killed (a run may finish before its kill; it is checked all the
+  // Until runs runs were really killed (a run may finish before its kill; it is checked all the
   // same), and at least one kill landed after a commit (its window is a few milliseconds).
   let killed = 0;
   const afterCommit = () => stats.where['committed-journal-writing'] + stats.where['committed-journal-committed'];
-  for (let run = 0; (killed < RUNS || afterCommit() === 0) && run < 4 * RUNS; run++, step++) {
+  for (let run = 0; (killed < runs || afterCommit() === 0) && run < 4 * runs; run++, step++) {
     const [from, to] = next();
     // A random moment: after spawn, or shortly after a progress line marking a later phase, so
     // that kills land in every phase and not mostly in start-up.
-    const anchor = killed >= RUNS ? ANCHORS[ANCHORS.length - 1] : ANCHORS[Math.floor(Math.random() * ANCHORS.length)];
+    const anchor = killed >= runs ? ANCHORS[ANCHORS.length - 1] : ANCHORS[Math.floor(Math.random() * ANCHORS.length)];
     const delay = Math.floor(Math.random() * (anchor.pattern ? anchor.withinMs : 0.8 * fastest));
-    const proc = spawnMigration(db, from, to);
+    const proc = spawnMigration(db, from, to, backup);
     let timer: NodeJS.Timeout | undefined;
     let armed = false;
     const arm = () => {
@@ -261,7 +270,7 @@ async function crashRuns(t: TestContext, engine: Engine): Promise<void> {
     stats.where[where]++;
 
     await waitForNoOtherSessions(db);
-    const again = await rerun(db, from, to);
+    const again = await rerun(db, from, to, backup);
     if (again.code === 5 && where === 'finished' && envKey === to) {
       // Killed after its very last step: the run was complete; GPT-Load's "already encrypted" refusal stands.
       assert.match(again.stderr, /already/);
@@ -272,15 +281,23 @@ async function crashRuns(t: TestContext, engine: Engine): Promise<void> {
     await assertComplete(db, from, to, `${where}, rerun exit ${again.code}`);
   }
   t.diagnostic(`${engine}: ${killed} kills (an uninterrupted run takes ${fastest} ms) — ${JSON.stringify(stats)}`);
-  assert.ok(killed >= RUNS, `only ${killed} runs were killed before they finished`);
+  assert.ok(killed >= runs, `only ${killed} runs were killed before they finished`);
   for (const phase of ['before-write', 'writing'] as const) assert.ok(stats.where[phase] > 0, `no kill landed in phase ${phase}: ${JSON.stringify(stats.where)}`);
   assert.ok(afterCommit() > 0, `no kill landed after a commit: ${JSON.stringify(stats.where)}`);
 }
 
 // The engines run side by side: each run mostly waits (process start-up, the database), and the
-// whole crash suite should stay within a few minutes.
+// whole crash suite should stay within a few minutes. These runs skip the pre-write backup
+// (--no-backup): they test migrate-keys' own guarantees; the backup step has its own case below.
 test('kill -9 at random moments leaves all-old or all-new, explained, and a rerun completes it', { concurrency: ENGINES.length, timeout: 600_000 }, async (t) => {
   CLI = snapshotCli(t);
   const engines = ENGINES.filter((e) => !process.env.GLK_CRASH_ENGINES || process.env.GLK_CRASH_ENGINES.split(',').includes(e));
-  await Promise.all(engines.map((engine) => t.test(engine, (sub) => crashRuns(sub, engine))));
+  await Promise.all(engines.map((engine) => t.test(engine, (sub) => crashRuns(sub, engine, { runs: RUNS, backup: false }))));
+});
+
+// With the default pre-write backup (migrateBackup.ts → backup.ts): a kill while it writes leaves
+// `<backups>/….<pid>.partial`; the rerun's backup removes partials whose writer is gone.
+test('sqlite: kill -9 with the pre-write backup leaves no half-written backup after the rerun', { timeout: 300_000 }, async (t) => {
+  CLI = snapshotCli(t);
+  await crashRuns(t, 'sqlite', { runs: 10, backup: true });
 });
