@@ -13,8 +13,8 @@ import type { Range, WorkDoneProgressReport } from 'vscode-languageserver-protoc
 export type Lang = 'en' | 'zh-CN';
 
 /**
- * Why a request failed; the same codes as server/core/errors.ts ErrorCode (the daemon checks at
- * compile time that both lists are equal). Sent as `ResponseError.data.code`.
+ * Why a request failed: the keystore core's own codes (server/core/errors.ts takes this list), so the
+ * CLI's exit codes and the daemon's errors never drift apart. Sent as `ResponseError.data.code`.
  */
 export type ErrorCode =
   | 'usage'

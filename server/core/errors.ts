@@ -3,33 +3,15 @@
  * daemon to a JSON-RPC error code) and its message in English and Simplified Chinese.
  * Messages never contain a secret: callers pass counts, row ids, hosts and file names only.
  */
-export type Lang = 'en' | 'zh-CN';
+import type { ErrorCode, Lang } from '../../shared/types';
 
 export interface Localized {
   en: string;
   zh: string;
 }
 
-export type ErrorCode =
-  | 'usage'
-  | 'env-parse'
-  | 'env-missing'
-  | 'host-not-found'
-  | 'connection-refused'
-  | 'connection-timeout'
-  | 'auth-refused'
-  | 'database-missing'
-  | 'not-gpt-load-database'
-  | 'native-module-unavailable'
-  | 'wrong-key'
-  | 'key-required'
-  | 'decrypt-failed'
-  | 'refused-by-check'
-  | 'service-running'
-  | 'cancelled'
-  | 'backup-invalid'
-  | 'io'
-  | 'internal';
+// The codes and languages are the wire contract's (shared/types.ts): the daemon sends them as they are.
+export type { ErrorCode, Lang };
 
 /** Process exit codes, documented in the README; grouped so scripts can branch on them. */
 export const EXIT_CODES: Record<ErrorCode, number> = {

@@ -7,27 +7,10 @@ import { KeystoreError } from '../core/errors';
 import { maskSecret } from '../core/secrets';
 import type { Store } from '../store/connect';
 import { listKeys, type KeyFilter, type KeyRow } from '../store/rows';
+import type { KeyListItem, KeyPage, KeyStatus } from '../../shared/types';
 
-export type KeyStatus = 'active' | 'invalid';
-
-export interface KeyListItem {
-  id: number;
-  groupId: number;
-  groupName: string;
-  status: string;
-  /** Masked key, "(undecryptable)" when the configured key does not open it. Never the whole key. */
-  masked: string;
-  notes: string;
-  requestCount: number;
-  failureCount: number;
-  lastUsedAt: string | null;
-}
-
-export interface KeyPage {
-  items: KeyListItem[];
-  /** Pass as `afterId` for the next page; null at the end. */
-  nextAfterId: number | null;
-}
+// Pages cross the wire as they are (shared/types.ts).
+export type { KeyListItem, KeyPage, KeyStatus };
 
 export interface KeyPageQuery {
   groupName?: string;

@@ -8,6 +8,7 @@ import { classifyRow, codecFor, codecFromDerivedKey, KDF_ITERATIONS, KDF_SALT, k
 import { throwIfCancelled, type Localized } from '../core/errors';
 import type { Store } from '../store/connect';
 import { describeTarget } from '../store/dsn';
+import type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowCounts, StatusReport as WireStatusReport } from '../../shared/types';
 import { countRows, iterateKeyRows, iterateLogRows, listGroups, sampleHashedKeys } from '../store/rows';
 import { explainJournal, readJournal, type JournalDatabaseState, type MigrationJournal } from './journal';
 import { readFileEncryptionKey, readPendingKey } from './migrateEnv';
@@ -15,56 +16,10 @@ import { createCryptoRunner, type CryptoRunner } from './cryptoPool';
 import { ROW_EMPTY, ROW_SOURCE, ROW_TARGET, type RowsIn } from './migrateCrypto';
 import { phaseReporter, type OperationContext } from './operation';
 
-export type DashboardVerdict = 'data_not_encrypted' | 'key_not_configured' | 'key_mismatch' | null;
+// The report's shape is the wire contract (shared/types.ts); the daemon sends it as it is.
+export type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowCounts };
 
-export interface DashboardCheck {
-  verdict: DashboardVerdict;
-  sampled: number;
-  /** Share of sampled rows whose key_hash is SHA-256(key_value). */
-  plaintextShare: number;
-  /** Share of sampled rows the configured key decrypts and re-hashes. */
-  decryptShare: number;
-}
-
-export interface RowCounts {
-  total: number;
-  plaintext: number;
-  encrypted: number;
-  unknown: number;
-  /** Rows with no key at all (request logs of requests that never got one). */
-  empty: number;
-  /** A few ids of unknown rows, to point at. */
-  unknownIds: Array<number | string>;
-}
-
-/**
- * ok: every row is as the configured key says. needs-migration: key set, rows plaintext.
- * key-missing: rows encrypted, no key set. wrong-key: no row decrypts with the key.
- * mixed: rows in more than one state (an interrupted or hand-made change; needs attention).
- */
-export type OverallState = 'empty' | 'ok' | 'needs-migration' | 'key-missing' | 'wrong-key' | 'mixed';
-
-export interface GroupSummary {
-  id: number;
-  name: string;
-  displayName: string;
-  channelType: string;
-  groupType: string;
-  active: number;
-  invalid: number;
-}
-
-export interface StatusReport {
-  target: string;
-  engine: string;
-  encryptionEnabled: boolean;
-  /** Non-reversible fingerprint of the configured key ("plaintext" when disabled). */
-  keyFingerprint: string;
-  dashboard: DashboardCheck;
-  state: OverallState;
-  apiKeys: RowCounts;
-  requestLogs: RowCounts;
-  groups: GroupSummary[];
+export interface StatusReport extends WireStatusReport {
   /** An interrupted migrate-keys run found beside the .env (only when `envPath` was given). */
   migration?: InterruptedMigration | null;
 }
