@@ -6,8 +6,7 @@ import { DecryptError, type KeyCodec } from '../core/crypto';
 import { generateSecret } from '../core/secrets';
 import { revealKey } from '../keystore/keys';
 import { checkService, describeService } from '../keystore/service';
-import { readStatus, readStatusSummary } from '../keystore/status';
-import { listGroups } from '../store/rows';
+import { readGroups, readStatus, readStatusSummary } from '../keystore/status';
 import {
   DecryptRequest,
   EncryptRequest,
@@ -19,7 +18,6 @@ import {
   ServiceCheckRequest,
   StatusRequest,
   StatusSummaryRequest,
-  type GroupSummary,
   type ValuesResult,
 } from '../../shared/protocol';
 import { cachedCodec, freshCodec } from './codecs';
@@ -67,17 +65,7 @@ export function registerKeystoreRequests(session: Session): void {
 
   session.onRequest(GroupsRequest.type, async (params) => {
     const deployment = session.deployment(deploymentRef(params));
-    const rows = await stores.use(deployment.target, (store) => listGroups(store));
-    const groups: GroupSummary[] = rows.map((g) => ({
-      id: g.id,
-      name: g.name,
-      displayName: g.display_name,
-      channelType: g.channel_type,
-      groupType: g.group_type,
-      active: g.active,
-      invalid: g.invalid,
-    }));
-    return { groups };
+    return { groups: await stores.use(deployment.target, (store) => readGroups(store)) };
   });
 
   session.onRequest(KeysRequest.type, async (params) => {

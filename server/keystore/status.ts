@@ -8,7 +8,7 @@ import { classifyRow, codecFor, codecFromDerivedKey, KDF_ITERATIONS, KDF_SALT, k
 import { throwIfCancelled, type Localized } from '../core/errors';
 import type { Store } from '../store/connect';
 import { describeTarget } from '../store/dsn';
-import type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowCounts, StatusReport as WireStatusReport } from '../../shared/types';
+import type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowCounts, StatusReport as WireStatusReport, StatusSummary } from '../../shared/types';
 import { countRows, iterateKeyRows, iterateLogRows, listGroups, sampleHashedKeys } from '../store/rows';
 import { explainJournal, readJournal, type JournalDatabaseState, type MigrationJournal } from './journal';
 import { readFileEncryptionKey, readPendingKey } from './migrateEnv';
@@ -17,7 +17,7 @@ import { ROW_EMPTY, ROW_SOURCE, ROW_TARGET, type RowsIn } from './migrateCrypto'
 import { phaseReporter, type OperationContext } from './operation';
 
 // The report's shape is the wire contract (shared/types.ts); the daemon sends it as it is.
-export type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowCounts };
+export type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowCounts, StatusSummary };
 
 export interface StatusReport extends WireStatusReport {
   /** An interrupted migrate-keys run found beside the .env (only when `envPath` was given). */
@@ -171,19 +171,6 @@ async function classifyTable(
   return counts;
 }
 
-/** What the status bar needs, without classifying a single row: cheap on any table size. */
-export interface StatusSummary {
-  target: string;
-  engine: string;
-  encryptionEnabled: boolean;
-  keyFingerprint: string;
-  /** GPT-Load's dashboard verdict on its own 20-row sample. */
-  dashboard: DashboardCheck;
-  /** Rows of api_keys. */
-  apiKeys: number;
-  /** Rows of request_logs; null when skipped. */
-  requestLogs: number | null;
-}
 
 /**
  * GPT-Load's dashboard verdict and row counts. readStatus classifies every api_keys row even with
@@ -200,6 +187,19 @@ export async function readStatusSummary(store: Store, params: { codec: KeyCodec;
     apiKeys: await countRows(store, 'api_keys'),
     requestLogs: params.skipLogs ? null : await countRows(store, 'request_logs'),
   };
+}
+
+/** The groups with their key counts by status, as the wire and GPT-Load's UI name them. */
+export async function readGroups(store: Store): Promise<GroupSummary[]> {
+  return (await listGroups(store)).map((g) => ({
+    id: g.id,
+    name: g.name,
+    displayName: g.display_name,
+    channelType: g.channel_type,
+    groupType: g.group_type,
+    active: g.active,
+    invalid: g.invalid,
+  }));
 }
 
 export async function readStatus(store: Store, params: StatusParams, context: OperationContext = {}): Promise<StatusReport> {
@@ -220,15 +220,7 @@ export async function readStatus(store: Store, params: StatusParams, context: Op
     await crypto.close();
   }
 
-  const groups = (await listGroups(store)).map((g) => ({
-    id: g.id,
-    name: g.name,
-    displayName: g.display_name,
-    channelType: g.channel_type,
-    groupType: g.group_type,
-    active: g.active,
-    invalid: g.invalid,
-  }));
+  const groups = await readGroups(store);
 
   const migration = params.envPath ? await interruptedMigration(store, params.envPath, codec, apiKeys, context) : undefined;
 
