@@ -30,7 +30,8 @@ const common = {
   target: 'node20',
   format: 'cjs',
   sourcemap: true,
-  minify: true,
+  // GLK_NO_MINIFY=1 keeps the bundles readable, e.g. for a CPU profile of the daemon.
+  minify: !process.env.GLK_NO_MINIFY,
   keepNames: true,
   logLevel: 'warning',
   external,

@@ -185,10 +185,13 @@ export function generateSecret(length: number = DEFAULT_SECRET_LENGTH): string {
  * 4 characters from 32 characters on, 2 from 16 on, none below (e.g. `sk-a…(51)…9xQz`, `…(12)…`).
  */
 export function maskSecret(value: string): string {
-  const chars = Array.from(value);
-  const n = chars.length;
+  // Counted in characters, not UTF-16 units: only a string with surrogate pairs needs splitting.
+  const chars = /[\ud800-\udfff]/.test(value) ? Array.from(value) : null;
+  const n = chars ? chars.length : value.length;
   if (n === 0) return '(empty)';
   const keep = n >= 32 ? 4 : n >= 16 ? 2 : 0;
   if (keep === 0) return `…(${n})…`;
-  return `${chars.slice(0, keep).join('')}…(${n})…${chars.slice(n - keep).join('')}`;
+  const head = chars ? chars.slice(0, keep).join('') : value.slice(0, keep);
+  const tail = chars ? chars.slice(n - keep).join('') : value.slice(n - keep);
+  return `${head}…(${n})…${tail}`;
 }

@@ -4,7 +4,7 @@
  */
 import { DecryptError, type KeyCodec } from '../core/crypto';
 import { generateSecret } from '../core/secrets';
-import { revealKey } from '../keystore/keys';
+import { groupNamesById, listKeyPage, revealKey } from '../keystore/keys';
 import { checkService, describeService } from '../keystore/service';
 import { readGroups, readStatus, readStatusSummary } from '../keystore/status';
 import {
@@ -21,13 +21,26 @@ import {
   type ValuesResult,
 } from '../../shared/protocol';
 import { cachedCodec, freshCodec } from './codecs';
-import { keyPage } from './keyPages';
 import { redactor } from './log';
 import { deploymentRef, oneOf, optBool, optDeploymentRef, optInt, optString, reqInt, stringArray, type Fields } from './params';
 import { strengthOf } from './secrets';
+import type { Store } from '../store/connect';
 import type { Session } from './session';
 
 const MAX_VALUES = 10_000;
+
+/** Group names change rarely and every page of the explorer names its group: read them at most every few seconds. */
+const GROUP_NAMES_TTL_MS = 5000;
+const groupNames = new WeakMap<Store, { at: number; byId: Promise<Map<number, string>> }>();
+
+function recentGroupNames(store: Store): Promise<Map<number, string>> {
+  const hit = groupNames.get(store);
+  if (hit && Date.now() - hit.at < GROUP_NAMES_TTL_MS) return hit.byId;
+  const byId = groupNamesById(store);
+  groupNames.set(store, { at: Date.now(), byId });
+  byId.catch(() => groupNames.get(store)?.byId === byId && groupNames.delete(store));
+  return byId;
+}
 
 export function registerKeystoreRequests(session: Session): void {
   const { stores } = session;
@@ -81,7 +94,7 @@ export function registerKeystoreRequests(session: Session): void {
       afterId: optInt(params, 'afterId', 0, Number.MAX_SAFE_INTEGER),
     };
     const codec = await cachedCodec(deployment.encryptionKey);
-    return stores.use(deployment.target, (store) => keyPage(store, codec, query));
+    return stores.use(deployment.target, async (store) => listKeyPage(store, codec, query, { groupNames: await recentGroupNames(store) }));
   });
 
   session.onRequest(RevealKeyRequest.type, async (params) => {

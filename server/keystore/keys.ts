@@ -49,20 +49,44 @@ function groupIdByName(names: Map<number, string>, name: string): number {
  * done); with encryption disabled, anything else is encrypted under a key we do not have.
  */
 function plaintextOf(row: Pick<KeyRow, 'id' | 'key_value' | 'key_hash'>, codec: KeyCodec): string | null {
-  const storedPlain = row.key_value !== '' && sha256Hex(row.key_value) === row.key_hash;
-  if (!codec.enabled) return storedPlain || row.key_hash === '' ? row.key_value : null;
+  const storedPlain = () => row.key_value !== '' && sha256Hex(row.key_value) === row.key_hash;
+  if (!codec.enabled) return row.key_hash === '' || storedPlain() ? row.key_value : null;
   try {
     return codec.decrypt(row.key_value, row.id);
   } catch (err) {
     if (!(err instanceof DecryptError)) throw err;
-    return storedPlain ? row.key_value : null;
+    return storedPlain() ? row.key_value : null;
   }
 }
 
+/**
+ * Masks of values the codec opened, by stored value (a ciphertext: its nonce makes it unique to its
+ * row, and it never changes without the value changing). The explorer asks for the same pages again
+ * and again, and decrypting a page costs more than reading it. Masks are what the UI shows anyway;
+ * kept per codec, so they go when the daemon forgets the key.
+ */
+const MAX_CACHED_MASKS = 20_000;
+const masksByCodec = new WeakMap<KeyCodec, Map<string, string>>();
+
 /** A row's key as the UI may show it: masked (maskSecret), or UNDECRYPTABLE. Never the whole key. */
-export function maskStoredKey(row: Pick<KeyRow, 'id' | 'key_value' | 'key_hash'>, codec: KeyCodec): string {
+function maskStoredKey(row: Pick<KeyRow, 'id' | 'key_value' | 'key_hash'>, codec: KeyCodec): string {
+  if (!codec.enabled) {
+    const plain = plaintextOf(row, codec);
+    return plain === null ? UNDECRYPTABLE : maskSecret(plain);
+  }
+  let masks = masksByCodec.get(codec);
+  if (!masks) masksByCodec.set(codec, (masks = new Map()));
+  const cached = masks.get(row.key_value);
+  if (cached !== undefined) return cached;
   const plain = plaintextOf(row, codec);
-  return plain === null ? UNDECRYPTABLE : maskSecret(plain);
+  if (plain === null) return UNDECRYPTABLE;
+  const masked = maskSecret(plain);
+  // Only ciphertexts: a value stored in plaintext is cheap to mask and is not kept in memory.
+  if (plain !== row.key_value) {
+    if (masks.size >= MAX_CACHED_MASKS) masks.delete(masks.keys().next().value as string);
+    masks.set(row.key_value, masked);
+  }
+  return masked;
 }
 
 function toItem(row: KeyRow, codec: KeyCodec, names: Map<number, string>): KeyListItem {

@@ -64,6 +64,8 @@ export function isoTime(value: unknown, store: Pick<Store, 'target'>): string | 
     if (loc !== undefined && loc !== 'UTC') return local;
     zone = 'Z';
   }
+  // UTC as GORM writes it (every SQLite row): already the ISO form, no Date needed.
+  if (zone === 'Z' || zone === '+00:00') return `${local}Z`;
   if (/^[+-]\d{2}$/.test(zone)) zone += ':00';
   else if (/^[+-]\d{4}$/.test(zone)) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const date = new Date(local + zone);
