@@ -106,6 +106,8 @@ interface Measured {
   /** User + system CPU time of the process (all its threads), as last sampled. */
   cpuSeconds: number;
   peakMiB: number;
+  /** The progress phase last printed on stderr when the peak was reached (diagnosis). */
+  peakPhase: string;
 }
 
 const TICKS_PER_SECOND = 100;
@@ -117,13 +119,18 @@ function measured(command: string, argv: string[], options: { cwd: string; env: 
     let stdout = '';
     let stderr = '';
     let peakKiB = 0;
+    let peakPhase = '';
     let cpuTicks = 0;
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
+    const phase = () => /(?:^|\n)([^\n:]+): [\d,]+\/[\d,]+[^\n]*\n?$/.exec(stderr)?.[1] ?? '';
     const sample = () => {
       try {
         const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
+        if (m && Number(m[1]) > peakKiB) {
+          peakKiB = Number(m[1]);
+          peakPhase = phase();
+        }
         // /proc/<pid>/stat: fields 14 and 15 (after the parenthesised command) are utime and stime.
         const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
         cpuTicks = Math.max(cpuTicks, Number(fields[11]) + Number(fields[12]));
@@ -134,7 +141,7 @@ function measured(command: string, argv: string[], options: { cwd: string; env: 
     const timer = setInterval(sample, 25);
     child.on('exit', (code) => {
       clearInterval(timer);
-      resolve({ code, stdout, stderr, wallSeconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: cpuTicks / TICKS_PER_SECOND, peakMiB: peakKiB / 1024 });
+      resolve({ code, stdout, stderr, wallSeconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: cpuTicks / TICKS_PER_SECOND, peakMiB: peakKiB / 1024, peakPhase });
     });
   });
 }
@@ -196,7 +203,7 @@ async function main(): Promise<void> {
   const phases = Object.entries(summary.phases)
     .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`)
     .join(', ');
-  console.log(`  ours : ${fmt(keys / oursSeconds)} keys/s — ${oursSeconds.toFixed(1)} s in migrate-keys (${phases}); process ${ours.wallSeconds.toFixed(1)} s, CPU ${ours.cpuSeconds.toFixed(1)} s; peak RSS ${ours.peakMiB.toFixed(0)} MiB`);
+  console.log(`  ours : ${fmt(keys / oursSeconds)} keys/s — ${oursSeconds.toFixed(1)} s in migrate-keys (${phases}); process ${ours.wallSeconds.toFixed(1)} s, CPU ${ours.cpuSeconds.toFixed(1)} s; peak RSS ${ours.peakMiB.toFixed(0)} MiB (reached in: ${ours.peakPhase || "start-up"})`);
   console.log(`  floor: ${fmt(floorResult.rows / floorResult.seconds)} keys/s — ${floorResult.seconds.toFixed(1)} s in the loop; process ${floorRun.wallSeconds.toFixed(1)} s, CPU ${floorRun.cpuSeconds.toFixed(1)} s; peak RSS ${floorRun.peakMiB.toFixed(0)} MiB`);
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   console.log(`  (load average during the run: ${load}; on a busy machine both slow down and ours loses its second core)`);

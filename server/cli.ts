@@ -94,12 +94,15 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 if (require.main === module) {
   const cancellation = { cancelled: false };
   let interrupts = 0;
-  process.on('SIGINT', () => {
-    // First Ctrl-C asks the operation to stop at its next safe point; a second one exits at once.
-    cancellation.cancelled = true;
-    if (++interrupts > 1) process.exit(EXIT_CODES.cancelled);
-    process.stderr.write('\nCancelling at the next safe point… (Ctrl-C again to force)\n');
-  });
+  // Ctrl-C, and SIGTERM / SIGHUP as `docker stop`, systemd, CI timeouts and closed terminals send
+  // them: the first asks the operation to stop at its next safe point; a second one exits at once.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      cancellation.cancelled = true;
+      if (++interrupts > 1) process.exit(EXIT_CODES.cancelled);
+      process.stderr.write(`\n${signal}: cancelling at the next safe point… (again to force)\n`);
+    });
+  }
   const io: CliIO = {
     stdout: process.stdout,
     stderr: process.stderr,

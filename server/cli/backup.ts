@@ -3,7 +3,6 @@
  * text or JSON out. Keys never come from argv unwarned: --key-env, --key-file and --key-prompt keep
  * them out of shell history and `ps`; copies to check come on stdin, one per line.
  */
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { codecFor, type KeyCodec } from '../core/crypto';
@@ -16,7 +15,7 @@ import { restoreBackup, type BackupRestoreReport } from '../keystore/backupResto
 import type { Deployment } from '../keystore/deployment';
 import { openStore, type Store } from '../store/connect';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
-import { promptHidden } from './migrateKeys';
+import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
 import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
 
 // ---------------------------------------------------------------------------------------------
@@ -35,10 +34,6 @@ const KEY_HELP = `Backup key (when it is not the .env's ENCRYPTION_KEY; one way 
   --key-prompt          asked on the terminal without echo
   --key KEY             on the command line (lands in shell history and \`ps\`: avoid)`;
 
-function keyRequired(en: string, zh: string): KeystoreError {
-  return new KeystoreError('key-required', { en, zh });
-}
-
 /** The key given with --key* flags, or undefined when none was given. */
 async function keyFromFlags(args: ParsedArgs, io: CliIO): Promise<string | undefined> {
   const given = Object.keys(KEY_OPTIONS).filter((name) => args.values[name] !== undefined && args.values[name] !== false);
@@ -51,22 +46,12 @@ async function keyFromFlags(args: ParsedArgs, io: CliIO): Promise<string | undef
       io.stderr.write(localize({ en: 'warning: --key puts the key into shell history and the process list; --key-env, --key-file or --key-prompt avoid that\n', zh: '警告：--key 会让密钥留在 shell 历史和进程列表中；--key-env、--key-file 或 --key-prompt 可避免\n' }, io.lang));
       key = str(args, 'key')!;
       break;
-    case 'key-env': {
-      const name = str(args, 'key-env')!;
-      key = io.env[name];
-      if (key === undefined) throw keyRequired(`--key-env ${name}: the environment variable ${name} is not set`, `--key-env ${name}：环境变量 ${name} 未设置`);
+    case 'key-env':
+      key = keyFromEnvVar(io, '--key-env', str(args, 'key-env')!);
       break;
-    }
-    case 'key-file': {
-      const path = str(args, 'key-file')!;
-      try {
-        key = readFileSync(resolve(io.cwd, path), 'utf8').replace(/\r?\n$/, '');
-      } catch (err) {
-        throw keyRequired(`--key-file: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, `--key-file：无法读取 ${path}（${(err as NodeJS.ErrnoException).code ?? 'error'}）`);
-      }
-      if (/[\r\n]/.test(key)) throw keyRequired(`--key-file: ${path} must hold only the key, on one line`, `--key-file：${path} 只能包含一行密钥`);
+    case 'key-file':
+      key = keyFromFile(io, '--key-file', str(args, 'key-file')!);
       break;
-    }
     default:
       if (io.stdin.isTTY !== true) throw new KeystoreError('usage', { en: '--key-prompt: stdin is not a terminal; use --key-env or --key-file', zh: '--key-prompt：标准输入不是终端；请改用 --key-env 或 --key-file' });
       key = await promptHidden(io, { en: "the backup's ENCRYPTION_KEY: ", zh: '备份的 ENCRYPTION_KEY：' });
@@ -321,17 +306,6 @@ function restoreText(report: BackupRestoreReport, lang: Lang): string {
   return lines.join('\n') + '\n';
 }
 
-function askYes(io: CliIO, question: string): Promise<boolean> {
-  io.stderr.write(question);
-  return new Promise((resolveAnswer) => {
-    const rl = createInterface({ input: io.stdin, terminal: false });
-    rl.once('line', (line) => {
-      rl.close();
-      resolveAnswer(line.trim().toLowerCase() === 'yes');
-    });
-    rl.once('close', () => resolveAnswer(false));
-  });
-}
 
 export const backupRestoreCommand: CliCommand = {
   name: 'backup restore',

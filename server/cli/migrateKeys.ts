@@ -4,8 +4,6 @@
  * confirmation on a terminal, dry run and JSON output. This module turns flags into the two keys,
  * asks, prints; the operation itself lives in keystore/migrate.ts (the daemon calls it too).
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { keyFingerprint } from '../core/crypto';
 import { KeystoreError, localize, type Lang, type Localized } from '../core/errors';
 import { generateSecret } from '../core/secrets';
@@ -16,6 +14,7 @@ import { backupBeforeWrite, type MigrationBackup } from '../keystore/migrateBack
 import { PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey } from '../keystore/migrateEnv';
 import { breakdown, n } from '../keystore/migratePlan';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
+import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
 import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
 
 // ---------------------------------------------------------------------------------------------
@@ -40,33 +39,8 @@ function usage(en: string, zh: string): KeystoreError {
   return new KeystoreError('usage', { en, zh });
 }
 
-function keyRequired(en: string, zh: string): KeystoreError {
-  return new KeystoreError('key-required', { en, zh });
-}
-
 function isTty(io: CliIO): boolean {
   return io.stdin.isTTY === true;
-}
-
-function fromEnvVar(io: CliIO, flagName: string, name: string): string {
-  const value = io.env[name];
-  if (value === undefined) throw keyRequired(`${flagName} ${name}: the environment variable ${name} is not set`, `${flagName} ${name}：环境变量 ${name} 未设置`);
-  if (value === '') throw keyRequired(`${flagName} ${name}: the environment variable ${name} is empty`, `${flagName} ${name}：环境变量 ${name} 为空`);
-  return value;
-}
-
-function fromFile(io: CliIO, flagName: string, path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(resolve(io.cwd, path), 'utf8');
-  } catch (err) {
-    throw keyRequired(`${flagName}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, `${flagName}：无法读取 ${path}（${(err as NodeJS.ErrnoException).code ?? 'error'}）`);
-  }
-  // One line: the key; a final newline (as `echo` or an editor adds) is not part of it.
-  const value = text.replace(/\r?\n$/, '');
-  if (value === '') throw keyRequired(`${flagName}: ${path} is empty`, `${flagName}：${path} 为空`);
-  if (/[\r\n]/.test(value)) throw keyRequired(`${flagName}: ${path} has more than one line; it must hold only the key`, `${flagName}：${path} 不止一行；文件中只能有密钥`);
-  return value;
 }
 
 /** One side's flags: at most one way to give it. */
@@ -94,8 +68,8 @@ async function readSide(args: ParsedArgs, io: CliIO, side: 'from' | 'to', prompt
     });
     return { key: value, source: 'flag' };
   }
-  if (which === `${side}-env`) return { key: fromEnvVar(io, `--${which}`, str(args, which)!), source: 'env-var' };
-  if (which === `${side}-file`) return { key: fromFile(io, `--${which}`, str(args, which)!), source: 'file' };
+  if (which === `${side}-env`) return { key: keyFromEnvVar(io, `--${which}`, str(args, which)!), source: 'env-var' };
+  if (which === `${side}-file`) return { key: keyFromFile(io, `--${which}`, str(args, which)!), source: 'file' };
   // --from-prompt / --to-prompt
   if (!isTty(io)) {
     throw usage(
@@ -167,59 +141,6 @@ function interruptedRunKey(deployment: Deployment): { key: string; source: KeySo
 
 // ---------------------------------------------------------------------------------------------
 // terminal
-
-/** A line typed without echo (raw mode); Ctrl-C cancels. */
-export function promptHidden(io: CliIO, question: Localized): Promise<string> {
-  const stdin = io.stdin as NodeJS.ReadStream;
-  io.stderr.write(localize(question, io.lang));
-  return new Promise((resolvePrompt, reject) => {
-    let value = '';
-    const finish = () => {
-      stdin.removeListener('data', onData);
-      stdin.setRawMode?.(false);
-      stdin.pause();
-      io.stderr.write('\n');
-    };
-    const onData = (chunk: Buffer | string) => {
-      for (const ch of chunk.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') {
-          finish();
-          resolvePrompt(value);
-          return;
-        }
-        if (ch === '\u0003' || (ch === '\u0004' && value === '')) {
-          finish();
-          reject(new KeystoreError('cancelled', { en: 'cancelled', zh: '已取消' }));
-          return;
-        }
-        if (ch === '\u007f' || ch === '\b') value = Array.from(value).slice(0, -1).join('');
-        else value += ch;
-      }
-    };
-    stdin.setRawMode?.(true);
-    stdin.on('data', onData);
-    stdin.resume();
-  });
-}
-
-function askLine(io: CliIO, question: string): Promise<string> {
-  const stdin = io.stdin as NodeJS.ReadStream;
-  io.stderr.write(question);
-  return new Promise((resolveLine) => {
-    let text = '';
-    const onData = (chunk: Buffer | string) => {
-      text += chunk.toString();
-      const nl = text.search(/\r|\n/);
-      if (nl >= 0) {
-        stdin.removeListener('data', onData);
-        stdin.pause();
-        resolveLine(text.slice(0, nl));
-      }
-    };
-    stdin.on('data', onData);
-    stdin.resume();
-  });
-}
 
 const MODE_TEXT: Record<MigrationPlan['mode'], Localized> = {
   enable: { en: 'enable encryption', zh: '启用加密' },
@@ -412,8 +333,7 @@ Examples:
           async confirm(plan) {
             if (isTty(io) && !flag(args, 'yes')) {
               io.stderr.write(planText(plan, io.lang));
-              const answer = await askLine(io, localize({ en: 'Proceed? Type "yes": ', zh: '确认执行？请输入 "yes"：' }, io.lang));
-              if (answer.trim().toLowerCase() !== 'yes') return false;
+              if (!(await askYes(io, localize({ en: 'Proceed? Type "yes": ', zh: '确认执行？请输入 "yes"：' }, io.lang)))) return false;
             }
             // Shown before the first write: a run killed after its commit must not take the only copy along.
             showGenerated();

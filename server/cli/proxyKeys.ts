@@ -7,7 +7,7 @@ import { KeystoreError, localize, type Lang } from '../core/errors';
 import { findProxyKeyUses, isUsed, listProxyKeys, removeProxyKey, type ProxyKeySummary, type ProxyKeyUses } from '../keystore/proxyKeys';
 import type { CliCommand, CliIO } from './command';
 import { readValues } from './keys';
-import { promptHidden } from './migrateKeys';
+import { promptHidden } from './keyInput';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, withStore, writeJson } from './options';
 
 function t(lang: Lang, en: string, zh: string): string {

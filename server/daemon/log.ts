@@ -21,7 +21,8 @@ const MAX_SECRETS = 2048;
 /** Secrets seen this session, longest first so a secret containing another is blanked whole. */
 class Redactor {
   private readonly secrets = new Set<string>();
-  private sorted: string[] = [];
+  /** Longest first; sorted when next needed (secrets come with keystrokes, log lines rarely). */
+  private sorted: string[] | null = null;
 
   add(value: string | undefined | null): void {
     if (!value || value.length < MIN_SECRET_LENGTH || this.secrets.has(value)) return;
@@ -32,10 +33,11 @@ class Redactor {
     }
     for (const password of embeddedPasswords(value)) this.add(password);
     while (this.secrets.size > MAX_SECRETS) this.secrets.delete(this.secrets.values().next().value as string);
-    this.sorted = [...this.secrets].sort((a, b) => b.length - a.length);
+    this.sorted = null;
   }
 
   redact(text: string): string {
+    this.sorted ??= [...this.secrets].sort((a, b) => b.length - a.length);
     for (const secret of this.sorted) if (text.includes(secret)) text = text.split(secret).join(REDACTED);
     return text;
   }

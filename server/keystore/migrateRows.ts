@@ -10,7 +10,7 @@ import type { SqlRunner, Store } from '../store/connect';
 import type { CryptoRunner } from './cryptoPool';
 import { ROW_EMPTY, ROW_SOURCE, ROW_TARGET, ROW_VERIFY_FAILED } from './migrateCrypto';
 import { emptyTableCounts, n, tallyStates, type MigrationTable, type TableCounts } from './migratePlan';
-import { lockForWrite, readRows, updateRows, type KeyedRows, type RowId } from './migrateSql';
+import { lockForWrite, readRows, suspendKeyIndexes, updateRows, type KeyedRows, type RowId } from './migrateSql';
 import { phaseReporter, type OperationContext } from './operation';
 
 /** How long the write transaction waits for another writer's locks before giving up. */
@@ -120,12 +120,16 @@ export async function writeAll(
   try {
     await store.transaction(async (tx) => {
       await lockForWrite(tx, tables, LOCK_TIMEOUT_MS);
-      for (const table of tables) {
-        const expected = scans[table];
-        if (!expected || expected.counts.source === 0) continue;
-        await writeTable(tx, table, crypto, expected, batchSize, context);
-      }
+      const written = tables.filter((table) => (scans[table]?.counts.source ?? 0) > 0);
+      const indexes = await suspendKeyIndexes(tx, written);
+      for (const table of written) await writeTable(tx, table, crypto, scans[table]!, batchSize, context);
       throwIfCancelled(context.cancellation);
+      if (indexes.count > 0) {
+        context.progress?.({ phase: 'rebuild indexes', done: 0, total: indexes.count });
+        await indexes.rebuild();
+        context.progress?.({ phase: 'rebuild indexes', done: indexes.count, total: indexes.count });
+        throwIfCancelled(context.cancellation);
+      }
       context.progress?.({ phase: 'commit', done: 0, total: 1 });
       commitSent = true;
     });

@@ -111,6 +111,39 @@ export async function lockForWrite(runner: SqlRunner, tables: MigrationTable[], 
 }
 
 /**
+ * SQLite: drops the indexes over key_hash / key_value inside the write transaction and returns the
+ * step that builds them again before COMMIT. Rewriting every key moves each entry of such an index
+ * to a random place, row by row; building it afresh is one sort, several times faster on a million
+ * keys. DDL is transactional in SQLite: a rollback or a crash brings the index back with the old
+ * values, and no reader ever sees the table without it. Other engines: nothing to do (MySQL commits
+ * on DDL; PostgreSQL would lock readers out for the whole write).
+ */
+export async function suspendKeyIndexes(runner: SqlRunner, tables: MigrationTable[]): Promise<{ count: number; rebuild: () => Promise<void> }> {
+  const suspended: string[] = [];
+  if (runner.kind === 'sqlite') {
+    for (const table of tables) {
+      // sql IS NULL: the automatic index of a UNIQUE constraint, which cannot be dropped.
+      const indexes = await runner.query<{ name: string; sql: string }>(
+        `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL ORDER BY name`,
+        [table],
+      );
+      for (const index of indexes) {
+        const columns = await runner.query<{ name: string | null }>('SELECT name FROM pragma_index_info(?)', [index.name]);
+        if (!columns.some((c) => c.name === 'key_hash' || c.name === 'key_value')) continue;
+        await runner.execute(`DROP INDEX ${runner.q(index.name)}`);
+        suspended.push(index.sql);
+      }
+    }
+  }
+  return {
+    count: suspended.length,
+    rebuild: async () => {
+      for (const sql of suspended) await runner.execute(sql);
+    },
+  };
+}
+
+/**
  * SQLite in WAL mode keeps the frames of a rolled-back transaction in the -wal file until it is
  * reused; after a rollback (or an interrupted run) they may hold new ciphertexts or plaintext.
  * A TRUNCATE checkpoint empties the file. No-op in rollback-journal mode and on other engines.

@@ -5,6 +5,8 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -21,6 +23,7 @@ import { readStatus } from '../../server/keystore/status';
 import type { Store } from '../../server/store/connect';
 import { createGptLoadDatabase, ENGINES, SERVER_ENGINES, type Engine, type GptLoadDatabase, type GptLoadDatabaseOptions } from '../support/databases';
 import { assertGptLoadReads, closedPort, dumpDatabase, GPT_LOAD_TABLES, keyRows, startFakeGptLoad, tableNames } from '../support/gptload';
+import { REPO_ROOT } from '../support/paths';
 import { redisServer } from '../support/services';
 
 const GPT_LOAD_KEY = 'my-32-char-secret-key-AbCdEf012345!';
@@ -398,4 +401,30 @@ test('sqlite: a TTY asks for confirmation; anything but "yes" writes nothing', a
   stdin.write('no\n');
   assert.equal(await pending, 130);
   await assertUnchanged(db, before);
+});
+
+test('sqlite: SIGTERM (docker stop, CI timeouts) cancels like Ctrl-C: exit 130, nothing written', async (t) => {
+  const db = await setup(t, 'sqlite', { encryptionKey: K1, keys: 20_000, logs: 0 });
+  if (!db) return;
+  const before = await snapshot(db);
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'cli.js'), 'migrate-keys', '--env', join(db.envDir, '.env'), '--from-env', 'OLD', '--to-env', 'NEW', '--no-backup'], {
+    cwd: db.envDir,
+    env: { PATH: process.env.PATH, LANG: 'C', OLD: K1, NEW: K2 },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  let signalled = false;
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+    // The first progress line: the run is under way.
+    if (!signalled && /\d+\/20,000/.test(err)) {
+      signalled = true;
+      child.kill('SIGTERM');
+    }
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.ok(signalled, `no progress seen: ${err}`);
+  assert.equal(code, 130, err);
+  assert.match(err, /SIGTERM: cancelling at the next safe point/);
+  await assertUnchanged(db, { ...before, bytes: null });
 });
