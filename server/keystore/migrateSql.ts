@@ -137,6 +137,7 @@ export async function suspendKeyIndexes(runner: SqlRunner, tables: MigrationTabl
   }
   return {
     count: suspended.length,
+    // The build sorts in memory up to the page cache's size (the run keeps that small), then in temporary files.
     rebuild: async () => {
       for (const sql of suspended) await runner.execute(sql);
     },

@@ -428,3 +428,29 @@ test('sqlite: SIGTERM (docker stop, CI timeouts) cancels like Ctrl-C: exit 130, 
   assert.match(err, /SIGTERM: cancelling at the next safe point/);
   await assertUnchanged(db, { ...before, bytes: null });
 });
+
+test('sqlite: the key_hash indexes, dropped for the write, are back as they were, after a commit and after a cancel', async (t) => {
+  const db = await setup(t, 'sqlite', { encryptionKey: K1, keys: 900, logs: 300 });
+  if (!db) return;
+  const indexes = () => withStore(db, (s) => s.query(`SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name`));
+  const before = await indexes();
+  assert.ok(before.some((i) => i.name === 'idx_api_keys_key_hash') && before.some((i) => i.name === 'idx_request_logs_key_hash'));
+  const deployment = resolveDeployment({ envFile: join(db.envDir, '.env'), cwd: db.envDir, processEnv: {} });
+  const cancellation = { cancelled: false };
+  await assert.rejects(
+    migrateKeys(
+      { deployment, fromKey: K1, toKey: K2, batchSize: 50, threads: 0 },
+      { cancellation, progress: (p) => p.phase === 'write request_logs' && p.done >= 100 && (cancellation.cancelled = true) },
+    ),
+    (e: unknown) => e instanceof KeystoreError && e.code === 'cancelled',
+  );
+  assert.deepEqual(await indexes(), before, 'after a cancel');
+  await migrateKeys({ deployment, fromKey: K1, toKey: K2, batchSize: 50, threads: 0 }, { cancellation: { cancelled: false } });
+  assert.deepEqual(await indexes(), before, 'after a commit');
+  await withStore(db, async (s) => {
+    assert.deepEqual((await s.query('PRAGMA integrity_check')).map((r) => r.integrity_check), ['ok']);
+    const plan = await s.query(`EXPLAIN QUERY PLAN SELECT id FROM api_keys WHERE key_hash = ?`, ['x']);
+    assert.ok(plan.some((row) => String(row.detail).includes('idx_api_keys_key_hash')), JSON.stringify(plan));
+    await assertGptLoadReads(s, K2, { plaintexts: db.plaintexts });
+  });
+});
