@@ -172,6 +172,11 @@ async function assertComplete(db: GptLoadDatabase, from: string, to: string, con
   try {
     assert.equal(await databaseUnder(store, from, to), 'to', context);
     assert.deepEqual(await tableNames(store), GPT_LOAD_TABLES);
+    if (store.kind === 'sqlite') {
+      // The key_hash indexes are dropped inside the write transaction: a kill must bring them back.
+      const indexes = await store.query<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%key_hash'`);
+      assert.deepEqual(indexes.map((i) => i.name).sort(), ['idx_api_keys_key_hash', 'idx_request_logs_key_hash'], context);
+    }
   } finally {
     await store.close();
   }
