@@ -65,8 +65,35 @@ function plaintextOf(row: Pick<KeyRow, 'id' | 'key_value' | 'key_hash'>, codec: 
  * and again, and decrypting a page costs more than reading it. Masks are what the UI shows anyway;
  * kept per codec, so they go when the daemon forgets the key.
  */
-const MAX_CACHED_MASKS = 20_000;
-const masksByCodec = new WeakMap<KeyCodec, Map<string, string>>();
+const MASKS_PER_GENERATION = 10_000;
+
+/**
+ * Two generations of masks: lookups promote into the newer one; when it is full it becomes the older
+ * one and the older is dropped, so at most 2 × MASKS_PER_GENERATION are kept and nothing is ever
+ * evicted entry by entry (a Map emptied from its front gets slower to iterate with every delete).
+ */
+class MaskCache {
+  private recent = new Map<string, string>();
+  private older = new Map<string, string>();
+
+  get(storedValue: string): string | undefined {
+    const hit = this.recent.get(storedValue);
+    if (hit !== undefined) return hit;
+    const old = this.older.get(storedValue);
+    if (old !== undefined) this.set(storedValue, old);
+    return old;
+  }
+
+  set(storedValue: string, masked: string): void {
+    if (this.recent.size >= MASKS_PER_GENERATION) {
+      this.older = this.recent;
+      this.recent = new Map();
+    }
+    this.recent.set(storedValue, masked);
+  }
+}
+
+const masksByCodec = new WeakMap<KeyCodec, MaskCache>();
 
 /** A row's key as the UI may show it: masked (maskSecret), or UNDECRYPTABLE. Never the whole key. */
 function maskStoredKey(row: Pick<KeyRow, 'id' | 'key_value' | 'key_hash'>, codec: KeyCodec): string {
@@ -75,17 +102,14 @@ function maskStoredKey(row: Pick<KeyRow, 'id' | 'key_value' | 'key_hash'>, codec
     return plain === null ? UNDECRYPTABLE : maskSecret(plain);
   }
   let masks = masksByCodec.get(codec);
-  if (!masks) masksByCodec.set(codec, (masks = new Map()));
+  if (!masks) masksByCodec.set(codec, (masks = new MaskCache()));
   const cached = masks.get(row.key_value);
   if (cached !== undefined) return cached;
   const plain = plaintextOf(row, codec);
   if (plain === null) return UNDECRYPTABLE;
   const masked = maskSecret(plain);
   // Only ciphertexts: a value stored in plaintext is cheap to mask and is not kept in memory.
-  if (plain !== row.key_value) {
-    if (masks.size >= MAX_CACHED_MASKS) masks.delete(masks.keys().next().value as string);
-    masks.set(row.key_value, masked);
-  }
+  if (plain !== row.key_value) masks.set(row.key_value, masked);
   return masked;
 }
 
