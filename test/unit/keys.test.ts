@@ -39,6 +39,23 @@ test('key pages: a refresh shows what the first read showed; masks follow the co
   assert.deepEqual(after.items.slice(2), first.items.slice(2));
 });
 
+test('key pages: masks stay right when the cache turns over (more keys than it keeps)', async (t) => {
+  const db = (await createGptLoadDatabase(t, 'sqlite', { keys: 25_000, encryptionKey: KEY }))!;
+  const store = await db.open();
+  const codec = codecFor(KEY);
+  for (let pass = 0; pass < 2; pass++) {
+    let afterId: number | undefined;
+    let seen = 0;
+    do {
+      const page = await listKeyPage(store, codec, { limit: 1000, afterId });
+      for (const item of page.items) assert.equal(item.masked, maskSecret(db.plaintexts.get(item.id)!), `pass ${pass}, row ${item.id}`);
+      seen += page.items.length;
+      afterId = page.nextAfterId ?? undefined;
+    } while (afterId !== undefined);
+    assert.equal(seen, 25_000);
+  }
+});
+
 test('isoTime: GORM text, zones, MySQL wall-clock time and Date values', () => {
   const sqlite = { target: { kind: 'sqlite' as const, path: 'x.db' } };
   assert.equal(isoTime('2025-06-01 08:00:00.000+00:00', sqlite), '2025-06-01T08:00:00.000Z');
