@@ -454,3 +454,30 @@ test('sqlite: the key_hash indexes, dropped for the write, are back as they were
     await assertGptLoadReads(s, K2, { plaintexts: db.plaintexts });
   });
 });
+
+test('sqlite: `status` exits 1 while an interrupted run is journaled, though the rows look fine; 0 once a rerun cleans it up', async (t) => {
+  const db = await setup(t, 'sqlite', { encryptionKey: K1, keys: 40, logs: 10 });
+  if (!db) return;
+  const status = async () => {
+    let out = '';
+    const stdout = new PassThrough().on('data', (d) => (out += d));
+    const io: CliIO = { stdout, stderr: new PassThrough(), stdin: new PassThrough(), env: {}, cwd: db.envDir, lang: 'en', cancellation: { cancelled: false } };
+    const code = await runCli(['status', '--env', join(db.envDir, '.env')], io);
+    return { code, out };
+  };
+  assert.equal((await status()).code, 0);
+  // Killed in its write: the database rolled back to all-K1, the journal and the parked key stayed.
+  const deployment = resolveDeployment({ envFile: join(db.envDir, '.env'), cwd: db.envDir, processEnv: {} });
+  writeJournal(db.envDir, {
+    ...newJournal({ mode: 'change', from: keyFingerprint(K1), to: keyFingerprint(K2), target: deployment.targetLabel, updateEnv: true, skipLogs: false }),
+    pid: 999_999_999,
+    phase: 'writing',
+  });
+  applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: K2 });
+  const interrupted = await status();
+  assert.equal(interrupted.code, 1, interrupted.out);
+  assert.match(interrupted.out, /never committed/);
+  const rerun = await migrate(db, ['--from-env', 'OLD', '--to-env', 'NEW', '--update-env']);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.equal((await status()).code, 0);
+});
