@@ -315,6 +315,7 @@ Examples:
       printGeneratedKey(io, keys.toKey, json);
     };
     const context = { progress: progressPrinter(io), cancellation: io.cancellation };
+    const threads = str(args, 'threads') !== undefined ? positiveInt(args, 'threads', 0, 0) : undefined;
     const result = await migrateKeys(
       {
         deployment,
@@ -327,7 +328,7 @@ Examples:
         clearCache: !flag(args, 'no-cache'),
         redisHost: str(args, 'redis-host'),
         timeoutMs: positiveInt(args, 'timeout', 5) * 1000,
-        threads: str(args, 'threads') !== undefined ? positiveInt(args, 'threads', 0, 0) : undefined,
+        threads,
         batchSize: str(args, 'batch-size') !== undefined ? positiveInt(args, 'batch-size', 1, 1) : undefined,
         hooks: {
           async confirm(plan) {
@@ -341,7 +342,7 @@ Examples:
           },
           beforeWrite: flag(args, 'no-backup')
             ? undefined
-            : backupBeforeWrite({ fromKey: keys.fromKey, envDir: deployment.envDir, dir: str(args, 'backup-dir') }, context),
+            : backupBeforeWrite({ fromKey: keys.fromKey, envDir: deployment.envDir, dir: str(args, 'backup-dir'), threads }, context),
         },
       },
       context,

@@ -99,6 +99,10 @@ class AesGcmCodec implements KeyCodec {
   hash(plaintext: string): string {
     return plaintext === '' ? '' : createHmac('sha256', this.key).update(plaintext, 'utf8').digest('hex');
   }
+
+  static derivedKey(codec: AesGcmCodec): Buffer {
+    return Buffer.from(codec.key);
+  }
 }
 
 export const PLAINTEXT_CODEC: KeyCodec = new PlaintextCodec();
@@ -111,6 +115,13 @@ export function codecFor(encryptionKey: string): KeyCodec {
 /** Codec from an already derived key (worker threads receive the 32 bytes, not the password). */
 export function codecFromDerivedKey(key: Buffer | null): KeyCodec {
   return key === null ? PLAINTEXT_CODEC : new AesGcmCodec(Buffer.from(key));
+}
+
+/** The derived key behind a codec (null: disabled), for worker threads, which take bytes, never passwords. */
+export function derivedKeyOf(codec: KeyCodec): Buffer | null {
+  if (!codec.enabled) return null;
+  if (codec instanceof AesGcmCodec) return AesGcmCodec.derivedKey(codec);
+  throw new RangeError('not a GPT-Load key codec');
 }
 
 /** The fingerprint of an ENCRYPTION_KEY as written in `.env` (see KeyCodec.fingerprint). */

@@ -37,7 +37,7 @@ import {
   sealManifest,
   sectionLine,
   TableDigest,
-  tallyKeyRow,
+  tallyKeyStates,
   type BackupFinding,
   type BackupInfo,
   type BackupManifest,
@@ -48,6 +48,7 @@ import {
   type UnsealedManifest,
 } from './backupFormat';
 import { checkBackup, type BackupCheckReport } from './backupCheck';
+import { createKeyRunner, OrderedResults } from './cryptoPool';
 import { copyLiveDatabase, openSqliteFile, quotedColumns, sqlitePages, sqliteReader, writeManifestTable } from './backupSqlite';
 import { describeTables, openSnapshot, readTableText, type SqlReader } from './backupTables';
 import { phaseReporter, type OperationContext } from './operation';
@@ -72,6 +73,8 @@ export interface BackupCreateParams {
   busyTimeoutMs?: number;
   /** The codec of `encryptionKey`, when the caller derived it already. */
   codec?: KeyCodec;
+  /** Crypto worker threads for large tables (default: one per CPU; 0 = the main thread only). */
+  threads?: number;
 }
 
 export interface BackupCreateResult {
@@ -205,44 +208,60 @@ function skippedTable(name: BackupTable, columns: ColumnInfo[] | undefined): Tab
 
 /**
  * Walks every included table once, in BACKUP_TABLES order. `readRows` yields pages of rows: the canonical
- * values of the columns, then (key tables only) the raw key_value and key_hash; the digest and the key
- * states are taken as they pass and `onRows` gets the canonical part.
+ * values of the columns, then (key tables only) the raw key_value and key_hash; the digest is taken as they
+ * pass, the key states by the crypto runner (worker threads on large tables), and `onRows` gets the
+ * canonical part as lines.
  */
 async function digestTables(
   schema: Map<BackupTable, ColumnInfo[]>,
   includeLogs: boolean,
   codec: KeyCodec,
+  threads: number | undefined,
   context: OperationContext,
   count: (table: BackupTable) => Promise<number>,
   readRows: (table: BackupTable, columns: ColumnInfo[]) => AsyncIterable<(string | null)[][]>,
   onTable?: (table: BackupTable) => Promise<void>,
-  onRows?: (rows: (string | null)[][]) => Promise<void>,
+  onRows?: (lines: string) => Promise<void>,
 ): Promise<TablesRead> {
   const read: TablesRead = { tables: [], apiKeys: emptyKeyCounts(), requestLogs: null };
-  for (const name of BACKUP_TABLES) {
-    const columns = schema.get(name);
-    if (columns === undefined || (name === 'request_logs' && !includeLogs)) {
-      read.tables.push(skippedTable(name, columns));
-      continue;
-    }
-    const counts = name === 'api_keys' ? read.apiKeys : name === 'request_logs' ? (read.requestLogs = emptyKeyCounts()) : null;
-    if (counts && keyColumnsOf(name, columns).some((i) => i < 0)) {
-      throw new KeystoreError('not-gpt-load-database', { en: `${name} has no key_value/key_hash columns`, zh: `${name} 缺少 key_value/key_hash 列` });
-    }
-    const digest = new TableDigest();
-    const report = phaseReporter(context, `back up ${name}`, await count(name));
-    await onTable?.(name);
-    for await (const rows of readRows(name, columns)) {
-      throwIfCancelled(context.cancellation);
-      for (const row of rows) {
-        digest.add(row.slice(0, columns.length));
-        if (counts) tallyKeyRow(counts, row[columns.length], row[columns.length + 1], codec);
+  const included = BACKUP_TABLES.filter((name) => schema.has(name) && (name !== 'request_logs' || includeLogs));
+  // Counted up front: the key rows of the whole backup decide between worker threads and the main thread.
+  const totals = new Map<BackupTable, number>();
+  for (const name of included) totals.set(name, await count(name));
+  const keyRows = KEY_TABLES.reduce((n, name) => n + (totals.get(name) ?? 0), 0);
+  const crypto = await createKeyRunner(codec, { rows: keyRows, threads });
+  try {
+    for (const name of BACKUP_TABLES) {
+      const columns = schema.get(name);
+      if (columns === undefined || !included.includes(name)) {
+        read.tables.push(skippedTable(name, columns));
+        continue;
       }
-      await onRows?.(rows.map((r) => r.slice(0, columns.length)));
-      report(digest.rows);
+      const counts = name === 'api_keys' ? read.apiKeys : name === 'request_logs' ? (read.requestLogs = emptyKeyCounts()) : null;
+      if (counts && keyColumnsOf(name, columns).some((i) => i < 0)) {
+        throw new KeystoreError('not-gpt-load-database', { en: `${name} has no key_value/key_hash columns`, zh: `${name} 缺少 key_value/key_hash 列` });
+      }
+      const digest = new TableDigest();
+      const report = phaseReporter(context, `back up ${name}`, totals.get(name)!);
+      const keyStates = new OrderedResults(crypto);
+      await onTable?.(name);
+      for await (const rows of readRows(name, columns)) {
+        throwIfCancelled(context.cancellation);
+        if (counts) {
+          const keys = { values: rows.map((r) => r[columns.length] ?? ''), hashes: rows.map((r) => r[columns.length + 1] ?? '') };
+          keyStates.push(crypto.classify(keys), (codes) => tallyKeyStates(counts, codes, codec.enabled));
+        }
+        const lines = digest.addRows(counts ? rows.map((r) => r.slice(0, columns.length)) : rows);
+        await onRows?.(lines);
+        report(digest.rows);
+        await keyStates.settle();
+      }
+      await keyStates.settle(0);
+      report(digest.rows, true);
+      read.tables.push({ name, present: true, included: true, columns, rows: digest.rows, sha256: digest.digest() });
     }
-    report(digest.rows, true);
-    read.tables.push({ name, present: true, included: true, columns, rows: digest.rows, sha256: digest.digest() });
+  } finally {
+    await crypto.close();
   }
   return read;
 }
@@ -304,6 +323,7 @@ async function createSqliteBackup(store: Store, params: BackupCreateParams, code
       schema,
       includeLogs,
       codec,
+      params.threads,
       context,
       async (table) => Number((db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get() as { n: number }).n),
       (table, columns) => {
@@ -386,11 +406,12 @@ async function createPortableBackup(store: Store, params: BackupCreateParams, co
         schema,
         params.includeLogs ?? true,
         codec,
+        params.threads,
         context,
         (table) => countIn(snapshot, table),
         (table, columns) => withKeyColumns(readTableText(snapshot, table, columns, READ_BATCH), keyColumnsOf(table, columns)),
         (table) => body.write(sectionLine(table)),
-        (rows) => body.write(rows.map((r) => JSON.stringify(r)).join('\n') + '\n'),
+        (lines) => body.write(lines),
       );
     } finally {
       await snapshot.close();
@@ -461,7 +482,7 @@ export interface VerifiedBackup extends BackupCreateResult {
 export async function createVerifiedBackup(store: Store, params: BackupCreateParams, context: OperationContext = {}): Promise<VerifiedBackup> {
   const codec = params.codec ?? codecFor(params.encryptionKey);
   const created = await createBackup(store, { ...params, codec }, context);
-  const check = await checkBackup(created.file, { codec }, context);
+  const check = await checkBackup(created.file, { codec, threads: params.threads }, context);
   if (!check.valid) {
     removeQuietly(created.file);
     removeQuietly(digestSidecar(created.file));

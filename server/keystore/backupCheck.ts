@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
-import { sha256Hex, type KeyCodec } from '../core/crypto';
+import type { KeyCodec } from '../core/crypto';
 import { EXIT_CODES, KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
 import type { Store } from '../store/connect';
 import { describeTarget } from '../store/dsn';
@@ -39,6 +39,8 @@ import {
 } from './backupFormat';
 import { integrityProblems, isSqliteFileError, openSqliteFile, quotedColumns, readManifestTable, sqlitePages, sqliteReader, type SqliteDb } from './backupSqlite';
 import { describeTables } from './backupTables';
+import { createKeyRunner, OrderedResults, type CryptoRunner } from './cryptoPool';
+import { stateUnderKey, type RowsIn } from './migrateCrypto';
 import { phaseReporter, type OperationContext } from './operation';
 
 /**
@@ -84,6 +86,8 @@ export interface BackupCheckParams {
    * (what `backup list` does). No row is decoded, no key decrypted, no live comparison.
    */
   quick?: boolean;
+  /** Crypto worker threads for large backups (default: one per CPU; 0 = the main thread only). */
+  threads?: number;
 }
 
 export interface KeyCheck {
@@ -174,7 +178,9 @@ class KeyIdentities {
       ids.set(this.ids);
       this.ids = ids;
     }
-    this.hashes[this.size] = BigInt(`0x${/^[0-9a-f]{16}/.test(hex) ? hex.slice(0, 16) : sha256Hex(hex).slice(0, 16)}`);
+    // Not sha256Hex: that maps '' to '' (GPT-Load's hash of an empty key), which has no prefix.
+    const prefix = /^[0-9a-f]{16}/.test(hex) ? hex.slice(0, 16) : createHash('sha256').update(hex, 'utf8').digest('hex').slice(0, 16);
+    this.hashes[this.size] = BigInt(`0x${prefix}`);
     this.ids[this.size++] = id;
   }
 
@@ -216,26 +222,30 @@ function compareIdentities(backup: KeyIdentities, live: KeyIdentities) {
   return { missing, added, missingIds: backup.idsOf(missingSample), addedIds: live.idsOf(addedSample) };
 }
 
-/** The plaintext of a stored key, when it is plaintext or `codec` opens it (and re-hashes to key_hash). */
-function openKey(value: string, hash: string, codec: KeyCodec): string | null {
-  if (sha256Hex(value) === hash) return value;
-  if (!codec.enabled) return null;
-  try {
-    const plain = codec.decrypt(value);
-    return codec.hash(plain) === hash ? plain : null;
-  } catch {
-    return null;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
-/** What one full pass over the rows decides, fed one key row at a time by either layout's reader. */
+/** Key rows of one table on their way to the crypto runner. */
+interface KeyBatch extends RowsIn {
+  table: BackupTable;
+  ids: string[];
+}
+
+/** Key rows per runner batch: enough to make a message to a worker worth its cost. */
+const KEY_BATCH_ROWS = 2000;
+
+/**
+ * What one full pass over the rows decides, fed one key row at a time by either layout's reader. Keys
+ * are opened in batches by the crypto runner (worker threads on large backups) and judged in row order;
+ * readers call settle() between pages, which keeps the batches in flight few.
+ */
 class RowChecks {
   readonly key: KeyCheck;
   private readonly testKeys: boolean;
   readonly identities: KeyIdentities | null;
   readonly basis: LiveComparison['basis'] | null;
+  private crypto: CryptoRunner | null = null;
+  private results: OrderedResults | null = null;
+  private batch: KeyBatch | null = null;
 
   constructor(
     manifest: BackupManifest,
@@ -253,21 +263,68 @@ class RowChecks {
     this.identities = this.basis === null ? null : new KeyIdentities();
   }
 
+  /** Starts the crypto runner when keys are to be tested, sized by the manifest's key rows. */
+  async start(manifest: BackupManifest, threads: number | undefined): Promise<void> {
+    if (!this.testKeys) return;
+    const rows = manifest.tables.filter((t) => t.included && KEY_TABLES.includes(t.name)).reduce((n, t) => n + t.rows, 0);
+    this.crypto = await createKeyRunner(this.codec!, { rows, threads });
+    this.results = new OrderedResults(this.crypto);
+  }
+
   onKeyRow(table: BackupTable, id: string, value: string, hash: string): void {
     if (value === '' && hash === '') return;
-    let plain: string | null = null;
-    if (this.testKeys) {
+    if (this.crypto === null) {
+      // No key to test: only key_hash identities to take.
+      if (table === 'api_keys' && this.basis === 'key_hash') this.identities!.add(hash, Number(id));
+      return;
+    }
+    if (this.batch !== null && this.batch.table !== table) this.submit();
+    const batch = (this.batch ??= { table, ids: [], values: [], hashes: [] });
+    batch.ids.push(id);
+    batch.values.push(value);
+    batch.hashes.push(hash);
+    if (batch.ids.length >= KEY_BATCH_ROWS) this.submit();
+  }
+
+  /** Judges the oldest batches until few are in flight. */
+  async settle(): Promise<void> {
+    await this.results?.settle();
+  }
+
+  /** Judges every row fed so far. */
+  async finish(): Promise<void> {
+    if (this.batch !== null) this.submit();
+    await this.results?.settle(0);
+  }
+
+  async close(): Promise<void> {
+    await this.crypto?.close();
+  }
+
+  private submit(): void {
+    const batch = this.batch!;
+    this.batch = null;
+    if (batch.table === 'api_keys' && this.basis === 'plaintext') {
+      this.results!.push(this.crypto!.open(batch), (opened) => this.judge(batch, opened.states, opened.digests));
+    } else {
+      this.results!.push(this.crypto!.classify(batch), (states) => this.judge(batch, states, null));
+    }
+  }
+
+  /** `digests`: SHA-256 of each opened plaintext, when api_keys are compared by plaintext. */
+  private judge(batch: KeyBatch, states: Uint8Array, digests: string[] | null): void {
+    for (let i = 0; i < states.length; i++) {
+      const opened = stateUnderKey(states[i], this.codec!.enabled) !== 'unknown';
       this.key.checked++;
-      plain = openKey(value, hash, this.codec!);
-      if (plain === null) {
+      if (!opened) {
         this.key.failed++;
         this.key.works = false;
-        if (this.key.failedIds.length < SAMPLE_IDS) this.key.failedIds.push(`${table}:${id}`);
+        if (this.key.failedIds.length < SAMPLE_IDS) this.key.failedIds.push(`${batch.table}:${batch.ids[i]}`);
       }
+      if (batch.table !== 'api_keys' || this.identities === null) continue;
+      if (this.basis === 'key_hash') this.identities.add(batch.hashes[i], Number(batch.ids[i]));
+      else if (opened) this.identities.add(digests![i], Number(batch.ids[i]));
     }
-    if (table !== 'api_keys' || this.identities === null) return;
-    if (this.basis === 'key_hash') this.identities.add(hash, Number(id));
-    else if (plain !== null) this.identities.add(sha256Hex(plain), Number(id));
   }
 }
 
@@ -419,6 +476,7 @@ async function readBodyLines(gunzip: NodeJS.ReadableStream, manifest: BackupMani
     if (carry.length > MAX_LINE) ok = structure('a line is impossibly long', '某行长度异常');
     for (const line of lines) if (ok && !(ok = onLine(line))) break;
     if (!ok) return;
+    await checks.settle();
   }
   carry += decoder.end();
   if (carry !== '') return void structure('the last line is cut off', '最后一行不完整');
@@ -459,14 +517,15 @@ async function checkSqliteRows(db: SqliteDb, manifest: BackupManifest, checks: R
     const digest = new TableDigest();
     for await (const rows of sqlitePages(db, table.name, [...quotedColumns(columns), ...extra], 2000)) {
       throwIfCancelled(context.cancellation);
-      for (const row of rows) {
-        digest.add(row.slice(0, columns.length).map((v) => (v === null ? null : String(v))));
-        if (extra.length) {
+      digest.addRows(rows.map((row) => row.slice(0, columns.length).map((v) => (v === null ? null : String(v)))));
+      if (extra.length) {
+        for (const row of rows) {
           const [id, value, hash] = row.slice(columns.length).map((v) => (v === null ? '' : String(v)));
           checks.onKeyRow(table.name, id, value, hash);
         }
       }
       report((done += rows.length));
+      await checks.settle();
     }
     read.set(table.name, { rows: digest.rows, sha256: digest.digest() });
   }
@@ -489,18 +548,27 @@ function detectLayout(path: string): BackupLayout | null {
   return layoutOfFile(path);
 }
 
-async function compareWithLive(checks: RowChecks, live: LiveDatabase, context: OperationContext): Promise<LiveComparison> {
+async function compareWithLive(checks: RowChecks, live: LiveDatabase, threads: number | undefined, context: OperationContext): Promise<LiveComparison> {
   const identities = new KeyIdentities();
-  for await (const rows of iterateKeyRows(live.store, { batchSize: 5000 })) {
-    throwIfCancelled(context.cancellation);
-    for (const row of rows) {
-      if (row.key_value === '' && row.key_hash === '') continue;
-      if (checks.basis === 'key_hash') identities.add(row.key_hash, row.id);
-      else {
-        const plain = openKey(row.key_value, row.key_hash, live.codec);
-        if (plain !== null) identities.add(sha256Hex(plain), row.id);
+  // By plaintext: every live key opened with the live key (worker threads on large tables).
+  const crypto = checks.basis === 'plaintext' ? await createKeyRunner(live.codec, { rows: checks.identities!.size, threads }) : null;
+  try {
+    const opened = crypto && new OrderedResults(crypto);
+    for await (const rows of iterateKeyRows(live.store, { batchSize: 5000 })) {
+      throwIfCancelled(context.cancellation);
+      const keys = rows.filter((row) => row.key_value !== '' || row.key_hash !== '');
+      if (crypto === null || opened === null) {
+        for (const row of keys) identities.add(row.key_hash, row.id);
+        continue;
       }
+      opened.push(crypto.open({ values: keys.map((r) => r.key_value), hashes: keys.map((r) => r.key_hash) }), ({ states, digests }) => {
+        for (let i = 0; i < keys.length; i++) if (stateUnderKey(states[i], live.codec.enabled) !== 'unknown') identities.add(digests[i], keys[i].id);
+      });
+      await opened.settle();
     }
+    await opened?.settle(0);
+  } finally {
+    await crypto?.close();
   }
   return {
     target: describeTarget(live.store.target),
@@ -606,7 +674,18 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
     findings.push({ code: 'live-skipped', severity: 'info', text: { en: `not compared with the live database: ${params.live.unavailable.en}`, zh: `未与当前数据库比较：${params.live.unavailable.zh}` } });
   }
   let checks: RowChecks | null = null;
-  const newChecks = (manifest: BackupManifest) => (checks = new RowChecks(manifest, params.quick ? undefined : params.codec, params.quick ? null : live, findings));
+  /** The full pass over the rows: `read` feeds them to the checks, every key is judged before it returns. */
+  const checkRows = async (manifest: BackupManifest, read: (checks: RowChecks) => Promise<void>) => {
+    const rowChecks = new RowChecks(manifest, params.codec, live, findings);
+    try {
+      await rowChecks.start(manifest, params.threads);
+      await read(rowChecks);
+      await rowChecks.finish();
+    } finally {
+      await rowChecks.close();
+    }
+    checks = rowChecks;
+  };
 
   if (layout === 'portable') {
     const head = readPortableManifest(path);
@@ -615,7 +694,8 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
       return report;
     }
     report.manifest = head.manifest;
-    await checkPortableBody(path, head.manifest, head.bodyOffset, findings, params.quick ? null : newChecks(head.manifest), context);
+    if (params.quick) await checkPortableBody(path, head.manifest, head.bodyOffset, findings, null, context);
+    else await checkRows(head.manifest, (rowChecks) => checkPortableBody(path, head.manifest, head.bodyOffset, findings, rowChecks, context));
   } else {
     const digest = sidecarDigest(path);
     if (digest.expected !== null && digest.expected !== (await fileSha256(path))) {
@@ -640,7 +720,7 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
       report.manifest = decoded.manifest;
       const problems = params.quick && !digest.missing ? [] : integrityProblems(db, params.quick);
       if (problems.length > 0) findings.push(corrupt('integrity', { en: `SQLite integrity check failed: ${problems.slice(0, 3).join('; ')}`, zh: `SQLite 完整性检查失败：${problems.slice(0, 3).join('；')}` }));
-      else if (!params.quick) await checkSqliteRows(db, decoded.manifest, newChecks(decoded.manifest), context);
+      else if (!params.quick) await checkRows(decoded.manifest, (rowChecks) => checkSqliteRows(db!, decoded.manifest, rowChecks, context));
     } catch (err) {
       if (!isSqliteFileError(err)) throw err;
       findings.push(corrupt('integrity', { en: `not a sound SQLite file (${(err as { code?: string }).code})`, zh: `不是完好的 SQLite 文件（${(err as { code?: string }).code}）` }));
@@ -678,7 +758,7 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
         },
       });
     } else {
-      report.live = await compareWithLive(rowChecks, live, context);
+      report.live = await compareWithLive(rowChecks, live, params.threads, context);
       if (report.live.missing > 0 || report.live.added > 0) {
         findings.push({
           code: 'differs',

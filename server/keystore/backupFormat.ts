@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { classifyRow, type KeyCodec } from '../core/crypto';
+import type { KeyCodec } from '../core/crypto';
 import type { Localized } from '../core/errors';
+import { stateUnderKey } from './migrateCrypto';
 
 export const BACKUP_FORMAT = 'gpt-load-keystore-backup';
 export const BACKUP_FORMAT_VERSION = 1;
@@ -52,7 +53,7 @@ export interface TableManifest {
   sha256: string;
 }
 
-/** Per-row encryption state of a key table, judged by each row's own key_hash (core/crypto classifyRow). */
+/** Per-row encryption state of a key table, judged by each row's own key_hash (migrateCrypto stateUnderKey). */
 export interface KeyStateCounts {
   total: number;
   plaintext: number;
@@ -145,6 +146,13 @@ export class TableDigest {
     this.hash.update(canonicalRow(values));
     this.rows++;
   }
+  /** Adds a page of rows; returns their canonical lines, which are also the portable layout's body lines. */
+  addRows(rows: readonly (readonly (string | null)[])[]): string {
+    const text = rows.map(canonicalRow).join('');
+    this.hash.update(text);
+    this.rows += rows.length;
+    return text;
+  }
   /** Adds a row already in canonical form (a portable body line without its newline). */
   addLine(line: string): void {
     this.hash.update(line);
@@ -163,18 +171,12 @@ export function emptyKeyCounts(): KeyStateCounts {
   return { total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0 };
 }
 
-/** Counts one row; returns its state ('empty' for a row without a key). */
-export function tallyKeyRow(counts: KeyStateCounts, keyValue: string | null, keyHash: string | null, codec: KeyCodec) {
-  counts.total++;
-  const value = keyValue ?? '';
-  const hash = keyHash ?? '';
-  if (value === '' && hash === '') {
-    counts.empty++;
-    return 'empty' as const;
+/** Counts a batch of rows by their codes from a key runner (cryptoPool createKeyRunner) under the configured key. */
+export function tallyKeyStates(counts: KeyStateCounts, codes: Uint8Array, keyEnabled: boolean): void {
+  for (const code of codes) {
+    counts.total++;
+    counts[stateUnderKey(code, keyEnabled)]++;
   }
-  const state = classifyRow(value, hash, codec);
-  counts[state]++;
-  return state;
 }
 
 /** Which key a set of rows needs, from their counts under the key configured at backup time. */

@@ -156,7 +156,8 @@ export async function* readTableText(
   const idIndex = columns.findIndex((c) => c.name === 'id');
   if (idIndex < 0) throw new KeystoreError('not-gpt-load-database', { en: `${table} has no id column`, zh: `${table} 没有 id 列` });
   const select = `SELECT ${columns.map((c, i) => `${textExpression(sql, table, c)} AS c${i}`).join(', ')} FROM ${sql.q(table)}`;
-  const toRows = (raw: Row[]) => raw.map((r) => columns.map((_, i) => asText(r[`c${i}`])));
+  const names = columns.map((_, i) => `c${i}`);
+  const toRows = (raw: Row[]) => raw.map((r) => names.map((name) => asText(r[name])));
   if (sql.kind === 'postgres') {
     const cursor = sql.q(`glk_backup_${table}`);
     await sql.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${select} ORDER BY ${sql.q('id')}`);

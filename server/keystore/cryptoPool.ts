@@ -1,13 +1,14 @@
 /**
- * Where migrate-keys does its crypto: a pool of worker threads for real tables (AES-GCM and HMAC
- * are CPU-bound; the main thread keeps the database busy meanwhile), the main thread itself for
- * small ones (starting a worker costs more than a few thousand rows).
+ * Where migrate-keys, status and backups do their per-row crypto: a pool of worker threads for real
+ * tables (AES-GCM and HMAC are CPU-bound; the main thread keeps the database and files busy meanwhile),
+ * the main thread itself for small ones (starting a worker costs more than a few thousand rows).
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { derivedKeyOf, type KeyCodec } from '../core/crypto';
 import { KeystoreError } from '../core/errors';
-import { MigrationCrypto, type MigratedRows, type MigrationKeys, type RowsIn } from './migrateCrypto';
+import { MigrationCrypto, type MigratedRows, type MigrationKeys, type OpenedRows, type RowsIn } from './migrateCrypto';
 import type { WorkerReply, WorkerRequest } from './worker';
 
 export interface CryptoRunner {
@@ -15,6 +16,7 @@ export interface CryptoRunner {
   readonly threads: number;
   classify(rows: RowsIn): Promise<Uint8Array>;
   migrate(rows: RowsIn): Promise<MigratedRows>;
+  open(rows: RowsIn): Promise<OpenedRows>;
   close(): Promise<void>;
 }
 
@@ -34,12 +36,42 @@ export async function createCryptoRunner(keys: MigrationKeys, options: CryptoRun
   return WorkerPool.start(keys, threads);
 }
 
+/** A runner judging rows under one key, as a run from it to none sees them (migrateCrypto stateUnderKey). */
+export function createKeyRunner(codec: KeyCodec, options: CryptoRunnerOptions): Promise<CryptoRunner> {
+  return createCryptoRunner({ source: derivedKeyOf(codec), target: null }, options);
+}
+
+/**
+ * Runner results used in the order their batches went in, with at most `depth` batches in flight:
+ * enough to keep every worker busy while the main thread reads on, few enough to keep memory flat.
+ */
+export class OrderedResults {
+  private readonly inFlight: Array<() => Promise<void>> = [];
+  private readonly depth: number;
+
+  constructor(runner: Pick<CryptoRunner, 'threads'>) {
+    this.depth = runner.threads + 1;
+  }
+
+  push<R>(result: Promise<R>, use: (result: R) => void): void {
+    // A batch abandoned by an error or a cancellation must not surface as an unhandled rejection.
+    result.catch(() => undefined);
+    this.inFlight.push(async () => use(await result));
+  }
+
+  /** Uses the oldest results until at most `keep` batches are in flight (0: all of them). */
+  async settle(keep = this.depth): Promise<void> {
+    while (this.inFlight.length > keep) await this.inFlight.shift()!();
+  }
+}
+
 function inlineRunner(keys: MigrationKeys): CryptoRunner {
   const crypto = new MigrationCrypto(keys);
   return {
     threads: 0,
     classify: async (rows) => crypto.classify(rows),
     migrate: async (rows) => crypto.migrate(rows),
+    open: async (rows) => crypto.open(rows),
     close: async () => {},
   };
 }
@@ -104,6 +136,12 @@ class WorkerPool implements CryptoRunner {
     const reply = await this.run({ id: this.nextId++, op: 'migrate', values: rows.values, hashes: rows.hashes });
     if (!('values' in reply)) throw new Error('unexpected worker reply');
     return { states: reply.states, values: reply.values, hashes: reply.hashes };
+  }
+
+  async open(rows: RowsIn): Promise<OpenedRows> {
+    const reply = await this.run({ id: this.nextId++, op: 'open', values: rows.values, hashes: rows.hashes });
+    if (!('digests' in reply)) throw new Error('unexpected worker reply');
+    return { states: reply.states, digests: reply.digests };
   }
 
   async close(): Promise<void> {

@@ -218,14 +218,22 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
       api_keys: await countRows(store, 'api_keys'),
       request_logs: skipLogs ? 0 : await countRows(store, 'request_logs'),
     };
-    crypto = await createCryptoRunner(run.keys, { rows: 2 * (totals.api_keys + totals.request_logs), threads: params.threads });
+    const cryptoOptions = { rows: 2 * (totals.api_keys + totals.request_logs), threads: params.threads };
+    crypto = await createCryptoRunner(run.keys, cryptoOptions);
     const { plan, result, scans } = await precheck(run, store, crypto, ready, totals, context);
     if (params.dryRun) {
       if (plan.interrupted) run.notes.push(plan.interrupted.explanation);
       run.notes.push(dryRunNote(plan, run.redisDsn !== null));
     } else {
-      if (plan.rows > 0) await write(run, store, crypto, plan, scans, result, context);
-      await crypto.close();
+      if (plan.rows > 0) {
+        // Idle while the operator answers and the backup runs (on workers of its own): let them go.
+        await crypto.close();
+        crypto = null;
+        await confirmAndBackUp(run, store, plan, result, context);
+        crypto = await createCryptoRunner(run.keys, cryptoOptions);
+        await write(run, store, crypto, plan, scans, result, context);
+      }
+      await crypto?.close();
       crypto = null;
       await finishAfterCommit(run, plan, result);
       result.outcome =
@@ -398,14 +406,19 @@ async function precheck(
  * The confirmation, the backup hook, a last service check, then the journal, the parked key and
  * the one transaction. Any failure before COMMIT leaves the database as it was and cleans up.
  */
-async function write(run: Run, store: Store, crypto: CryptoRunner, plan: MigrationPlan, scans: Scans, result: MigrateKeysResult, context: OperationContext): Promise<void> {
-  const { params, deployment } = run;
-  if (params.hooks?.confirm && !(await params.hooks.confirm(plan))) {
+/** The operator's yes (on a terminal) and the pre-write backup: both before anything is written. */
+async function confirmAndBackUp(run: Run, store: Store, plan: MigrationPlan, result: MigrateKeysResult, context: OperationContext): Promise<void> {
+  const { hooks } = run.params;
+  if (hooks?.confirm && !(await hooks.confirm(plan))) {
     throw new KeystoreError('cancelled', { en: 'not confirmed: nothing was written', zh: '未确认：未写入任何内容' });
   }
   throwIfCancelled(context.cancellation);
-  const beforeWrite = params.hooks?.beforeWrite;
+  const beforeWrite = hooks?.beforeWrite;
   if (beforeWrite) result.backup = (await run.clock.time('backup', () => beforeWrite(plan, store))) ?? null;
+}
+
+async function write(run: Run, store: Store, crypto: CryptoRunner, plan: MigrationPlan, scans: Scans, result: MigrateKeysResult, context: OperationContext): Promise<void> {
+  const { params, deployment } = run;
   if (!params.force) {
     const again = await checkService(store, deployment);
     if (again.running) throw serviceRunningError(again, result.restart.command);

@@ -1,6 +1,7 @@
 /**
- * The per-row work of migrate-keys, on plain arrays so it runs the same in the main thread and in
- * a worker (server/keystore/worker.ts). Takes derived 32-byte keys, never passwords.
+ * The per-row work of migrate-keys (and of status and backups, as a run from their key to none), on
+ * plain arrays so it runs the same in the main thread and in a worker (server/keystore/worker.ts).
+ * Takes derived 32-byte keys, never passwords.
  *
  * A row's state is judged against the two sides of the migration, by its own key_hash:
  * source (what the --from side says it should be), target (already what the --to side writes),
@@ -8,7 +9,7 @@
  * (no key at all: request logs of requests that never picked one).
  */
 import { createCipheriv, randomFillSync } from 'node:crypto';
-import { codecFromDerivedKey, sha256Hex, type KeyCodec } from '../core/crypto';
+import { codecFromDerivedKey, sha256Hex, type KeyCodec, type RowState } from '../core/crypto';
 
 export const ROW_EMPTY = 0;
 export const ROW_SOURCE = 1;
@@ -19,6 +20,24 @@ export const ROW_UNKNOWN = 4;
 export const ROW_VERIFY_FAILED = 5;
 
 export type RowStateCode = 0 | 1 | 2 | 3 | 4 | 5;
+
+/**
+ * A row's state under one key, from its code in a run "from that key to none" (how status and backups
+ * judge rows): a source row is encrypted with the key (plaintext when the key is disabled).
+ */
+export function stateUnderKey(code: number, keyEnabled: boolean): RowState | 'empty' {
+  switch (code) {
+    case ROW_EMPTY:
+      return 'empty';
+    case ROW_SOURCE:
+      return keyEnabled ? 'encrypted' : 'plaintext';
+    case ROW_TARGET:
+      // Already what "no key" would write: plaintext.
+      return 'plaintext';
+    default:
+      return 'unknown';
+  }
+}
 
 /** The two derived keys of a migration; null = GPT-Load's disabled mode (plaintext). */
 export interface MigrationKeys {
@@ -37,6 +56,12 @@ export interface MigratedRows {
   /** New key_value / key_hash, '' where the row is not migrated. */
   values: string[];
   hashes: string[];
+}
+
+export interface OpenedRows {
+  states: Uint8Array;
+  /** SHA-256 (hex) of the plaintext of each row the source key opens or that is plaintext; '' for other rows. */
+  digests: string[];
 }
 
 const NONCE_BYTES = 12;
@@ -96,6 +121,31 @@ export class MigrationCrypto {
       hashes[i] = this.target.hash(plain);
     }
     return { states, values, hashes };
+  }
+
+  /**
+   * Classified as by classify(), each opened key also as the SHA-256 of its plaintext: how backup check
+   * compares keys stored under two different ENCRYPTION_KEYs.
+   */
+  open(rows: RowsIn): OpenedRows {
+    const n = rows.values.length;
+    const states = new Uint8Array(n);
+    const digests = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const value = rows.values[i];
+      const hash = rows.hashes[i];
+      const plain = this.sourcePlaintext(value, hash);
+      if (plain !== null && (!this.source.enabled || this.source.hash(plain) === hash)) {
+        states[i] = ROW_SOURCE;
+        digests[i] = sha256Hex(plain);
+        continue;
+      }
+      const state = this.classifyRow(value, hash);
+      states[i] = state;
+      // A plaintext row is one whose key_hash is the SHA-256 of its value.
+      digests[i] = state === ROW_PLAINTEXT || (state === ROW_TARGET && !this.target.enabled) ? hash : '';
+    }
+    return { states, digests };
   }
 
   private classifyRow(value: string, hash: string): RowStateCode {

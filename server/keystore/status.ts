@@ -4,7 +4,7 @@
  */
 import { pbkdf2 } from 'node:crypto';
 import { dirname } from 'node:path';
-import { classifyRow, codecFor, codecFromDerivedKey, KDF_ITERATIONS, KDF_SALT, keyFingerprint, sha256Hex, type KeyCodec, type RowState } from '../core/crypto';
+import { classifyRow, codecFor, codecFromDerivedKey, KDF_ITERATIONS, KDF_SALT, keyFingerprint, sha256Hex, type KeyCodec } from '../core/crypto';
 import { throwIfCancelled, type Localized } from '../core/errors';
 import type { Store } from '../store/connect';
 import { describeTarget } from '../store/dsn';
@@ -13,7 +13,7 @@ import { countRows, iterateKeyRows, iterateLogRows, listGroups, sampleHashedKeys
 import { explainJournal, readJournal, type JournalDatabaseState, type MigrationJournal } from './journal';
 import { readFileEncryptionKey, readPendingKey } from './migrateEnv';
 import { createCryptoRunner, type CryptoRunner } from './cryptoPool';
-import { ROW_EMPTY, ROW_SOURCE, ROW_TARGET, type RowsIn } from './migrateCrypto';
+import { stateUnderKey, type RowsIn } from './migrateCrypto';
 import { phaseReporter, type OperationContext } from './operation';
 
 // The report's shape is the wire contract (shared/types.ts); the daemon sends it as it is.
@@ -54,22 +54,6 @@ export function dashboardVerdict(sample: Array<{ key_value: string; key_hash: st
 
 function emptyCounts(): RowCounts {
   return { total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0, unknownIds: [] };
-}
-
-/** A row's state as the crypto runner codes it, for a run "from the configured key to nothing". */
-function stateOf(code: number, encryptionEnabled: boolean): RowState | 'empty' {
-  switch (code) {
-    case ROW_EMPTY:
-      return 'empty';
-    case ROW_SOURCE:
-      // Stored as the configured key says: encrypted with it, or plaintext when there is none.
-      return encryptionEnabled ? 'encrypted' : 'plaintext';
-    case ROW_TARGET:
-      // Already what "no key" would write: plaintext.
-      return 'plaintext';
-    default:
-      return 'unknown';
-  }
 }
 
 export function overallState(keys: RowCounts, encryptionEnabled: boolean): OverallState {
@@ -149,7 +133,7 @@ async function classifyTable(
     const { ids, states } = inFlight.shift()!;
     const codes = await states;
     for (let i = 0; i < codes.length; i++) {
-      const state = stateOf(codes[i], encryptionEnabled);
+      const state = stateUnderKey(codes[i], encryptionEnabled);
       counts.total++;
       counts[state]++;
       if (state === 'unknown' && counts.unknownIds.length < 10) counts.unknownIds.push(ids[i]);
@@ -209,7 +193,7 @@ export async function readStatus(store: Store, params: StatusParams, context: Op
   const dashboard = dashboardVerdict(await sampleHashedKeys(store, SAMPLE_SIZE), codec);
 
   const rows = (await countRows(store, 'api_keys')) + (params.skipLogs ? 0 : await countRows(store, 'request_logs'));
-  // Classified as a migration from the configured key to none would see them (see stateOf).
+  // Classified as a migration from the configured key to none would see them (see stateUnderKey).
   const crypto = await createCryptoRunner({ source: derivedKey, target: null }, { rows, threads: params.threads });
   let apiKeys: RowCounts;
   let requestLogs = emptyCounts();

@@ -1,19 +1,20 @@
 /**
- * Crypto worker of migrate-keys (bundled to dist/worker.js; run from source under tsx in tests).
- * It receives the two derived keys once, then batches of rows; it never sees a password, never
- * touches the database and keeps nothing between batches.
+ * Crypto worker of migrate-keys, status and backups (bundled to dist/worker.js; run from source under
+ * tsx in tests). It receives the two derived keys once, then batches of rows; it never sees a
+ * password, never touches the database and keeps nothing between batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { MigrationCrypto, type MigrationKeys, type RowsIn } from './migrateCrypto';
 
 export interface WorkerRequest extends RowsIn {
   id: number;
-  op: 'classify' | 'migrate';
+  op: 'classify' | 'migrate' | 'open';
 }
 
 export type WorkerReply =
   | { id: number; op: 'classify'; states: Uint8Array }
   | { id: number; op: 'migrate'; states: Uint8Array; values: string[]; hashes: string[] }
+  | { id: number; op: 'open'; states: Uint8Array; digests: string[] }
   | { id: number; error: string };
 
 if (parentPort) {
@@ -25,7 +26,9 @@ if (parentPort) {
       reply =
         request.op === 'classify'
           ? { id: request.id, op: 'classify', states: crypto.classify(request) }
-          : { id: request.id, op: 'migrate', ...crypto.migrate(request) };
+          : request.op === 'open'
+            ? { id: request.id, op: 'open', ...crypto.open(request) }
+            : { id: request.id, op: 'migrate', ...crypto.migrate(request) };
     } catch (err) {
       // Only the error's kind: a message could quote a value.
       reply = { id: request.id, error: err instanceof Error ? err.name : 'error' };

@@ -360,3 +360,25 @@ test('backup create through the CLI: --out, --json, an existing file is never re
   const tables = execFileSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(out)},{readonly:true});console.log(d.prepare("select count(*) n from api_keys").get().n)`], { cwd: join(__dirname, '..', '..') });
   assert.equal(tables.toString().trim(), '60');
 });
+
+test('check compares by plaintext against a live database under another key, an empty key among the rows', async (t) => {
+  const db = await setup(t, 'sqlite');
+  if (!db) return;
+  const store = await db.open();
+  const codec = codecFor(KEY);
+  // GPT-Load's ciphertext of an empty key, with the empty key_hash it writes for one.
+  await store.execute(`INSERT INTO api_keys (key_value, key_hash, group_id, status) VALUES (?, '', 1, 'active')`, [codec.encrypt('')]);
+  const { file } = await createBackup(store, { encryptionKey: KEY, envDir: db.envDir });
+  // The live rows move to OTHER, one key is added: the comparison must go through the plaintexts.
+  const other = codecFor(OTHER);
+  const rows = await store.query<{ id: number; key_value: string }>('SELECT id, key_value FROM api_keys');
+  for (const row of rows) {
+    const plain = codec.decrypt(row.key_value);
+    await store.execute('UPDATE api_keys SET key_value = ?, key_hash = ? WHERE id = ?', [other.encrypt(plain), other.hash(plain), row.id]);
+  }
+  await store.execute(`INSERT INTO api_keys (key_value, key_hash, group_id, status) VALUES (?, ?, 1, 'active')`, [other.encrypt('sk-added-later'), other.hash('sk-added-later')]);
+  const report = await checkBackup(file, { codec, live: { store, codec: other } });
+  assert.equal(report.verdict, 'differs', JSON.stringify(report.findings));
+  assert.deepEqual([report.live!.missing, report.live!.added], [0, 1]);
+  await store.close();
+});

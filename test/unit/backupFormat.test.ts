@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { codecFor, sha256Hex } from '../../server/core/crypto';
+import { codecFor, derivedKeyOf, sha256Hex } from '../../server/core/crypto';
 import {
   backupFileName,
   canonicalJson,
@@ -20,10 +20,11 @@ import {
   parseManifest,
   sealManifest,
   TableDigest,
-  tallyKeyRow,
+  tallyKeyStates,
   type BackupManifest,
   type UnsealedManifest,
 } from '../../server/keystore/backupFormat';
+import { MigrationCrypto } from '../../server/keystore/migrateCrypto';
 
 function sampleManifest(): UnsealedManifest {
   return {
@@ -121,12 +122,16 @@ test('key rows are counted by state and name the key they need', () => {
   const codec = codecFor('a-key-0123456789abcdef');
   const other = codecFor('another-key-0123456789');
   const counts = emptyKeyCounts();
-  const encrypted = codec.encrypt('sk-one');
-  assert.equal(tallyKeyRow(counts, encrypted, codec.hash('sk-one'), codec), 'encrypted');
-  assert.equal(tallyKeyRow(counts, 'sk-two', sha256Hex('sk-two'), codec), 'plaintext');
-  assert.equal(tallyKeyRow(counts, other.encrypt('sk-3'), other.hash('sk-3'), codec), 'unknown');
-  assert.equal(tallyKeyRow(counts, null, null, codec), 'empty');
+  const rows = {
+    values: [codec.encrypt('sk-one'), 'sk-two', other.encrypt('sk-3'), ''],
+    hashes: [codec.hash('sk-one'), sha256Hex('sk-two'), other.hash('sk-3'), ''],
+  };
+  tallyKeyStates(counts, new MigrationCrypto({ source: derivedKeyOf(codec), target: null }).classify(rows), codec.enabled);
   assert.deepEqual(counts, { total: 4, plaintext: 1, encrypted: 1, unknown: 1, empty: 1 });
+  // Under no key: only the plaintext row is what it should be.
+  const keyless = emptyKeyCounts();
+  tallyKeyStates(keyless, new MigrationCrypto({ source: null, target: null }).classify(rows), false);
+  assert.deepEqual(keyless, { total: 4, plaintext: 1, encrypted: 0, unknown: 2, empty: 1 });
   assert.equal(neededFingerprint([counts], codec), codec.fingerprint);
   assert.equal(neededFingerprint([{ ...counts, encrypted: 0 }], codec), null);
   assert.equal(neededFingerprint([{ ...counts, encrypted: 0, unknown: 0 }], codec), 'plaintext');
