@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './cli/commands';
 import type { CliCommand, CliIO } from './cli/command';
-import { asKeystoreError, EXIT_CODES, KeystoreError, type Lang } from './core/errors';
+import { asKeystoreError, EXIT_CODES, KeystoreError, localize, type Lang } from './core/errors';
 
 const VERSION = '0.1.0';
 
@@ -93,6 +93,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 
 if (require.main === module) {
   const cancellation = { cancelled: false };
+  const lang = detectLang(process.env);
   let interrupts = 0;
   // Ctrl-C, and SIGTERM / SIGHUP as `docker stop`, systemd, CI timeouts and closed terminals send
   // them: the first asks the operation to stop at its next safe point; a second one exits at once.
@@ -100,7 +101,7 @@ if (require.main === module) {
     process.on(signal, () => {
       cancellation.cancelled = true;
       if (++interrupts > 1) process.exit(EXIT_CODES.cancelled);
-      process.stderr.write(`\n${signal}: cancelling at the next safe point… (again to force)\n`);
+      process.stderr.write(`\n${signal}: ${localize({ en: 'cancelling at the next safe point… (again to force)', zh: '将在下一个安全点取消…（再次中断可强制退出）' }, lang)}\n`);
     });
   }
   const io: CliIO = {
@@ -109,7 +110,7 @@ if (require.main === module) {
     stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
-    lang: detectLang(process.env),
+    lang,
     cancellation,
   };
   runCli(process.argv.slice(2), io).then(
