@@ -226,11 +226,13 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
       run.notes.push(dryRunNote(plan, run.redisDsn !== null));
     } else {
       if (plan.rows > 0) {
-        // Idle while the operator answers and the backup runs (on workers of its own): let them go.
-        await crypto.close();
-        crypto = null;
+        // The backup runs workers of its own; ours would sit idle beside them, holding memory.
+        if (params.hooks?.beforeWrite) {
+          await crypto.close();
+          crypto = null;
+        }
         await confirmAndBackUp(run, store, plan, result, context);
-        crypto = await createCryptoRunner(run.keys, cryptoOptions);
+        crypto ??= await createCryptoRunner(run.keys, cryptoOptions);
         await write(run, store, crypto, plan, scans, result, context);
       }
       await crypto?.close();
@@ -402,10 +404,6 @@ async function precheck(
   return { plan, result, scans };
 }
 
-/**
- * The confirmation, the backup hook, a last service check, then the journal, the parked key and
- * the one transaction. Any failure before COMMIT leaves the database as it was and cleans up.
- */
 /** The operator's yes (on a terminal) and the pre-write backup: both before anything is written. */
 async function confirmAndBackUp(run: Run, store: Store, plan: MigrationPlan, result: MigrateKeysResult, context: OperationContext): Promise<void> {
   const { hooks } = run.params;
@@ -417,6 +415,10 @@ async function confirmAndBackUp(run: Run, store: Store, plan: MigrationPlan, res
   if (beforeWrite) result.backup = (await run.clock.time('backup', () => beforeWrite(plan, store))) ?? null;
 }
 
+/**
+ * A last service check, then the journal, the parked key and the one transaction. Any failure
+ * before COMMIT leaves the database as it was and cleans up.
+ */
 async function write(run: Run, store: Store, crypto: CryptoRunner, plan: MigrationPlan, scans: Scans, result: MigrateKeysResult, context: OperationContext): Promise<void> {
   const { params, deployment } = run;
   if (!params.force) {
