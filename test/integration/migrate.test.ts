@@ -103,6 +103,17 @@ async function assertCleanAfterSuccess(db: GptLoadDatabase) {
   assert.equal(envValue(db, PENDING_KEY_VAR), undefined, 'no parked key left in .env');
 }
 
+/** What a K1 → K2 run with --update-env killed in its write leaves: its journal (pid long gone) and the parked key. */
+function leaveInterruptedChange(db: GptLoadDatabase): void {
+  const deployment = resolveDeployment({ envFile: join(db.envDir, '.env'), cwd: db.envDir, processEnv: {} });
+  writeJournal(db.envDir, {
+    ...newJournal({ mode: 'change', from: keyFingerprint(K1), to: keyFingerprint(K2), target: deployment.targetLabel, updateEnv: true, skipLogs: false }),
+    pid: 999_999_999,
+    phase: 'writing',
+  });
+  applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: K2 });
+}
+
 async function addEmptyKeyLog(db: GptLoadDatabase): Promise<void> {
   await withStore(db, (store) => {
     const bool = store.kind === 'postgres' ? false : 0;
@@ -347,13 +358,7 @@ for (const engine of ENGINES) {
     assert.equal(refused.code, 5);
     assert.match(refused.stderr, /none of the 50 api_keys rows decrypts with the --from key — the --to key decrypts them all/);
 
-    const deployment = resolveDeployment({ envFile: join(db.envDir, '.env'), cwd: db.envDir, processEnv: {} });
-    writeJournal(db.envDir, {
-      ...newJournal({ mode: 'change', from: keyFingerprint(K1), to: keyFingerprint(K2), target: deployment.targetLabel, updateEnv: true, skipLogs: false }),
-      pid: 999_999_999,
-      phase: 'writing',
-    });
-    applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: K2 });
+    leaveInterruptedChange(db);
     const status = await withStore(db, (s) => readStatus(s, { encryptionKey: K1, envPath: join(db.envDir, '.env') }));
     assert.match(status.migration!.explanation.en, /database is entirely under the new key \(fingerprint [0-9a-f]{16}\) but \.env still has the old key/);
 
@@ -467,13 +472,7 @@ test('sqlite: `status` exits 1 while an interrupted run is journaled, though the
   };
   assert.equal((await status()).code, 0);
   // Killed in its write: the database rolled back to all-K1, the journal and the parked key stayed.
-  const deployment = resolveDeployment({ envFile: join(db.envDir, '.env'), cwd: db.envDir, processEnv: {} });
-  writeJournal(db.envDir, {
-    ...newJournal({ mode: 'change', from: keyFingerprint(K1), to: keyFingerprint(K2), target: deployment.targetLabel, updateEnv: true, skipLogs: false }),
-    pid: 999_999_999,
-    phase: 'writing',
-  });
-  applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: K2 });
+  leaveInterruptedChange(db);
   const interrupted = await status();
   assert.equal(interrupted.code, 1, interrupted.out);
   assert.match(interrupted.out, /never committed/);
