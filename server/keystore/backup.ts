@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { closeSync, createReadStream, createWriteStream, fsyncSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, type ZlibOptions } from 'node:zlib';
@@ -52,6 +52,7 @@ import { createKeyRunner, OrderedResults } from './cryptoPool';
 import { copyLiveDatabase, openSqliteFile, quotedColumns, sqlitePages, sqliteReader, writeManifestTable } from './backupSqlite';
 import { describeTables, openSnapshot, readTableText, type SqlReader } from './backupTables';
 import { phaseReporter, type OperationContext } from './operation';
+import { removeOrphanedFiles } from './orphans';
 
 export const TOOL = { name: 'gpt-load-keystore', version: packageJson.version };
 const READ_BATCH = 1000;
@@ -101,36 +102,6 @@ function removeQuietly(path: string): void {
 /** Partials carry their writer's pid, so a later run can tell an abandoned one from one in progress. */
 const PARTIAL_OWNER = new RegExp(`\\.(\\d+)${PARTIAL_EXT.replace('.', '\\.')}$`);
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * A backup killed mid-write (kill -9, power loss) leaves its partial file behind: a copy of the keys
- * nobody will finish. Removes those whose writer is gone; returns how many.
- */
-function removeAbandonedPartials(folder: string): number {
-  let removed = 0;
-  let names: string[];
-  try {
-    names = readdirSync(folder);
-  } catch {
-    return 0;
-  }
-  for (const name of names) {
-    const owner = PARTIAL_OWNER.exec(name);
-    if (!owner || processAlive(Number(owner[1]))) continue;
-    removeQuietly(join(folder, name));
-    removed++;
-  }
-  return removed;
-}
-
 /** The final name and its partial twin; the partial is created here, exclusively, mode 0600. */
 function reserveFile(params: BackupCreateParams, engine: Store['kind'], now: Date): { final: string; partial: string; abandonedRemoved: number } {
   const candidates = params.out !== undefined ? [resolve(params.out)] : Array.from({ length: 100 }, (_, i) => resolve(params.dir ?? defaultBackupDir(params.envDir), backupFileName(engine, now, i)));
@@ -140,7 +111,8 @@ function reserveFile(params: BackupCreateParams, engine: Store['kind'], now: Dat
   } catch (err) {
     throw ioError('create', folder, err);
   }
-  const abandonedRemoved = removeAbandonedPartials(folder);
+  // A backup killed mid-write (kill -9, power loss) leaves a copy of the keys nobody will finish.
+  const abandonedRemoved = removeOrphanedFiles(folder, PARTIAL_OWNER);
   for (const final of candidates) {
     if (exists(final)) continue;
     const partial = `${final}.${process.pid}${PARTIAL_EXT}`;

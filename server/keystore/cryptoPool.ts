@@ -53,10 +53,18 @@ export class OrderedResults {
     this.depth = runner.threads + 1;
   }
 
+  /** `use` may be async (a write of the batch): the next batch is used only once it is done. */
   push<R>(result: Promise<R>, use: (result: R) => void): void {
     // A batch abandoned by an error or a cancellation must not surface as an unhandled rejection.
     result.catch(() => undefined);
-    this.inFlight.push(async () => use(await result));
+    this.inFlight.push(async () => {
+      await use(await result);
+    });
+  }
+
+  /** Room for one more batch: uses the oldest results until fewer than `depth` are in flight. */
+  room(): Promise<void> {
+    return this.settle(this.depth - 1);
   }
 
   /** Uses the oldest results until at most `keep` batches are in flight (0: all of them). */

@@ -5,11 +5,12 @@
  * moment leaves a file that explains the state (`status`) and lets the next run finish or clean up.
  * The database transaction itself is the real journal: the engine rolls back an uncommitted one.
  */
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../core/env';
 import { KeystoreError, type Localized } from '../core/errors';
+import { processAlive, removeOrphanedFiles } from './orphans';
 
 export const JOURNAL_DIR = '.gpt-load-keystore';
 export const JOURNAL_FILE = 'migration.json';
@@ -89,43 +90,14 @@ export function newJournal(fields: Omit<MigrationJournal, 'version' | 'phase' | 
   return { version: 1, phase: 'writing', startedAt: new Date().toISOString(), pid: process.pid, host: hostname(), ...fields };
 }
 
-function pidAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * writeFileAtomic writes `.<name>.<pid>.<hex>.tmp` beside `path` and renames it; a process killed
  * in between leaves that file behind — beside `.env` it holds the whole file, keys included.
  * Removes those of dead processes; returns how many.
  */
 export function removeStaleTempFiles(path: string): number {
-  const dir = dirname(path);
   const name = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(`^\\.${name}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
-  let removed = 0;
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    const m = pattern.exec(entry);
-    if (!m || pidAlive(Number(m[1]))) continue;
-    try {
-      unlinkSync(join(dir, entry));
-      removed++;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return removed;
+  return removeOrphanedFiles(dirname(path), new RegExp(`^\\.${name}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`));
 }
 
 /**
@@ -134,7 +106,7 @@ export function removeStaleTempFiles(path: string): number {
  * container restart must not block every later run).
  */
 export function journalOwnerAlive(journal: MigrationJournal): boolean {
-  if (journal.host !== hostname() || journal.pid === process.pid || !pidAlive(journal.pid)) return false;
+  if (journal.host !== hostname() || journal.pid === process.pid || !processAlive(journal.pid)) return false;
   try {
     return /node/i.test(readFileSync(`/proc/${journal.pid}/cmdline`, 'utf8'));
   } catch {

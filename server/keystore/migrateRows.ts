@@ -7,7 +7,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { KeystoreError, throwIfCancelled, type Cancellation, type Localized } from '../core/errors';
 import type { SqlRunner, Store } from '../store/connect';
-import type { CryptoRunner } from './cryptoPool';
+import { OrderedResults, type CryptoRunner } from './cryptoPool';
 import { ROW_EMPTY, ROW_SOURCE, ROW_TARGET, ROW_VERIFY_FAILED } from './migrateCrypto';
 import { emptyTableCounts, n, tallyStates, type MigrationTable, type TableCounts } from './migratePlan';
 import { lockForWrite, readRows, suspendKeyIndexes, updateRows, type KeyedRows, type RowId } from './migrateSql';
@@ -24,7 +24,7 @@ export interface TableScan {
 
 export type Scans = Partial<Record<MigrationTable, TableScan>>;
 
-/** Keyset batches through the crypto runner, `depth` batches in flight, consumed in order. */
+/** Keyset batches through the crypto runner, a few in flight (OrderedResults), consumed in order. */
 async function pipeline<R>(
   runner: SqlRunner,
   table: MigrationTable,
@@ -32,35 +32,21 @@ async function pipeline<R>(
   lock: boolean,
   work: (rows: KeyedRows) => Promise<R>,
   consume: (rows: KeyedRows, result: R) => Promise<void>,
-  depth: number,
+  crypto: CryptoRunner,
   cancellation: Cancellation | undefined,
 ): Promise<void> {
+  const batches = new OrderedResults(crypto);
   let after: RowId | null = null;
-  let exhausted = false;
-  const inflight: Array<{ rows: KeyedRows; result: Promise<R> }> = [];
-  try {
-    for (;;) {
-      while (!exhausted && inflight.length < depth) {
-        throwIfCancelled(cancellation);
-        const rows = await readRows(runner, table, after, batchSize, lock);
-        if (rows.ids.length < batchSize) exhausted = true;
-        if (rows.ids.length === 0) break;
-        after = rows.ids[rows.ids.length - 1];
-        const result = work(rows);
-        inflight.push({ rows, result });
-      }
-      const head = inflight.shift();
-      if (!head) return;
-      await consume(head.rows, await head.result);
-    }
-  } finally {
-    // A failure leaves batches in the workers; their results are no longer wanted.
-    for (const pending of inflight) pending.result.catch(() => undefined);
+  for (;;) {
+    await batches.room();
+    throwIfCancelled(cancellation);
+    const rows = await readRows(runner, table, after, batchSize, lock);
+    if (rows.ids.length === 0) break;
+    after = rows.ids[rows.ids.length - 1];
+    batches.push(work(rows), (result: R) => consume(rows, result));
+    if (rows.ids.length < batchSize) break;
   }
-}
-
-function depthFor(crypto: CryptoRunner): number {
-  return crypto.threads + 1;
+  await batches.settle(0);
 }
 
 function digestSourceRows(hash: Hash, rows: KeyedRows, states: Uint8Array): void {
@@ -86,7 +72,7 @@ export async function scanTable(store: Store, table: MigrationTable, crypto: Cry
       digestSourceRows(hash, rows, states);
       report(counts.total);
     },
-    depthFor(crypto),
+    crypto,
     context.cancellation,
   );
   report(counts.total, true);
@@ -178,7 +164,7 @@ async function writeTable(tx: SqlRunner, table: MigrationTable, crypto: CryptoRu
       written += update.ids.length;
       report(written);
     },
-    depthFor(crypto),
+    crypto,
     context.cancellation,
   );
   report(written, true);

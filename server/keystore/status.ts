@@ -12,7 +12,7 @@ import type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowC
 import { countRows, iterateKeyRows, iterateLogRows, listGroups, sampleHashedKeys } from '../store/rows';
 import { explainJournal, readJournal, type JournalDatabaseState, type MigrationJournal } from './journal';
 import { readFileEncryptionKey, readPendingKey } from './migrateEnv';
-import { createCryptoRunner, type CryptoRunner } from './cryptoPool';
+import { createCryptoRunner, OrderedResults, type CryptoRunner } from './cryptoPool';
 import { stateUnderKey, type RowsIn } from './migrateCrypto';
 import { phaseReporter, type OperationContext } from './operation';
 
@@ -128,29 +128,21 @@ async function classifyTable(
 ): Promise<RowCounts> {
   const counts = emptyCounts();
   const report = phaseReporter(context, `classify ${table}`, await countRows(store, table));
-  const inFlight: Array<{ ids: Array<number | string>; states: Promise<Uint8Array> }> = [];
-  const tallyOldest = async () => {
-    const { ids, states } = inFlight.shift()!;
-    const codes = await states;
-    for (let i = 0; i < codes.length; i++) {
-      const state = stateUnderKey(codes[i], encryptionEnabled);
-      counts.total++;
-      counts[state]++;
-      if (state === 'unknown' && counts.unknownIds.length < 10) counts.unknownIds.push(ids[i]);
-    }
-    report(counts.total);
-  };
-  try {
-    for await (const batch of keyColumns(store, table)) {
-      throwIfCancelled(context.cancellation);
-      inFlight.push({ ids: batch.ids, states: crypto.classify(batch) });
-      if (inFlight.length > Math.max(1, crypto.threads)) await tallyOldest();
-    }
-    while (inFlight.length > 0) await tallyOldest();
-  } finally {
-    // A batch abandoned by an error or a cancellation must not surface as an unhandled rejection.
-    for (const { states } of inFlight) states.catch(() => undefined);
+  const batches = new OrderedResults(crypto);
+  for await (const batch of keyColumns(store, table)) {
+    throwIfCancelled(context.cancellation);
+    batches.push(crypto.classify(batch), (codes) => {
+      for (let i = 0; i < codes.length; i++) {
+        const state = stateUnderKey(codes[i], encryptionEnabled);
+        counts.total++;
+        counts[state]++;
+        if (state === 'unknown' && counts.unknownIds.length < 10) counts.unknownIds.push(batch.ids[i]);
+      }
+      report(counts.total);
+    });
+    await batches.settle();
   }
+  await batches.settle(0);
   report(counts.total, true);
   return counts;
 }
