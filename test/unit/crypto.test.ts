@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyRow, codecFor, DecryptError, deriveKey, keyFingerprint, sha256Hex } from '../../server/core/crypto';
+import { classifyRow, codecFor, DecryptError, deriveKey, derivedKeyOf, keyFingerprint, sha256Hex } from '../../server/core/crypto';
 import { sharedPath } from '../support/paths';
 
 interface Vector {
@@ -75,6 +76,62 @@ test('malformed values are errors naming the row, never pass-through', () => {
   }
   const other = codec('0123456789abcdef0123456789abcdef');
   assert.throws(() => other.decrypt(good.ciphertext, 7), (e: unknown) => e instanceof DecryptError && e.reason === 'auth-failed');
+});
+
+/** What decrypt makes of a value: its plaintext, or null where it throws. */
+const decryptOrNull = (c: ReturnType<typeof codecFor>, value: string) => {
+  try {
+    return c.decrypt(value);
+  } catch (err) {
+    assert.ok(err instanceof DecryptError);
+    return null;
+  }
+};
+
+test('decryptMany opens every GPT-Load vector in one batch, mixed lengths and keys wrong or right', () => {
+  for (const password of new Set(vectors.map((v) => v.password))) {
+    const c = codec(password);
+    const values = vectors.map((v) => v.ciphertext);
+    assert.deepEqual(
+      c.decryptMany(values),
+      values.map((value) => decryptOrNull(c, value)),
+      `password #${[...new Set(vectors.map((v) => v.password))].indexOf(password)}`,
+    );
+    const own = vectors.filter((v) => v.password === password);
+    assert.deepEqual(c.decryptMany(own.map((v) => v.ciphertext)), own.map((v) => v.plaintext));
+  }
+  assert.deepEqual(codec('short').decryptMany([]), []);
+});
+
+test('decryptMany agrees with GCM on random values and on every damaged byte: the tag alone counts too', () => {
+  const c = codec('my-32-char-secret-key-AbCdEf012345!');
+  // Lengths across block boundaries; Unicode, and bytes that are not UTF-8 (replaced as decrypt replaces them).
+  const plains = [0, 1, 15, 16, 17, 31, 32, 33, 51, 64, 100, 257].flatMap((n) => [randomBytes(n).toString('base64').slice(0, n), '密钥🔑'.repeat(n % 7)]);
+  const values = plains.map((p) => c.encrypt(p));
+  const nonce = randomBytes(12);
+  const gcm = createCipheriv('aes-256-gcm', derivedKeyOf(c)!, nonce);
+  const notUtf8 = Buffer.concat([nonce, gcm.update(Buffer.from([0x73, 0x6b, 0xff, 0xc3, 0x28, 0xe2, 0x82])), gcm.final(), gcm.getAuthTag()]);
+  values.push(notUtf8.toString('hex'));
+  const damaged: string[] = [];
+  for (const value of values.slice(0, 8)) {
+    for (let byte = 0; byte < value.length / 2; byte++) {
+      const raw = Buffer.from(value, 'hex');
+      raw[byte] ^= 1 << randomInt(8);
+      damaged.push(raw.toString('hex'));
+    }
+  }
+  const malformed = [values[3].toUpperCase(), values[3].slice(1), values[3].slice(0, -2), '00'.repeat(28), '00'.repeat(27), 'zz' + values[3].slice(2), values[3].slice(0, 40) + 'g' + values[3].slice(41), '', 'sk-plaintext-key'];
+  const all = [...values, ...damaged, ...malformed];
+  const expected = all.map((value) => decryptOrNull(c, value));
+  assert.deepEqual(c.decryptMany(all), expected);
+  assert.deepEqual(c.decryptMany(values).slice(0, plains.length), plains, 'round trip');
+  assert.equal(damaged.filter((value) => decryptOrNull(c, value) !== null).length, 0, 'every flipped bit fails GCM');
+  assert.equal(c.decryptMany([values[3].toUpperCase()])[0], plains[3], 'hex in capitals, as decrypt takes it');
+  assert.match(c.decryptMany([notUtf8.toString('hex')])[0]!, /^sk\uFFFD/, 'bytes that are not UTF-8 are replaced, as decrypt replaces them');
+  // One at a time gives the same as in one batch (no state leaks from one value to the next).
+  assert.deepEqual(all.map((value) => c.decryptMany([value])[0]), expected);
+  assert.deepEqual(codec('0123456789abcdef0123456789abcdef').decryptMany(values), values.map(() => null), 'another key opens none');
+  assert.deepEqual(codec('').decryptMany(['sk-a', values[0]]), ['sk-a', values[0]], 'disabled: values are stored as they are');
 });
 
 test('per-row state: plaintext, encrypted with K, unknown', () => {

@@ -37,6 +37,13 @@ test('key pages: a refresh shows what the first read showed; masks follow the co
   assert.equal(after.items[0].masked, maskSecret('sk-replaced-value-0000000000000000000000000'));
   assert.equal(after.items[1].masked, UNDECRYPTABLE);
   assert.deepEqual(after.items.slice(2), first.items.slice(2));
+
+  // Masks are kept by row id: the same ids in another database under the same key show that database's keys.
+  const other = (await createGptLoadDatabase(t, 'sqlite', { keys: 150, encryptionKey: KEY, seed: 2 }))!;
+  const otherPage = await listKeyPage(await other.open(), codec, query);
+  assert.deepEqual(otherPage.items.map((item) => item.id).slice(0, 100), first.items.map((item) => item.id).slice(0, 100));
+  for (const item of otherPage.items) assert.equal(item.masked, maskSecret(other.plaintexts.get(item.id)!), `other database, row ${item.id}`);
+  assert.ok(otherPage.items.some((item, i) => item.masked !== first.items[i].masked), 'the two databases hold different keys');
 });
 
 test('key pages: masks stay right when the cache turns over (more keys than it keeps)', async (t) => {

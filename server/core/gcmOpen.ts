@@ -1,0 +1,178 @@
+/**
+ * Opening many AES-256-GCM values under one key in one go, exactly as GCM defines it (NIST SP
+ * 800-38D, 96-bit nonce, no associated data — GPT-Load's layout, see crypto.ts).
+ *
+ * Why not Node's decipher: it builds a fresh cipher context per value, about 2 µs of key setup each,
+ * which is most of what opening a short API key costs; a page of 100 keys spent more time there than
+ * in the database. Here all counter blocks of all values go through one AES-ECB context in a single
+ * call, and GHASH runs on a table made once per key. Every tag is checked, so a value whose tag alone
+ * is damaged fails here exactly as it fails in GPT-Load; tests hold this to Node's own GCM.
+ *
+ * GHASH's table lookups are not constant-time. What cache timing could reveal is the GHASH subkey,
+ * which would help forge values, never read them; and only to code already running on this machine,
+ * which can read the database and `.env` anyway. Encryption stays with Node's GCM.
+ */
+import { createCipheriv, type Cipher } from 'node:crypto';
+
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const BLOCK = 16;
+/** x^i·H for a byte at each of the 16 positions of a block: 16 × 256 entries of 4 big-endian words. */
+const TABLE_WORDS = 16 * 256 * 4;
+
+export class GcmOpener {
+  /** ECB without padding keeps no state between calls: one context serves every value. */
+  private readonly aes: Cipher;
+  private readonly table: Int32Array;
+  /** GHASH's running value, and the block being multiplied. */
+  private readonly state = new Int32Array(4);
+  private readonly product = new Int32Array(4);
+  /** A last, partial block, zero-padded. */
+  private readonly tail = Buffer.alloc(BLOCK);
+  private readonly tailView = viewOf(this.tail);
+
+  constructor(key: Buffer) {
+    this.aes = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
+    this.table = ghashTable(this.aes.update(Buffer.alloc(BLOCK)));
+  }
+
+  /**
+   * Each stored value (hex of nonce ‖ ciphertext ‖ tag) opened to its UTF-8 plaintext, or null where
+   * it is not hex, too short to be a GCM value, or fails authentication under this key.
+   */
+  openHex(stored: readonly string[]): Array<string | null> {
+    // All values end to end in one buffer, read through one DataView (Buffer's own readers check
+    // bounds on every call, and a buffer per value costs more than its few bytes).
+    let total = 0;
+    for (const value of stored) total += value.length >>> 1;
+    const bytes = Buffer.allocUnsafe(total);
+    const view = viewOf(bytes);
+    /** Where each value starts in `bytes`, and its ciphertext's length (-1: not a GCM value). */
+    const starts = new Int32Array(stored.length);
+    const lengths = new Int32Array(stored.length);
+    let at = 0;
+    let blocks = 0;
+    stored.forEach((value, i) => {
+      const written = bytes.write(value, at, 'hex');
+      // write stops at the first pair that is not hex, so a full length means all of it was.
+      const whole = written * 2 === value.length && written >= NONCE_BYTES + TAG_BYTES;
+      starts[i] = at;
+      lengths[i] = whole ? written - NONCE_BYTES - TAG_BYTES : -1;
+      if (whole) blocks += 1 + Math.ceil(lengths[i] / BLOCK);
+      at += written;
+    });
+    // Per value: J0 = nonce ‖ 1 (masks the tag), then nonce ‖ 2, 3, … (the keystream).
+    const counters = Buffer.allocUnsafe(blocks * BLOCK);
+    const counterView = viewOf(counters);
+    at = 0;
+    stored.forEach((_, i) => {
+      if (lengths[i] < 0) return;
+      const n0 = view.getInt32(starts[i]);
+      const n1 = view.getInt32(starts[i] + 4);
+      const n2 = view.getInt32(starts[i] + 8);
+      for (let j = 1, n = 1 + Math.ceil(lengths[i] / BLOCK); j <= n; j++, at += BLOCK) {
+        counterView.setInt32(at, n0);
+        counterView.setInt32(at + 4, n1);
+        counterView.setInt32(at + 8, n2);
+        counterView.setInt32(at + 12, j);
+      }
+    });
+    const stream = this.aes.update(counters);
+    const streamView = viewOf(stream);
+    at = 0;
+    return stored.map((_, i) => {
+      const length = lengths[i];
+      if (length < 0) return null;
+      const streamAt = at;
+      at += BLOCK * (1 + Math.ceil(length / BLOCK));
+      const body = starts[i] + NONCE_BYTES;
+      this.ghash(bytes, view, body, length);
+      const s = this.state;
+      let diff = 0;
+      for (let w = 0; w < 16; w += 4) diff |= view.getInt32(body + length + w) ^ streamView.getInt32(streamAt + w) ^ s[w >> 2];
+      if (diff !== 0) return null;
+      for (let k = 0; k < length; k++) bytes[body + k] ^= stream[streamAt + BLOCK + k];
+      return bytes.toString('utf8', body, body + length);
+    });
+  }
+
+  /** GHASH of `length` bytes from `start` (zero-padded to whole blocks) and their length block, into `state`. */
+  private ghash(bytes: Buffer, view: DataView, start: number, length: number): void {
+    this.state.fill(0);
+    const end = start + length;
+    let at = start;
+    for (; at + BLOCK <= end; at += BLOCK) this.multiply(view.getInt32(at), view.getInt32(at + 4), view.getInt32(at + 8), view.getInt32(at + 12));
+    if (at < end) {
+      const tail = this.tail;
+      for (let k = 0; k < BLOCK; k++) tail[k] = at + k < end ? bytes[at + k] : 0;
+      const t = this.tailView;
+      this.multiply(t.getInt32(0), t.getInt32(4), t.getInt32(8), t.getInt32(12));
+    }
+    const bits = length * 8;
+    this.multiply(0, 0, Math.floor(bits / 0x1_0000_0000), bits | 0);
+  }
+
+  /** state = (state ⊕ x)·H: the XOR of the table's entries for its 16 bytes. */
+  private multiply(x0: number, x1: number, x2: number, x3: number): void {
+    const s = this.state;
+    const y = this.product;
+    y[0] = s[0] ^ x0;
+    y[1] = s[1] ^ x1;
+    y[2] = s[2] ^ x2;
+    y[3] = s[3] ^ x3;
+    const t = this.table;
+    let z0 = 0;
+    let z1 = 0;
+    let z2 = 0;
+    let z3 = 0;
+    for (let p = 0; p < 16; p++) {
+      const i = (p << 10) | (((y[p >> 2] >>> (24 - 8 * (p & 3))) & 0xff) << 2);
+      z0 ^= t[i];
+      z1 ^= t[i + 1];
+      z2 ^= t[i + 2];
+      z3 ^= t[i + 3];
+    }
+    s[0] = z0;
+    s[1] = z1;
+    s[2] = z2;
+    s[3] = z3;
+  }
+}
+
+function viewOf(bytes: Buffer): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * The table for multiplying by H: entry (p, b) is the block holding byte b at position p, times H.
+ * Bit i of a block (most significant bit of byte 0 first) stands for x^i, so x^i·H is H shifted
+ * right i times, reduced by x^128 = x^7 + x^2 + x + 1 (0xe1 in the first byte) at each carry.
+ */
+function ghashTable(h: Buffer): Int32Array {
+  const powers = new Int32Array(128 * 4);
+  let v0 = h.readInt32BE(0);
+  let v1 = h.readInt32BE(4);
+  let v2 = h.readInt32BE(8);
+  let v3 = h.readInt32BE(12);
+  for (let i = 0; i < 128; i++) {
+    powers.set([v0, v1, v2, v3], i * 4);
+    const carry = v3 & 1;
+    v3 = (v3 >>> 1) | (v2 << 31);
+    v2 = (v2 >>> 1) | (v1 << 31);
+    v1 = (v1 >>> 1) | (v0 << 31);
+    v0 = (v0 >>> 1) ^ (carry ? 0xe1000000 : 0);
+  }
+  const table = new Int32Array(TABLE_WORDS);
+  for (let p = 0; p < 16; p++) {
+    for (let b = 1; b < 256; b++) {
+      // b = its lowest set bit + the rest, whose entry is already made.
+      const low = b & -b;
+      const bit = 7 - Math.log2(low);
+      const rest = ((p << 8) | (b ^ low)) << 2;
+      const power = (p * 8 + bit) * 4;
+      const at = ((p << 8) | b) << 2;
+      for (let w = 0; w < 4; w++) table[at + w] = table[rest + w] ^ powers[power + w];
+    }
+  }
+  return table;
+}
