@@ -161,36 +161,42 @@ function millionKeyDatabase(): { envDir: string; dbPath: string } {
 
 type Figures = { p50: number; p99: number };
 
+/** Rounds before the measured ones: the JIT and SQLite's cache settle, as in a daemon that has been up a while. */
+const WARMUP = 100;
+const ROUNDS = WARMUP + PAGES;
 /**
- * The pages asked for, in order: `PAGES` + 20 different pages (each shown for the first time, as
- * when the explorer opens a group or loads more; the masks are not cached yet), then the first page
- * that many times (a refresh: the same rows again). The first 20 of each are warm-up.
+ * Each figure reads its own quarter of the group, so a page is never one that another figure has
+ * already read (its masks uncached, its rows not in that connection's cache): pages in this process,
+ * pages through the daemon, the bare query, the store's query.
  */
-const COLD_AFTER_IDS = Array.from({ length: PAGES + 20 }, (_, i) => 1000 + i * 100);
+const QUARTER = Math.floor(KEYS / 4);
+const afterIds = (quarter: number) => Array.from({ length: ROUNDS }, (_, i) => 1000 + quarter * QUARTER + i * 100);
+const LOCAL_AFTER_IDS = afterIds(0);
+const DAEMON_AFTER_IDS = afterIds(1);
+const BARE_AFTER_IDS = afterIds(2);
+const QUERY_AFTER_IDS = afterIds(3);
 
-async function timed(afterIds: number[], fn: (afterId: number) => Promise<unknown>): Promise<Figures> {
-  const samples: number[] = [];
-  for (const afterId of afterIds) {
-    const started = performance.now();
-    await fn(afterId);
-    samples.push(performance.now() - started);
-  }
-  return summary(samples.slice(20));
+interface PageFigures {
+  bare: Figures;
+  query: Figures;
+  localNew: Figures;
+  localAgain: Figures;
+  daemonNew: Figures;
+  daemonAgain: Figures;
+  floor: Figures;
+  /** ms of the daemon's first page after it starts: it opens the database and derives the key. */
+  daemonFirst: number;
 }
 
-const REFRESH = COLD_AFTER_IDS.map(() => 0);
-
-/** Where the bare query and the store's query read: rows no page of the same run reads. */
-const BARE_AFTER_IDS = COLD_AFTER_IDS.map((afterId) => afterId + Math.floor(KEYS / 3));
-const QUERY_AFTER_IDS = COLD_AFTER_IDS.map((afterId) => afterId + Math.floor((2 * KEYS) / 3));
-
 /**
- * The page in this process, interleaved with its baseline so that every figure sees the same machine
- * (a 2-core VM drifts between runs): per round, the bare SQL (better-sqlite3 on a connection of its
- * own), the store's query (typeorm), a page never shown before (query + decrypt + mask) and the
- * first page again (a refresh), the first three on rows the other two never read.
+ * Pages and their baseline, interleaved so that every figure sees the same machine (a 2-core VM
+ * drifts within a run): per round, the bare SQL (better-sqlite3 on a connection of its own), the
+ * store's query (typeorm), in this process a page never shown before (query + decrypt + mask) and
+ * the first page again (a refresh), the same two through the daemon over stdio, and the protocol's
+ * own round trip (an unknown method's error reply), in an order that rotates from round to round.
  */
-async function inProcess(dbPath: string): Promise<{ bare: Figures; query: Figures; cold: Figures; warm: Figures }> {
+async function pageFigures(dbPath: string, daemon: Daemon, envDir: string): Promise<PageFigures> {
+  if (QUARTER < ROUNDS * 100 + 1000) throw new Error(`GLK_BENCH_KEYS must be at least ${4 * (ROUNDS * 100 + 1000)}`);
   const Database = require('better-sqlite3') as typeof import('better-sqlite3');
   const db = new Database(dbPath, { readonly: true });
   // The statement rows.ts runs for the daemon's page (limit + 1 to know whether a next page exists).
@@ -200,28 +206,53 @@ async function inProcess(dbPath: string): Promise<{ bare: Figures; query: Figure
   const store = await openStore({ kind: 'sqlite', path: dbPath });
   const codec = codecFor(ENCRYPTION_KEY);
   const groupNames = new Map([[1, 'bench']]);
-  const page = (afterId: number) => listKeyPage(store, codec, { groupId: 1, limit: 100, afterId }, { groupNames });
-  const samples = { bare: [] as number[], query: [] as number[], cold: [] as number[], warm: [] as number[] };
+  const localPage = (afterId: number) => listKeyPage(store, codec, { groupId: 1, limit: 100, afterId }, { groupNames });
+  const deployment = { envFile: join(envDir, '.env') };
+  const daemonPage = async (afterId: number) => {
+    const result = await daemon.rpc.sendRequest(KeysRequest.type, { deployment, groupId: 1, limit: 100, afterId });
+    if (result.items.length !== 100 || result.items[0].masked === '(undecryptable)') throw new Error('unexpected page');
+  };
+  const samples = { bare: [], query: [], localNew: [], localAgain: [], daemonNew: [], daemonAgain: [], floor: [] } as Record<Exclude<keyof PageFigures, 'daemonFirst'>, number[]>;
   const time = async (into: number[], fn: () => Promise<unknown>) => {
     const started = performance.now();
     await fn();
     into.push(performance.now() - started);
   };
   try {
-    for (let i = 0; i < COLD_AFTER_IDS.length; i++) {
-      const started = performance.now();
-      bareStatement.all(BARE_AFTER_IDS[i], 1, 101);
-      samples.bare.push(performance.now() - started);
-      await time(samples.query, () => listKeys(store, { groupId: 1, limit: 100, afterId: QUERY_AFTER_IDS[i] }));
-      await time(samples.cold, () => page(COLD_AFTER_IDS[i]));
-      await time(samples.warm, () => page(0));
+    const first: number[] = [];
+    await time(first, () => daemonPage(DAEMON_AFTER_IDS[0] - 100));
+    for (let i = 0; i < ROUNDS; i++) {
+      const steps: Array<() => Promise<void>> = [
+        async () => {
+          const started = performance.now();
+          bareStatement.all(BARE_AFTER_IDS[i], 1, 101);
+          samples.bare.push(performance.now() - started);
+        },
+        () => time(samples.query, () => listKeys(store, { groupId: 1, limit: 100, afterId: QUERY_AFTER_IDS[i] })),
+        () => time(samples.localNew, () => localPage(LOCAL_AFTER_IDS[i])),
+        () => time(samples.localAgain, () => localPage(0)),
+        () => time(samples.daemonNew, () => daemonPage(DAEMON_AFTER_IDS[i])),
+        () => time(samples.daemonAgain, () => daemonPage(0)),
+        () => time(samples.floor, () => daemon.rpc.sendRequest('gptLoad/bench/noSuchMethod', {}).catch(() => undefined)),
+      ];
+      // Each round starts one step later: whatever a step leaves behind (caches, a woken core) falls on every step alike.
+      for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]();
     }
+    const figures = (list: number[]) => summary(list.slice(WARMUP));
+    return {
+      bare: figures(samples.bare),
+      query: figures(samples.query),
+      localNew: figures(samples.localNew),
+      localAgain: figures(samples.localAgain),
+      daemonNew: figures(samples.daemonNew),
+      daemonAgain: figures(samples.daemonAgain),
+      floor: figures(samples.floor),
+      daemonFirst: first[0],
+    };
   } finally {
     await store.close();
     db.close();
   }
-  const figures = (list: number[]) => summary(list.slice(20));
-  return { bare: figures(samples.bare), query: figures(samples.query), cold: figures(samples.cold), warm: figures(samples.warm) };
 }
 
 /** µs to open a page's 100 stored values, one decipher each (codec.decrypt) and in one batch (decryptMany). */
@@ -229,7 +260,7 @@ function openingKeys(dbPath: string): { perValue: number; batch: number } {
   const Database = require('better-sqlite3') as typeof import('better-sqlite3');
   const db = new Database(dbPath, { readonly: true });
   const statement = db.prepare('SELECT key_value FROM api_keys WHERE id > ? AND group_id = 1 ORDER BY id LIMIT 100').pluck();
-  const pages = COLD_AFTER_IDS.map((afterId) => statement.all(afterId) as string[]);
+  const pages = LOCAL_AFTER_IDS.map((afterId) => statement.all(afterId) as string[]);
   db.close();
   const codec = codecFor(ENCRYPTION_KEY);
   const median = (open: (values: string[]) => unknown) => {
@@ -238,22 +269,9 @@ function openingKeys(dbPath: string): { perValue: number; batch: number } {
       open(values);
       return (performance.now() - started) * 1000;
     });
-    return summary(samples.slice(20)).p50;
+    return summary(samples.slice(WARMUP)).p50;
   };
   return { perValue: median((values) => values.map((value) => codec.decrypt(value))), batch: median((values) => codec.decryptMany(values)) };
-}
-
-async function daemonPage(daemon: Daemon, envDir: string): Promise<{ cold: Figures; warm: Figures; floor: Figures }> {
-  const deployment = { envFile: join(envDir, '.env') };
-  const page = async (afterId: number) => {
-    const result = await daemon.rpc.sendRequest(KeysRequest.type, { deployment, groupId: 1, limit: 100, afterId });
-    if (result.items.length !== 100 || result.items[0].masked === '(undecryptable)') throw new Error('unexpected page');
-  };
-  return {
-    cold: await timed(COLD_AFTER_IDS, page),
-    warm: await timed(REFRESH, page),
-    floor: await timed(REFRESH, () => daemon.rpc.sendRequest('gptLoad/bench/noSuchMethod', {}).catch(() => undefined)),
-  };
 }
 
 async function main(): Promise<void> {
@@ -280,21 +298,23 @@ async function main(): Promise<void> {
 
     const { envDir, dbPath } = millionKeyDatabase();
     const pageDaemon = await startDaemon(t, { initializationOptions: { databaseDiagnostics: false }, args: ['--log-level', 'warn'] });
-    const { cold, warm, floor } = await daemonPage(pageDaemon, envDir);
-    const local = await inProcess(dbPath);
-    const bareP50 = local.bare.p50;
+    const pages = await pageFigures(dbPath, pageDaemon, envDir);
+    const bareP50 = pages.bare.p50;
     const ratio = (v: number) => `ratio p50 ×${(v / bareP50).toFixed(1)}`;
     const row = (label: string, f: Figures, note = '') => console.log(`  ${label.padEnd(44)}p50 ${ms(f.p50)}  p99 ${ms(f.p99)}   ${ratio(f.p50)}${note}`);
     console.log(`a page (100 keys) of a group of ${KEYS.toLocaleString('en-US')} keys, SQLite; "new" = a page not shown before, "again" = a refresh`);
-    console.log(`  ${'bare SQL (better-sqlite3, in process)'.padEnd(44)}p50 ${ms(bareP50)}  p99 ${ms(local.bare.p99)}`);
-    row('store query (typeorm, in process)', local.query);
-    row('page incl. decrypt + mask, new (in process)', local.cold, '  (target ≤ ×2)');
-    row('page again (in process)', local.warm, '  (target ≤ ×2)');
+    console.log(`  (${PAGES} rounds after ${WARMUP} of warm-up, each timing every line below in turn)`);
+    console.log(`  ${'bare SQL (better-sqlite3, in process)'.padEnd(44)}p50 ${ms(bareP50)}  p99 ${ms(pages.bare.p99)}`);
+    row('store query (typeorm, in process)', pages.query);
+    row('page incl. decrypt + mask, new (in process)', pages.localNew, '  (target ≤ ×2)');
+    row('page again (in process)', pages.localAgain, '  (target ≤ ×2)');
     console.log('  what an editor waits for: the same page as a JSON-RPC request over stdio');
-    row('daemon gptLoad/keys over stdio, new', cold);
-    row('daemon gptLoad/keys over stdio, again', warm);
-    row('protocol floor (unknown method)', floor);
-    console.log(`  page beyond the protocol floor: new p50 ${ms(cold.p50 - floor.p50)} ${ratio(cold.p50 - floor.p50)}, again p50 ${ms(warm.p50 - floor.p50)} ${ratio(warm.p50 - floor.p50)} (the reply is 15 KB of JSON)`);
+    row('daemon gptLoad/keys over stdio, new', pages.daemonNew);
+    row('daemon gptLoad/keys over stdio, again', pages.daemonAgain);
+    row('protocol floor (unknown method)', pages.floor);
+    const beyond = (f: Figures) => `p50 ${ms(f.p50 - pages.floor.p50)} ${ratio(f.p50 - pages.floor.p50)}`;
+    console.log(`  page beyond the protocol floor: new ${beyond(pages.daemonNew)}, again ${beyond(pages.daemonAgain)} (the reply is 15 KB of JSON)`);
+    console.log(`  the daemon's first page after it starts (opens the database, derives the key): ${ms(pages.daemonFirst)}`);
     const opening = openingKeys(dbPath);
     console.log('opening the 100 stored keys of a page (AES-256-GCM, each tag checked), median');
     console.log(`  one Node decipher per value (baseline)   ${opening.perValue.toFixed(1)} µs`);
