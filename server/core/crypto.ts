@@ -150,11 +150,18 @@ export type RowState = 'plaintext' | 'encrypted' | 'unknown';
  * unknown: neither (another key, corruption, or a hand-edited row).
  */
 export function classifyRow(keyValue: string, keyHash: string, codec: KeyCodec): RowState {
-  if (sha256Hex(keyValue) === keyHash) return 'plaintext';
-  if (!codec.enabled) return 'unknown';
-  try {
-    return codec.hash(codec.decrypt(keyValue)) === keyHash ? 'encrypted' : 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  return classifyRows([{ key_value: keyValue, key_hash: keyHash }], codec)[0];
+}
+
+/** classifyRow of many rows, the ones not in plaintext opened in one batch (decryptMany). */
+export function classifyRows(rows: ReadonlyArray<{ key_value: string; key_hash: string }>, codec: KeyCodec): RowState[] {
+  const states = rows.map((row): RowState => (sha256Hex(row.key_value) === row.key_hash ? 'plaintext' : 'unknown'));
+  if (!codec.enabled) return states;
+  const sealed = states.flatMap((state, i) => (state === 'unknown' ? [i] : []));
+  const opened = codec.decryptMany(sealed.map((i) => rows[i].key_value));
+  sealed.forEach((row, k) => {
+    const plain = opened[k];
+    if (plain !== null && codec.hash(plain) === rows[row].key_hash) states[row] = 'encrypted';
+  });
+  return states;
 }

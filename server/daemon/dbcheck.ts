@@ -9,7 +9,7 @@
  * no more); the message says which. `gptLoad/status` gives the exact figures.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { classifyRow } from '../core/crypto';
+import { classifyRows } from '../core/crypto';
 import { KeystoreError, type ErrorCode, type Localized } from '../core/errors';
 import { assessSecret, maskSecret, type SecretWarning } from '../core/secrets';
 import { overallState, type OverallState } from '../keystore/status';
@@ -146,12 +146,11 @@ async function inspect(store: Store, codec: Awaited<ReturnType<typeof cachedCode
   const totalKeys = await countRows(store, 'api_keys');
   const counts = { total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0, unknownIds: [] as number[] };
   for await (const batch of iterateKeyRows(store, { batchSize: 500 })) {
-    for (const row of batch) {
-      if (counts.total >= CHECK_ROWS) break;
-      counts.total++;
-      if (row.key_value === '' && row.key_hash === '') counts.empty++;
-      else counts[classifyRow(row.key_value, row.key_hash, codec)]++;
-    }
+    const rows = batch.slice(0, CHECK_ROWS - counts.total);
+    counts.total += rows.length;
+    const stored = rows.filter((row) => row.key_value !== '' || row.key_hash !== '');
+    counts.empty += rows.length - stored.length;
+    for (const state of classifyRows(stored, codec)) counts[state]++;
     if (counts.total >= CHECK_ROWS) break;
     await yieldToEventLoop();
   }

@@ -85,7 +85,8 @@ export class MigrationCrypto {
   /** Phase 1: the state of every row, nothing else. */
   classify(rows: RowsIn): Uint8Array {
     const states = new Uint8Array(rows.values.length);
-    for (let i = 0; i < states.length; i++) states[i] = this.classifyRow(rows.values[i], rows.hashes[i]);
+    const plains = this.sourcePlaintexts(rows);
+    for (let i = 0; i < states.length; i++) states[i] = this.classifyRow(rows.values[i], rows.hashes[i], plains[i]);
     return states;
   }
 
@@ -101,24 +102,29 @@ export class MigrationCrypto {
     const values = new Array<string>(n);
     const hashes = new Array<string>(n);
     const nonces = this.targetKey ? randomFillSync(Buffer.allocUnsafe(n * NONCE_BYTES)) : null;
+    const plains = this.sourcePlaintexts(rows);
     for (let i = 0; i < n; i++) {
-      const value = rows.values[i];
-      const hash = rows.hashes[i];
+      const plain = plains[i];
       values[i] = '';
       hashes[i] = '';
-      const plain = this.sourcePlaintext(value, hash);
       if (plain === null) {
-        states[i] = this.classifyRow(value, hash);
-        continue;
-      }
-      const stored = nonces ? this.encrypt(plain, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)) : plain;
-      if (nonces && !this.decryptsTo(stored, plain)) {
-        states[i] = ROW_VERIFY_FAILED;
+        states[i] = this.classifyRow(rows.values[i], rows.hashes[i], null);
         continue;
       }
       states[i] = ROW_SOURCE;
-      values[i] = stored;
+      values[i] = nonces ? this.encrypt(plain, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)) : plain;
       hashes[i] = this.target.hash(plain);
+    }
+    if (nonces) {
+      // Every new value decrypted back, in one batch.
+      const migrated = [...states.keys()].filter((i) => states[i] === ROW_SOURCE);
+      const reopened = this.target.decryptMany(migrated.map((i) => values[i]));
+      migrated.forEach((row, k) => {
+        if (reopened[k] === plains[row]) return;
+        states[row] = ROW_VERIFY_FAILED;
+        values[row] = '';
+        hashes[row] = '';
+      });
     }
     return { states, values, hashes };
   }
@@ -131,16 +137,17 @@ export class MigrationCrypto {
     const n = rows.values.length;
     const states = new Uint8Array(n);
     const digests = new Array<string>(n);
+    const plains = this.sourcePlaintexts(rows);
     for (let i = 0; i < n; i++) {
       const value = rows.values[i];
       const hash = rows.hashes[i];
-      const plain = this.sourcePlaintext(value, hash);
+      const plain = plains[i];
       if (plain !== null && (!this.source.enabled || this.source.hash(plain) === hash)) {
         states[i] = ROW_SOURCE;
         digests[i] = sha256Hex(plain);
         continue;
       }
-      const state = this.classifyRow(value, hash);
+      const state = this.classifyRow(value, hash, null);
       states[i] = state;
       // A plaintext row is one whose key_hash is the SHA-256 of its value.
       digests[i] = state === ROW_PLAINTEXT || (state === ROW_TARGET && !this.target.enabled) ? hash : '';
@@ -148,9 +155,10 @@ export class MigrationCrypto {
     return { states, digests };
   }
 
-  private classifyRow(value: string, hash: string): RowStateCode {
+  /** `sourcePlain`: the row's plaintext under the source key, as sourcePlaintexts gives it. */
+  private classifyRow(value: string, hash: string, sourcePlain: string | null): RowStateCode {
     if (value === '' && hash === '') return ROW_EMPTY;
-    if (this.source.enabled && this.decryptsWithHash(this.source, value, hash)) return ROW_SOURCE;
+    if (this.source.enabled && sourcePlain !== null && this.source.hash(sourcePlain) === hash) return ROW_SOURCE;
     if (sha256Hex(value) === hash) {
       if (!this.source.enabled) return ROW_SOURCE;
       return this.target.enabled ? ROW_PLAINTEXT : ROW_TARGET;
@@ -159,28 +167,19 @@ export class MigrationCrypto {
     return ROW_UNKNOWN;
   }
 
-  /** The plaintext of a row in source state, null for any other row. */
-  private sourcePlaintext(value: string, hash: string): string | null {
-    if (value === '' && hash === '') return null;
-    if (!this.source.enabled) return sha256Hex(value) === hash ? value : null;
-    try {
-      return this.source.decrypt(value);
-    } catch {
-      return null;
-    }
+  /**
+   * Each row's plaintext if it may be a source row (its key_hash not yet checked when the source key
+   * is enabled), null for any other row; encrypted values opened in one batch.
+   */
+  private sourcePlaintexts(rows: RowsIn): Array<string | null> {
+    const { values, hashes } = rows;
+    if (this.source.enabled) return this.source.decryptMany(values);
+    return values.map((value, i) => (value === '' && hashes[i] === '') || sha256Hex(value) !== hashes[i] ? null : value);
   }
 
   private decryptsWithHash(codec: KeyCodec, value: string, hash: string): boolean {
     try {
       return codec.hash(codec.decrypt(value)) === hash;
-    } catch {
-      return false;
-    }
-  }
-
-  private decryptsTo(stored: string, plain: string): boolean {
-    try {
-      return this.target.decrypt(stored) === plain;
     } catch {
       return false;
     }

@@ -2,7 +2,7 @@
  * What migrate-keys tells the operator besides its counts: the dry-run verdict, what to do next,
  * how an interrupted earlier run relates to this one, and the likely cause of a refusal.
  */
-import { classifyRow, codecFor } from '../core/crypto';
+import { classifyRows, codecFor } from '../core/crypto';
 import type { Localized } from '../core/errors';
 import type { Store } from '../store/connect';
 import { sampleHashedKeys } from '../store/rows';
@@ -42,7 +42,7 @@ export async function envKeyHint(store: Store, deployment: Deployment, from: str
   const codec = codecFor(envKey);
   if (codec.fingerprint === from || codec.fingerprint === to) return null;
   const sample = await sampleHashedKeys(store, 20);
-  if (sample.length === 0 || !sample.every((row) => classifyRow(row.key_value, row.key_hash, codec) === 'encrypted')) return null;
+  if (sample.length === 0 || !classifyRows(sample, codec).every((state) => state === 'encrypted')) return null;
   return {
     en: `The ENCRYPTION_KEY in ${deployment.envPath} (fingerprint ${codec.fingerprint}) decrypts them: pass it as the old key (--from-env / --from-file / --from-prompt) to change the key.`,
     zh: `${deployment.envPath} 中的 ENCRYPTION_KEY（指纹 ${codec.fingerprint}）能解密它们：如要更换密钥，请把它作为旧密钥传入（--from-env / --from-file / --from-prompt）。`,

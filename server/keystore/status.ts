@@ -4,7 +4,7 @@
  */
 import { pbkdf2 } from 'node:crypto';
 import { dirname } from 'node:path';
-import { classifyRow, codecFor, codecFromDerivedKey, KDF_ITERATIONS, KDF_SALT, keyFingerprint, sha256Hex, type KeyCodec } from '../core/crypto';
+import { classifyRows, codecFor, codecFromDerivedKey, KDF_ITERATIONS, KDF_SALT, keyFingerprint, type KeyCodec } from '../core/crypto';
 import { throwIfCancelled, type Localized } from '../core/errors';
 import type { Store } from '../store/connect';
 import { describeTarget } from '../store/dsn';
@@ -37,14 +37,9 @@ const SAMPLE_SIZE = 20;
 export function dashboardVerdict(sample: Array<{ key_value: string; key_hash: string }>, codec: KeyCodec): DashboardCheck {
   const n = sample.length;
   if (n === 0) return { verdict: null, sampled: 0, plaintextShare: 0, decryptShare: 0 };
-  let plain = 0;
-  let decrypts = 0;
-  for (const row of sample) {
-    if (sha256Hex(row.key_value) === row.key_hash) plain++;
-    else if (codec.enabled && classifyRow(row.key_value, row.key_hash, codec) === 'encrypted') decrypts++;
-  }
-  const u = plain / n;
-  const c = decrypts / n;
+  const states = classifyRows(sample, codec);
+  const u = states.filter((state) => state === 'plaintext').length / n;
+  const c = states.filter((state) => state === 'encrypted').length / n;
   let verdict: DashboardVerdict = null;
   if (codec.enabled && u > 0.8) verdict = 'data_not_encrypted';
   else if (!codec.enabled && u < 0.2) verdict = 'key_not_configured';
@@ -241,7 +236,7 @@ async function interruptedMigration(store: Store, envPath: string, codec: KeyCod
       let under = 0;
       for await (const batch of iterateKeyRows(store, { batchSize: 2000 })) {
         throwIfCancelled(context.cancellation);
-        for (const row of batch) if (classifyRow(row.key_value, row.key_hash, parkedCodec) === 'encrypted') under++;
+        under += classifyRows(batch, parkedCodec).filter((state) => state === 'encrypted').length;
       }
       if (under === rows) database = 'new';
     }

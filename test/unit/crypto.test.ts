@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyRow, codecFor, DecryptError, deriveKey, derivedKeyOf, keyFingerprint, sha256Hex } from '../../server/core/crypto';
+import { classifyRow, classifyRows, codecFor, DecryptError, deriveKey, derivedKeyOf, keyFingerprint, sha256Hex } from '../../server/core/crypto';
 import { sharedPath } from '../support/paths';
 
 interface Vector {
@@ -147,6 +147,31 @@ test('per-row state: plaintext, encrypted with K, unknown', () => {
     assert.equal(classifyRow(v.ciphertext, v.hash, wrong), 'unknown');
     assert.equal(classifyRow(v.ciphertext, v.hash, codec('')), 'unknown');
   }
+});
+
+test('classifyRows: one batch of mixed rows, each judged as classifyRow judges it alone', () => {
+  const password = 'my-32-char-secret-key-AbCdEf012345!';
+  const c = codec(password);
+  const own = vectors.filter((v) => v.password === password && v.plaintext !== '');
+  const other = vectors.find((v) => v.password !== password && v.password !== '' && v.plaintext !== '')!;
+  const rows: Array<{ key_value: string; key_hash: string; expected: string }> = [];
+  own.forEach((v, i) => {
+    rows.push({ key_value: v.ciphertext, key_hash: v.hash, expected: 'encrypted' });
+    if (i % 3 === 0) rows.push({ key_value: v.plaintext, key_hash: sha256Hex(v.plaintext), expected: 'plaintext' });
+    if (i % 4 === 1) rows.push({ key_value: v.ciphertext.slice(0, -2) + (v.ciphertext.endsWith('00') ? '01' : '00'), key_hash: v.hash, expected: 'unknown' });
+    if (i % 5 === 2) rows.push({ key_value: v.ciphertext, key_hash: sha256Hex('another key'), expected: 'unknown' });
+  });
+  rows.push({ key_value: other.ciphertext, key_hash: other.hash, expected: 'unknown' });
+  rows.push({ key_value: '', key_hash: '', expected: 'plaintext' });
+  rows.push({ key_value: 'not-hex-and-not-hashed', key_hash: 'ab', expected: 'unknown' });
+  assert.deepEqual(classifyRows(rows, c), rows.map((row) => row.expected));
+  assert.deepEqual(classifyRows(rows, c), rows.map((row) => classifyRow(row.key_value, row.key_hash, c)));
+  assert.deepEqual(
+    classifyRows(rows, codec('')),
+    rows.map((row) => (row.expected === 'plaintext' ? 'plaintext' : 'unknown')),
+    'with encryption disabled only plaintext rows are known',
+  );
+  assert.deepEqual(classifyRows([], c), []);
 });
 
 test('key fingerprints are stable, distinct and reveal nothing of the key', () => {
