@@ -146,14 +146,10 @@ export function keyFingerprint(encryptionKey: string): string {
 export type RowState = 'plaintext' | 'encrypted' | 'unknown';
 
 /**
- * plaintext: SHA-256(key_value) == key_hash. encrypted: `codec` decrypts it and re-hashes to key_hash.
- * unknown: neither (another key, corruption, or a hand-edited row).
+ * Each row's state. plaintext: SHA-256(key_value) == key_hash. encrypted: `codec` decrypts it and
+ * re-hashes to key_hash. unknown: neither (another key, corruption, or a hand-edited row). The rows
+ * not in plaintext are opened in one batch (decryptMany).
  */
-export function classifyRow(keyValue: string, keyHash: string, codec: KeyCodec): RowState {
-  return classifyRows([{ key_value: keyValue, key_hash: keyHash }], codec)[0];
-}
-
-/** classifyRow of many rows, the ones not in plaintext opened in one batch (decryptMany). */
 export function classifyRows(rows: ReadonlyArray<{ key_value: string; key_hash: string }>, codec: KeyCodec): RowState[] {
   const states = rows.map((row): RowState => (sha256Hex(row.key_value) === row.key_hash ? 'plaintext' : 'unknown'));
   if (!codec.enabled) return states;

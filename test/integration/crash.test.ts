@@ -16,7 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { classifyRow, codecFor, deriveKey, sha256Hex } from '../../server/core/crypto';
+import { classifyRows, codecFor, deriveKey, sha256Hex } from '../../server/core/crypto';
 import { loadEnv } from '../../server/core/env';
 import { runCli } from '../../server/cli';
 import type { CliIO } from '../../server/cli/command';
@@ -119,7 +119,7 @@ async function databaseUnder(store: Store, from: string, to: string): Promise<'f
   // Derive once per key, not per row.
   const codecs = new Map([from, to].filter((k) => k !== '').map((k) => [k, codecFor(k)]));
   const isUnder = (key: string, row: { key_value: string; key_hash: string }) =>
-    key === '' ? sha256Hex(row.key_value) === row.key_hash : classifyRow(row.key_value, row.key_hash, codecs.get(key)!) === 'encrypted';
+    key === '' ? sha256Hex(row.key_value) === row.key_hash : classifyRows([row], codecs.get(key)!)[0] === 'encrypted';
   for (const table of ['api_keys', 'request_logs'] as const) {
     for (const row of await keyRows(store, table)) {
       const a = isUnder(from, row);

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyRow, codecFor, sha256Hex, type KeyCodec } from '../../server/core/crypto';
+import { classifyRows, codecFor, sha256Hex, type KeyCodec } from '../../server/core/crypto';
 import { createKeyRunner, INLINE_BELOW_ROWS, OrderedResults, type CryptoRunner } from '../../server/keystore/cryptoPool';
 import { stateUnderKey, type RowsIn } from '../../server/keystore/migrateCrypto';
 import { gptLoadVectors } from '../support/gptload';
@@ -71,7 +71,7 @@ test('backup key checks: the worker pool and the main thread agree with the code
 
       rows.values.forEach((value, i) => {
         const hash = rows.hashes[i];
-        const expected = value === '' && hash === '' ? 'empty' : classifyRow(value, hash, codec);
+        const expected = value === '' && hash === '' ? 'empty' : classifyRows([{ key_value: value, key_hash: hash }], codec)[0];
         assert.equal(stateUnderKey(fromMain.states[i], codec.enabled), expected, `${label}, row ${i}`);
         assert.equal(fromMain.openedStates[i], fromMain.states[i], `${label}, row ${i}: open classifies as classify does`);
         const plain = expected === 'empty' ? null : expectedOpen(value, hash, codec);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyRow, classifyRows, codecFor, DecryptError, deriveKey, derivedKeyOf, keyFingerprint, sha256Hex } from '../../server/core/crypto';
+import { classifyRows, codecFor, DecryptError, deriveKey, derivedKeyOf, keyFingerprint, sha256Hex } from '../../server/core/crypto';
 import { sharedPath } from '../support/paths';
 
 interface Vector {
@@ -133,6 +133,9 @@ test('decryptMany agrees with GCM on random values and on every damaged byte: th
   assert.deepEqual(codec('0123456789abcdef0123456789abcdef').decryptMany(values), values.map(() => null), 'another key opens none');
   assert.deepEqual(codec('').decryptMany(['sk-a', values[0]]), ['sk-a', values[0]], 'disabled: values are stored as they are');
 });
+
+/** One row alone, as the batch judges it. */
+const classifyRow = (keyValue: string, keyHash: string, c: ReturnType<typeof codecFor>) => classifyRows([{ key_value: keyValue, key_hash: keyHash }], c)[0];
 
 test('per-row state: plaintext, encrypted with K, unknown', () => {
   for (const v of vectors.filter((x) => x.plaintext !== '')) {
