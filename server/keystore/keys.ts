@@ -58,7 +58,7 @@ function plaintextsOf(rows: readonly StoredKey[], codec: KeyCodec): Array<string
 
 /**
  * Masks of values the codec opened, by row id, each with the stored value it was made from (a
- * ciphertext: its nonce makes it unique, and it changes whenever the key does), so a changed row, or
+ * ciphertext: its nonce makes it unique, and it changes whenever the row's key does), so a changed row, or
  * the same id in another database under the same key, is a miss. The explorer asks for the same pages
  * again and again, and decrypting a page costs more than reading it. Masks are what the UI shows
  * anyway; kept per codec, so they go when the daemon forgets the key. By id, not by stored value:
