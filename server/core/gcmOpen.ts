@@ -47,9 +47,14 @@ export class GcmOpener {
     for (const value of stored) total += value.length >>> 1;
     const bytes = Buffer.allocUnsafe(total);
     const view = viewOf(bytes);
-    /** Where each value starts in `bytes`, and its ciphertext's length (-1: not a GCM value). */
+    /**
+     * Per value: where it starts in `bytes`, its ciphertext's length (-1: not a GCM value), and where
+     * its counter blocks start in `counters`: J0 = nonce ‖ 1 (masks the tag), then nonce ‖ 2, 3, …
+     * (the keystream).
+     */
     const starts = new Int32Array(stored.length);
     const lengths = new Int32Array(stored.length);
+    const streamStarts = new Int32Array(stored.length);
     let at = 0;
     let blocks = 0;
     stored.forEach((value, i) => {
@@ -58,33 +63,31 @@ export class GcmOpener {
       const whole = written * 2 === value.length && written >= NONCE_BYTES + TAG_BYTES;
       starts[i] = at;
       lengths[i] = whole ? written - NONCE_BYTES - TAG_BYTES : -1;
+      streamStarts[i] = blocks * BLOCK;
       if (whole) blocks += 1 + Math.ceil(lengths[i] / BLOCK);
       at += written;
     });
-    // Per value: J0 = nonce ‖ 1 (masks the tag), then nonce ‖ 2, 3, … (the keystream).
     const counters = Buffer.allocUnsafe(blocks * BLOCK);
     const counterView = viewOf(counters);
-    at = 0;
     stored.forEach((_, i) => {
       if (lengths[i] < 0) return;
       const n0 = view.getInt32(starts[i]);
       const n1 = view.getInt32(starts[i] + 4);
       const n2 = view.getInt32(starts[i] + 8);
-      for (let j = 1, n = 1 + Math.ceil(lengths[i] / BLOCK); j <= n; j++, at += BLOCK) {
-        counterView.setInt32(at, n0);
-        counterView.setInt32(at + 4, n1);
-        counterView.setInt32(at + 8, n2);
-        counterView.setInt32(at + 12, j);
+      for (let j = 1, n = 1 + Math.ceil(lengths[i] / BLOCK); j <= n; j++) {
+        const block = streamStarts[i] + (j - 1) * BLOCK;
+        counterView.setInt32(block, n0);
+        counterView.setInt32(block + 4, n1);
+        counterView.setInt32(block + 8, n2);
+        counterView.setInt32(block + 12, j);
       }
     });
     const stream = this.aes.update(counters);
     const streamView = viewOf(stream);
-    at = 0;
     return stored.map((_, i) => {
       const length = lengths[i];
       if (length < 0) return null;
-      const streamAt = at;
-      at += BLOCK * (1 + Math.ceil(length / BLOCK));
+      const streamAt = streamStarts[i];
       const body = starts[i] + NONCE_BYTES;
       this.ghash(bytes, view, body, length);
       const s = this.state;
