@@ -3,7 +3,7 @@
 // Debian's chromium, ripgrep and libkrb5-dev, and code-server (VS Code server + web workbench,
 // from npm) into <repo>/.cache/code-server, outside the project's own dependencies (300 MB that
 // must never enter the .vsix). Idempotent: a marker file holding the version makes a second run
-// return at once. Why each install fix exists: ../../../shared/design/vscode-e2e.md.
+// return at once. Why each install fix exists: ../../docs/design/vscode-e2e.md.
 // Usage: node scripts/vscode-e2e/install.mjs          (GLK_CODE_SERVER_DIR moves the install)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -10,7 +10,7 @@
  *     });
  *   }
  *
- * The schema is shared/design/ddl/<engine>.sql applied verbatim; the data comes from server/store/seed.ts.
+ * The schema is test/fixtures/gpt-load/ddl/<engine>.sql applied verbatim; the data comes from server/store/seed.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import type { TestContext } from 'node:test';
 import { openStore, type ConnectOptions, type Store } from '../../server/store/connect';
 import { resolveDsn, type DatabaseTarget } from '../../server/store/dsn';
 import { fillGptLoadData, type SeedResult, type VectorRow } from '../../server/store/seed';
-import { sharedPath } from './paths';
+import { fixturePath } from './paths';
 import { mysqlServer, postgresServer, type Engine } from './services';
 
 export { ENGINES, SERVER_ENGINES, type Engine } from './services';
@@ -59,7 +59,7 @@ export interface GptLoadDatabase {
 }
 
 function vectorRows(encryptionKey: string): VectorRow[] {
-  return readFileSync(sharedPath('vectors', 'gpt-load-crypto.jsonl'), 'utf8')
+  return readFileSync(fixturePath('vectors', 'gpt-load-crypto.jsonl'), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as { password: string; plaintext: string; ciphertext: string; hash: string })
@@ -79,7 +79,7 @@ function uniqueName(): string {
   return `glk_test_${randomBytes(6).toString('hex')}`;
 }
 
-const ddl = (engine: Engine) => readFileSync(sharedPath('design', 'ddl', `${engine}.sql`), 'utf8');
+const ddl = (engine: Engine) => readFileSync(fixturePath('ddl', `${engine}.sql`), 'utf8');
 
 export async function createGptLoadDatabase(
   t: TestContext,

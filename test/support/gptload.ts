@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import { codecFor } from '../../server/core/crypto';
 import type { Store } from '../../server/store/connect';
-import { sharedPath } from './paths';
+import { fixturePath } from './paths';
 
 export interface FakeGptLoad {
   port: number;
@@ -64,7 +64,7 @@ export async function closedPort(): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // The database as GPT-Load reads it
 
-/** GPT-Load's own tables (shared/design/ddl): nothing else may exist after any run of ours. */
+/** GPT-Load's own tables (test/fixtures/gpt-load/ddl): nothing else may exist after any run of ours. */
 export const GPT_LOAD_TABLES = ['api_keys', 'group_hourly_stats', 'group_sub_groups', 'groups', 'request_logs', 'system_settings'];
 
 export async function tableNames(store: Store): Promise<string[]> {
@@ -138,9 +138,9 @@ export interface CryptoVector {
   hash: string;
 }
 
-/** ../shared/vectors/gpt-load-crypto.jsonl: what GPT-Load's own encryption package produced. */
+/** test/fixtures/gpt-load/vectors/gpt-load-crypto.jsonl: what GPT-Load's own encryption package produced. */
 export function gptLoadVectors(): CryptoVector[] {
-  return readFileSync(sharedPath('vectors', 'gpt-load-crypto.jsonl'), 'utf8')
+  return readFileSync(fixturePath('vectors', 'gpt-load-crypto.jsonl'), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as CryptoVector);

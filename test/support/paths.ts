@@ -5,12 +5,11 @@ import { join, resolve } from 'node:path';
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 
 /**
- * A folder of the workplace's shared/ tree (vectors, DDL). It sits beside the clone
- * (`../shared`); GPT_LOAD_SHARED overrides that for other layouts.
+ * A file under test/fixtures/gpt-load/: data made by GPT-Load's own code and godotenv's
+ * (where each came from: test/fixtures/gpt-load/README.md). The clone carries it all.
  */
-export function sharedPath(...parts: string[]): string {
-  const base = process.env.GPT_LOAD_SHARED ?? resolve(REPO_ROOT, '..', 'shared');
-  const full = join(base, ...parts);
-  if (!existsSync(full)) throw new Error(`shared data not found at ${full}: set GPT_LOAD_SHARED to the shared/ folder`);
+export function fixturePath(...parts: string[]): string {
+  const full = join(REPO_ROOT, 'test', 'fixtures', 'gpt-load', ...parts);
+  if (!existsSync(full)) throw new Error(`fixture not found at ${full}`);
   return full;
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assessSecret, SAFE_SECRET_ALPHABET } from '../../server/core/secrets';
-import { REPO_ROOT, sharedPath } from '../support/paths';
+import { REPO_ROOT, fixturePath } from '../support/paths';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -42,7 +42,7 @@ test('the CLI is built (npm test builds it first)', () => {
 });
 
 test('parse-env prints the map of every godotenv fixture, or {"error"} with exit 1', () => {
-  const dir = sharedPath('vectors', 'godotenv');
+  const dir = fixturePath('vectors', 'godotenv');
   for (const name of readdirSync(dir).filter((f) => f.endsWith('.env'))) {
     const expected = JSON.parse(readFileSync(join(dir, name.replace(/\.env$/, '.expected.json')), 'utf8'));
     const r = cli(['parse-env', name], dir);

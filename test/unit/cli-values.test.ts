@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codecFor } from '../../server/core/crypto';
-import { REPO_ROOT, sharedPath } from '../support/paths';
+import { REPO_ROOT, fixturePath } from '../support/paths';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 
@@ -16,7 +16,7 @@ interface Vector {
   hash: string;
 }
 
-const VECTORS: Vector[] = readFileSync(sharedPath('vectors', 'gpt-load-crypto.jsonl'), 'utf8')
+const VECTORS: Vector[] = readFileSync(fixturePath('vectors', 'gpt-load-crypto.jsonl'), 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '')
   .map((line) => JSON.parse(line));

@@ -4,7 +4,7 @@ import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyRows, codecFor, DecryptError, deriveKey, derivedKeyOf, keyFingerprint, sha256Hex } from '../../server/core/crypto';
-import { sharedPath } from '../support/paths';
+import { fixturePath } from '../support/paths';
 
 interface Vector {
   password: string;
@@ -14,7 +14,7 @@ interface Vector {
   hash: string;
 }
 
-const vectors: Vector[] = readFileSync(join(sharedPath('vectors'), 'gpt-load-crypto.jsonl'), 'utf8')
+const vectors: Vector[] = readFileSync(join(fixturePath('vectors'), 'gpt-load-crypto.jsonl'), 'utf8')
   .split('\n')
   .filter((l) => l.trim() !== '')
   .map((l) => JSON.parse(l));

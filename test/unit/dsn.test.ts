@@ -35,7 +35,7 @@ test('empty DSN is GPT-Load default SQLite file beside .env', () => {
 test('other DSNs are SQLite paths, relative to the .env folder', () => {
   assert.deepEqual(resolveDsn('./data/gpt-load.db', ENV_DIR), { kind: 'sqlite', path: join(ENV_DIR, 'data', 'gpt-load.db') });
   assert.deepEqual(resolveDsn('keys.db', ENV_DIR), { kind: 'sqlite', path: join(ENV_DIR, 'keys.db') });
-  assert.deepEqual(resolveDsn('../shared/gpt.db', ENV_DIR), { kind: 'sqlite', path: resolve(ENV_DIR, '..', 'shared', 'gpt.db') });
+  assert.deepEqual(resolveDsn('../elsewhere/gpt.db', ENV_DIR), { kind: 'sqlite', path: resolve(ENV_DIR, '..', 'elsewhere', 'gpt.db') });
   assert.deepEqual(resolveDsn('/var/lib/gpt-load/db.sqlite', ENV_DIR), { kind: 'sqlite', path: '/var/lib/gpt-load/db.sqlite' });
   // GPT-Load appends ?_busy_timeout=5000 and its driver accepts file: URIs: neither is part of the name.
   assert.deepEqual(resolveDsn('file:./data/x.db?_pragma=journal_mode(WAL)', ENV_DIR), { kind: 'sqlite', path: join(ENV_DIR, 'data', 'x.db') });

@@ -4,14 +4,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeEnvParseError, goQuote, loadEnv, parseDotenv, writtenValue, type EnvEntry } from '../../server/core/env';
-import { sharedPath } from '../support/paths';
+import { fixturePath } from '../support/paths';
 
 const values = (text: string) => parseDotenv(text).values;
 const entry = (text: string, key: string): EnvEntry => parseDotenv(text).entries.filter((e) => e.key === key).pop()!;
 const errorOf = (text: string) => parseDotenv(text).error;
 
 test('every godotenv fixture gives exactly the expected map, or the same refusal', () => {
-  const dir = sharedPath('vectors', 'godotenv');
+  const dir = fixturePath('vectors', 'godotenv');
   const fixtures = readdirSync(dir).filter((f) => f.endsWith('.env'));
   assert.ok(fixtures.length >= 7);
   for (const name of fixtures) {

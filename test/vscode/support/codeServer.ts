@@ -1,6 +1,6 @@
 // Runs the extension in a real VS Code without internet: code-server (VS Code 1.100 server + web
 // workbench, installed by scripts/vscode-e2e/install.mjs) driven by Debian's headless chromium via
-// playwright-core. Facts behind each choice: ../../../../shared/design/vscode-e2e.md; usage: ../README.md.
+// playwright-core. Facts behind each choice: ../../../docs/design/vscode-e2e.md; usage: ../README.md.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
