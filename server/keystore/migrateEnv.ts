@@ -37,6 +37,13 @@ export function readFileEncryptionKey(envPath: string): string {
   return (text === null ? undefined : parseDotenv(text).values?.ENCRYPTION_KEY) ?? '';
 }
 
+/** A `.env` text after `changes` (value null = remove), as applyEnvChanges writes it. */
+export function envTextAfter(text: string, changes: Record<string, string | null>): string {
+  let after = text;
+  for (const [key, value] of Object.entries(changes)) after = value === null ? removeEnvKey(after, key) : setEnvValue(after, key, value);
+  return after;
+}
+
 /**
  * Several variables of one `.env` in one atomic write (value null = remove), then read back: if
  * godotenv would not read exactly that, the previous content is restored. Returns whether the
@@ -44,8 +51,7 @@ export function readFileEncryptionKey(envPath: string): string {
  */
 export function applyEnvChanges(path: string, changes: Record<string, string | null>): boolean {
   const before = readText(path);
-  let after = before ?? '';
-  for (const [key, value] of Object.entries(changes)) after = value === null ? removeEnvKey(after, key) : setEnvValue(after, key, value);
+  const after = envTextAfter(before ?? '', changes);
   if (after === (before ?? '')) return false;
   writeFileAtomic(path, after);
   const written = parseDotenv(readFileSync(path, 'utf8')).values;

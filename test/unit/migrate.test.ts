@@ -159,9 +159,9 @@ test('decisions: migrate, finish a partial change, complete, refuse with counts 
 });
 
 test("GPT-Load's refusal to enable on encrypted data names the target key decrypting it", () => {
-  const text = alreadyDoneRefusal('enable', { api_keys: counts({ target: 12000 }), request_logs: null }, false);
+  const text = alreadyDoneRefusal('enable', { api_keys: counts({ target: 12000 }), request_logs: null });
   assert.match(text.en, /^enabling encryption refused: 12,000 of 12,000 api_keys rows are already encrypted — and the target key decrypts them: the data is already encrypted with this key\. Nothing was written\./);
-  assert.match(alreadyDoneRefusal('change', { api_keys: counts({ target: 3 }), request_logs: null }, true).en, /already under the new key\. The \.env already says so too/);
+  assert.match(alreadyDoneRefusal('change', { api_keys: counts({ target: 3 }), request_logs: null }).en, /already under the new key\. Nothing was written; the \.env names another key/);
 });
 
 // ---------------------------------------------------------------------------------------------
