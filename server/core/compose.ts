@@ -10,9 +10,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
-import { parseDotenv } from './env';
-import type { Localized } from './errors';
-import { readEnvAsCompose } from './lint';
+import { LineIndex, parseDotenv } from './env';
+import { localize, type Lang, type Localized } from './errors';
+import { readEnvAsCompose, type Finding } from './lint';
 
 /** The files `docker compose` looks for, in its order of preference (the first found wins). */
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
@@ -509,4 +509,54 @@ export function resolveComposeDeployment(dir: string, options: ComposeOptions = 
     effectiveVariable,
     hostPath,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// lint: the Compose findings the editor and `lint` report
+
+/** Secrets that must not be written literally in a Compose file (it is usually committed). */
+export const COMPOSE_SECRETS = ['AUTH_KEY', 'ENCRYPTION_KEY'] as const;
+
+export interface LiteralComposeSecret {
+  service: string;
+  name: string;
+  /** The literal value (a secret: never print it). */
+  value: string;
+  form: 'map' | 'list';
+  /** The map value, or the whole `NAME=value` list item. */
+  span: Span;
+}
+
+/** `${NAME}`, `${NAME:-default}`, `$NAME`: a reference, not a literal. */
+const REFERENCE = /^\$(\{[A-Za-z_][A-Za-z0-9_]*([:]?[-?+][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/;
+
+/** AUTH_KEY / ENCRYPTION_KEY written literally under a service's `environment:` (map or list form). */
+export function literalComposeSecrets(text: string): LiteralComposeSecret[] {
+  if (!/AUTH_KEY|ENCRYPTION_KEY/.test(text)) return [];
+  const found: LiteralComposeSecret[] = [];
+  for (const service of parseComposeText(text).services) {
+    for (const { name, written, form, span } of service.environment) {
+      if (!(COMPOSE_SECRETS as readonly string[]).includes(name) || !written || REFERENCE.test(written)) continue;
+      found.push({ service: service.name, name, value: written, form, span });
+    }
+  }
+  return found;
+}
+
+/** Findings for one Compose file (`file`: its name, for messages). */
+export function lintCompose(text: string, file: string, lang: Lang): Finding[] {
+  const lines = new LineIndex(text);
+  return literalComposeSecrets(text).map((s) => ({
+    code: 'compose-literal-secret',
+    severity: 'warning',
+    message: localize(
+      {
+        en: `${s.name} is written literally in ${file} (service ${s.service}): whoever reads this file or its Git history has it. Move it to .env and reference it as \${${s.name}}.`,
+        zh: `${s.name} 以明文写在 ${file} 中（服务 ${s.service}）：任何能读到此文件或其 Git 历史的人都能拿到它。请移到 .env，并以 \${${s.name}} 引用。`,
+      },
+      lang,
+    ),
+    range: { start: lines.positionAt(s.span[0]), end: lines.positionAt(s.span[1]) },
+    data: { name: s.name },
+  }));
 }
