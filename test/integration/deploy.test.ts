@@ -12,6 +12,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { runCli } from '../../server/cli';
+import type { CliIO } from '../../server/cli/command';
 import { keyFingerprint } from '../../server/core/crypto';
 import { resolveComposeDeployment } from '../../server/core/compose';
 import { loadEnv } from '../../server/core/env';
@@ -243,3 +246,19 @@ for (const engine of ENGINES) {
     assert.equal(other.code, 6, other.stderr);
   });
 }
+
+test("sqlite: on a terminal, a weak new key's warnings come with the plan, before the confirmation", async (t) => {
+  const db = await deployment(t, 'sqlite');
+  if (!db) return;
+  const before = await snapshot(db);
+  const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined });
+  let err = '';
+  const stderr = new PassThrough().on('data', (d) => (err += d));
+  const io: CliIO = { stdout: new PassThrough(), stderr, stdin, env: { OLD: K1, WEAK }, cwd: db.envDir, lang: 'en', cancellation: { cancelled: false } };
+  const pending = runCli(['migrate-keys', '--from-env', 'OLD', '--to-env', 'WEAK', '--update-env'], io);
+  while (!err.includes('Type "yes"')) await new Promise((r) => setTimeout(r, 20));
+  assert.match(err, /About to change the encryption key[\s\S]*warning: ENCRYPTION_KEY is short \(27 characters\)[\s\S]*warning: ENCRYPTION_KEY contains common weak password patterns: key\n[\s\S]*Proceed\? Type "yes": $/);
+  stdin.write('no\n');
+  assert.equal(await pending, 130);
+  await assertNothingChanged(db, before, 'not confirmed');
+});
