@@ -20,6 +20,7 @@ import { resolveComposeDeployment } from '../../server/core/compose';
 import { loadEnv } from '../../server/core/env';
 import { createGptLoadDatabase, ENGINES, type Engine, type GptLoadDatabase } from '../support/databases';
 import { assertGptLoadReads, closedPort, dumpDatabase, startFakeGptLoad } from '../support/gptload';
+import { STOCK_GPT_LOAD_SERVICE } from '../support/compose';
 import { REPO_ROOT } from '../support/paths';
 
 const K1 = 'Rw5-current.Lq8-Vn3-Tx0-Hb6-Pz9-Mc2';
@@ -87,17 +88,6 @@ async function assertReadsWith(db: GptLoadDatabase, key: string): Promise<void> 
 
 const envOf = (db: GptLoadDatabase) => loadEnv(join(db.envDir, '.env'), {});
 
-/** The stock file of GPT-Load's docs: the container gets .env through env_file, data/ as /app/data. */
-const STOCK_SERVICE = `  gpt-load:
-    image: ghcr.io/tbphp/gpt-load:latest
-    ports:
-      - "\${PORT:-3001}:\${PORT:-3001}"
-    env_file:
-      - .env
-    volumes:
-      - ./data:/app/data
-`;
-
 for (const engine of ENGINES) {
   test(`${engine}: --update-env without the .env it would update refuses (exit 3), naming the path and --env; status --env MISSING says so`, async (t) => {
     const db = await deployment(t, engine);
@@ -128,7 +118,7 @@ for (const engine of ENGINES) {
       cli(db.envDir, ['migrate-keys', '--from-env', 'ENCRYPTION_KEY', '--to-env', 'NEW', '--update-env', '--no-backup'], { NEW: K2, ...env });
 
     // 1. A literal key in environment: (list form) overrides env_file: .env.
-    writeFileSync(compose, `services:\n${STOCK_SERVICE}    environment:\n      - TZ=UTC\n      - ENCRYPTION_KEY=${K1}\n`);
+    writeFileSync(compose, `services:\n${STOCK_GPT_LOAD_SERVICE}    environment:\n      - TZ=UTC\n      - ENCRYPTION_KEY=${K1}\n`);
     let before = await snapshot(db);
     let run = await migrate();
     assert.equal(run.code, 5, run.stderr);
@@ -138,7 +128,7 @@ for (const engine of ENGINES) {
     await assertNothingChanged(db, before, 'literal in environment:');
 
     // 2. The override file (map form) takes it from another variable of the project .env.
-    writeFileSync(compose, `services:\n${STOCK_SERVICE}`);
+    writeFileSync(compose, `services:\n${STOCK_GPT_LOAD_SERVICE}`);
     writeFileSync(override, 'services:\n  gpt-load:\n    environment:\n      ENCRYPTION_KEY: "${GPT_LOAD_ENC:?set it}"\n');
     before = await snapshot(db);
     run = await migrate();
@@ -171,7 +161,7 @@ for (const engine of ENGINES) {
     await assertReadsWith(db, K2);
 
     // lint on a Compose file: the daemon's finding, by name and by content.
-    writeFileSync(compose, `services:\n${STOCK_SERVICE}    environment:\n      AUTH_KEY: literal-admin-login-Wq3-Zr8\n`);
+    writeFileSync(compose, `services:\n${STOCK_GPT_LOAD_SERVICE}    environment:\n      AUTH_KEY: literal-admin-login-Wq3-Zr8\n`);
     const lint = await cli(db.envDir, ['lint', 'docker-compose.yml']);
     assert.equal(lint.code, 0, lint.stderr);
     assert.equal(lint.stdout, 'docker-compose.yml:11:17 warning compose-literal-secret AUTH_KEY is written literally in docker-compose.yml (service gpt-load): whoever reads this file or its Git history has it. Move it to .env and reference it as ${AUTH_KEY}.\n');
@@ -221,7 +211,7 @@ for (const engine of ENGINES) {
   test(`${engine}: rerunning a finished command exits 0 with "nothing to do", changing nothing — also with GPT-Load running again`, async (t) => {
     const db = await deployment(t, engine);
     if (!db) return;
-    writeFileSync(join(db.envDir, 'docker-compose.yml'), `services:\n${STOCK_SERVICE}`);
+    writeFileSync(join(db.envDir, 'docker-compose.yml'), `services:\n${STOCK_GPT_LOAD_SERVICE}`);
     const args = ['migrate-keys', '--from-env', 'OLD', '--to-env', 'NEW', '--update-env'];
     const first = await cli(db.envDir, args, { OLD: K1, NEW: K2 });
     assert.equal(first.code, 0, first.stderr);
