@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -126,6 +126,15 @@ for (const engine of ENGINES) {
     assert.match(run.stderr, /"- ENCRYPTION_KEY=\$\{ENCRYPTION_KEY\}"/);
     assert.ok(!run.stderr.includes(K1) && !run.stderr.includes(K2), 'no key printed');
     await assertNothingChanged(db, before, 'literal in environment:');
+    // The same file elsewhere, named with --compose (its folder is then the Compose project).
+    mkdirSync(join(db.envDir, 'stack'));
+    renameSync(compose, join(db.envDir, 'stack', 'gpt-load.yml'));
+    before = await snapshot(db);
+    run = await cli(db.envDir, ['migrate-keys', '--compose', 'stack/gpt-load.yml', '--from-env', 'ENCRYPTION_KEY', '--to-env', 'NEW', '--update-env', '--no-backup'], { NEW: K2 });
+    assert.equal(run.code, 5, run.stderr);
+    assert.match(run.stderr, /gpt-load\.yml:12 sets ENCRYPTION_KEY literally/);
+    await assertNothingChanged(db, before, '--compose');
+    rmSync(join(db.envDir, 'stack'), { recursive: true });
 
     // 2. The override file (map form) takes it from another variable of the project .env.
     writeFileSync(compose, `services:\n${STOCK_GPT_LOAD_SERVICE}`);
