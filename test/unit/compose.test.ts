@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KeystoreError } from '../../server/core/errors';
+import { assertComposeDelivers } from '../../server/keystore/composeCheck';
 import { STOCK_GPT_LOAD_SERVICE } from '../support/compose';
 import { findComposeFiles, interpolate, isGptLoadImage, looksLikeCompose, parseComposeText, resolveComposeDeployment } from '../../server/core/compose';
 
@@ -126,4 +128,26 @@ test('parseComposeText: environment entries with spans for editors; a missing en
   assert.ok(model.errors.length > 0);
   const dir = deployment(t, { 'compose.yaml': 'services:\n  gpt-load:\n    build: .\n    env_file: missing.env\n' });
   assert.match(resolveComposeDeployment(dir)!.effectiveVariable('AUTH_KEY').error!.en, /missing\.env does not exist/);
+});
+
+test('assertComposeDelivers: a service without the .env, an env_file elsewhere, a Compose error — each refused with what to change', (t) => {
+  const ref = (dir: string) => ({ envPath: join(dir, '.env'), envDir: dir, processEnv: {} });
+  const refusal = (dir: string, changes: Record<string, string | null>) => {
+    try {
+      assertComposeDelivers(ref(dir), changes);
+      return null;
+    } catch (err) {
+      assert.ok(err instanceof KeystoreError && err.code === 'compose-override');
+      return err.text.en;
+    }
+  };
+  const none = deployment(t, { 'compose.yaml': 'services:\n  gpt-load:\n    image: tbphp/gpt-load\n', '.env': 'AUTH_KEY=a\n' });
+  assert.match(refusal(none, { AUTH_KEY: 'b' })!, /gets no AUTH_KEY from Docker Compose: .*Add "env_file: \.env".* compose\.yaml:2/);
+  const elsewhere = deployment(t, { 'compose.yaml': 'services:\n  gpt-load:\n    image: tbphp/gpt-load\n    env_file: conf/gpt.env\n', '.env': '', 'conf/gpt.env': 'AUTH_KEY=a\n' });
+  assert.match(refusal(elsewhere, { AUTH_KEY: 'b' })!, /reads AUTH_KEY from .*conf\/gpt\.env:1 \(env_file: of service gpt-load\), not from .*\.env\. Run with --env .*conf\/gpt\.env/);
+  const broken = deployment(t, { 'compose.yaml': 'services:\n  gpt-load:\n    image: tbphp/gpt-load\n    environment:\n      - AUTH_KEY=${NOPE:?}\n' });
+  assert.match(refusal(broken, { AUTH_KEY: 'b' })!, /cannot set AUTH_KEY .*compose\.yaml:5\): required variable NOPE is missing a value/);
+  // Removing a key the container would not get anyway is fine; so is a deployment without GPT-Load.
+  assert.equal(refusal(none, { ENCRYPTION_KEY: null }), null);
+  assert.equal(refusal(deployment(t, { 'compose.yaml': 'services:\n  db:\n    image: mariadb\n' }), { AUTH_KEY: 'b' }), null);
 });
