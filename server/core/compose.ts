@@ -6,6 +6,10 @@
  *
  * Pure apart from reading the files it is pointed at; callers can substitute a file's text
  * (`texts`) to ask what the container would get after a change, before writing anything.
+ *
+ * Entry points: resolveComposeDeployment (→ service, ports, effectiveVariable, hostPath);
+ * parseComposeText (one file's services with positions, for editors); interpolate; readEnvAsCompose
+ * (a `.env` / env_file as Compose reads it); lintCompose (the Compose findings of `lint` and the editor).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
