@@ -45,7 +45,7 @@ function snapshotCli(t: TestContext): string {
 }
 let CLI = '';
 /** The cycle of keys the database goes through ('' = plaintext). */
-const CYCLE = ['', 'Ax9-crash_key.one-0123456789abcdEF', 'Bq2-crash_key.two-9876543210zyxwVU'];
+const CYCLE = ['', 'Ax9-crash_Zq.one-0192837465fedcEF', 'Bq2-crash_Wv.two-9876543210zyxwVU'];
 
 /** Kill moments: after spawn, or within a few ms of a line that starts a later phase. */
 const ANCHORS: Array<{ pattern: RegExp | null; withinMs: number }> = [
