@@ -466,7 +466,7 @@ export namespace BackupListRequest {
  */
 export namespace BackupPruneRequest {
   export const method = 'gptLoad/backup/prune' as const;
-  export interface Params {
+  export interface Params extends WorkDoneProgressParams {
     deployment: DeploymentRef;
     /** Folder to prune; default: the backups folder beside the `.env`. */
     directory?: string;

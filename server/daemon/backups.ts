@@ -231,7 +231,7 @@ export function registerBackupPruneRequest(session: Session): void {
       bytesFreed: report.bytesFreed,
       warnings: report.warnings.map((w) => session.text(w)),
     };
-  });
+  }, { en: 'GPT-Load: checking backups to prune', zh: 'GPT-Load：检查待清理的备份' });
 }
 
 function isDirectory(path: string): boolean {

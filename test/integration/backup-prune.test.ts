@@ -104,6 +104,9 @@ test('backup prune keeps the newest backup per key and what --keep / --max-age k
   const [k1, k2, k3] = [backup(), backup(), backup()];
   writeFileSync(join(db.envDir, 'backups', 'gpt-load-sqlite-20200101T000000Z.db'), 'not a backup');
   writeFileSync(join(db.envDir, 'backups', 'gpt-load-sqlite-20190101T000000Z.db.sha256'), 'orphan');
+  // A backup being written: its sidecar comes before its file, still a .partial. Neither is touched.
+  writeFileSync(join(db.envDir, 'backups', 'gpt-load-sqlite-20180101T000000Z.db.sha256'), 'in progress');
+  writeFileSync(join(db.envDir, 'backups', 'gpt-load-sqlite-20180101T000000Z.db.4242.partial'), 'in progress');
 
   assert.equal(cli(db, ['backup', 'prune']).code, 2, 'a rule is required');
   const young = cli(db, ['backup', 'prune', '--max-age', '1h', '--json']);
@@ -122,6 +125,7 @@ test('backup prune keeps the newest backup per key and what --keep / --max-age k
     [basename(k2)]: 'keep',
     [basename(plainBeforeMigrate)]: 'newest-for-key',
     'gpt-load-sqlite-20200101T000000Z.db': 'unchecked',
+    'gpt-load-sqlite-20180101T000000Z.db.4242.partial': 'unchecked',
   });
 
   const run = cli(db, ['backup', 'prune', '--keep', '2']);
@@ -133,7 +137,8 @@ test('backup prune keeps the newest backup per key and what --keep / --max-age k
   assert.ok(!left.includes('gpt-load-sqlite-20190101T000000Z.db.sha256'));
   for (const kept of [k2, k3, plainBeforeMigrate]) assert.ok(left.includes(basename(kept)) && left.includes(`${basename(kept)}.sha256`), `${basename(kept)} kept whole`);
   assert.ok(left.includes('gpt-load-sqlite-20200101T000000Z.db'));
+  assert.ok(left.includes('gpt-load-sqlite-20180101T000000Z.db.sha256') && left.includes('gpt-load-sqlite-20180101T000000Z.db.4242.partial'), 'a backup in progress is left alone');
   // What is left lists as before: nothing half-deleted.
   const list = JSON.parse(cli(db, ['backup', 'list', '--json']).stdout);
-  assert.deepEqual(list.backups.map((b: { verdict: string }) => b.verdict).sort(), ['corrupt', 'ok', 'ok', 'ok']);
+  assert.deepEqual(list.backups.map((b: { verdict: string }) => b.verdict).sort(), ['corrupt', 'corrupt', 'ok', 'ok', 'ok']);
 });

@@ -72,7 +72,10 @@ function sidecarsOf(path: string): string[] {
   return layoutOfFile(path) === 'sqlite' && existsSync(digestSidecar(path)) ? [digestSidecar(path)] : [];
 }
 
-/** `.sha256` files whose backup is gone. */
+/**
+ * `.sha256` files whose backup is gone. A backup being written has its sidecar before its file (which
+ * is still `<file>.<pid>.partial`): that sidecar is no orphan.
+ */
 function orphanSidecars(directory: string): string[] {
   let names: string[];
   try {
@@ -80,9 +83,8 @@ function orphanSidecars(directory: string): string[] {
   } catch {
     return [];
   }
-  return names
-    .filter((name) => name.endsWith(DIGEST_EXT) && !name.endsWith(PARTIAL_EXT) && !names.includes(name.slice(0, -DIGEST_EXT.length)))
-    .map((name) => join(directory, name));
+  const hasBackup = (file: string) => names.some((n) => n === file || (n.startsWith(`${file}.`) && n.endsWith(PARTIAL_EXT)));
+  return names.filter((name) => name.endsWith(DIGEST_EXT) && !hasBackup(name.slice(0, -DIGEST_EXT.length))).map((name) => join(directory, name));
 }
 
 function entryOf(backup: BackupListEntry, reason: PruneReason): PruneEntry {
