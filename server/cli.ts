@@ -7,8 +7,10 @@ import { COMMANDS } from './cli/commands';
 import type { CliCommand, CliIO } from './cli/command';
 import { asKeystoreError, EXIT_CODES, KeystoreError, localize, type Lang } from './core/errors';
 import { closest } from './cli/suggest';
+import packageJson from '../package.json';
 
-const VERSION = '0.1.0';
+/** The version npm installs (`npm run pack:cli` copies it into the CLI package). */
+const VERSION = packageJson.version;
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
