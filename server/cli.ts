@@ -6,8 +6,11 @@ import { parseArgs } from 'node:util';
 import { COMMANDS } from './cli/commands';
 import type { CliCommand, CliIO } from './cli/command';
 import { asKeystoreError, EXIT_CODES, KeystoreError, localize, type Lang } from './core/errors';
+import { closest } from './cli/suggest';
+import packageJson from '../package.json';
 
-const VERSION = '0.1.0';
+/** The version npm installs (`npm run pack:cli` copies it into the CLI package). */
+const VERSION = packageJson.version;
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -32,6 +35,24 @@ function findCommand(argv: string[]): { command: CliCommand; rest: string[] } | 
     if (command) return { command, rest: argv.slice(words) };
   }
   return undefined;
+}
+
+/** The command a mistyped one was probably meant to be: `stauts` → `status`, `backup lsit` → `backup list`. */
+function suggestCommand(argv: string[]): string | undefined {
+  const names = COMMANDS.map((c) => c.name);
+  const twoWords = argv.length >= 2 && !argv[1].startsWith('-') ? closest(argv.slice(0, 2).join(' '), names.filter((n) => n.includes(' '))) : undefined;
+  return twoWords ?? closest(argv[0], names.filter((n) => !n.includes(' ')));
+}
+
+/** "unknown option '--jsn'; did you mean '--json'?" for parseArgs' unknown-flag error; undefined for any other. */
+function unknownOptionText(err: NodeJS.ErrnoException, command: CliCommand, lang: Lang): string | undefined {
+  const typed = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '(-[^']*)'/.exec(err.message)?.[1] : undefined;
+  if (typed === undefined) return undefined;
+  const flags = [...Object.keys(command.options), 'help', 'lang'].map((name) => `--${name}`);
+  const near = closest(typed, flags);
+  return near
+    ? localize({ en: `Unknown option '${typed}'; did you mean '${near}'?`, zh: `未知选项 '${typed}'；是否要输入 '${near}'？` }, lang)
+    : localize({ en: `Unknown option '${typed}'`, zh: `未知选项 '${typed}'` }, lang);
 }
 
 function detectLang(env: NodeJS.ProcessEnv): Lang {
@@ -61,7 +82,16 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
-    io.stderr.write(`gpt-load-keystore: unknown command '${argv[0]}'\n\n${usage()}\n`);
+    const near = suggestCommand(argv);
+    if (near !== undefined) {
+      const typed = near.includes(' ') ? argv.slice(0, 2).join(' ') : argv[0];
+      io.stderr.write(
+        `gpt-load-keystore: ${localize({ en: `unknown command '${typed}'; did you mean '${near}'?`, zh: `未知命令 '${typed}'；是否要输入 '${near}'？` }, io.lang)}\n` +
+          `${localize({ en: 'See: gpt-load-keystore --help', zh: '参见：gpt-load-keystore --help' }, io.lang)}\n`,
+      );
+    } else {
+      io.stderr.write(`gpt-load-keystore: ${localize({ en: `unknown command '${argv[0]}'`, zh: `未知命令 '${argv[0]}'` }, io.lang)}\n\n${usage()}\n`);
+    }
     return EXIT_CODES.usage;
   }
   const { command, rest } = found;
@@ -78,7 +108,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     const message =
       (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
         ? 'Unexpected argument (not shown: it may be a secret). This command does not take positional arguments'
-        : (err as Error).message;
+        : (unknownOptionText(err as NodeJS.ErrnoException, command, io.lang) ?? (err as Error).message);
     io.stderr.write(`gpt-load-keystore ${command.name}: ${message}\nSee: gpt-load-keystore ${command.name} --help\n`);
     return EXIT_CODES.usage;
   }

@@ -18,6 +18,7 @@ import { NotificationType, RequestType, type WorkDoneProgressParams } from 'vsco
 import type {
   BackupCheckResult,
   BackupInfo,
+  BackupPlaintextRows,
   BackupRestoreResult,
   DeploymentRef,
   EnvDatabaseStatus,
@@ -465,9 +466,53 @@ export namespace BackupListRequest {
   export interface Result {
     backups: BackupInfo[];
     /** Every file found, damaged and interrupted ones included, with its quick check. */
-    checks?: Array<{ path: string; verdict: string; problems: string[] }>;
+    checks?: Array<{ path: string; verdict: string; problems: string[]; plaintext?: BackupPlaintextRows | null }>;
   }
   export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * client → daemon: deletes the backups no rule keeps — always kept: the newest whole backup for each
+ * key fingerprint and every file that is not a whole backup; `plaintext` deletes backups holding keys
+ * in plaintext whatever else keeps them. Preview with `dryRun`; a prune that would leave no backup of
+ * the current data (see `warnings`) is refused unless `confirmed` (implemented by backups).
+ */
+export namespace BackupPruneRequest {
+  export const method = 'gptLoad/backup/prune' as const;
+  export interface Params extends WorkDoneProgressParams {
+    deployment: DeploymentRef;
+    /** Folder to prune; default: the backups folder beside the `.env`. */
+    directory?: string;
+    /** Keep the newest N whole backups. */
+    keep?: number;
+    /** Keep whole backups younger than this many milliseconds. */
+    maxAgeMs?: number;
+    /** Delete backups that hold keys in plaintext. */
+    plaintext?: boolean;
+    dryRun?: boolean;
+    /** The user has seen the preview's warnings and goes on. */
+    confirmed?: boolean;
+  }
+  export interface Result {
+    dryRun: boolean;
+    /** Deleted (or, on a dry run, to delete) and kept backups; `reason`: newest-for-key | keep | max-age | no-rule | unchecked | plaintext | pruned. */
+    deleted: BackupPruneEntry[];
+    kept: BackupPruneEntry[];
+    bytesFreed: number;
+    /** In the client's language. */
+    warnings: string[];
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+export interface BackupPruneEntry {
+  path: string;
+  createdAt: string | null;
+  keyFingerprint: string | null;
+  verdict: string;
+  plaintext: BackupPlaintextRows | null;
+  reason: string;
+  bytes: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -245,6 +245,11 @@ export interface MigrationSummary {
   restartCommand?: string | null;
   /** The checked backup of the state before the run; null when none was taken. */
   backupFile?: string | null;
+  /**
+   * Key rows that backup holds in plaintext (after enabling encryption: every key) — a copy of them
+   * anyone who reads the file has; `notes` says what to do. null: none.
+   */
+  backupPlaintext?: BackupPlaintextRows | null;
 }
 
 /** One ENCRYPTION_KEY copy checked against the database. */
@@ -304,6 +309,14 @@ export interface BackupCheckResult {
   keyCheck?: { checked: number; failed: number };
   /** Things worth knowing that are no problem (e.g. why the live database was not compared), in the client's language. */
   notes?: string[];
+  /** Key rows the backup holds in plaintext: a risk whatever the verdict (null: none). */
+  plaintext?: BackupPlaintextRows | null;
+}
+
+/** Key rows a backup holds in plaintext — a copy of those keys anyone who reads the file has. */
+export interface BackupPlaintextRows {
+  apiKeys: number;
+  requestLogs: number;
 }
 
 /** How a backup's keys differ from the live database's. */

@@ -6,11 +6,11 @@
  */
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
-import type { BackupCheckResult, BackupInfo } from '../../shared/protocol';
+import type { BackupCheckResult, BackupInfo, BackupPlaintextRows } from '../../shared/protocol';
 import type { Ctx } from './context';
 import type { Deployment } from './deployments';
 import { worseVerdict, type BackupVerdict } from './backupVerdicts';
-import { describeBackupVerdict, shortDate } from './describe';
+import { describeBackup, shortDate } from './describe';
 import { t } from './l10n';
 import { protocol } from './protocol';
 
@@ -22,6 +22,8 @@ export interface BackupEntry {
   /** What is wrong or worth knowing, in the user's language. */
   problems: string[];
   info: BackupInfo | null;
+  /** Key rows the backup holds in plaintext: shown as a risk, never as a plain "works" (null: none or not known). */
+  plaintext: BackupPlaintextRows | null;
 }
 
 /** What a tree node or a command argument can say about a backup. */
@@ -52,6 +54,7 @@ export class Backups implements vscode.Disposable {
         verdict: worseVerdict(check.verdict, full?.verdict ?? check.verdict),
         problems: [...new Set([...check.problems, ...(full?.problems ?? [])])],
         info: infos.get(check.path) ?? full?.info ?? null,
+        plaintext: check.plaintext ?? full?.plaintext ?? null,
       };
     });
   }
@@ -74,7 +77,7 @@ export class Backups implements vscode.Disposable {
       const deployment = await this.deploymentOf(path);
       if (!deployment) return undefined;
       const listed = (await this.list(deployment)).find((e) => e.path === path);
-      return listed ?? { path, deployment, verdict: undefined, problems: [], info: null };
+      return listed ?? { path, deployment, verdict: undefined, problems: [], info: null, plaintext: null };
     }
     const deployment = await this.ctx.deploymentFor(undefined);
     if (!deployment) return undefined;
@@ -86,7 +89,7 @@ export class Backups implements vscode.Disposable {
     }
     const path = await this.ctx.ui.pick(
       purpose.step,
-      entries.map((e) => ({ id: e.path, label: backupLabel(e), description: e.verdict ? describeBackupVerdict(e.verdict, e.info?.keyFingerprint).label : undefined, detail: e.path })),
+      entries.map((e) => ({ id: e.path, label: backupLabel(e), description: e.verdict ? describeBackup(e.verdict, e.info?.keyFingerprint, e.plaintext !== null).label : undefined, detail: e.path })),
       { title: purpose.title },
     );
     return entries.find((e) => e.path === path);

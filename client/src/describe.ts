@@ -62,6 +62,13 @@ export function describeBackupVerdict(verdict: string, needed?: string | null): 
   }
 }
 
+/** A backup's words: its verdict's, except that a backup holding keys in plaintext is first of all that risk. */
+export function describeBackup(verdict: string, needed?: string | null, plaintext?: boolean): StateWords {
+  const words = describeBackupVerdict(verdict, needed);
+  if (!plaintext) return words;
+  return { label: verdict === 'ok' ? t('keys in PLAINTEXT (a risk)') : t('{0}, keys in PLAINTEXT', words.label), icon: 'unlock', warning: true };
+}
+
 /** Local "YYYY-MM-DD HH:mm" of an ISO date (the input itself when it is not one). */
 export function shortDate(iso: string): string {
   const date = new Date(iso);

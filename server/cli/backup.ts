@@ -69,7 +69,7 @@ async function openReadOnly(args: ParsedArgs, deployment: Deployment): Promise<S
 }
 
 /** "7d", "24h", "90m" → ms. */
-function durationFlag(args: ParsedArgs, name: string): number | undefined {
+export function durationFlag(args: ParsedArgs, name: string): number | undefined {
   const raw = str(args, name);
   if (raw === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)\s*(m|h|d)$/.exec(raw.trim());
@@ -81,7 +81,7 @@ function t(lang: Lang, text: Localized): string {
   return localize(text, lang);
 }
 
-function bytes(n: number): string {
+export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
   if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
@@ -113,6 +113,14 @@ const VERDICT_TEXT: Record<BackupVerdict, Localized> = {
   'needs-key': { en: 'needs another key — whole, but the key given does not open it', zh: '需要其他密钥 — 完整，但所给密钥无法打开' },
   corrupt: { en: 'corrupt — damaged, incomplete or not a backup: do not rely on it', zh: '已损坏 — 损坏、不完整或不是备份：不可依赖' },
 };
+
+/** Appended to a plaintext backup's verdict: whole or not, it is a copy of the keys anyone can read. */
+const PLAINTEXT_RISK: Localized = { en: ' — RISK: keys in PLAINTEXT', zh: ' — 风险：密钥为明文' };
+
+/** `backup check`'s exit code: the verdict's, and 1 (a finding) for a plaintext backup that is otherwise ok. */
+function checkExitCode(report: BackupCheckReport): number {
+  return Math.max(VERDICT_EXIT_CODES[report.verdict], report.plaintext ? 1 : 0);
+}
 
 // ---------------------------------------------------------------------------------------------
 // backup create
@@ -216,7 +224,7 @@ function checkText(report: BackupCheckReport, lang: Lang): string {
     );
   }
   lines.push(...findingLines(report.findings, lang));
-  lines.push(`${t(lang, { en: 'Verdict', zh: '结论' })}: ${t(lang, VERDICT_TEXT[report.verdict])}`);
+  lines.push(`${t(lang, { en: 'Verdict', zh: '结论' })}: ${t(lang, VERDICT_TEXT[report.verdict])}${report.plaintext ? t(lang, PLAINTEXT_RISK) : ''}`);
   return lines.join('\n') + '\n';
 }
 
@@ -242,8 +250,9 @@ Options:
 ${KEY_HELP}
 ${DEPLOYMENT_HELP}
 
-Exit codes: 0 ok, 1 stale or the live database differs, 4 the key does not open the backup,
-9 corrupt or incomplete (or not a backup), 10 file unreadable.
+Exit codes: 0 ok, 1 stale, the live database differs, or the backup holds keys in plaintext (a
+risk: anyone who reads the file has them), 4 the key does not open the backup, 9 corrupt or
+incomplete (or not a backup), 10 file unreadable.
 
 Examples:
   gpt-load-keystore backup check backups/gpt-load-sqlite-20250101T020304Z.db
@@ -273,7 +282,7 @@ Examples:
     }
     if (flag(args, 'json')) writeJson(io, report);
     else io.stdout.write(checkText(report, io.lang));
-    return VERDICT_EXIT_CODES[report.verdict];
+    return checkExitCode(report);
   },
 };
 
@@ -397,8 +406,10 @@ function listText(entries: BackupListEntry[], directory: string, lang: Lang): st
     'needs-key': { en: 'needs another key', zh: '需要其他密钥' },
     corrupt: { en: 'CORRUPT', zh: '已损坏' },
   };
+  // A plaintext backup is never shown as just "works with the current key": it is a copy of every key.
+  const plaintextLabel: Localized = { en: 'PLAINTEXT keys (risk)', zh: '明文密钥（风险）' };
   const rows = entries.map((e) => [
-    t(lang, verdict[e.verdict]),
+    e.plaintext === null ? t(lang, verdict[e.verdict]) : e.verdict === 'ok' ? t(lang, plaintextLabel) : `${t(lang, verdict[e.verdict])}, ${t(lang, plaintextLabel)}`,
     e.info?.createdAt.replace(/\.\d+Z$/, 'Z') ?? '-',
     e.info?.engine ?? '-',
     e.key.needed ?? '?',
@@ -409,18 +420,21 @@ function listText(entries: BackupListEntry[], directory: string, lang: Lang): st
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const lines = [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
   for (const e of entries.filter((x) => x.verdict === 'corrupt')) lines.push(...findingLines(e.findings.filter((f) => f.severity === 'error'), lang).map((l) => `${e.path.slice(directory.length + 1)}: ${l}`));
+  for (const e of entries.filter((x) => x.plaintext !== null)) lines.push(...findingLines(e.findings.filter((f) => f.code === 'plaintext-keys'), lang).map((l) => `${e.path.slice(directory.length + 1)}: ${l}`));
   return lines.join('\n') + '\n';
 }
 
 export const backupListCommand: CliCommand = {
   name: 'backup list',
-  summary: 'backups beside the deployment with their verdicts (works with the current key / needs another / stale / corrupt)',
+  summary: 'backups beside the deployment with their verdicts (works with the current key / needs another / stale / corrupt / plaintext keys)',
   help: `Usage: gpt-load-keystore backup list [--dir DIR] [--max-age 7d] [--json]
 
 Lists the backups in DIR (default: backups/ beside the .env), newest first, each quickly
 checked: manifest and seal, every byte against its digest, the key it needs compared with the
 .env's ENCRYPTION_KEY by fingerprint, and its age. Interrupted backups (*.partial) show as
-corrupt: delete them, they may hold keys. \`backup check FILE\` checks one backup in full.
+corrupt: delete them, they may hold keys. Backups that hold keys in plaintext (taken before
+encryption was enabled) are marked as a risk: \`backup prune --plaintext\` deletes them once a
+backup under the current key exists. \`backup check FILE\` checks one backup in full.
 
 Options:
   --dir DIR             folder to list

@@ -10,7 +10,8 @@ import { generateSecret } from '../core/secrets';
 import type { Deployment } from '../keystore/deployment';
 import { readJournal } from '../keystore/journal';
 import { migrateKeys, type MigrateKeysResult, type MigrationPlan } from '../keystore/migrate';
-import { backupBeforeWrite, type MigrationBackup } from '../keystore/migrateBackup';
+import { backupBeforeWrite, plaintextBackupWarning, type MigrationBackup } from '../keystore/migrateBackup';
+import { keysAndLogs } from '../core/counts';
 import { PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey } from '../keystore/migrateEnv';
 import { breakdown, n } from '../keystore/migratePlan';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
@@ -203,12 +204,13 @@ function summaryText(result: MigrateKeysResult, lang: Lang): string {
     'nothing-to-do': { en: 'Nothing to do (already done)', zh: '无需操作（已完成）' },
     'dry-run': { en: 'Dry run', zh: '试运行' },
   };
+  const rewritten = keysAndLogs(result.apiKeys, result.tables.request_logs ? result.requestLogs : 0);
   const lines = [
     `${t(heading[result.outcome])}: ${t(MODE_TEXT[result.mode])} — ${result.target}`,
     t({ en: `  key: ${result.fromFingerprint} → ${result.toFingerprint}`, zh: `  密钥：${result.fromFingerprint} → ${result.toFingerprint}` }),
     t({
-      en: `  ${result.dryRun ? 'would rewrite' : 'rewrote'}: api_keys ${n(result.apiKeys)}, request_logs ${result.tables.request_logs ? n(result.requestLogs) : '(skipped)'}`,
-      zh: `  ${result.dryRun ? '将改写' : '已改写'}：api_keys ${n(result.apiKeys)} 行，request_logs ${result.tables.request_logs ? `${n(result.requestLogs)} 行` : '（跳过）'}`,
+      en: `  ${result.dryRun ? 'would rewrite' : 'rewrote'} ${rewritten.en}${result.tables.request_logs ? '' : ' (request_logs skipped)'}`,
+      zh: `  ${result.dryRun ? '将改写' : '已改写'} ${rewritten.zh}${result.tables.request_logs ? '' : '（request_logs 已跳过）'}`,
     }),
   ];
   if (result.rate !== null) {
@@ -236,6 +238,8 @@ function summaryText(result: MigrateKeysResult, lang: Lang): string {
       ? t({ en: `  backup (checked) of the state before: ${backup.file}`, zh: `  迁移前状态的备份（已校验）：${backup.file}` })
       : t({ en: '  no backup taken (--no-backup or nothing written)', zh: '  未创建备份（--no-backup 或无需写入）' }),
   );
+  const plaintextBackup = plaintextBackupWarning(backup);
+  if (plaintextBackup) lines.push(`${t({ en: 'warning', zh: '警告' })}: ${t(plaintextBackup)}`);
   if (result.forced) lines.push(t({ en: '  --force: GPT-Load looked running and the checks were overridden', zh: '  --force：GPT-Load 似乎在运行，已强制跳过检查' }));
   for (const w of result.warnings) lines.push(`${t({ en: 'warning', zh: '警告' })}: ${t(w)}`);
   for (const note of result.notes) lines.push(t(note));

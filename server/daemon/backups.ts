@@ -12,11 +12,14 @@ import { backupFilesIn, checkBackup, listBackups, type BackupCheckReport } from 
 import { defaultBackupDir, layoutOfFile, type BackupFinding, type BackupInfo as CoreBackupInfo } from '../keystore/backupFormat';
 import { checkKeyCandidates } from '../keystore/backupKeys';
 import { restoreBackup } from '../keystore/backupRestore';
+import { pruneBackups, type PruneEntry } from '../keystore/backups/prune';
 import {
   BackupCheckRequest,
   BackupCreateRequest,
   BackupListRequest,
+  BackupPruneRequest,
   BackupRestoreRequest,
+  type BackupPruneEntry,
   KeyBackupsRequest,
   type BackupCheckResult,
   type BackupInfo,
@@ -24,7 +27,7 @@ import {
 } from '../../shared/protocol';
 import { cachedCodec, freshCodec } from './codecs';
 import { log, redactor } from './log';
-import { deploymentRef, filePath, optBool, optDeploymentRef, optString, stringArray, type Fields } from './params';
+import { deploymentRef, filePath, optBool, optDeploymentRef, optInt, optString, stringArray, type Fields } from './params';
 import type { Session } from './session';
 import type { StorePool } from './stores';
 
@@ -50,6 +53,7 @@ function checkResult(report: BackupCheckReport, lang: Lang): BackupCheckResult {
     ageMs: report.ageMs,
     keyCheck: { checked: report.key.checked, failed: report.key.failed },
     notes: report.findings.filter((f) => f.severity === 'info').map((f) => localize(f.text, lang)),
+    plaintext: report.plaintext,
   };
 }
 
@@ -195,9 +199,39 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
     const list = await listBackups(directory, { codec: await cachedCodec(deployment.encryptionKey) }, context);
     return {
       backups: list.backups.filter((b) => b.info !== null).map((b) => wireInfo(b.info!, [], session.lang)),
-      checks: list.backups.map((b) => ({ path: b.path, verdict: b.verdict, problems: problemsOf(b.findings, session.lang) })),
+      checks: list.backups.map((b) => ({ path: b.path, verdict: b.verdict, problems: problemsOf(b.findings, session.lang), plaintext: b.plaintext })),
     };
   });
+}
+
+function wirePruneEntry({ path, createdAt, keyFingerprint, verdict, plaintext, reason, bytes }: PruneEntry): BackupPruneEntry {
+  return { path, createdAt, keyFingerprint, verdict, plaintext, reason, bytes };
+}
+
+/** `backup prune` over the wire: the same operation; the client previews with dryRun and confirms warnings. */
+export function registerBackupPruneRequest(session: Session): void {
+  session.onRequest(BackupPruneRequest.type, async (params, { context }) => {
+    const deployment = session.deployment(deploymentRef(params));
+    const report = await pruneBackups(
+      {
+        directory: optPath(params, 'directory') ?? defaultBackupDir(deployment.envDir),
+        codec: await cachedCodec(deployment.encryptionKey),
+        keep: optInt(params, 'keep', 0, 1_000_000),
+        maxAgeMs: optInt(params, 'maxAgeMs', 0, Number.MAX_SAFE_INTEGER),
+        plaintext: optBool(params, 'plaintext') ?? false,
+        dryRun: optBool(params, 'dryRun') ?? false,
+        confirmed: optBool(params, 'confirmed') ?? false,
+      },
+      context,
+    );
+    return {
+      dryRun: report.dryRun,
+      deleted: report.deleted.map(wirePruneEntry),
+      kept: report.kept.map(wirePruneEntry),
+      bytesFreed: report.bytesFreed,
+      warnings: report.warnings.map((w) => session.text(w)),
+    };
+  }, { en: 'GPT-Load: checking backups to prune', zh: 'GPT-Load：检查待清理的备份' });
 }
 
 function isDirectory(path: string): boolean {

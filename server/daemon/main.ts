@@ -14,7 +14,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DebugMemoryRequest } from '../../shared/protocol';
 import { DAEMON_USAGE, parseDaemonArgs, type DaemonArgs } from './args';
-import { registerBackupRequests } from './backups';
+import { registerBackupPruneRequest, registerBackupRequests } from './backups';
 import { CodeActions } from './codeActions';
 import { DatabaseChecks } from './dbcheck';
 import { DiagnosticsScheduler } from './diagnostics';
@@ -106,6 +106,7 @@ export function startDaemon(argv: string[]): void {
   };
   registerMigrateRequest(session, dataChanged);
   registerBackupRequests(session, dataChanged);
+  registerBackupPruneRequest(session);
   registerProxyKeyRequests(session, dataChanged);
   if (parsed.debugMethods) {
     session.onRequest(DebugMemoryRequest.type, () => {

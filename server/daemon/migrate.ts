@@ -5,7 +5,7 @@
  */
 import { localize } from '../core/errors';
 import { migrateKeys } from '../keystore/migrate';
-import { backupBeforeWrite, type MigrationBackup } from '../keystore/migrateBackup';
+import { backupBeforeWrite, plaintextBackupWarning, type MigrationBackup } from '../keystore/migrateBackup';
 import { MigrateRequest, type MigrationSummary } from '../../shared/protocol';
 import { redactor } from './log';
 import { deploymentRef, optBool, optString, reqString } from './params';
@@ -46,6 +46,8 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
         dataChanged();
       }
       const t = (texts: Array<{ en: string; zh: string }>) => texts.map((text) => localize(text, session.lang));
+      const backup = result.backup as MigrationBackup | null;
+      const plaintextBackup = plaintextBackupWarning(backup);
       const summary: MigrationSummary = {
         mode: result.mode,
         apiKeys: result.apiKeys,
@@ -55,12 +57,13 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
         cacheCleared: result.cacheCleared,
         envUpdated: result.envUpdated,
         durationMs: result.durationMs,
-        notes: t(result.notes),
-        backupFile: (result.backup as MigrationBackup | null)?.file ?? null,
+        notes: t(plaintextBackup ? [...result.notes, plaintextBackup] : result.notes),
+        backupFile: backup?.file ?? null,
         outcome: result.outcome,
         warnings: t(result.warnings),
         rate: result.rate,
         restartCommand: result.restart.command,
+        backupPlaintext: backup?.plaintext ?? null,
       };
       return summary;
     },

@@ -27,6 +27,7 @@ import {
   manifestLineLength,
   parseDigestLine,
   PARTIAL_EXT,
+  plaintextRows,
   plaintextWarning,
   TableDigest,
   type BackupFinding,
@@ -35,6 +36,7 @@ import {
   type BackupManifest,
   type BackupTable,
   type ManifestDecodeFailure,
+  type PlaintextRows,
   type TableManifest,
 } from './backupFormat';
 import { integrityProblems, isSqliteFileError, openSqliteFile, quotedColumns, readManifestTable, sqlitePages, sqliteReader, type SqliteDb } from './backupSqlite';
@@ -133,6 +135,8 @@ export interface BackupCheckReport {
   findings: BackupFinding[];
   /** shared/types BackupCheckResult.decryptsWithKey. */
   decryptsWithKey: boolean | null;
+  /** Key rows the backup holds in plaintext: a risk whatever the verdict (null: none, or unreadable). */
+  plaintext: PlaintextRows | null;
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -662,6 +666,7 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
     live: null,
     findings,
     decryptsWithKey: null,
+    plaintext: null,
   };
   const layout = bytes > 0 ? detectLayout(path) : null;
   report.layout = layout;
@@ -737,6 +742,7 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
   report.key = rowChecks?.key ?? quickKeyCheck(manifest, params.codec);
   if (report.valid) findings.push(...keyFindings(report.key, manifest));
   report.decryptsWithKey = report.key.works;
+  report.plaintext = plaintextRows(manifest);
   const warning = plaintextWarning(manifest);
   if (warning) findings.push(warning);
 
@@ -803,6 +809,8 @@ export interface BackupListEntry {
   key: KeyCheck;
   ageMs: number | null;
   findings: BackupFinding[];
+  /** Key rows held in plaintext (null: none). */
+  plaintext: PlaintextRows | null;
 }
 
 export interface BackupList {
@@ -840,12 +848,13 @@ export async function listBackups(directory: string, params: Omit<BackupCheckPar
         info: null,
         key: { needed: null, given: null, works: null, checked: 0, failed: 0, failedIds: [] },
         ageMs: null,
+        plaintext: null,
         findings: [corrupt('partial', { en: 'an interrupted (or still running) backup: delete it once no backup is running, it may hold keys', zh: '中断（或仍在进行）的备份：确认没有备份在运行后删除它，其中可能含有密钥' })],
       });
       continue;
     }
     const report = await checkBackup(path, { ...params, quick: true }, context);
-    backups.push({ path, bytes: statSync(path).size, verdict: report.verdict, info: report.info, key: report.key, ageMs: report.ageMs, findings: report.findings });
+    backups.push({ path, bytes: statSync(path).size, verdict: report.verdict, info: report.info, key: report.key, ageMs: report.ageMs, findings: report.findings, plaintext: report.plaintext });
   }
   backups.sort((a, b) => (b.info?.createdAt ?? '').localeCompare(a.info?.createdAt ?? '') || a.path.localeCompare(b.path));
   return { directory: resolve(directory), backups };

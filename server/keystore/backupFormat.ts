@@ -3,6 +3,7 @@
  * canonical row encoding its checksums are taken over, and the portable container (gzip'd JSON Lines
  * whose first gzip member is the manifest). No database: bytes, text and file names.
  */
+import { keysAndLogs } from '../core/counts';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -338,16 +339,28 @@ export interface BackupFinding {
   text: Localized;
 }
 
+/** Key rows a backup holds in plaintext, per table; null when it holds none. */
+export interface PlaintextRows {
+  apiKeys: number;
+  requestLogs: number;
+}
+
+export function plaintextRows(manifest: BackupManifest): PlaintextRows | null {
+  const rows = { apiKeys: manifest.encryption.apiKeys.plaintext, requestLogs: manifest.encryption.requestLogs?.plaintext ?? 0 };
+  return rows.apiKeys + rows.requestLogs > 0 ? rows : null;
+}
+
 /** A warning when a backup holds keys in plaintext (encryption disabled, or rows never migrated). */
 export function plaintextWarning(manifest: BackupManifest): BackupFinding | null {
-  const n = manifest.encryption.apiKeys.plaintext + (manifest.encryption.requestLogs?.plaintext ?? 0);
-  if (n === 0) return null;
+  const rows = plaintextRows(manifest);
+  if (rows === null) return null;
+  const counts = keysAndLogs(rows.apiKeys, rows.requestLogs);
   return {
     code: 'plaintext-keys',
     severity: 'warning',
     text: {
-      en: `this backup holds ${n} API key(s) in plaintext (encryption is disabled or they were never migrated): keep it as safe as the keys themselves`,
-      zh: `此备份包含 ${n} 个明文 API 密钥（未启用加密或尚未迁移）：请像保管密钥本身一样保管它`,
+      en: `this backup holds ${counts.en} in PLAINTEXT (encryption was disabled or they were never migrated): whoever reads the file has the keys. Keep it offline, or once a backup under the current key is checked, delete it: gpt-load-keystore backup prune --plaintext`,
+      zh: `此备份以明文保存了 ${counts.zh}（当时未启用加密或尚未迁移）：任何能读取该文件的人都能拿到这些密钥。请离线保存；或在当前密钥下的备份校验通过后删除它：gpt-load-keystore backup prune --plaintext`,
     },
   };
 }

@@ -89,3 +89,28 @@ test('flag values are checked: --limit, --after, --status, --timeout', (t) => {
     assert.match(r.stderr, message);
   }
 });
+
+test('a mistyped command or flag gets "did you mean", in English and Chinese, exit 2', (t) => {
+  const dir = inEmptyDir(t);
+  const typo = cli(['stauts'], dir);
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /^gpt-load-keystore: unknown command 'stauts'; did you mean 'status'\?\n/);
+  assert.equal(typo.stdout, '');
+  const sub = cli(['backup', 'lsit'], dir);
+  assert.equal(sub.status, 2);
+  assert.match(sub.stderr, /unknown command 'backup lsit'; did you mean 'backup list'\?/);
+  const zh = cli(['stauts', '--lang', 'zh-CN'], dir);
+  assert.equal(zh.status, 2);
+  assert.match(zh.stderr, /未知命令 'stauts'；是否要输入 'status'？/);
+  const flag = cli(['migrate-keys', '--dryrun'], dir);
+  assert.equal(flag.status, 2);
+  assert.match(flag.stderr, /^gpt-load-keystore migrate-keys: Unknown option '--dryrun'; did you mean '--dry-run'\?\n/);
+  const flagZh = cli(['status', '--jsn', '--lang', 'zh-CN'], dir);
+  assert.equal(flagZh.status, 2);
+  assert.match(flagZh.stderr, /未知选项 '--jsn'；是否要输入 '--json'？/);
+  // Nothing near: no guess, the usage instead.
+  const far = cli(['frobnicate'], dir);
+  assert.equal(far.status, 2);
+  assert.doesNotMatch(far.stderr, /did you mean/);
+  assert.match(far.stderr, /Usage: gpt-load-keystore <command>/);
+});

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { BackupCheckResult } from '../../../shared/protocol';
 import { backupLabel, type BackupArg, type BackupEntry } from '../backups';
 import { Ctx } from '../context';
-import { describeBackupVerdict, shortDate } from '../describe';
+import { describeBackup, shortDate } from '../describe';
 import { askForKey } from '../keyPrompt';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
@@ -19,7 +19,7 @@ function renderCheck(entry: BackupEntry, result: BackupCheckResult, keyLabel: st
   const lines = [
     `# ${t('Backup check')} — ${basename(entry.path)}`,
     '',
-    `- ${t('Verdict')}: **${describeBackupVerdict(verdictOf(result), info?.keyFingerprint).label}**`,
+    `- ${t('Verdict')}: **${describeBackup(verdictOf(result), info?.keyFingerprint, Boolean(result.plaintext)).label}**`,
     `- ${t('File')}: ${entry.path}`,
   ];
   if (info) {
@@ -84,11 +84,11 @@ export function registerCheckBackup(ctx: Ctx): void {
 
     ctx.backups.recordCheck(entry.deployment, result, entry.path);
     const verdict = verdictOf(result);
-    const words = describeBackupVerdict(verdict, needed);
+    const words = describeBackup(verdict, needed, Boolean(result.plaintext));
     ctx.output.info(`checked backup ${entry.path}: ${verdict}`);
     const message = [t('Backup {0}: {1}.', backupLabel({ ...entry, info: result.info ?? entry.info }), words.label), keyLabel ? t('Checked with {0}.', keyLabel) : undefined].filter(Boolean).join(' ');
     void ctx.ui
-      .notify('backupChecked', message, { severity: severityOf(verdict), detail: [...result.problems, ...(result.notes ?? [])].join(' '), actions: [{ id: 'details', title: t('Show Details') }] })
+      .notify('backupChecked', message, { severity: words.warning && verdict === 'ok' ? 'warning' : severityOf(verdict), detail: [...result.problems, ...(result.notes ?? [])].join(' '), actions: [{ id: 'details', title: t('Show Details') }] })
       .then(async (answer) => {
         if (answer === 'details') await ctx.reports.show(t('Backup check {0}', basename(entry.path)), entry.path, renderCheck(entry, result, keyLabel));
       });

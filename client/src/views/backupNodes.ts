@@ -9,7 +9,7 @@ import { backupLabel, type BackupEntry } from '../backups';
 import { backupContextValue } from '../backupVerdicts';
 import type { Ctx } from '../context';
 import type { Deployment } from '../deployments';
-import { describeBackupVerdict, shortDate } from '../describe';
+import { describeBackup, shortDate } from '../describe';
 import { t } from '../l10n';
 
 export class BackupsNode {
@@ -50,7 +50,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export function backupItem(node: BackupNode): vscode.TreeItem {
   const { entry } = node;
   const info = entry.info;
-  const words = entry.verdict ? describeBackupVerdict(entry.verdict, info?.keyFingerprint) : undefined;
+  const words = entry.verdict ? describeBackup(entry.verdict, info?.keyFingerprint, entry.plaintext !== null) : undefined;
   const item = new vscode.TreeItem(backupLabel(entry), vscode.TreeItemCollapsibleState.None);
   item.id = `backup:${entry.path}`;
   const days = info ? Math.floor((Date.now() - Date.parse(info.createdAt)) / DAY_MS) : 0;
@@ -65,7 +65,7 @@ export function backupItem(node: BackupNode): vscode.TreeItem {
   ]
     .filter(Boolean)
     .join('\n');
-  const color = !words ? undefined : entry.verdict === 'ok' ? 'testing.iconPassed' : entry.verdict === 'corrupt' ? 'errorForeground' : 'editorWarning.foreground';
+  const color = !words ? undefined : entry.verdict === 'ok' && !words.warning ? 'testing.iconPassed' : entry.verdict === 'corrupt' ? 'errorForeground' : 'editorWarning.foreground';
   item.iconPath = new vscode.ThemeIcon(words?.icon ?? 'question', color ? new vscode.ThemeColor(color) : undefined);
   item.contextValue = backupContextValue(entry.verdict);
   return item;

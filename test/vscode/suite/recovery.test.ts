@@ -256,4 +256,26 @@ suite('GPT-Load Keystore backups and key copies', () => {
     assert.equal(status.apiKeys.encrypted, fixture.keys);
     assertNoKeyShown(ui, [encryptionKey, newKey]);
   });
+
+  test('the backup taken before encryption was enabled shows as a plaintext risk; Prune Backups deletes it after a confirmation listing it', async function () {
+    // extension.test.ts's migration took it (files run sorted); run alone, this suite skipped that backup.
+    const plaintext = (await backupRows()).filter((n) => n.entry.plaintext !== null);
+    if (plaintext.length === 0) this.skip();
+    for (const row of plaintext) {
+      assert.match(shown(api, row), /keys in PLAINTEXT \(a risk\)/);
+      assert.doesNotMatch(shown(api, row), /works with the current key/);
+      assert.equal(api.explorer.getTreeItem(row).contextValue, 'gptLoad.backup.ok', 'a plaintext backup still restores');
+    }
+    const { ui } = script(api);
+    ui.answer('pruneRule', 'plaintext').answer('pruneConfirm', 'delete');
+    const result = await vscode.commands.executeCommand<{ deleted: Array<{ path: string; reason: string }> }>('gptLoad.pruneBackups', fixture.envFile);
+    assert.deepEqual(result.deleted.map((e) => [e.path, e.reason]).sort(), plaintext.map((n) => [n.entry.path, 'plaintext']).sort());
+    const confirm = ui.prompts.find((p) => p.step === 'pruneConfirm');
+    for (const row of plaintext) {
+      assert.ok(confirm?.detail?.includes(row.entry.path.split('/').pop()!), `the confirmation lists ${row.entry.path}`);
+      assert.ok(!existsSync(row.entry.path) && !existsSync(`${row.entry.path}.sha256`), `${row.entry.path} is deleted`);
+    }
+    assert.deepEqual((await backupRows()).filter((n) => n.entry.plaintext !== null), []);
+    assert.match(ui.messages('pruned')[0] ?? '', new RegExp(`Deleted ${plaintext.length} backup`));
+  });
 });
