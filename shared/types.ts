@@ -89,19 +89,34 @@ export interface DashboardCheck {
 
 export interface RowCounts {
   total: number;
+  /** key_hash = SHA-256(key_value). */
   plaintext: number;
   encrypted: number;
   unknown: number;
   empty: number;
   /** A few ids of undecryptable rows, to point at. */
   unknownIds: Array<number | string>;
+  /** Plaintext left by GPT-Load with a NULL or empty key_hash (rows from before v1.1.0). */
+  noHash?: number;
+  /** Decrypts with the configured key, but key_hash is wrong or missing (GPT-Load cannot find the key by hash). */
+  wrongHash?: number;
+  /** A few ids of each other kind needing attention. */
+  exampleIds?: { plaintext: Array<number | string>; noHash: Array<number | string>; wrongHash: Array<number | string> };
+}
+
+/** A `temp_migration` table left by an interrupted GPT-Load migrate-keys: garbage holding copies of keys. */
+export interface TempMigrationLeftover {
+  rows: number;
+  /** Some of its values are plaintext keys (it was disabling encryption, or enabling it). */
+  holdsPlaintext: boolean;
 }
 
 /**
  * ok: every row as the configured key says. needs-migration: key set, rows plaintext.
  * key-missing: rows encrypted, no key set. wrong-key: no row decrypts. mixed: several states.
+ * not-encrypted: encryption disabled, every key stored in plaintext (GPT-Load's dashboard warns too).
  */
-export type OverallState = 'empty' | 'ok' | 'needs-migration' | 'key-missing' | 'wrong-key' | 'mixed';
+export type OverallState = 'empty' | 'ok' | 'needs-migration' | 'key-missing' | 'wrong-key' | 'mixed' | 'not-encrypted';
 
 export interface GroupSummary {
   id: number;
@@ -125,6 +140,10 @@ export interface StatusReport {
   apiKeys: RowCounts;
   requestLogs: RowCounts;
   groups: GroupSummary[];
+  /** A leftover temp_migration table, if any. */
+  tempMigration?: TempMigrationLeftover | null;
+  /** Each finding needing attention with the command that resolves it (empty when nothing does). */
+  attention?: Array<{ en: string; zh: string }>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,139 @@
+/**
+ * Databases as GPT-Load's own history leaves them (test/support/history.ts), on SQLite, MariaDB (as
+ * MySQL) and PostgreSQL, through dist/cli.js: status names every kind of leftover and exits 1;
+ * migrate-keys (enable, change, disable) brings every leftover along, checked row by row with
+ * Node's own crypto; undecryptable rows refuse the run, or stay byte for byte with
+ * --leave-undecryptable; a leftover temp_migration is reported and dropped.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ENGINES, type Engine } from '../support/databases';
+import { closedPort, dumpDatabase, tableNames } from '../support/gptload';
+import { assertHistoryUnder, createHistoryDatabase, HISTORY_KEY, type HistoryDatabase, type HistoryOptions } from '../support/history';
+import { REPO_ROOT } from '../support/paths';
+
+const CLI = join(REPO_ROOT, 'dist', 'cli.js');
+const NEW_KEY = 'Qm4-second_key.9876543210zyxwvuTS';
+
+function cli(db: HistoryDatabase, args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args, '--env', join(db.envDir, '.env')], {
+    cwd: db.envDir,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { PATH: process.env.PATH, LANG: 'C', ...env },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function history(t: TestContext, engine: Engine, options: HistoryOptions = {}) {
+  return createHistoryDatabase(t, engine, { ...options, env: { PORT: String(await closedPort()) } });
+}
+
+async function check(db: HistoryDatabase, key: string): Promise<number> {
+  const store = await db.open();
+  try {
+    return await assertHistoryUnder(store, db, key);
+  } finally {
+    await store.close();
+  }
+}
+
+async function dump(db: HistoryDatabase): Promise<string> {
+  const store = await db.open();
+  try {
+    return await dumpDatabase(store);
+  } finally {
+    await store.close();
+  }
+}
+
+for (const engine of ENGINES) {
+  test(`status names every leftover of GPT-Load's history with its command, and exits 1, on ${engine}`, async (t) => {
+    const db = await history(t, engine, { undecryptable: true, tempMigration: true });
+    if (!db) return;
+    const r = cli(db, ['status', '--json']);
+    assert.equal(r.status, 1, r.stderr);
+    const report = JSON.parse(r.stdout);
+    const ids = (table: string, kind: string) => db.rows.filter((row) => row.table === table && row.kind === kind).map((row) => (table === 'api_keys' ? Number(row.id) : row.id));
+    assert.equal(report.state, 'mixed');
+    assert.equal(report.apiKeys.plaintext, 1);
+    assert.equal(report.apiKeys.wrongHash, 2, 'the NULL-hash and the wrong-hash row under the key');
+    assert.deepEqual(report.apiKeys.unknownIds, ids('api_keys', 'undecryptable'));
+    assert.equal(report.requestLogs.plaintext, 6);
+    assert.equal(report.requestLogs.noHash, 2, 'NULL and empty key_hash');
+    assert.deepEqual([...report.requestLogs.exampleIds.noHash].sort(), [...ids('request_logs', 'noHash'), ...ids('request_logs', 'emptyHash')].sort());
+    assert.equal(report.requestLogs.wrongHash, 1);
+    assert.equal(report.requestLogs.unknown, 1);
+    assert.deepEqual(report.tempMigration, { rows: 5, holdsPlaintext: true });
+    const text = cli(db, ['status']);
+    assert.equal(text.status, 1);
+    for (const command of ['migrate-keys --to-prompt', 'keys list --undecryptable', '--leave-undecryptable', 'redact-logs']) {
+      assert.ok(text.stdout.includes(command), `status names ${command}:\n${text.stdout}`);
+    }
+    assert.match(text.stdout, /temp_migration: .*5 rows, plaintext copies of keys/);
+  });
+
+  test(`migrate-keys without --leave-undecryptable refuses undecryptable rows with counts and ids, changing nothing, on ${engine}`, async (t) => {
+    const db = await history(t, engine, { undecryptable: true, tempMigration: true });
+    if (!db) return;
+    const before = await dump(db);
+    const r = cli(db, ['migrate-keys', '--from-env', 'OLD', '--to-env', 'NEW', '--no-backup'], { OLD: HISTORY_KEY, NEW: NEW_KEY });
+    assert.equal(r.status, 5, r.stderr);
+    const undecryptable = db.rows.filter((row) => row.kind === 'undecryptable');
+    assert.match(r.stderr, /1 of \d+ api_keys rows decrypt with neither key; 1 of \d+ request_logs rows/);
+    for (const row of undecryptable) assert.ok(r.stderr.includes(row.id), `names ${row.table} ${row.id}`);
+    assert.match(r.stderr, /--leave-undecryptable/);
+    assert.equal(await dump(db), before, 'nothing changed');
+  });
+
+  test(`migrate-keys change brings every leftover along; --leave-undecryptable keeps those rows byte for byte; temp_migration dropped, on ${engine}`, async (t) => {
+    const db = await history(t, engine, { undecryptable: true, tempMigration: true });
+    if (!db) return;
+    const r = cli(db, ['migrate-keys', '--from-env', 'OLD', '--to-env', 'NEW', '--leave-undecryptable', '--update-env', '--json', '--backup-dir', join(db.envDir, 'backups')], { OLD: HISTORY_KEY, NEW: NEW_KEY });
+    assert.equal(r.status, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    const leftovers = db.rows.filter((row) => ['plaintext', 'noHash', 'emptyHash', 'wrongHash'].includes(row.kind)).length;
+    assert.equal(result.leftovers, leftovers);
+    assert.equal(result.leftUndecryptable, 2);
+    assert.ok(result.notes.some((note: { en: string }) => note.en.includes('brought along leftovers')), 'the summary counts the leftovers');
+    assert.ok(result.notes.some((note: { en: string }) => /--leave-undecryptable: .*stayed exactly as they were/.test(note.en)));
+    assert.ok(result.backup?.file, 'a backup first');
+    assert.equal(await check(db, NEW_KEY), db.rows.length);
+    const store = await db.open();
+    try {
+      assert.ok(!(await tableNames(store)).includes('temp_migration'), 'temp_migration dropped');
+    } finally {
+      await store.close();
+    }
+    // status still names the rows left behind, with a command.
+    const status = cli(db, ['status'], {});
+    assert.equal(status.status, 1);
+    assert.match(status.stdout, /undecryptable rows \(api_keys 1, request_logs 1\): list them with gpt-load-keystore keys list --undecryptable/);
+  });
+
+  test(`migrate-keys disable and enable bring GPT-Load's history to plaintext and back, on ${engine}`, async (t) => {
+    const db = await history(t, engine, { tempMigration: true });
+    if (!db) return;
+    const off = cli(db, ['migrate-keys', '--from-env', 'OLD', '--no-backup', '--json'], { OLD: HISTORY_KEY });
+    assert.equal(off.status, 0, off.stderr);
+    assert.equal(JSON.parse(off.stdout).leftovers, db.rows.filter((row) => ['noHash', 'emptyHash', 'wrongHash'].includes(row.kind)).length);
+    assert.equal(await check(db, ''), db.rows.length);
+    const on = cli(db, ['migrate-keys', '--to-env', 'NEW', '--no-backup', '--json'], { NEW: NEW_KEY });
+    assert.equal(on.status, 0, on.stderr);
+    assert.equal(await check(db, NEW_KEY), db.rows.length);
+  });
+
+  test(`migrate-keys enable on a never-encrypted history (pre-v1.1.0 rows without key_hash) encrypts every row, on ${engine}`, async (t) => {
+    const db = await history(t, engine, { encryptionKey: '' });
+    if (!db) return;
+    const status = cli(db, ['status']);
+    assert.equal(status.status, 1, 'encryption off needs attention');
+    assert.match(status.stdout, /not-encrypted — encryption is disabled: the data is stored in plaintext/);
+    const on = cli(db, ['migrate-keys', '--to-env', 'NEW', '--no-backup', '--json'], { NEW: NEW_KEY });
+    assert.equal(on.status, 0, on.stderr);
+    assert.equal(JSON.parse(on.stdout).leftovers, 3, 'api_keys 1 and request_logs 2 rows without key_hash');
+    assert.equal(await check(db, NEW_KEY), db.rows.length);
+  });
+}
