@@ -165,6 +165,8 @@ export namespace MigrateRequest {
      * caller took one itself (the wizard) or the user opted out.
      */
     backup?: boolean;
+    /** Rows under neither key stay exactly as they are instead of refusing the run (default false). */
+    leaveUndecryptable?: boolean;
   }
   export type Result = MigrationSummary;
   export const type = new RequestType<Params, Result, void>(method);

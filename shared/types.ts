@@ -260,6 +260,10 @@ export interface MigrationSummary {
   restartCommand?: string | null;
   /** The checked backup of the state before the run; null when none was taken. */
   backupFile?: string | null;
+  /** Of the rows rewritten, leftovers of GPT-Load's history brought along (plaintext, missing or wrong key_hash). */
+  leftovers?: number;
+  /** Undecryptable rows left exactly as they were (leaveUndecryptable). */
+  leftUndecryptable?: number;
 }
 
 /** One ENCRYPTION_KEY copy checked against the database. */

@@ -31,6 +31,7 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
             updateEnv: optBool(params, 'updateEnv') ?? false,
             force: optBool(params, 'force') ?? false,
             skipLogs: optBool(params, 'skipLogs') ?? false,
+            leaveUndecryptable: optBool(params, 'leaveUndecryptable') ?? false,
             dryRun: optBool(params, 'dryRun') ?? false,
             clearCache: optBool(params, 'clearCache') ?? true,
             redisHost: optString(params, 'redisHost', 300),
@@ -60,6 +61,8 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
         warnings: t(result.warnings),
         rate: result.rate,
         restartCommand: result.restart.command,
+        leftovers: result.leftovers,
+        leftUndecryptable: result.leftUndecryptable,
       };
       return summary;
     },

@@ -220,7 +220,6 @@ export async function listGroups(store: Store): Promise<GroupSummary[]> {
   }));
 }
 
-/** GPT-Load's dashboard sample: the first `n` rows (by id) with a non-empty key_hash. */
 /**
  * GPT-Load's dashboard sample, its query as GORM builds it: `LIMIT n` and no ORDER BY. Which rows come
  * back is the engine's choice, as it is for GPT-Load: SQLite scans in rowid order; MySQL (InnoDB) in

@@ -73,6 +73,14 @@ for (const engine of ENGINES) {
       assert.ok(text.stdout.includes(command), `status names ${command}:\n${text.stdout}`);
     }
     assert.match(text.stdout, /temp_migration: .*5 rows, plaintext copies of keys/);
+
+    // The command status names lists them: id, group, the stored value masked.
+    const listed = cli(db, ['keys', 'list', '--undecryptable', '--json']);
+    assert.equal(listed.status, 0, listed.stderr);
+    const page = JSON.parse(listed.stdout);
+    assert.deepEqual(page.items.map((item: { id: number; groupName: string }) => [item.id, item.groupName]), [[ids('api_keys', 'undecryptable')[0], 'openai']]);
+    assert.match(page.items[0].masked, /^\(undecryptable\) [0-9a-f]{4}…\(\d+\)…[0-9a-f]{4}$/);
+    assert.equal(page.nextAfterId, null);
   });
 
   test(`migrate-keys without --leave-undecryptable refuses undecryptable rows with counts and ids, changing nothing, on ${engine}`, async (t) => {
