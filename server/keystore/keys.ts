@@ -8,7 +8,7 @@ import { maskSecret } from '../core/secrets';
 import type { Store } from '../store/connect';
 import { listKeys, type KeyFilter, type KeyRow } from '../store/rows';
 import type { KeyListItem, KeyPage, KeyStatus } from '../../shared/types';
-import { MigrationCrypto, ROW_UNKNOWN } from './migrateCrypto';
+import { looksEncrypted, MigrationCrypto, ROW_UNKNOWN } from './migrateCrypto';
 
 // Pages cross the wire as they are (shared/types.ts).
 export type { KeyListItem, KeyPage, KeyStatus };
@@ -51,10 +51,12 @@ type StoredKey = Pick<KeyRow, 'id' | 'key_value' | 'key_hash'>;
 /**
  * The plaintexts of stored rows, each null where the configured key cannot open it. A row whose
  * key_hash is SHA-256 of its value is plaintext whatever the key (a migration GPT-Load left half
- * done); with encryption disabled, anything else is encrypted under a key we do not have.
+ * done), and so is a row without key_hash whose value is not shaped like a ciphertext (written
+ * before v1.1.0); with encryption disabled, anything else is encrypted under a key we do not have.
  */
-function plaintextsOf(rows: readonly StoredKey[], codec: KeyCodec): Array<string | null> {
-  const storedPlain = (row: StoredKey) => row.key_value !== '' && sha256Hex(row.key_value) === row.key_hash;
+export function plaintextsOf(rows: ReadonlyArray<Pick<StoredKey, 'key_value' | 'key_hash'>>, codec: KeyCodec): Array<string | null> {
+  const storedPlain = (row: Pick<StoredKey, 'key_value' | 'key_hash'>) =>
+    row.key_value !== '' && (sha256Hex(row.key_value) === row.key_hash || (row.key_hash === '' && !looksEncrypted(row.key_value)));
   if (!codec.enabled) return rows.map((row) => (row.key_hash === '' || storedPlain(row) ? row.key_value : null));
   return codec.decryptMany(rows.map((row) => row.key_value)).map((plain, i) => plain ?? (storedPlain(rows[i]) ? rows[i].key_value : null));
 }

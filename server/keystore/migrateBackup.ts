@@ -3,9 +3,9 @@
  * checked (every byte and row read back, every key decrypted) before the first write. Both fronts
  * plug it into migrateKeys' beforeWrite hook, so a run whose backup fails writes nothing.
  */
+import type { Store } from '../store/connect';
 import type { OperationContext } from './operation';
 import { createVerifiedBackup } from './backup';
-import type { MigrateHooks } from './migrate';
 
 /** What the summary reports of the backup: the file that restores the state before the run. */
 export interface MigrationBackup {
@@ -17,7 +17,8 @@ export interface MigrationBackup {
 export function backupBeforeWrite(
   params: { fromKey: string; envDir: string; dir?: string; threads?: number },
   context: OperationContext,
-): NonNullable<MigrateHooks['beforeWrite']> {
+): (plan: unknown, store: Store) => Promise<MigrationBackup> {
+  // Any run's beforeWrite hook: migrate-keys and redact-logs.
   return async (_plan, store): Promise<MigrationBackup> => {
     // Under fromKey: that is what the rows are encrypted with now, also on a resumed run.
     const backup = await createVerifiedBackup(store, { encryptionKey: params.fromKey, envDir: params.envDir, dir: params.dir, threads: params.threads }, context);

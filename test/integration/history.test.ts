@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ENGINES, type Engine } from '../support/databases';
 import { closedPort, dumpDatabase, tableNames } from '../support/gptload';
-import { assertHistoryUnder, createHistoryDatabase, HISTORY_KEY, type HistoryDatabase, type HistoryOptions } from '../support/history';
+import { assertHistoryUnder, createHistoryDatabase, geminiError, HISTORY_KEY, type HistoryDatabase, type HistoryOptions } from '../support/history';
 import { REPO_ROOT } from '../support/paths';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
@@ -143,5 +143,63 @@ for (const engine of ENGINES) {
     assert.equal(on.status, 0, on.stderr);
     assert.equal(JSON.parse(on.stdout).leftovers, 3, 'api_keys 1 and request_logs 2 rows without key_hash');
     assert.equal(await check(db, NEW_KEY), db.rows.length);
+  });
+}
+
+/** GPT-Load v1.4.9's mask, restated for ASCII keys: key[:4] + "****" + key[len-4:]. */
+const mask = (key: string) => `${key.slice(0, 4)}****${key.slice(-4)}`;
+
+async function errorMessages(db: HistoryDatabase): Promise<Map<string, string | null>> {
+  const store = await db.open();
+  try {
+    const rows = await store.query<{ id: string; error_message: string | null }>('SELECT id, error_message FROM request_logs ORDER BY id');
+    return new Map(rows.map((r) => [String(r.id), r.error_message]));
+  } finally {
+    await store.close();
+  }
+}
+
+for (const engine of ENGINES) {
+  test(`redact-logs masks every pool key in error_message as GPT-Load v1.4.9 does, nothing else, and drops temp_migration, on ${engine}`, async (t) => {
+    const db = await history(t, engine, { tempMigration: true });
+    if (!db) return;
+    const occurrences = [...db.leakedKeys.values()].reduce((sum, keys) => sum + keys.length, 0);
+    const before = await dump(db);
+    const dry = cli(db, ['redact-logs', '--dry-run', '--json']);
+    assert.equal(dry.status, 0, dry.stderr);
+    const counted = JSON.parse(dry.stdout);
+    assert.deepEqual([counted.rows, counted.occurrences, counted.rowsChanged], [db.leakedKeys.size, occurrences, 0]);
+    assert.deepEqual(counted.tempMigration, { rows: 5, holdsPlaintext: true });
+    assert.equal(await dump(db), before, 'a dry run changes nothing');
+
+    const messagesBefore = await errorMessages(db);
+    const run = cli(db, ['redact-logs', '--yes', '--json', '--backup-dir', join(db.envDir, 'backups')]);
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout);
+    assert.equal(result.rowsChanged, db.leakedKeys.size);
+    assert.ok(result.backup?.file, 'a backup first');
+    assert.equal(result.tempMigrationDropped, true);
+    const after = await errorMessages(db);
+    for (const [id, message] of messagesBefore) {
+      const leaks = db.leakedKeys.get(id);
+      assert.equal(after.get(id), leaks ? leaks.map((key) => geminiError(mask(key))).join(' | ') : message, `request_logs ${id}`);
+    }
+    // Every other column of every table as it was; temp_migration gone.
+    const strip = (text: string) => {
+      const parsed = JSON.parse(text);
+      for (const row of parsed.request_logs) delete row.error_message;
+      parsed.tables = parsed.tables.filter((name: string) => name !== 'temp_migration');
+      return parsed;
+    };
+    const dumped = await dump(db);
+    assert.deepEqual(strip(dumped), strip(before));
+    assert.ok(!JSON.parse(dumped).tables.includes('temp_migration'));
+    const texts = JSON.stringify([...after.values()]);
+    for (const keys of db.leakedKeys.values()) for (const key of keys) assert.ok(!texts.includes(key), 'no pool key left in any error_message');
+
+    // A rerun finds nothing left.
+    const again = cli(db, ['redact-logs', '--yes', '--json', '--no-backup']);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).rows, 0);
   });
 }
