@@ -425,3 +425,22 @@ export interface EnvDatabaseStatus {
   totalKeys: number;
   message: string | null;
 }
+
+/** What redact-logs found (and did): counts only, never a key. */
+export interface RedactLogsSummary {
+  dryRun: boolean;
+  /** request_logs rows with an error_message. */
+  scanned: number;
+  /** Rows quoting a stored key, and the occurrences in them. */
+  rows: number;
+  occurrences: number;
+  /** Keys looked for (api_keys values the configured key opens, more than 8 bytes). */
+  poolKeys: number;
+  rowsChanged: number;
+  tempMigration: TempMigrationLeftover | null;
+  tempMigrationDropped: boolean;
+  backupFile: string | null;
+  durationMs: number;
+  /** What else to know, in the client's language. */
+  notes: string[];
+}
