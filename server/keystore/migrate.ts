@@ -41,7 +41,7 @@ import {
 } from './journal';
 import type { MigrationKeys } from './migrateCrypto';
 import { applyEnvChanges, PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey, restartHint, type RestartHint } from './migrateEnv';
-import { dryRunNote, envKeyHint, journalDatabaseState, summaryNotes, withInterruption } from './migrateNotes';
+import { currentKeyWarnings, dryRunNote, envKeyHint, journalDatabaseState, summaryNotes, withInterruption } from './migrateNotes';
 import { alreadyDoneRefusal, decide, leftovers, migrationMode, n, rewritten, type MigrationMode, type MigrationTable, type PhaseOneCounts } from './migratePlan';
 import { CommitSent, scanTable, writeAll, type Scans } from './migrateRows';
 import { truncateSqliteWal } from './migrateSql';
@@ -367,6 +367,7 @@ async function precheck(
     const envHasTarget = keyFingerprint(readFileEncryptionKey(deployment.envPath)) === run.toFingerprint;
     throw new KeystoreError('refused-by-check', alreadyDoneRefusal(mode, counts, envHasTarget), { mode, ...counts });
   }
+  warnings.push(...currentKeyWarnings(params.fromKey, params.toKey, readFileEncryptionKey(deployment.envPath)));
   if (counts.api_keys.empty > 0) {
     warnings.push({
       en: `${n(counts.api_keys.empty)} api_keys rows hold no key at all (empty key_value and key_hash); they are left as they are`,

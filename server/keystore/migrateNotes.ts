@@ -4,6 +4,7 @@
  */
 import { classifyRows, codecFor } from '../core/crypto';
 import type { Localized } from '../core/errors';
+import { assessSecret } from '../core/secrets';
 import type { Store } from '../store/connect';
 import { sampleHashedKeys } from '../store/rows';
 import type { Deployment } from './deployment';
@@ -132,4 +133,17 @@ export function summaryNotes(plan: MigrationPlan, result: MigrateKeysResult): Lo
     out.push({ en: `next: ${set.en} (or rerun with --update-env), then ${restartText.en}`, zh: `下一步：${set.zh}（或加 --update-env 重新运行），然后${restartText.zh}` });
   }
   return out;
+}
+
+/**
+ * GPT-Load's dashboard warnings (assessSecret, its wording) about the keys a run reads with: the
+ * --from key, and the .env's ENCRYPTION_KEY when it is neither side (the new key has its own check).
+ */
+export function currentKeyWarnings(fromKey: string, toKey: string, envKey: string): Localized[] {
+  const about = (key: string, which: Localized) =>
+    assessSecret(key, 'ENCRYPTION_KEY').map((w) => ({ en: `${which.en}: ${w.text.en}`, zh: `${which.zh}：${w.text.zh}` }));
+  return [
+    ...(fromKey !== '' ? about(fromKey, { en: 'the --from key', zh: '--from 密钥' }) : []),
+    ...(envKey !== '' && envKey !== fromKey && envKey !== toKey ? about(envKey, { en: "the .env's ENCRYPTION_KEY", zh: '.env 中的 ENCRYPTION_KEY' }) : []),
+  ];
 }

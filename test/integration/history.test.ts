@@ -126,7 +126,13 @@ for (const engine of ENGINES) {
     if (!db) return;
     const off = cli(db, ['migrate-keys', '--from-env', 'OLD', '--no-backup', '--json'], { OLD: HISTORY_KEY });
     assert.equal(off.status, 0, off.stderr);
-    assert.equal(JSON.parse(off.stdout).leftovers, db.rows.filter((row) => ['noHash', 'emptyHash', 'wrongHash'].includes(row.kind)).length);
+    const disabled = JSON.parse(off.stdout);
+    assert.equal(disabled.leftovers, db.rows.filter((row) => ['noHash', 'emptyHash', 'wrongHash'].includes(row.kind)).length);
+    // GPT-Load's dashboard wording about the key the run reads with (it is the .env's key too: said once).
+    assert.deepEqual(
+      disabled.warnings.filter((w: { en: string }) => w.en.includes('ENCRYPTION_KEY')).map((w: { en: string }) => w.en),
+      ['the --from key: ENCRYPTION_KEY contains common weak password patterns: secret'],
+    );
     assert.equal(await check(db, ''), db.rows.length);
     const on = cli(db, ['migrate-keys', '--to-env', 'NEW', '--no-backup', '--json'], { NEW: NEW_KEY });
     assert.equal(on.status, 0, on.stderr);
