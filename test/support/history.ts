@@ -35,6 +35,8 @@ export interface HistoryOptions {
   tempMigration?: boolean;
   /** Generated api_keys rows besides the history rows (default 40). */
   keys?: number;
+  /** Generated request_logs rows under the key besides the history rows (default 0). */
+  logs?: number;
   /** Extra env entries (PORT of a closed port, …). */
   env?: Record<string, string>;
 }
@@ -107,6 +109,7 @@ export async function createHistoryDatabase(t: TestContext, engine: Engine, opti
   const encryptionKey = options.encryptionKey ?? HISTORY_KEY;
   const db = await createGptLoadDatabase(t, engine, {
     keys: options.keys ?? 40,
+    logs: options.logs ?? 0,
     encryptionKey,
     includeVectorRows: encryptionKey !== '',
     env: options.env ?? true,
