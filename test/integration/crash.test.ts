@@ -26,7 +26,7 @@ import { readStatus } from '../../server/keystore/status';
 import { countOtherSessions, type Store } from '../../server/store/connect';
 import { createGptLoadDatabase, ENGINES, type Engine, type GptLoadDatabase } from '../support/databases';
 import { closedPort, dumpDatabase, GPT_LOAD_TABLES, keyRows, tableNames } from '../support/gptload';
-import { assertHistoryUnder, createHistoryDatabase, HISTORY_KEY } from '../support/history';
+import { assertHistoryUnder, createHistoryDatabase, HISTORY_KEY, withOpenStore } from '../support/history';
 import { REPO_ROOT } from '../support/paths';
 
 const RUNS = Number(process.env.GLK_CRASH_RUNS ?? 30);
@@ -323,22 +323,10 @@ async function historyCrashRuns(t: TestContext, engine: Engine, runs: number): P
   for (let run = 0; run < 4 * runs && (seen.old + seen.new < runs || seen.old === 0 || seen.new === 0); run++) {
     const db = await createHistoryDatabase(t, engine, { keys: 1500, logs: 800, tempMigration: true, env: { PORT: port } });
     if (!db) return;
-    const before = await db.open().then(async (s) => {
-      try {
-        return await dumpDatabase(s);
-      } finally {
-        await s.close();
-      }
-    });
+    const before = await withOpenStore(db, dumpDatabase);
     if (fastest === Infinity) {
       fastest = await timedRun(db, HISTORY_KEY, to, false);
-      await db.open().then(async (s) => {
-        try {
-          await assertHistoryUnder(s, db, to);
-        } finally {
-          await s.close();
-        }
-      });
+      await withOpenStore(db, (s) => assertHistoryUnder(s, db, to));
       continue;
     }
     const anchor = ANCHORS[Math.floor(Math.random() * ANCHORS.length)];
@@ -377,13 +365,10 @@ async function historyCrashRuns(t: TestContext, engine: Engine, runs: number): P
     const finished = readJournal(db.envDir) === null && (loadEnv(join(db.envDir, '.env'), {}).get('ENCRYPTION_KEY') ?? '') === to;
     // Killed after its very last step: the run was complete; GPT-Load's "already encrypted" refusal stands.
     if (!(again.code === 5 && finished && /already/.test(again.stderr))) assert.equal(again.code, 0, `rerun after a kill at ${delay} ms: ${again.stderr}`);
-    const after = await db.open();
-    try {
+    await withOpenStore(db, async (after) => {
       await assertHistoryUnder(after, db, to);
       assert.deepEqual(await tableNames(after), GPT_LOAD_TABLES, 'temp_migration dropped by the rerun');
-    } finally {
-      await after.close();
-    }
+    });
   }
   t.diagnostic(`${engine}: history runs ${JSON.stringify(seen)} (an uninterrupted run takes ${fastest} ms)`);
   assert.ok(seen.old > 0 && seen.new > 0, `kills landed on one side only: ${JSON.stringify(seen)}`);

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ENGINES, type Engine } from '../support/databases';
 import { closedPort, dumpDatabase, tableNames } from '../support/gptload';
-import { assertHistoryUnder, createHistoryDatabase, geminiError, HISTORY_KEY, type HistoryDatabase, type HistoryOptions } from '../support/history';
+import { assertHistoryUnder, createHistoryDatabase, geminiError, HISTORY_KEY, withOpenStore, type HistoryDatabase, type HistoryOptions } from '../support/history';
 import { REPO_ROOT } from '../support/paths';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
@@ -31,23 +31,8 @@ async function history(t: TestContext, engine: Engine, options: HistoryOptions =
   return createHistoryDatabase(t, engine, { ...options, env: { PORT: String(await closedPort()) } });
 }
 
-async function check(db: HistoryDatabase, key: string): Promise<number> {
-  const store = await db.open();
-  try {
-    return await assertHistoryUnder(store, db, key);
-  } finally {
-    await store.close();
-  }
-}
-
-async function dump(db: HistoryDatabase): Promise<string> {
-  const store = await db.open();
-  try {
-    return await dumpDatabase(store);
-  } finally {
-    await store.close();
-  }
-}
+const check = (db: HistoryDatabase, key: string) => withOpenStore(db, (store) => assertHistoryUnder(store, db, key));
+const dump = (db: HistoryDatabase) => withOpenStore(db, dumpDatabase);
 
 for (const engine of ENGINES) {
   test(`status names every leftover of GPT-Load's history with its command, and exits 1, on ${engine}`, async (t) => {
@@ -109,12 +94,7 @@ for (const engine of ENGINES) {
     assert.ok(result.notes.some((note: { en: string }) => /--leave-undecryptable: .*stayed exactly as they were/.test(note.en)));
     assert.ok(result.backup?.file, 'a backup first');
     assert.equal(await check(db, NEW_KEY), db.rows.length);
-    const store = await db.open();
-    try {
-      assert.ok(!(await tableNames(store)).includes('temp_migration'), 'temp_migration dropped');
-    } finally {
-      await store.close();
-    }
+    assert.ok(!(await withOpenStore(db, tableNames)).includes('temp_migration'), 'temp_migration dropped');
     // status still names the rows left behind, with a command.
     const status = cli(db, ['status'], {});
     assert.equal(status.status, 1);
@@ -155,15 +135,11 @@ for (const engine of ENGINES) {
 /** GPT-Load v1.4.9's mask, restated for ASCII keys: key[:4] + "****" + key[len-4:]. */
 const mask = (key: string) => `${key.slice(0, 4)}****${key.slice(-4)}`;
 
-async function errorMessages(db: HistoryDatabase): Promise<Map<string, string | null>> {
-  const store = await db.open();
-  try {
+const errorMessages = (db: HistoryDatabase) =>
+  withOpenStore(db, async (store) => {
     const rows = await store.query<{ id: string; error_message: string | null }>('SELECT id, error_message FROM request_logs ORDER BY id');
     return new Map(rows.map((r) => [String(r.id), r.error_message]));
-  } finally {
-    await store.close();
-  }
-}
+  });
 
 for (const engine of ENGINES) {
   test(`redact-logs masks every pool key in error_message as GPT-Load v1.4.9 does, nothing else, and drops temp_migration, on ${engine}`, async (t) => {

@@ -185,6 +185,16 @@ export async function createHistoryDatabase(t: TestContext, engine: Engine, opti
   return { ...db, rows, leakedKeys };
 }
 
+/** `fn` on a store of the database, closed after. */
+export async function withOpenStore<T>(db: GptLoadDatabase, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await db.open();
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /**
  * Every history row as GPT-Load reads it under `encryptionKey` (checked with Node's primitives),
  * except the undecryptable ones, which must be byte for byte as built. Returns rows checked.

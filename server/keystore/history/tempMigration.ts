@@ -6,7 +6,7 @@
  */
 import { sha256Hex } from '../../core/crypto';
 import type { Localized } from '../../core/errors';
-import type { SqlRunner } from '../../store/connect';
+import { tableExists, type SqlRunner } from '../../store/connect';
 import type { TempMigrationLeftover } from '../../../shared/types';
 import { looksEncrypted } from '../migrateCrypto';
 
@@ -17,20 +17,9 @@ export const TEMP_MIGRATION_TABLE = 'temp_migration';
 /** Rows looked at to tell whether the copies are plaintext. */
 const SHAPE_SAMPLE = 100;
 
-async function exists(runner: SqlRunner): Promise<boolean> {
-  const sql =
-    runner.kind === 'sqlite'
-      ? `SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '${TEMP_MIGRATION_TABLE}'`
-      : runner.kind === 'mysql'
-        ? `SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '${TEMP_MIGRATION_TABLE}'`
-        : `SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = ANY (current_schemas(false)) AND table_name = '${TEMP_MIGRATION_TABLE}'`;
-  const [row] = await runner.query<{ n: unknown }>(sql);
-  return Number(row?.n ?? 0) > 0;
-}
-
 /** The leftover table, or null when there is none. */
 export async function findTempMigration(runner: SqlRunner): Promise<TempMigrationLeftover | null> {
-  if (!(await exists(runner))) return null;
+  if (!(await tableExists(runner, TEMP_MIGRATION_TABLE))) return null;
   const table = runner.q(TEMP_MIGRATION_TABLE);
   const [count] = await runner.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${table}`);
   const sample = await runner.query<{ v: string | null; h: string | null }>(`SELECT key_value_new AS v, key_hash_new AS h FROM ${table} LIMIT ${SHAPE_SAMPLE}`);
