@@ -7,15 +7,16 @@
  *
  * 1. Checks, writing nothing: GPT-Load stopped (or --force); the pool read; a read-only keyset pass
  *    counting the rows and occurrences to mask (all a dry run does).
- * 2. Confirmation and backup (hooks), then one transaction: the same pass again, each changed row
- *    updated; the number of changed rows must equal the count of step 1 before COMMIT, else it
- *    rolls back. SQLite runs with secure_delete and truncates its WAL after, so the old texts do
+ * 2. Confirmation and backup (hooks), then one transaction: the rows step 1 found re-read under
+ *    the lock, redacted again and updated; each must still change and their number must equal
+ *    step 1's before COMMIT, else it rolls back. SQLite runs with secure_delete and truncates its WAL after, so the old texts do
  *    not linger in free pages or the log.
  */
 import { KeyRedactor } from '../../core/redact';
 import { codecFor } from '../../core/crypto';
 import { KeystoreError, throwIfCancelled, type Localized } from '../../core/errors';
 import { openStore, type SqlRunner, type Store } from '../../store/connect';
+import { countRows } from '../../store/rows';
 import type { Deployment } from '../deployment';
 import { plaintextsOf } from '../keys';
 import { restartHint } from '../migrateEnv';
@@ -67,7 +68,7 @@ export interface RedactLogsResult extends RedactLogsPlan {
   tempMigrationDropped: boolean;
   backup: unknown;
   durationMs: number;
-  /** Rows per second of the write pass. */
+  /** Rows masked per second in the write transaction. */
   rate: number | null;
   notes: Localized[];
 }
@@ -82,19 +83,30 @@ interface LogBatch {
   messages: string[];
 }
 
-/** request_logs rows with an error_message after `after`, in id order, on the store or the transaction. */
-async function readMessages(runner: SqlRunner, after: string | null, limit: number): Promise<LogBatch> {
-  const where = after === null ? '' : ` AND id > ${runner.p(1)}`;
-  const raw = await runner.query<{ id: string; key_value: string | null; key_hash: string | null; error_message: string | null }>(
-    `SELECT id, key_value, key_hash, error_message FROM request_logs WHERE error_message IS NOT NULL AND error_message <> ''${where} ORDER BY id LIMIT ${Math.floor(limit)}`,
+/**
+ * request_logs rows after `after` in keyset order, key and text only where there is an
+ * error_message. Over every row rather than filtered: the filter would scan the table anyway (no
+ * index on error_message), and this way progress counts the table's rows. SQLite pages by rowid, in
+ * the table's own order (request_logs' text primary key is a separate index: following it costs a
+ * random lookup per row, five times slower on a million rows); the other engines by id.
+ */
+async function readMessages(runner: SqlRunner, after: string | number | null, limit: number): Promise<LogBatch & { last: string | number | null; read: number }> {
+  const key = runner.kind === 'sqlite' ? 'rowid' : 'id';
+  const where = after === null ? '' : ` WHERE ${key} > ${runner.p(1)}`;
+  const raw = await runner.query<{ k: string | number; id: string; key_value: string | null; key_hash: string | null; error_message: string | null }>(
+    `SELECT ${key} AS k, id, CASE WHEN error_message <> '' THEN key_value END AS key_value, CASE WHEN error_message <> '' THEN key_hash END AS key_hash, ` +
+      `CASE WHEN error_message <> '' THEN error_message END AS error_message FROM request_logs${where} ORDER BY ${key} LIMIT ${Math.floor(limit)}`,
     after === null ? [] : [after],
   );
-  return {
-    ids: raw.map((r) => r.id),
-    values: raw.map((r) => r.key_value ?? ''),
-    hashes: raw.map((r) => r.key_hash ?? ''),
-    messages: raw.map((r) => r.error_message ?? ''),
-  };
+  const batch: LogBatch & { last: string | number | null; read: number } = { ids: [], values: [], hashes: [], messages: [], last: raw.length ? raw[raw.length - 1].k : null, read: raw.length };
+  for (const r of raw) {
+    if (r.error_message === null) continue;
+    batch.ids.push(r.id);
+    batch.values.push(r.key_value ?? '');
+    batch.hashes.push(r.key_hash ?? '');
+    batch.messages.push(r.error_message);
+  }
+  return batch;
 }
 
 /** Every key of api_keys the configured key opens, in keyset batches. */
@@ -102,8 +114,7 @@ async function readPool(store: Store, redactor: KeyRedactor, codec: ReturnType<t
   let unopened = 0;
   let after: number | string | null = null;
   let done = 0;
-  const [{ n }] = await store.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM api_keys');
-  const report = phaseReporter(context, 'read api_keys', Number(n));
+  const report = phaseReporter(context, 'read api_keys', await countRows(store, 'api_keys'));
   for (;;) {
     throwIfCancelled(context.cancellation);
     const rows = await readRows(store, 'api_keys', after, batchSize);
@@ -122,46 +133,71 @@ async function readPool(store: Store, redactor: KeyRedactor, codec: ReturnType<t
   return unopened;
 }
 
+interface Redacted {
+  ids: Array<number | string>;
+  texts: string[];
+  occurrences: number;
+}
+
+/** A batch's error messages redacted with the pool and each row's own key: the rows whose text changes. */
+function redactBatch(batch: LogBatch, redactor: KeyRedactor, codec: ReturnType<typeof codecFor>): Redacted {
+  const own = plaintextsOf(batch.values.map((value, i) => ({ key_value: value, key_hash: batch.hashes[i] })), codec);
+  const out: Redacted = { ids: [], texts: [], occurrences: 0 };
+  batch.messages.forEach((message, i) => {
+    const { text, masked } = redactor.redact(message, own[i]);
+    if (masked === 0) return;
+    out.ids.push(batch.ids[i]);
+    out.texts.push(text);
+    out.occurrences += masked;
+  });
+  return out;
+}
+
 /**
- * One keyset pass over the rows with an error_message: each redacted with the pool and its own key;
- * `changed` gets the rows whose text changes (awaited before the next batch is read).
+ * The read-only pass: every row in keyset batches; returns the rows with an error_message, the ids
+ * of those whose text changes (memory grows with them, not with the table) and the occurrences.
  */
-async function pass(
-  runner: SqlRunner,
+async function scan(
+  store: Store,
   redactor: KeyRedactor,
   codec: ReturnType<typeof codecFor>,
   batchSize: number,
-  phase: string,
   total: number,
   context: OperationContext,
-  changed: (ids: Array<number | string>, texts: string[], occurrences: number) => Promise<void>,
-): Promise<number> {
-  let after: string | null = null;
-  let scanned = 0;
-  const report = phaseReporter(context, phase, total);
+): Promise<{ scanned: number; ids: Array<number | string>; occurrences: number }> {
+  let after: string | number | null = null;
+  let read = 0;
+  const found = { scanned: 0, ids: [] as Array<number | string>, occurrences: 0 };
+  const report = phaseReporter(context, 'scan request_logs', total);
   for (;;) {
     throwIfCancelled(context.cancellation);
-    const batch = await readMessages(runner, after, batchSize);
-    if (batch.ids.length === 0) break;
-    const own = plaintextsOf(batch.values.map((value, i) => ({ key_value: value, key_hash: batch.hashes[i] })), codec);
-    const ids: Array<number | string> = [];
-    const texts: string[] = [];
-    let occurrences = 0;
-    batch.messages.forEach((message, i) => {
-      const { text, masked } = redactor.redact(message, own[i]);
-      if (masked === 0) return;
-      ids.push(batch.ids[i]);
-      texts.push(text);
-      occurrences += masked;
-    });
-    if (ids.length > 0) await changed(ids, texts, occurrences);
-    scanned += batch.ids.length;
-    report(scanned);
-    after = String(batch.ids[batch.ids.length - 1]);
-    if (batch.ids.length < batchSize) break;
+    const batch = await readMessages(store, after, batchSize);
+    if (batch.read === 0) break;
+    const redacted = redactBatch(batch, redactor, codec);
+    for (const id of redacted.ids) found.ids.push(id);
+    found.occurrences += redacted.occurrences;
+    found.scanned += batch.ids.length;
+    read += batch.read;
+    report(read);
+    after = batch.last;
+    if (batch.read < batchSize) break;
   }
-  report(scanned, true);
-  return scanned;
+  report(read, true);
+  return found;
+}
+
+/** The rows of `ids`, as readMessages gives them (inside the write transaction). */
+async function readByIds(runner: SqlRunner, ids: ReadonlyArray<number | string>): Promise<LogBatch> {
+  const raw = await runner.query<{ id: string; key_value: string | null; key_hash: string | null; error_message: string | null }>(
+    `SELECT id, key_value, key_hash, error_message FROM request_logs WHERE id IN (${ids.map((_, i) => runner.p(i + 1)).join(', ')}) ORDER BY id`,
+    [...ids],
+  );
+  return {
+    ids: raw.map((r) => r.id),
+    values: raw.map((r) => r.key_value ?? ''),
+    hashes: raw.map((r) => r.key_hash ?? ''),
+    messages: raw.map((r) => r.error_message ?? ''),
+  };
 }
 
 function changedUnderUs(what: Localized): KeystoreError {
@@ -188,14 +224,10 @@ export async function redactLogs(params: RedactLogsParams, context: OperationCon
 
     const redactor = new KeyRedactor();
     const unopenedKeys = await readPool(store, redactor, codec, batchSize, context);
-    const [{ n }] = await store.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM request_logs WHERE error_message IS NOT NULL AND error_message <> ''`);
-    const withMessage = Number(n);
-    let rows = 0;
-    let occurrences = 0;
-    const scanned = await pass(store, redactor, codec, batchSize, 'scan request_logs', withMessage, context, async (ids, _texts, found) => {
-      rows += ids.length;
-      occurrences += found;
-    });
+    const logRows = await countRows(store, 'request_logs');
+    const found = await scan(store, redactor, codec, batchSize, logRows, context);
+    const { scanned, occurrences } = found;
+    const rows = found.ids.length;
     const plan: RedactLogsPlan = {
       target: deployment.targetLabel,
       poolKeys: redactor.size,
@@ -232,14 +264,25 @@ export async function redactLogs(params: RedactLogsParams, context: OperationCon
     try {
       await store.transaction(async (tx) => {
         await lockForWrite(tx, ['request_logs'], LOCK_TIMEOUT_MS);
+        // Only the rows the scan found, re-read and redacted again under the lock: each must still change.
         let changed = 0;
-        await pass(tx, redactor, codec, batchSize, 'redact request_logs', withMessage, context, async (ids, texts) => {
-          for (let i = 0; i < ids.length; i++) {
-            changed += await tx.execute(`UPDATE request_logs SET error_message = ${tx.p(1)} WHERE id = ${tx.p(2)}`, [texts[i], ids[i]]);
+        const report = phaseReporter(context, 'redact request_logs', rows);
+        const chunk = Math.min(500, tx.maxParams);
+        for (let start = 0; start < rows; start += chunk) {
+          throwIfCancelled(context.cancellation);
+          const wanted = found.ids.slice(start, start + chunk);
+          const again = redactBatch(await readByIds(tx, wanted), redactor, codec);
+          if (again.ids.length !== wanted.length) {
+            throw changedUnderUs({ en: `${wanted.length - again.ids.length} rows found by the check no longer quote a key`, zh: `检查时发现的行中有 ${wanted.length - again.ids.length} 行已不再含有密钥` });
           }
-        });
+          for (let i = 0; i < again.ids.length; i++) {
+            changed += await tx.execute(`UPDATE request_logs SET error_message = ${tx.p(1)} WHERE id = ${tx.p(2)}`, [again.texts[i], again.ids[i]]);
+          }
+          report(changed);
+        }
+        report(changed, true);
         if (changed !== rows) {
-          throw changedUnderUs({ en: `${changed} rows to mask now, ${rows} at the check`, zh: `现在需脱敏 ${changed} 行，检查时为 ${rows} 行` });
+          throw changedUnderUs({ en: `${changed} rows masked now, ${rows} at the check`, zh: `现在脱敏 ${changed} 行，检查时为 ${rows} 行` });
         }
         // DDL is transactional on SQLite and PostgreSQL; MySQL would commit here, so it drops after.
         if (plan.tempMigration && tx.kind !== 'mysql') await dropTempMigration(tx);
@@ -255,7 +298,7 @@ export async function redactLogs(params: RedactLogsParams, context: OperationCon
     result.tempMigrationDropped = plan.tempMigration !== null;
     if (plan.tempMigration) notes.push({ en: `${describeTempMigration(plan.tempMigration).en}: dropped`, zh: `${describeTempMigration(plan.tempMigration).zh}：已删除` });
     const seconds = (Date.now() - writeStarted) / 1000;
-    result.rate = seconds > 0 ? Math.round(scanned / seconds) : null;
+    result.rate = seconds > 0 ? Math.round(rows / seconds) : null;
     result.durationMs = Date.now() - started;
     return result;
   } finally {
