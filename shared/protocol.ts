@@ -35,6 +35,7 @@ import type {
   ServiceCheckResult,
   StatusReport,
   StatusSummary,
+  RedactLogsSummary,
 } from './types';
 
 export * from './types';
@@ -174,6 +175,8 @@ export namespace MigrateRequest {
      * done). Set it after the user saw those warnings and confirmed.
      */
     allowWeakKey?: boolean;
+    /** Rows under neither key stay exactly as they are instead of refusing the run (default false). */
+    leaveUndecryptable?: boolean;
   }
   export type Result = MigrationSummary;
   export const type = new RequestType<Params, Result, void>(method);
@@ -541,5 +544,25 @@ export namespace DebugMemoryRequest {
     rss: number;
     collected: boolean;
   }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * client → daemon: mask the upstream keys GPT-Load stored in request_logs.error_message before v1.4.9,
+ * as GPT-Load v1.4.9 masks them (and drop a leftover temp_migration). `dryRun` only counts; otherwise a
+ * checked backup first, then one transaction. Work-done progress; cancellable before the commit.
+ */
+export namespace RedactLogsRequest {
+  export const method = 'gptLoad/redactLogs' as const;
+  export interface Params extends WorkDoneProgressParams {
+    deployment: DeploymentRef;
+    /** Count the rows and occurrences to mask; write nothing (default false). */
+    dryRun?: boolean;
+    /** Go on although GPT-Load looks running (default false). */
+    force?: boolean;
+    /** Write and check a backup first (default true). */
+    backup?: boolean;
+  }
+  export type Result = RedactLogsSummary;
   export const type = new RequestType<Params, Result, void>(method);
 }

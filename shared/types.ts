@@ -93,19 +93,34 @@ export interface DashboardCheck {
 
 export interface RowCounts {
   total: number;
+  /** key_hash = SHA-256(key_value). */
   plaintext: number;
   encrypted: number;
   unknown: number;
   empty: number;
   /** A few ids of undecryptable rows, to point at. */
   unknownIds: Array<number | string>;
+  /** Plaintext left by GPT-Load with a NULL or empty key_hash (rows from before v1.1.0). */
+  noHash?: number;
+  /** Decrypts with the configured key, but key_hash is wrong or missing (GPT-Load cannot find the key by hash). */
+  wrongHash?: number;
+  /** A few ids of each other kind needing attention. */
+  exampleIds?: { plaintext: Array<number | string>; noHash: Array<number | string>; wrongHash: Array<number | string> };
+}
+
+/** A `temp_migration` table left by an interrupted GPT-Load migrate-keys: garbage holding copies of keys. */
+export interface TempMigrationLeftover {
+  rows: number;
+  /** Some of its values are plaintext keys (it was disabling encryption, or enabling it). */
+  holdsPlaintext: boolean;
 }
 
 /**
  * ok: every row as the configured key says. needs-migration: key set, rows plaintext.
  * key-missing: rows encrypted, no key set. wrong-key: no row decrypts. mixed: several states.
+ * not-encrypted: encryption disabled, every key stored in plaintext (GPT-Load's dashboard warns too).
  */
-export type OverallState = 'empty' | 'ok' | 'needs-migration' | 'key-missing' | 'wrong-key' | 'mixed';
+export type OverallState = 'empty' | 'ok' | 'needs-migration' | 'key-missing' | 'wrong-key' | 'mixed' | 'not-encrypted';
 
 export interface GroupSummary {
   id: number;
@@ -129,6 +144,10 @@ export interface StatusReport {
   apiKeys: RowCounts;
   requestLogs: RowCounts;
   groups: GroupSummary[];
+  /** A leftover temp_migration table, if any. */
+  tempMigration?: TempMigrationLeftover | null;
+  /** Each finding needing attention with the command that resolves it (empty when nothing does). */
+  attention?: Array<{ en: string; zh: string }>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,6 +269,10 @@ export interface MigrationSummary {
    * anyone who reads the file has; `notes` says what to do. null: none.
    */
   backupPlaintext?: BackupPlaintextRows | null;
+  /** Of the rows rewritten, leftovers of GPT-Load's history brought along (plaintext, missing or wrong key_hash). */
+  leftovers?: number;
+  /** Undecryptable rows left exactly as they were (leaveUndecryptable). */
+  leftUndecryptable?: number;
 }
 
 /** One ENCRYPTION_KEY copy checked against the database. */
@@ -418,4 +441,23 @@ export interface EnvDatabaseStatus {
   plaintext: number;
   totalKeys: number;
   message: string | null;
+}
+
+/** What redact-logs found (and did): counts only, never a key. */
+export interface RedactLogsSummary {
+  dryRun: boolean;
+  /** request_logs rows with an error_message. */
+  scanned: number;
+  /** Rows quoting a stored key, and the occurrences in them. */
+  rows: number;
+  occurrences: number;
+  /** Keys looked for (api_keys values the configured key opens, more than 8 bytes). */
+  poolKeys: number;
+  rowsChanged: number;
+  tempMigration: TempMigrationLeftover | null;
+  tempMigrationDropped: boolean;
+  backupFile: string | null;
+  durationMs: number;
+  /** What else to know, in the client's language. */
+  notes: string[];
 }

@@ -24,6 +24,8 @@ export function describeState(state: EnvDatabaseState, encryptionEnabled: boolea
       return { label: t('wrong ENCRYPTION_KEY'), icon: 'error', warning: true };
     case 'mixed':
       return { label: t('mixed (partly encrypted)'), icon: 'warning', warning: true };
+    case 'not-encrypted':
+      return { label: t('not encrypted (stored in plaintext)'), icon: 'unlock', warning: true };
     case 'empty':
       return { label: t('no keys'), icon: 'circle-outline', warning: false };
     case 'unreachable':

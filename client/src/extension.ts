@@ -8,6 +8,7 @@ import { registerCheckBackup } from './commands/checkBackup';
 import { registerCheckKeyBackups, remindKeyBackupCheck } from './commands/checkKeyBackups';
 import { registerCopyKey } from './commands/copyKey';
 import { registerCreateBackup } from './commands/createBackup';
+import { registerRedactLogs } from './commands/redactLogs';
 import { registerFilterKeys } from './commands/filterKeys';
 import { registerFindKey } from './commands/findKey';
 import { registerForgetKeyCopy } from './commands/forgetKeyCopy';
@@ -69,6 +70,7 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
   registerFilterKeys(ctx, explorer);
   registerFindKey(ctx, explorer);
   registerCreateBackup(ctx);
+  registerRedactLogs(ctx);
   registerCheckBackup(ctx);
   registerRestoreBackup(ctx);
   registerCheckKeyBackups(ctx);

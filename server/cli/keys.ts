@@ -50,7 +50,7 @@ function writeKeyTable(io: CliIO, items: KeyListItem[], lead?: { header: string;
 export const keysListCommand: CliCommand = {
   name: 'keys list',
   summary: 'list stored keys (masked), by group and status, a page at a time',
-  help: `Usage: gpt-load-keystore keys list [--group NAME] [--status active|invalid] [--limit N] [--after ID] [--json]
+  help: `Usage: gpt-load-keystore keys list [--group NAME] [--status active|invalid] [--undecryptable] [--limit N] [--after ID] [--json]
 
 Lists keys as GPT-Load's UI shows them: id, group, status, masked key (never the whole secret),
 request and failure counts, last use and notes. Pages are keyset-paged by id: the last line names
@@ -61,6 +61,9 @@ value, use keys find.
 Options:
   --group NAME          only this group
   --status STATUS       active or invalid
+  --undecryptable       only keys the configured ENCRYPTION_KEY cannot open (status counts them);
+                        their stored value is shown masked. migrate-keys --leave-undecryptable
+                        leaves them as they are
   --limit N             rows per page (default 50)
   --after ID            start after this key id
   --json                machine-readable page ({items, nextAfterId})
@@ -71,11 +74,13 @@ Exit codes: 0 ok, 2 bad flag or unknown group, 3 .env unreadable, 7 cannot conne
 
 Examples:
   gpt-load-keystore keys list --group openai --status invalid
+  gpt-load-keystore keys list --undecryptable
   gpt-load-keystore keys list --after 1050 --limit 100 --json`,
   options: {
     ...DEPLOYMENT_OPTIONS,
     group: { type: 'string' },
     status: { type: 'string' },
+    undecryptable: { type: 'boolean' },
     limit: { type: 'string' },
     after: { type: 'string' },
     json: { type: 'boolean' },
@@ -84,6 +89,7 @@ Examples:
     const query = {
       groupName: str(args, 'group'),
       status: statusOf(args),
+      undecryptable: flag(args, 'undecryptable'),
       limit: positiveInt(args, 'limit', 50),
       afterId: str(args, 'after') !== undefined ? positiveInt(args, 'after', 0, 0) : undefined,
     };

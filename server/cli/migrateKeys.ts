@@ -256,7 +256,9 @@ export const migrateKeysCommand: CliCommand = {
 GPT-Load's migrate-keys, made safe: --to alone enables encryption, --from alone disables it, both
 change the key (the same key twice is an error). Every row of api_keys and request_logs is
 checked before anything is written; a run either rewrites all of them in one transaction per
-database or changes nothing. GPT-Load must be stopped (its /health must not answer and, on
+database or changes nothing. What GPT-Load's own history leaves behind is brought along to the
+target: plaintext request logs its migrate-keys never touched, rows with a NULL/empty key_hash
+(before v1.1.0) and decryptable rows whose key_hash is wrong; the summary counts them. GPT-Load must be stopped (its /health must not answer and, on
 MySQL/PostgreSQL, no other session may be connected). With REDIS_DSN set, GPT-Load's stale cache
 entries (gpt-load:key:*, gpt-load:group:*:active_keys) are removed afterwards; pending request
 logs and everything else stay.
@@ -273,6 +275,8 @@ Options:
   --update-env          write the new ENCRYPTION_KEY into .env (removed when disabling); the new
                         key is parked in .env as ${PENDING_KEY_VAR} while the database changes
   --skip-logs           leave request_logs as they are (GPT-Load's own behaviour)
+  --leave-undecryptable rows under neither key stay exactly as they are (named in the summary;
+                        \`keys list --undecryptable\` lists them) instead of refusing the run
   --dry-run             run every check and report what would change; write nothing
   --force               go on although GPT-Load looks running (the summary says so)
   --yes                 do not ask for confirmation on a terminal
@@ -319,6 +323,7 @@ Examples:
     generate: { type: 'boolean' },
     'update-env': { type: 'boolean' },
     'skip-logs': { type: 'boolean' },
+    'leave-undecryptable': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     force: { type: 'boolean' },
     yes: { type: 'boolean' },
@@ -356,6 +361,7 @@ Examples:
         updateEnv: flag(args, 'update-env'),
         force: flag(args, 'force'),
         skipLogs: flag(args, 'skip-logs'),
+        leaveUndecryptable: flag(args, 'leave-undecryptable'),
         dryRun,
         clearCache: !flag(args, 'no-cache'),
         redisHost: str(args, 'redis-host'),

@@ -1,4 +1,5 @@
 import { localize, type Lang } from '../core/errors';
+import { describeTempMigration } from '../keystore/history/tempMigration';
 import { readStatus, type StatusReport } from '../keystore/status';
 import type { CliCommand } from './command';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, progressPrinter, withStore, writeJson } from './options';
@@ -15,7 +16,8 @@ const STATE_TEXT = {
   'needs-migration': { en: 'keys are plaintext although ENCRYPTION_KEY is set: run migrate-keys --to', zh: '已设置 ENCRYPTION_KEY，但密钥仍为明文：请运行 migrate-keys --to' },
   'key-missing': { en: 'keys are encrypted but no ENCRYPTION_KEY is set: GPT-Load cannot use them', zh: '密钥已加密但未设置 ENCRYPTION_KEY：GPT-Load 无法使用它们' },
   'wrong-key': { en: 'no key decrypts with the configured ENCRYPTION_KEY: it is the wrong key', zh: '当前 ENCRYPTION_KEY 无法解密任何密钥：密钥错误' },
-  mixed: { en: 'keys are in more than one state (see counts): finish or repair with migrate-keys', zh: '密钥处于多种状态（见计数）：请用 migrate-keys 完成或修复' },
+  mixed: { en: 'keys are in more than one state (see counts and what to do below)', zh: '密钥处于多种状态（见计数及下方处理方法）' },
+  'not-encrypted': { en: 'encryption is disabled: the data is stored in plaintext', zh: '未启用加密：数据以明文存储' },
 };
 
 function n(value: number): string {
@@ -24,10 +26,14 @@ function n(value: number): string {
 
 export function formatStatus(report: StatusReport, lang: Lang): string {
   const t = (en: string, zh: string) => (lang === 'zh-CN' ? zh : en);
+  const ids = (list: Array<number | string> | undefined, total: number) =>
+    list && list.length ? ` (${t('e.g. ids', '例如 id')} ${list.slice(0, 5).join(', ')}${total > 5 ? ', …' : ''})` : '';
   const counts = (c: StatusReport['apiKeys']) =>
-    `${n(c.total)} ${t('rows', '行')}: ${n(c.plaintext)} ${t('plaintext', '明文')}, ${n(c.encrypted)} ${t('encrypted with the configured key', '已用当前密钥加密')}, ${n(c.unknown)} ${t('undecryptable', '无法解密')}` +
-    (c.empty ? `, ${n(c.empty)} ${t('without key', '无密钥')}` : '') +
-    (c.unknownIds.length ? ` (${t('e.g. ids', '例如 id')} ${c.unknownIds.slice(0, 5).join(', ')}${c.unknown > 5 ? ', …' : ''})` : '');
+    `${n(c.total)} ${t('rows', '行')}: ${n(c.plaintext)} ${t('plaintext', '明文')}${ids(c.exampleIds?.plaintext, c.plaintext)}, ` +
+    `${n(c.encrypted)} ${t('encrypted with the configured key', '已用当前密钥加密')}, ${n(c.unknown)} ${t('undecryptable', '无法解密')}${ids(c.unknownIds, c.unknown)}` +
+    (c.noHash ? `, ${n(c.noHash)} ${t('plaintext without key_hash', '无 key_hash 的明文')}${ids(c.exampleIds?.noHash, c.noHash)}` : '') +
+    (c.wrongHash ? `, ${n(c.wrongHash)} ${t('decryptable with a wrong key_hash', '可解密但 key_hash 错误')}${ids(c.exampleIds?.wrongHash, c.wrongHash)}` : '') +
+    (c.empty ? `, ${n(c.empty)} ${t('without key', '无密钥')}` : '');
   const lines = [
     ...(report.migration ? [`${t('Interrupted migration', '中断的迁移')}: ${localize(report.migration.explanation, lang)}`] : []),
     `${t('Database', '数据库')}: ${report.target}`,
@@ -36,6 +42,8 @@ export function formatStatus(report: StatusReport, lang: Lang): string {
     `${t("GPT-Load's dashboard", 'GPT-Load 仪表盘')}: ${report.dashboard.verdict ? `${report.dashboard.verdict} — ${localize(VERDICT_TEXT[report.dashboard.verdict], lang)}` : t('no warning', '无警告')} (${t('sample', '抽样')} ${report.dashboard.sampled})`,
     `api_keys: ${counts(report.apiKeys)}`,
     `request_logs: ${counts(report.requestLogs)}`,
+    ...(report.tempMigration ? [`temp_migration: ${localize(describeTempMigration(report.tempMigration), lang)}`] : []),
+    ...(report.attention?.length ? [`${t('Needs attention', '需要处理')}:`, ...report.attention.map((item) => `  - ${localize(item, lang)}`)] : []),
     `${t('Groups', '分组')}:`,
     ...report.groups.map((g) => `  ${g.name} [${g.channelType}${g.groupType === 'aggregate' ? ', aggregate' : ''}]: ${n(g.active)} active, ${n(g.invalid)} invalid`),
   ];
@@ -49,15 +57,18 @@ export const statusCommand: CliCommand = {
 
 Reports GPT-Load's own dashboard verdict (data_not_encrypted / key_not_configured / key_mismatch,
 from the same 20-row sample and thresholds) and, beyond it, the exact state of every row of
-api_keys and request_logs: plaintext, encrypted with the configured ENCRYPTION_KEY, or
-undecryptable; and the groups with their key counts by status.
+api_keys and request_logs: plaintext, encrypted with the configured ENCRYPTION_KEY, plaintext
+without key_hash (GPT-Load before v1.1.0), decryptable with a wrong key_hash, or undecryptable;
+a temp_migration table left by an interrupted GPT-Load migrate-keys; the groups with their key
+counts by status; and for each finding the command that resolves it.
 
 Options:
   --json                machine-readable report
   --skip-logs           do not classify request_logs (it can hold millions of rows)
 ${DEPLOYMENT_HELP}
 
-Exit codes: 0 state ok or empty, 1 anything needing attention (an interrupted migrate-keys run included),
+Exit codes: 0 state ok or empty, 1 anything needing attention (plaintext keys, encryption disabled,
+missing or wrong key_hash, undecryptable rows, temp_migration, an interrupted migrate-keys run),
 3 the .env is missing (--env FILE names no file), 7 cannot connect, 8 not a GPT-Load database.
 
 Examples:
@@ -77,6 +88,7 @@ Examples:
     else io.stdout.write(formatStatus(report, io.lang) + '\n');
     // An interrupted migrate-keys run needs attention even where the rows look fine: its journal,
     // and perhaps a parked key in .env, wait for a rerun.
-    return (report.state === 'ok' || report.state === 'empty') && !report.migration ? 0 : 1;
+    // So does anything status lists with its command (a leftover temp_migration, rows of GPT-Load's history).
+    return (report.state === 'ok' || report.state === 'empty') && !report.migration && !report.attention?.length ? 0 : 1;
   },
 };

@@ -22,6 +22,7 @@ import { registerEnvRequests } from './envRequests';
 import { provideHover } from './hover';
 import { registerKeystoreRequests } from './keystore';
 import { registerMigrateRequest } from './migrate';
+import { registerRedactLogsRequest } from './redactLogs';
 import { registerProxyKeyRequests } from './proxyKeys';
 import { log } from './log';
 import { listenForProgressCancel } from './progress';
@@ -105,6 +106,7 @@ export function startDaemon(argv: string[]): void {
     diagnostics.refreshAll();
   };
   registerMigrateRequest(session, dataChanged);
+  registerRedactLogsRequest(session, dataChanged);
   registerBackupRequests(session, dataChanged);
   registerBackupPruneRequest(session);
   registerProxyKeyRequests(session, dataChanged);

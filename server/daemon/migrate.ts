@@ -31,6 +31,7 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
             updateEnv: optBool(params, 'updateEnv') ?? false,
             force: optBool(params, 'force') ?? false,
             skipLogs: optBool(params, 'skipLogs') ?? false,
+            leaveUndecryptable: optBool(params, 'leaveUndecryptable') ?? false,
             dryRun: optBool(params, 'dryRun') ?? false,
             clearCache: optBool(params, 'clearCache') ?? true,
             redisHost: optString(params, 'redisHost', 300),
@@ -64,6 +65,8 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
         rate: result.rate,
         restartCommand: result.restart.command,
         backupPlaintext: backup?.plaintext ?? null,
+        leftovers: result.leftovers,
+        leftUndecryptable: result.leftUndecryptable,
       };
       return summary;
     },

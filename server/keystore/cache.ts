@@ -34,46 +34,77 @@ interface RedisLike {
   disconnect(): void;
 }
 
-/** A label for messages: host, port and database, never the password. */
-export function describeRedis(dsn: string, options: Pick<RedisOptions, 'redisHost'> = {}): string {
-  const url = redisUrl(dsn, options.redisHost);
-  return `redis ${url.hostname}:${url.port || 6379}/${url.pathname.replace(/^\//, '') || '0'}`;
+/** Where to reach Redis: TCP (redis://, rediss://) or a Unix socket (unix://, as go-redis reads it). */
+interface RedisTarget {
+  /** Host, port (or socket path) and database, never the password. */
+  label: string;
+  /** ioredis connection options (besides timeouts). */
+  options: { host?: string; port?: number; path?: string; db: number; username?: string; password?: string; tls?: object };
 }
 
-function redisUrl(dsn: string, redisHost?: string): URL {
+function usage(en: string, zh: string): KeystoreError {
+  return new KeystoreError('usage', { en, zh });
+}
+
+/** A label for messages: host, port and database, never the password. */
+export function describeRedis(dsn: string, options: Pick<RedisOptions, 'redisHost'> = {}): string {
+  return redisTarget(dsn, options.redisHost).label;
+}
+
+/**
+ * REDIS_DSN as go-redis's ParseURL reads it: `redis://` / `rediss://` (TLS) `[user:password@]host[:port][/db]`,
+ * or `unix://[user:password@]/path/to/socket[?db=N]`. --redis-host replaces the host (and port) —
+ * on a socket DSN it switches to TCP there, since a container's socket path does not exist outside.
+ */
+function redisTarget(dsn: string, redisHost?: string): RedisTarget {
   let url: URL;
   try {
     url = new URL(dsn);
   } catch {
     url = new URL('invalid://');
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new KeystoreError('usage', {
-      en: 'REDIS_DSN is not a redis:// or rediss:// URL (special characters in the password must be %-encoded)',
-      zh: 'REDIS_DSN 不是 redis:// 或 rediss:// URL（密码中的特殊字符须用 % 编码）',
-    });
+  const secure = url.protocol === 'rediss:';
+  if (url.protocol !== 'redis:' && !secure && url.protocol !== 'unix:') {
+    throw usage(
+      'REDIS_DSN is not a redis://, rediss:// or unix:// URL (special characters in the password must be %-encoded)',
+      'REDIS_DSN 不是 redis://、rediss:// 或 unix:// URL（密码中的特殊字符须用 % 编码）',
+    );
   }
+  const credentials = {
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+  };
+  const dbText = url.protocol === 'unix:' ? (url.searchParams.get('db') ?? '0') : url.pathname.replace(/^\//, '') || '0';
+  const db = Number(dbText);
+  if (!Number.isInteger(db) || db < 0) throw usage(`REDIS_DSN: invalid database number "${dbText}"`, `REDIS_DSN：数据库编号 "${dbText}" 无效`);
+  let host = url.hostname;
+  let port = Number(url.port || 6379);
   if (redisHost) {
     const m = /^(\[[^\]]+\]|[^:]*)(?::(\d+))?$/.exec(redisHost.trim());
-    if (!m) throw new KeystoreError('usage', { en: '--redis-host takes HOST[:PORT]', zh: '--redis-host 的格式为 HOST[:PORT]' });
-    if (m[1]) url.hostname = m[1];
-    if (m[2]) url.port = m[2];
+    if (!m) throw usage('--redis-host takes HOST[:PORT]', '--redis-host 的格式为 HOST[:PORT]');
+    if (m[1]) host = m[1].replace(/^\[|\]$/g, '');
+    if (m[2]) port = Number(m[2]);
   }
-  return url;
+  if (url.protocol === 'unix:' && !redisHost) {
+    const path = decodeURIComponent(url.pathname);
+    if (path === '') throw usage('REDIS_DSN: a unix:// URL needs the socket path (unix:///path/to/redis.sock)', 'REDIS_DSN：unix:// URL 需要套接字路径（unix:///path/to/redis.sock）');
+    return { label: `redis unix:${path}/${db}`, options: { path, db, ...credentials } };
+  }
+  return { label: `redis ${host}:${port}/${db}`, options: { host, port, db, ...credentials, ...(secure ? { tls: {} } : {}) } };
 }
 
 async function connect(dsn: string, options: RedisOptions): Promise<RedisLike> {
-  const url = redisUrl(dsn, options.redisHost);
-  const label = describeRedis(dsn, options);
+  const target = redisTarget(dsn, options.redisHost);
+  const label = target.label;
   const Redis = (require('ioredis') as typeof import('ioredis')).default;
-  const client = new Redis(url.toString(), {
+  const client = new Redis({
+    ...target.options,
     lazyConnect: true,
     connectTimeout: options.timeoutMs,
     commandTimeout: Math.max(options.timeoutMs, 10_000),
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
-    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
   }) as unknown as RedisLike & { on(event: 'error', fn: (err: Error) => void): void };
   // ioredis also emits connection errors as events; the awaited command reports them.
   client.on('error', () => undefined);

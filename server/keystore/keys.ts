@@ -2,12 +2,13 @@
  * Reading the key store as GPT-Load's UI shows it: pages of keys (keyset, never OFFSET), masked,
  * found by exact value through key_hash (as GPT-Load's search does), and the one reveal.
  */
-import { sha256Hex, type KeyCodec } from '../core/crypto';
+import { derivedKeyOf, sha256Hex, type KeyCodec } from '../core/crypto';
 import { KeystoreError } from '../core/errors';
 import { maskSecret } from '../core/secrets';
 import type { Store } from '../store/connect';
 import { listKeys, type KeyFilter, type KeyRow } from '../store/rows';
 import type { KeyListItem, KeyPage, KeyStatus } from '../../shared/types';
+import { looksEncrypted, MigrationCrypto, ROW_UNKNOWN } from './migrateCrypto';
 
 // Pages cross the wire as they are (shared/types.ts).
 export type { KeyListItem, KeyPage, KeyStatus };
@@ -20,6 +21,8 @@ export interface KeyPageQuery {
   value?: string;
   limit: number;
   afterId?: number;
+  /** Only rows the configured key cannot open — what status counts as undecryptable. */
+  undecryptable?: boolean;
 }
 
 /** What masked keys show for a row the configured key cannot open. */
@@ -48,10 +51,12 @@ type StoredKey = Pick<KeyRow, 'id' | 'key_value' | 'key_hash'>;
 /**
  * The plaintexts of stored rows, each null where the configured key cannot open it. A row whose
  * key_hash is SHA-256 of its value is plaintext whatever the key (a migration GPT-Load left half
- * done); with encryption disabled, anything else is encrypted under a key we do not have.
+ * done), and so is a row without key_hash whose value is not shaped like a ciphertext (written
+ * before v1.1.0); with encryption disabled, anything else is encrypted under a key we do not have.
  */
-function plaintextsOf(rows: readonly StoredKey[], codec: KeyCodec): Array<string | null> {
-  const storedPlain = (row: StoredKey) => row.key_value !== '' && sha256Hex(row.key_value) === row.key_hash;
+export function plaintextsOf(rows: ReadonlyArray<Pick<StoredKey, 'key_value' | 'key_hash'>>, codec: KeyCodec): Array<string | null> {
+  const storedPlain = (row: Pick<StoredKey, 'key_value' | 'key_hash'>) =>
+    row.key_value !== '' && (sha256Hex(row.key_value) === row.key_hash || (row.key_hash === '' && !looksEncrypted(row.key_value)));
   if (!codec.enabled) return rows.map((row) => (row.key_hash === '' || storedPlain(row) ? row.key_value : null));
   return codec.decryptMany(rows.map((row) => row.key_value)).map((plain, i) => plain ?? (storedPlain(rows[i]) ? rows[i].key_value : null));
 }
@@ -143,9 +148,36 @@ export interface KeyReadOptions {
   groupNames?: Map<number, string>;
 }
 
+/** Rows read per batch while looking for undecryptable ones. */
+const SCAN_BATCH = 2000;
+
+/**
+ * A page of the rows status calls undecryptable (judged as status judges them: a run from the
+ * configured key to none, ROW_UNKNOWN), scanned in keyset batches. Their key cannot be shown: the
+ * stored value is, masked, so the operator can match the row with a backup or another database.
+ */
+async function undecryptablePage(store: Store, codec: KeyCodec, filter: { groupId?: number; status?: KeyStatus }, query: KeyPageQuery, names: Map<number, string>): Promise<KeyPage> {
+  const judge = new MigrationCrypto({ source: derivedKeyOf(codec), target: null });
+  const items: KeyListItem[] = [];
+  let after = query.afterId;
+  for (;;) {
+    const { rows, nextAfterId } = await listKeys(store, { ...filter, limit: SCAN_BATCH, afterId: after });
+    const codes = judge.classify({ values: rows.map((r) => r.key_value), hashes: rows.map((r) => r.key_hash) });
+    for (let i = 0; i < rows.length; i++) {
+      if (codes[i] !== ROW_UNKNOWN) continue;
+      const [item] = toItems([rows[i]], codec, names);
+      items.push({ ...item, masked: `${UNDECRYPTABLE} ${maskSecret(rows[i].key_value)}` });
+      if (items.length === query.limit) return { items, nextAfterId: i < rows.length - 1 || nextAfterId !== null ? rows[i].id : null };
+    }
+    if (nextAfterId === null) return { items, nextAfterId: null };
+    after = nextAfterId;
+  }
+}
+
 export async function listKeyPage(store: Store, codec: KeyCodec, query: KeyPageQuery, options: KeyReadOptions = {}): Promise<KeyPage> {
   const names = options.groupNames ?? (await groupNamesById(store));
   const groupId = query.groupName !== undefined ? groupIdByName(names, query.groupName) : query.groupId;
+  if (query.undecryptable) return undecryptablePage(store, codec, { groupId, status: query.status }, query, names);
   const { rows, nextAfterId } = await listKeys(store, {
     groupId,
     status: query.status,

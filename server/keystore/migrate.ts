@@ -42,12 +42,13 @@ import {
 } from './journal';
 import type { MigrationKeys } from './migrateCrypto';
 import { applyEnvChanges, PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey, restartHint, type RestartHint } from './migrateEnv';
-import { dryRunNote, envKeyHint, journalDatabaseState, summaryNotes, withInterruption } from './migrateNotes';
-import { alreadyDoneRefusal, decide, migrationMode, n, type MigrationMode, type MigrationTable, type PhaseOneCounts } from './migratePlan';
+import { currentKeyWarnings, dryRunNote, envKeyHint, journalDatabaseState, summaryNotes, withInterruption } from './migrateNotes';
+import { alreadyDoneRefusal, decide, leftovers, migrationMode, n, rewritten, type MigrationMode, type MigrationTable, type PhaseOneCounts } from './migratePlan';
 import { CommitSent, scanTable, writeAll, type Scans } from './migrateRows';
 import { truncateSqliteWal } from './migrateSql';
 import type { OperationContext } from './operation';
 import { checkService, describeService, serviceRunningError, type ServiceCheck } from './service';
+import { dropTempMigration, findTempMigration, type TempMigrationLeftover } from './history/tempMigration';
 
 export interface MigrateKeysParams {
   deployment: Deployment;
@@ -61,6 +62,8 @@ export interface MigrateKeysParams {
   force?: boolean;
   /** Leave request_logs as they are (GPT-Load's own migrate-keys does). */
   skipLogs?: boolean;
+  /** Rows under neither key stay exactly as they are (named in the summary) instead of refusing the run. */
+  leaveUndecryptable?: boolean;
   /** Run every check and report what would change; write nothing. */
   dryRun?: boolean;
   /** Delete GPT-Load's stale Redis entries when REDIS_DSN is set (default true). */
@@ -113,6 +116,8 @@ export interface MigrationPlan {
   interrupted: InterruptedRun | null;
   updateEnv: boolean;
   skipLogs: boolean;
+  /** GPT-Load's leftover side table: dropped by the run (after its backup), never read as data. */
+  tempMigration: TempMigrationLeftover | null;
   warnings: Localized[];
   /** GPT-Load's dashboard warnings about the new key (allowed by allowWeakKey): for the confirmation. */
   keyWarnings: Localized[];
@@ -145,9 +150,15 @@ export interface MigrateKeysResult {
   target: string;
   fromFingerprint: string;
   toFingerprint: string;
-  /** api_keys / request_logs rows rewritten (or that would be, in a dry run). */
+  /** api_keys / request_logs rows rewritten (or that would be, in a dry run), leftovers included. */
   apiKeys: number;
   requestLogs: number;
+  /** Of those, leftovers of GPT-Load's history brought along (plaintext, missing or wrong key_hash), both tables. */
+  leftovers: number;
+  /** Undecryptable rows left exactly as they were (--leave-undecryptable), both tables. */
+  leftUndecryptable: number;
+  /** A leftover temp_migration table found (dropped unless a dry run). */
+  tempMigration: TempMigrationLeftover | null;
   /** Phase 1's exact counts per table and per state. */
   tables: PhaseOneCounts;
   service: ServiceCheck;
@@ -257,6 +268,9 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
         await confirmAndBackUp(run, store, plan, result, context);
         crypto ??= await createCryptoRunner(run.keys, cryptoOptions);
         await write(run, store, crypto, plan, scans, result, context);
+      } else if (plan.tempMigration) {
+        // Nothing else to write: the garbage table goes on its own.
+        await dropTempMigration(store);
       }
       await crypto?.close();
       crypto = null;
@@ -405,7 +419,7 @@ async function precheck(
       }
     : null;
 
-  const decision = decide(mode, counts);
+  const decision = decide(mode, counts, params.leaveUndecryptable ?? false);
   if (decision.action === 'refuse') {
     const hint = counts.api_keys.unknown > 0 ? await envKeyHint(store, deployment, run.fromFingerprint, run.toFingerprint) : null;
     const reason = withInterruption(decision.reason, interrupted);
@@ -417,6 +431,7 @@ async function precheck(
   if (decision.action === 'complete' && decision.alreadyDone > 0 && !(interrupted?.sameKeys || pendingIsTarget) && !upToDate) {
     throw new KeystoreError('refused-by-check', alreadyDoneRefusal(mode, counts), { mode, ...counts });
   }
+  warnings.push(...currentKeyWarnings(params.fromKey, params.toKey, readFileEncryptionKey(deployment.envPath)));
   if (counts.api_keys.empty > 0) {
     warnings.push({
       en: `${n(counts.api_keys.empty)} api_keys rows hold no key at all (empty key_value and key_hash); they are left as they are`,
@@ -439,6 +454,7 @@ async function precheck(
     interrupted,
     updateEnv: params.updateEnv ?? false,
     skipLogs,
+    tempMigration: await findTempMigration(store),
     warnings,
     keyWarnings: run.keyWarnings,
   };
@@ -449,8 +465,11 @@ async function precheck(
     target: deployment.targetLabel,
     fromFingerprint: run.fromFingerprint,
     toFingerprint: run.toFingerprint,
-    apiKeys: counts.api_keys.source,
-    requestLogs: counts.request_logs?.source ?? 0,
+    apiKeys: rewritten(counts.api_keys),
+    requestLogs: counts.request_logs ? rewritten(counts.request_logs) : 0,
+    leftovers: leftovers(counts.api_keys) + (counts.request_logs ? leftovers(counts.request_logs) : 0),
+    leftUndecryptable: counts.api_keys.unknown + (counts.request_logs?.unknown ?? 0),
+    tempMigration: plan.tempMigration,
     tables: counts,
     service,
     forced: service.running && blocked === null,
@@ -499,13 +518,20 @@ async function write(run: Run, store: Store, crypto: CryptoRunner, plan: Migrati
   let seconds: number;
   try {
     if (parksKey) applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: params.toKey });
-    ({ seconds } = await run.clock.time('write', () => writeAll(store, crypto, scans, tablesOf(plan.skipLogs), params.batchSize ?? DEFAULT_BATCH[store.kind], context)));
+    // temp_migration goes inside the transaction where DDL is transactional (SQLite, PostgreSQL).
+    const dropInside = plan.tempMigration && store.kind !== 'mysql' ? dropTempMigration : undefined;
+    ({ seconds } = await run.clock.time('write', () =>
+      writeAll(store, crypto, scans, tablesOf(plan.skipLogs), params.batchSize ?? DEFAULT_BATCH[store.kind], context, dropInside),
+    ));
   } catch (err) {
     await afterFailedWrite(store, deployment, err, parksKey);
     throw err;
   }
   result.rate = seconds > 0 ? Math.round(plan.rows / seconds) : null;
   writeJournal(deployment.envDir, { ...ours, phase: 'committed', committedAt: new Date().toISOString() });
+  // MySQL commits any transaction a DROP TABLE runs in, so there it is a step of its own after the
+  // journaled COMMIT: a crash in between leaves the table, which a rerun (or status) finds again.
+  if (plan.tempMigration && store.kind === 'mysql') await dropTempMigration(store);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Localized } from '../core/errors';
 import type { OperationContext } from './operation';
 import { createVerifiedBackup } from './backup';
 import { plaintextRows, type PlaintextRows } from './backupFormat';
-import type { MigrateHooks } from './migrate';
+import type { Store } from '../store/connect';
 
 /** What the summary reports of the backup: the file that restores the state before the run. */
 export interface MigrationBackup {
@@ -22,7 +22,8 @@ export interface MigrationBackup {
 export function backupBeforeWrite(
   params: { fromKey: string; envDir: string; dir?: string; threads?: number },
   context: OperationContext,
-): NonNullable<MigrateHooks['beforeWrite']> {
+): (plan: unknown, store: Store) => Promise<MigrationBackup> {
+  // Any run's beforeWrite hook: migrate-keys and redact-logs.
   return async (_plan, store): Promise<MigrationBackup> => {
     // Under fromKey: that is what the rows are encrypted with now, also on a resumed run.
     const backup = await createVerifiedBackup(store, { encryptionKey: params.fromKey, envDir: params.envDir, dir: params.dir, threads: params.threads }, context);

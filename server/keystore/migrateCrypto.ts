@@ -18,12 +18,51 @@ export const ROW_PLAINTEXT = 3;
 export const ROW_UNKNOWN = 4;
 /** Phase 2 only: a new value did not decrypt back to its plaintext (never expected; aborts the run). */
 export const ROW_VERIFY_FAILED = 5;
+/**
+ * Plaintext left by GPT-Load with a NULL or empty key_hash (request logs from before v1.1.0): a value
+ * that decrypts with neither key and does not have a GPT-Load ciphertext's shape.
+ */
+export const ROW_NO_HASH = 6;
+/** Decrypts with the source or the target key, but key_hash is wrong or missing (GPT-Load cannot find it by hash). */
+export const ROW_WRONG_HASH = 7;
 
-export type RowStateCode = 0 | 1 | 2 | 3 | 4 | 5;
+export type RowStateCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7;
+
+/**
+ * Rows a migration rewrites: the source state and every leftover it brings along to the target —
+ * plaintext left by GPT-Load (SHA-256 or missing hash) and decryptable rows with a wrong hash.
+ */
+export function isRewritten(code: number): boolean {
+  return code === ROW_SOURCE || code === ROW_PLAINTEXT || code === ROW_NO_HASH || code === ROW_WRONG_HASH;
+}
+
+/** Leftovers: rewritten rows not in the source state. */
+export function isLeftover(code: number): boolean {
+  return code === ROW_PLAINTEXT || code === ROW_NO_HASH || code === ROW_WRONG_HASH;
+}
+
+/** GPT-Load's shortest stored ciphertext: hex of nonce (12) ‖ tag (16). */
+const MIN_CIPHERTEXT_HEX = 2 * (12 + 16);
+
+/** Whether a value has the shape GPT-Load gives ciphertexts (even-length hex, nonce and tag at least). */
+export function looksEncrypted(value: string): boolean {
+  return value.length >= MIN_CIPHERTEXT_HEX && value.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(value);
+}
+
+/** How status names each row under the configured key (finer than stateUnderKey, which backups use). */
+export type RowKind = 'plaintext' | 'encrypted' | 'noHash' | 'wrongHash' | 'unknown' | 'empty';
+
+export function kindUnderKey(code: number, keyEnabled: boolean): RowKind {
+  if (code === ROW_NO_HASH) return 'noHash';
+  if (code === ROW_WRONG_HASH) return 'wrongHash';
+  const state = stateUnderKey(code, keyEnabled);
+  return state;
+}
 
 /**
  * A row's state under one key, from its code in a run "from that key to none" (how status and backups
- * judge rows): a source row is encrypted with the key (plaintext when the key is disabled).
+ * judge rows): a source row is encrypted with the key (plaintext when the key is disabled). Rows
+ * without a hash or with a wrong one count as unknown here: a backup cannot vouch for them.
  */
 export function stateUnderKey(code: number, keyEnabled: boolean): RowState | 'empty' {
   switch (code) {
@@ -91,10 +130,9 @@ export class MigrationCrypto {
   }
 
   /**
-   * Phase 2: source rows decrypted with the source key, encrypted and hashed with the target key,
-   * each new value verified by decrypting it again. Other rows are only classified. The source
-   * row's own key_hash was checked in phase 1 and the run's digest proves the row is unchanged
-   * since, so it is not recomputed here (except for plaintext, where it is the only test).
+   * Phase 2: rows to rewrite (source rows and leftovers, see isRewritten) opened, encrypted and
+   * hashed with the target key, each new value verified by decrypting it again. Other rows are only
+   * classified. The run's digest proves every rewritten row is the one phase 1 judged.
    */
   migrate(rows: RowsIn): MigratedRows {
     const n = rows.values.length;
@@ -102,22 +140,21 @@ export class MigrationCrypto {
     const values = new Array<string>(n);
     const hashes = new Array<string>(n);
     const nonces = this.targetKey ? randomFillSync(Buffer.allocUnsafe(n * NONCE_BYTES)) : null;
-    const plains = this.sourcePlaintexts(rows);
+    const sourcePlains = this.sourcePlaintexts(rows);
+    const plains = new Array<string | null>(n);
     for (let i = 0; i < n; i++) {
-      const plain = plains[i];
       values[i] = '';
       hashes[i] = '';
-      if (plain === null) {
-        states[i] = this.classifyRow(rows.values[i], rows.hashes[i], null);
-        continue;
-      }
-      states[i] = ROW_SOURCE;
-      values[i] = nonces ? this.encrypt(plain, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)) : plain;
-      hashes[i] = this.target.hash(plain);
+      const { state, plain } = this.judge(rows.values[i], rows.hashes[i], sourcePlains[i]);
+      states[i] = state;
+      plains[i] = plain;
+      if (!isRewritten(state)) continue;
+      values[i] = nonces ? this.encrypt(plain!, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)) : plain!;
+      hashes[i] = this.target.hash(plain!);
     }
     if (nonces) {
       // Every new value decrypted back, in one batch.
-      const migrated = [...states.keys()].filter((i) => states[i] === ROW_SOURCE);
+      const migrated = [...states.keys()].filter((i) => isRewritten(states[i]));
       const reopened = this.target.decryptMany(migrated.map((i) => values[i]));
       migrated.forEach((row, k) => {
         if (reopened[k] === plains[row]) return;
@@ -147,7 +184,7 @@ export class MigrationCrypto {
         digests[i] = sha256Hex(plain);
         continue;
       }
-      const state = this.classifyRow(value, hash, null);
+      const state = this.classifyRow(value, hash, plain);
       states[i] = state;
       // A plaintext row is one whose key_hash is the SHA-256 of its value.
       digests[i] = state === ROW_PLAINTEXT || (state === ROW_TARGET && !this.target.enabled) ? hash : '';
@@ -157,14 +194,25 @@ export class MigrationCrypto {
 
   /** `sourcePlain`: the row's plaintext under the source key, as sourcePlaintexts gives it. */
   private classifyRow(value: string, hash: string, sourcePlain: string | null): RowStateCode {
-    if (value === '' && hash === '') return ROW_EMPTY;
-    if (this.source.enabled && sourcePlain !== null && this.source.hash(sourcePlain) === hash) return ROW_SOURCE;
-    if (sha256Hex(value) === hash) {
-      if (!this.source.enabled) return ROW_SOURCE;
-      return this.target.enabled ? ROW_PLAINTEXT : ROW_TARGET;
+    return this.judge(value, hash, sourcePlain).state;
+  }
+
+  /** A row's state and, for rows a migration rewrites, its plaintext. */
+  private judge(value: string, hash: string, sourcePlain: string | null): { state: RowStateCode; plain: string | null } {
+    if (value === '' && hash === '') return { state: ROW_EMPTY, plain: null };
+    if (this.source.enabled && sourcePlain !== null && this.source.hash(sourcePlain) === hash) return { state: ROW_SOURCE, plain: sourcePlain };
+    if (value !== '' && sha256Hex(value) === hash) {
+      if (!this.source.enabled) return { state: ROW_SOURCE, plain: value };
+      return { state: this.target.enabled ? ROW_PLAINTEXT : ROW_TARGET, plain: value };
     }
-    if (this.target.enabled && this.decryptsWithHash(this.target, value, hash)) return ROW_TARGET;
-    return ROW_UNKNOWN;
+    if (this.target.enabled) {
+      const targetPlain = this.tryDecrypt(this.target, value);
+      if (targetPlain !== null) return { state: this.target.hash(targetPlain) === hash ? ROW_TARGET : ROW_WRONG_HASH, plain: targetPlain };
+    }
+    // Decrypts with the source key, hash wrong or missing: GPT-Load's own migrate re-hashes such rows.
+    if (this.source.enabled && sourcePlain !== null) return { state: ROW_WRONG_HASH, plain: sourcePlain };
+    if (value !== '' && hash === '' && !looksEncrypted(value)) return { state: ROW_NO_HASH, plain: value };
+    return { state: ROW_UNKNOWN, plain: null };
   }
 
   /**
@@ -177,11 +225,11 @@ export class MigrationCrypto {
     return values.map((value, i) => (value === '' && hashes[i] === '') || sha256Hex(value) !== hashes[i] ? null : value);
   }
 
-  private decryptsWithHash(codec: KeyCodec, value: string, hash: string): boolean {
+  private tryDecrypt(codec: KeyCodec, value: string): string | null {
     try {
-      return codec.hash(codec.decrypt(value)) === hash;
+      return codec.decrypt(value);
     } catch {
-      return false;
+      return null;
     }
   }
 

@@ -4,21 +4,24 @@
  */
 import { classifyRows, codecFor } from '../core/crypto';
 import type { Localized } from '../core/errors';
+import { assessSecret } from '../core/secrets';
 import type { Store } from '../store/connect';
 import { sampleHashedKeys } from '../store/rows';
 import type { Deployment } from './deployment';
 import type { JournalDatabaseState, MigrationJournal } from './journal';
 import type { InterruptedRun, MigrateKeysResult, MigrationPlan } from './migrate';
 import { PENDING_KEY_VAR, readFileEncryptionKey } from './migrateEnv';
-import { n, type PhaseOneCounts } from './migratePlan';
+import { describeTempMigration } from './history/tempMigration';
+import { leftovers, n, rewritten, type PhaseOneCounts } from './migratePlan';
 
 /** The database relative to an interrupted run, from this run's phase-1 counts. */
 export function journalDatabaseState(journal: MigrationJournal, from: string, to: string, counts: PhaseOneCounts): JournalDatabaseState {
   const keyed = (c: PhaseOneCounts['api_keys']) => c.total - c.empty;
   const all = [counts.api_keys, counts.request_logs].filter((c): c is PhaseOneCounts['api_keys'] => c !== null);
   if (journal.from !== from || journal.to !== to) return 'unknown';
-  if (all.every((c) => c.source === keyed(c))) return 'old';
-  if (all.every((c) => c.target === keyed(c))) return 'new';
+  // Undecryptable rows a run left as they are (--leave-undecryptable) belong to both sides.
+  if (all.every((c) => rewritten(c) + c.unknown === keyed(c))) return 'old';
+  if (all.every((c) => c.target + c.unknown === keyed(c))) return 'new';
   return 'other';
 }
 
@@ -54,21 +57,56 @@ export function dryRunNote(plan: MigrationPlan, clearsCache: boolean): Localized
     plan.action === 'complete'
       ? { en: 'no row would change', zh: '不会改动任何行' }
       : {
-          en: `${n(plan.rows)} rows would be rewritten (api_keys ${n(plan.tables.api_keys.source)}${plan.tables.request_logs ? `, request_logs ${n(plan.tables.request_logs.source)}` : ''})${plan.alreadyDone ? `; ${n(plan.alreadyDone)} are already under the target key` : ''}`,
-          zh: `将改写 ${n(plan.rows)} 行（api_keys ${n(plan.tables.api_keys.source)}${plan.tables.request_logs ? `，request_logs ${n(plan.tables.request_logs.source)}` : ''}）${plan.alreadyDone ? `；${n(plan.alreadyDone)} 行已使用目标密钥` : ''}`,
+          en: `${n(plan.rows)} rows would be rewritten (api_keys ${n(rewritten(plan.tables.api_keys))}${plan.tables.request_logs ? `, request_logs ${n(rewritten(plan.tables.request_logs))}` : ''})${plan.alreadyDone ? `; ${n(plan.alreadyDone)} are already under the target key` : ''}`,
+          zh: `将改写 ${n(plan.rows)} 行（api_keys ${n(rewritten(plan.tables.api_keys))}${plan.tables.request_logs ? `，request_logs ${n(rewritten(plan.tables.request_logs))}` : ''}）${plan.alreadyDone ? `；${n(plan.alreadyDone)} 行已使用目标密钥` : ''}`,
         };
   const then = [
     plan.updateEnv ? { en: '.env would be updated', zh: '将更新 .env' } : null,
     clearsCache ? { en: "GPT-Load's stale Redis entries would be removed", zh: '将删除 GPT-Load 过期的 Redis 缓存' } : null,
   ].filter((x): x is Localized => x !== null);
+  const history = historyNotes(plan, true);
   return {
-    en: `dry run: every check passed; ${what.en}${then.map((t) => `; ${t.en}`).join('')}. Nothing was written.`,
-    zh: `试运行：所有检查均通过；${what.zh}${then.map((t) => `；${t.zh}`).join('')}。未写入任何内容。`,
+    en: `dry run: every check passed; ${what.en}${history.map((t) => `; ${t.en}`).join('')}${then.map((t) => `; ${t.en}`).join('')}. Nothing was written.`,
+    zh: `试运行：所有检查均通过；${what.zh}${history.map((t) => `；${t.zh}`).join('')}${then.map((t) => `；${t.zh}`).join('')}。未写入任何内容。`,
   };
 }
 
-export function summaryNotes(plan: MigrationPlan, result: MigrateKeysResult): Localized[] {
+/** The leftovers of GPT-Load's history a run brings along, and the undecryptable rows it leaves, per table. */
+export function historyNotes(plan: MigrationPlan, future: boolean): Localized[] {
   const out: Localized[] = [];
+  const tables = ([['api_keys', plan.tables.api_keys], ['request_logs', plan.tables.request_logs]] as const).filter(([, c]) => c !== null);
+  const brought = tables.filter(([, c]) => leftovers(c!) > 0);
+  if (brought.length > 0) {
+    const list = (lang: 'en' | 'zh') =>
+      brought
+        .map(([table, c]) =>
+          lang === 'en'
+            ? `${table} ${n(leftovers(c!))} (${n(c!.plaintext)} plaintext, ${n(c!.noHash)} without key_hash, ${n(c!.wrongHash)} with a wrong key_hash; e.g. ids ${c!.leftoverIds.join(', ')})`
+            : `${table} ${n(leftovers(c!))} 行（明文 ${n(c!.plaintext)}，无 key_hash ${n(c!.noHash)}，key_hash 错误 ${n(c!.wrongHash)}；例如 id ${c!.leftoverIds.join('、')}）`,
+        )
+        .join(lang === 'en' ? '; ' : '；');
+    out.push({
+      en: `${future ? 'would bring' : 'brought'} along leftovers of GPT-Load's history: ${list('en')}`,
+      zh: `${future ? '将一并处理' : '已一并处理'} GPT-Load 历史遗留的行：${list('zh')}`,
+    });
+  }
+  if (plan.tempMigration) {
+    const found = describeTempMigration(plan.tempMigration);
+    out.push({ en: `${found.en}: ${future ? 'would be dropped' : 'dropped'}`, zh: `${found.zh}：${future ? '将被删除' : '已删除'}` });
+  }
+  const left = tables.filter(([, c]) => c!.unknown > 0);
+  if (left.length > 0) {
+    const list = left.map(([table, c]) => `${table} ${n(c!.unknown)} (ids ${c!.sampleIds.join(', ')}${c!.unknown > c!.sampleIds.length ? ', …' : ''})`).join('; ');
+    out.push({
+      en: `--leave-undecryptable: ${list} undecryptable rows ${future ? 'would stay' : 'stayed'} exactly as they were; GPT-Load shows them as failed-to-decrypt. List them with \`keys list --undecryptable\``,
+      zh: `--leave-undecryptable：${list} 行无法解密的数据${future ? '将' : '已'}保持原样；GPT-Load 会将其显示为 failed-to-decrypt。可用 \`keys list --undecryptable\` 列出`,
+    });
+  }
+  return out;
+}
+
+export function summaryNotes(plan: MigrationPlan, result: MigrateKeysResult): Localized[] {
+  const out: Localized[] = historyNotes(plan, false);
   if (plan.action === 'finish') {
     out.push({
       en: `finished a partial change: ${n(plan.alreadyDone)} rows were already under the target key, ${n(plan.rows)} were rewritten`,
@@ -95,4 +133,17 @@ export function summaryNotes(plan: MigrationPlan, result: MigrateKeysResult): Lo
     out.push({ en: `next: ${set.en} (or rerun with --update-env), then ${restartText.en}`, zh: `下一步：${set.zh}（或加 --update-env 重新运行），然后${restartText.zh}` });
   }
   return out;
+}
+
+/**
+ * GPT-Load's dashboard warnings (assessSecret, its wording) about the keys a run reads with: the
+ * --from key, and the .env's ENCRYPTION_KEY when it is neither side (the new key has its own check).
+ */
+export function currentKeyWarnings(fromKey: string, toKey: string, envKey: string): Localized[] {
+  const about = (key: string, which: Localized) =>
+    assessSecret(key, 'ENCRYPTION_KEY').map((w) => ({ en: `${which.en}: ${w.text.en}`, zh: `${which.zh}：${w.text.zh}` }));
+  return [
+    ...(fromKey !== '' ? about(fromKey, { en: 'the --from key', zh: '--from 密钥' }) : []),
+    ...(envKey !== '' && envKey !== fromKey && envKey !== toKey ? about(envKey, { en: "the .env's ENCRYPTION_KEY", zh: '.env 中的 ENCRYPTION_KEY' }) : []),
+  ];
 }

@@ -4,7 +4,7 @@
  * report it complete, or refuse with exact counts per table and per state.
  */
 import { KeystoreError, type Localized } from '../core/errors';
-import { ROW_EMPTY, ROW_PLAINTEXT, ROW_SOURCE, ROW_TARGET, ROW_UNKNOWN } from './migrateCrypto';
+import { ROW_EMPTY, ROW_NO_HASH, ROW_PLAINTEXT, ROW_SOURCE, ROW_TARGET, ROW_UNKNOWN, ROW_WRONG_HASH } from './migrateCrypto';
 
 /** enable: plaintext → key; disable: key → plaintext; change: key → another key. */
 export type MigrationMode = 'enable' | 'disable' | 'change';
@@ -39,16 +39,32 @@ export interface TableCounts {
   source: number;
   /** Already as the --to side writes them. */
   target: number;
-  /** Plaintext although neither side is plaintext (change mode only). */
+  /** Plaintext left by GPT-Load (SHA-256 hash) although neither side is plaintext (change mode): brought along. */
   plaintext: number;
-  /** Neither: another key, a corrupted value or a key_hash that does not match. */
+  /** Plaintext left by GPT-Load with a NULL or empty key_hash (before v1.1.0): brought along. */
+  noHash: number;
+  /** Decrypts with one of the keys, key_hash wrong or missing: brought along (re-hashed). */
+  wrongHash: number;
+  /** Neither: another key or a corrupted value. Refused, or left as it is with --leave-undecryptable. */
   unknown: number;
-  /** Up to 10 ids of plaintext and unknown rows, to point at. */
+  /** Up to 5 ids of unknown rows, to point at. */
   sampleIds: Array<number | string>;
+  /** Up to 5 ids of leftover rows brought along. */
+  leftoverIds: Array<number | string>;
 }
 
 export function emptyTableCounts(): TableCounts {
-  return { total: 0, empty: 0, source: 0, target: 0, plaintext: 0, unknown: 0, sampleIds: [] };
+  return { total: 0, empty: 0, source: 0, target: 0, plaintext: 0, noHash: 0, wrongHash: 0, unknown: 0, sampleIds: [], leftoverIds: [] };
+}
+
+/** Leftover rows a run brings along to the target besides the source rows. */
+export function leftovers(c: TableCounts): number {
+  return c.plaintext + c.noHash + c.wrongHash;
+}
+
+/** Rows a run rewrites in a table. */
+export function rewritten(c: TableCounts): number {
+  return c.source + leftovers(c);
 }
 
 const SAMPLE_IDS = 5;
@@ -67,9 +83,15 @@ export function tallyStates(counts: TableCounts, states: Uint8Array, ids: ArrayL
         counts.target++;
         break;
       case ROW_PLAINTEXT:
-      case ROW_UNKNOWN:
+      case ROW_NO_HASH:
+      case ROW_WRONG_HASH:
         if (states[i] === ROW_PLAINTEXT) counts.plaintext++;
-        else counts.unknown++;
+        else if (states[i] === ROW_NO_HASH) counts.noHash++;
+        else counts.wrongHash++;
+        if (counts.leftoverIds.length < SAMPLE_IDS) counts.leftoverIds.push(ids[i]);
+        break;
+      case ROW_UNKNOWN:
+        counts.unknown++;
         if (counts.sampleIds.length < SAMPLE_IDS) counts.sampleIds.push(ids[i]);
         break;
     }
@@ -83,7 +105,7 @@ export interface PhaseOneCounts {
 }
 
 export type Decision =
-  /** Every keyed row is in the source state. */
+  /** Every keyed row is in the source state (or a leftover brought along). */
   | { action: 'migrate'; rows: number }
   /** Source and target rows only: an earlier partial change (or GPT-Load's own migrate-keys, which leaves request_logs behind). */
   | { action: 'finish'; rows: number; alreadyDone: number }
@@ -95,11 +117,14 @@ function tables(counts: PhaseOneCounts): Array<[MigrationTable, TableCounts]> {
   return counts.request_logs ? [['api_keys', counts.api_keys], ['request_logs', counts.request_logs]] : [['api_keys', counts.api_keys]];
 }
 
-export function decide(mode: MigrationMode, counts: PhaseOneCounts): Decision {
+/**
+ * `leaveUndecryptable`: rows under neither key stay exactly as they are instead of refusing the run.
+ * Leftovers GPT-Load's history leaves (plaintext, missing or wrong hashes) are always brought along.
+ */
+export function decide(mode: MigrationMode, counts: PhaseOneCounts, leaveUndecryptable = false): Decision {
   const all = tables(counts);
-  const bad = all.filter(([, c]) => c.unknown + c.plaintext > 0);
-  if (bad.length > 0) return { action: 'refuse', reason: refusal(mode, counts) };
-  const source = all.reduce((sum, [, c]) => sum + c.source, 0);
+  if (!leaveUndecryptable && all.some(([, c]) => c.unknown > 0)) return { action: 'refuse', reason: refusal(mode, counts) };
+  const source = all.reduce((sum, [, c]) => sum + rewritten(c), 0);
   const target = all.reduce((sum, [, c]) => sum + c.target, 0);
   if (source === 0) return { action: 'complete', alreadyDone: target };
   if (target === 0) return { action: 'migrate', rows: source };
@@ -119,7 +144,7 @@ const HEADLINE: Record<MigrationMode, Localized> = {
   change: { en: 'changing the key refused', zh: '拒绝更换密钥' },
 };
 
-function stateWords(mode: MigrationMode): Record<'source' | 'target' | 'plaintext' | 'unknown' | 'empty', Localized> {
+function stateWords(mode: MigrationMode): Record<'source' | 'target' | 'plaintext' | 'noHash' | 'wrongHash' | 'unknown' | 'empty', Localized> {
   return {
     source:
       mode === 'enable'
@@ -129,7 +154,9 @@ function stateWords(mode: MigrationMode): Record<'source' | 'target' | 'plaintex
       mode === 'disable'
         ? { en: 'already plaintext', zh: '已是明文' }
         : { en: 'already encrypted with the --to key', zh: '已用 --to 密钥加密' },
-    plaintext: { en: 'plaintext', zh: '明文' },
+    plaintext: { en: 'plaintext left by GPT-Load', zh: 'GPT-Load 遗留的明文' },
+    noHash: { en: 'plaintext without key_hash', zh: '无 key_hash 的明文' },
+    wrongHash: { en: 'decryptable with a wrong or missing key_hash', zh: '可解密但 key_hash 错误或缺失' },
     unknown:
       mode === 'enable'
         ? { en: 'encrypted with another key or not plaintext GPT-Load wrote (key_hash does not match)', zh: '已用其他密钥加密，或不是 GPT-Load 写入的明文（key_hash 不符）' }
@@ -143,9 +170,9 @@ function stateWords(mode: MigrationMode): Record<'source' | 'target' | 'plaintex
 /** "api_keys: 12,000 rows — 11,000 encrypted with the --from key, 1,000 decryptable with neither key (e.g. ids 3, 7)". */
 export function breakdown(mode: MigrationMode, table: MigrationTable, c: TableCounts): Localized {
   const words = stateWords(mode);
-  const parts = (['source', 'target', 'plaintext', 'unknown', 'empty'] as const).filter((s) => c[s] > 0);
+  const parts = (['source', 'target', 'plaintext', 'noHash', 'wrongHash', 'unknown', 'empty'] as const).filter((s) => c[s] > 0);
   const list = (lang: 'en' | 'zh') => parts.map((s) => `${n(c[s])} ${words[s][lang]}`).join(lang === 'en' ? ', ' : '，');
-  const ids = c.sampleIds.length ? { en: ` (e.g. ids ${c.sampleIds.join(', ')})`, zh: `（例如 id ${c.sampleIds.join('、')}）` } : { en: '', zh: '' };
+  const ids = c.sampleIds.length ? { en: ` (undecryptable, e.g. ids ${c.sampleIds.join(', ')})`, zh: `（无法解密的，例如 id ${c.sampleIds.join('、')}）` } : { en: '', zh: '' };
   if (c.total === 0) return { en: `${table}: no rows`, zh: `${table}：无数据` };
   return {
     en: `${table}: ${n(c.total)} rows — ${list('en')}${ids.en}`,
@@ -158,40 +185,24 @@ function joinLines(lines: Localized[]): Localized {
 }
 
 function refusal(mode: MigrationMode, counts: PhaseOneCounts): Localized {
-  const keys = counts.api_keys;
-  const logs = counts.request_logs;
   const head = HEADLINE[mode];
-  let why: Localized;
-  if (keys.unknown > 0 && mode === 'enable') {
-    why = {
-      en: `${n(keys.unknown)} of ${n(keys.total)} api_keys rows are already encrypted with another key, or hold values GPT-Load did not write`,
-      zh: `api_keys 共 ${n(keys.total)} 行，其中 ${n(keys.unknown)} 行已用其他密钥加密，或不是 GPT-Load 写入的值`,
-    };
-  } else if (keys.unknown > 0) {
-    why = {
-      en: `${n(keys.unknown)} of ${n(keys.total)} api_keys rows do not decrypt with the --from key`,
-      zh: `api_keys 共 ${n(keys.total)} 行，其中 ${n(keys.unknown)} 行无法用 --from 密钥解密`,
-    };
-  } else if (keys.plaintext > 0) {
-    why = {
-      en: `${n(keys.plaintext)} of ${n(keys.total)} api_keys rows are plaintext while others are encrypted: the data is in a mixed state`,
-      zh: `api_keys 共 ${n(keys.total)} 行，其中 ${n(keys.plaintext)} 行为明文而其余已加密：数据处于混合状态`,
-    };
-  } else {
-    const bad = logs ? logs.unknown + logs.plaintext : 0;
-    why = {
-      en: `${n(bad)} of ${n(logs?.total ?? 0)} request_logs rows are not in the state the --from side says; rerun with --skip-logs to leave request_logs as they are (GPT-Load's own migrate-keys does)`,
-      zh: `request_logs 共 ${n(logs?.total ?? 0)} 行，其中 ${n(bad)} 行与 --from 所述状态不符；如需保持 request_logs 不变（GPT-Load 自带的 migrate-keys 即如此），请加 --skip-logs 重新运行`,
-    };
-  }
-  if (logs && logs.unknown + logs.plaintext > 0 && (keys.unknown > 0 || keys.plaintext > 0)) {
-    why = { en: `${why.en}; request_logs too (or rerun with --skip-logs)`, zh: `${why.zh}；request_logs 亦然（或加 --skip-logs 重新运行）` };
-  }
-  const lines = tables(counts).map(([table, c]) => breakdown(mode, table, c));
-  const detail = joinLines(lines);
+  const side: Localized =
+    mode === 'enable'
+      ? { en: 'are already encrypted with another key, or hold values GPT-Load did not write', zh: '已用其他密钥加密，或不是 GPT-Load 写入的值' }
+      : { en: mode === 'disable' ? 'do not decrypt with the --from key' : 'decrypt with neither key', zh: mode === 'disable' ? '无法用 --from 密钥解密' : '两个密钥都无法解密' };
+  const bad = tables(counts).filter(([, c]) => c.unknown > 0);
+  const why: Localized = {
+    en: bad.map(([table, c]) => `${n(c.unknown)} of ${n(c.total)} ${table} rows ${side.en}`).join('; '),
+    zh: bad.map(([table, c]) => `${table} 共 ${n(c.total)} 行，其中 ${n(c.unknown)} 行${side.zh}`).join('；'),
+  };
+  const way: Localized = {
+    en: 'list them with `keys list --undecryptable`; rerun with the key they are under, or with --leave-undecryptable to leave them exactly as they are',
+    zh: '可用 `keys list --undecryptable` 列出；请用它们所用的密钥重新运行，或加 --leave-undecryptable 让它们保持原样',
+  };
+  const detail = joinLines(tables(counts).map(([table, c]) => breakdown(mode, table, c)));
   return {
-    en: `${head.en}: ${why.en}. Nothing was written.\n  ${detail.en}`,
-    zh: `${head.zh}：${why.zh}。未写入任何内容。\n  ${detail.zh}`,
+    en: `${head.en}: ${why.en}. Nothing was written. ${way.en}.\n  ${detail.en}`,
+    zh: `${head.zh}：${why.zh}。未写入任何内容。${way.zh}。\n  ${detail.zh}`,
   };
 }
 

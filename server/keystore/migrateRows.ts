@@ -8,8 +8,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { KeystoreError, throwIfCancelled, type Cancellation, type Localized } from '../core/errors';
 import type { SqlRunner, Store } from '../store/connect';
 import { OrderedResults, type CryptoRunner } from './cryptoPool';
-import { ROW_EMPTY, ROW_SOURCE, ROW_TARGET, ROW_VERIFY_FAILED } from './migrateCrypto';
-import { emptyTableCounts, n, tallyStates, type MigrationTable, type TableCounts } from './migratePlan';
+import { isRewritten, ROW_EMPTY, ROW_TARGET, ROW_UNKNOWN, ROW_VERIFY_FAILED } from './migrateCrypto';
+import { emptyTableCounts, n, rewritten, tallyStates, type MigrationTable, type TableCounts } from './migratePlan';
 import { lockForWrite, readRows, suspendKeyIndexes, updateRows, type KeyedRows, type RowId } from './migrateSql';
 import { phaseReporter, type OperationContext } from './operation';
 
@@ -18,7 +18,10 @@ const LOCK_TIMEOUT_MS = 10_000;
 
 export interface TableScan {
   counts: TableCounts;
-  /** SHA-256 over (id, key_value, key_hash) of every source-state row, in id order. */
+  /**
+   * SHA-256 over (state, id, key_value, key_hash) of every row to rewrite and every undecryptable row
+   * (left as it is with --leave-undecryptable), in id order.
+   */
   digest: string;
 }
 
@@ -52,7 +55,8 @@ async function pipeline<R>(
 function digestSourceRows(hash: Hash, rows: KeyedRows, states: Uint8Array): void {
   let chunk = '';
   for (let i = 0; i < states.length; i++) {
-    if (states[i] === ROW_SOURCE) chunk += `${rows.ids[i]}\u0000${rows.values[i]}\u0000${rows.hashes[i]}\u0001`;
+    const state = states[i];
+    if (isRewritten(state) || state === ROW_UNKNOWN) chunk += `${state}\u0000${rows.ids[i]}\u0000${rows.values[i]}\u0000${rows.hashes[i]}\u0001`;
   }
   hash.update(chunk);
 }
@@ -100,13 +104,15 @@ export async function writeAll(
   tables: MigrationTable[],
   batchSize: number,
   context: OperationContext,
+  /** Last step inside the transaction, after every row is verified (transactional DDL only: not on MySQL). */
+  beforeCommit?: (tx: SqlRunner) => Promise<void>,
 ): Promise<{ seconds: number }> {
   const start = Date.now();
   let commitSent = false;
   try {
     await store.transaction(async (tx) => {
       await lockForWrite(tx, tables, LOCK_TIMEOUT_MS);
-      const written = tables.filter((table) => (scans[table]?.counts.source ?? 0) > 0);
+      const written = tables.filter((table) => rewritten(scans[table]?.counts ?? emptyTableCounts()) > 0);
       const indexes = await suspendKeyIndexes(tx, written);
       for (const table of written) await writeTable(tx, table, crypto, scans[table]!, batchSize, context);
       throwIfCancelled(context.cancellation);
@@ -116,6 +122,7 @@ export async function writeAll(
         context.progress?.({ phase: 'rebuild indexes', done: indexes.count, total: indexes.count });
         throwIfCancelled(context.cancellation);
       }
+      if (beforeCommit) await beforeCommit(tx);
       context.progress?.({ phase: 'commit', done: 0, total: 1 });
       commitSent = true;
     });
@@ -129,7 +136,10 @@ export async function writeAll(
 
 async function writeTable(tx: SqlRunner, table: MigrationTable, crypto: CryptoRunner, expected: TableScan, batchSize: number, context: OperationContext): Promise<void> {
   const hash = createHash('sha256');
-  const report = phaseReporter(context, `write ${table}`, expected.counts.source);
+  const toWrite = rewritten(expected.counts);
+  const report = phaseReporter(context, `write ${table}`, toWrite);
+  // Undecryptable rows reach the write only with --leave-undecryptable (decide refuses otherwise); the digest holds them to phase 1's.
+  const leaving = expected.counts.unknown > 0;
   let written = 0;
   await pipeline(
     tx,
@@ -141,7 +151,7 @@ async function writeTable(tx: SqlRunner, table: MigrationTable, crypto: CryptoRu
       const update: KeyedRows = { ids: [], values: [], hashes: [] };
       for (let i = 0; i < out.states.length; i++) {
         const state = out.states[i];
-        if (state === ROW_SOURCE) {
+        if (isRewritten(state)) {
           update.ids.push(rows.ids[i]);
           update.values.push(out.values[i]);
           update.hashes.push(out.hashes[i]);
@@ -150,7 +160,7 @@ async function writeTable(tx: SqlRunner, table: MigrationTable, crypto: CryptoRu
             en: `${table} row ${rows.ids[i]}: the new value did not decrypt back to the key; nothing was changed`,
             zh: `${table} 第 ${rows.ids[i]} 行：新值无法解密回原密钥；未做任何改动`,
           });
-        } else if (state !== ROW_TARGET && state !== ROW_EMPTY) {
+        } else if (state !== ROW_TARGET && state !== ROW_EMPTY && !(leaving && state === ROW_UNKNOWN)) {
           throw changedUnderUs(table, { en: `row ${rows.ids[i]} is no longer in the state the pre-check saw`, zh: `第 ${rows.ids[i]} 行已不是预检查时的状态` });
         }
       }
@@ -168,10 +178,10 @@ async function writeTable(tx: SqlRunner, table: MigrationTable, crypto: CryptoRu
     context.cancellation,
   );
   report(written, true);
-  if (written !== expected.counts.source || hash.digest('hex') !== expected.digest) {
+  if (written !== toWrite || hash.digest('hex') !== expected.digest) {
     throw changedUnderUs(table, {
-      en: `${n(written)} rows to rewrite now, ${n(expected.counts.source)} at the pre-check, or their contents differ`,
-      zh: `现在需改写 ${n(written)} 行，预检查时为 ${n(expected.counts.source)} 行，或其内容不同`,
+      en: `${n(written)} rows to rewrite now, ${n(toWrite)} at the pre-check, or their contents differ`,
+      zh: `现在需改写 ${n(written)} 行，预检查时为 ${n(toWrite)} 行，或其内容不同`,
     });
   }
 }

@@ -13,7 +13,8 @@ import { countRows, iterateKeyRows, iterateLogRows, listGroups, sampleHashedKeys
 import { explainJournal, readJournal, type JournalDatabaseState, type MigrationJournal } from './journal';
 import { readFileEncryptionKey, readPendingKey } from './migrateEnv';
 import { createCryptoRunner, OrderedResults, type CryptoRunner } from './cryptoPool';
-import { stateUnderKey, type RowsIn } from './migrateCrypto';
+import { kindUnderKey, type RowsIn } from './migrateCrypto';
+import { describeTempMigration, findTempMigration } from './history/tempMigration';
 import { phaseReporter, type OperationContext } from './operation';
 
 // The report's shape is the wire contract (shared/types.ts); the daemon sends it as it is.
@@ -48,21 +49,97 @@ export function dashboardVerdict(sample: Array<{ key_value: string; key_hash: st
 }
 
 function emptyCounts(): RowCounts {
-  return { total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0, unknownIds: [] };
+  return { total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0, unknownIds: [], noHash: 0, wrongHash: 0, exampleIds: { plaintext: [], noHash: [], wrongHash: [] } };
 }
 
-export function overallState(keys: RowCounts, encryptionEnabled: boolean): OverallState {
-  const rows = keys.total - keys.empty;
+const EXAMPLE_IDS = 10;
+
+/**
+ * The state of the rows of one or more tables (status passes both): `ok` only when every keyed row
+ * is encrypted with the configured key and hashed as GPT-Load hashes it. With encryption disabled
+ * the best there is, `not-encrypted`, still needs attention, as GPT-Load's dashboard says.
+ */
+export function overallState(tables: RowCounts | RowCounts[], encryptionEnabled: boolean): OverallState {
+  const all = Array.isArray(tables) ? tables : [tables];
+  const sum = (pick: (c: RowCounts) => number | undefined) => all.reduce((total, c) => total + (pick(c) ?? 0), 0);
+  const rows = sum((c) => c.total) - sum((c) => c.empty);
   if (rows === 0) return 'empty';
+  const plaintext = sum((c) => c.plaintext);
+  const unknown = sum((c) => c.unknown);
+  const noHash = sum((c) => c.noHash);
   if (encryptionEnabled) {
-    if (keys.encrypted === rows) return 'ok';
-    if (keys.plaintext === rows) return 'needs-migration';
-    if (keys.unknown === rows) return 'wrong-key';
+    if (sum((c) => c.encrypted) === rows) return 'ok';
+    if (plaintext + noHash === rows) return 'needs-migration';
+    if (unknown === rows) return 'wrong-key';
   } else {
-    if (keys.plaintext === rows) return 'ok';
-    if (keys.unknown === rows) return 'key-missing';
+    if (plaintext + noHash === rows) return 'not-encrypted';
+    if (unknown === rows) return 'key-missing';
   }
   return 'mixed';
+}
+
+/** The command that resolves each finding of a status report (empty when nothing needs attention). */
+export function attentionItems(report: Omit<WireStatusReport, 'attention'>): Localized[] {
+  const out: Localized[] = [];
+  const tables = [['api_keys', report.apiKeys], ['request_logs', report.requestLogs]] as const;
+  const count = (pick: (c: RowCounts) => number | undefined) => tables.reduce((total, [, c]) => total + (pick(c) ?? 0), 0);
+  const where = (pick: (c: RowCounts) => number | undefined) =>
+    tables
+      .filter(([, c]) => (pick(c) ?? 0) > 0)
+      .map(([table, c]) => `${table} ${(pick(c) ?? 0).toLocaleString('en-US')}`)
+      .join(', ');
+  const plaintext = count((c) => c.plaintext);
+  const noHash = count((c) => c.noHash);
+  const wrongHash = count((c) => c.wrongHash);
+  const unknown = count((c) => c.unknown);
+  const encrypted = count((c) => c.encrypted);
+  const toConfigured = 'gpt-load-keystore migrate-keys --to-prompt';
+  if (!report.encryptionEnabled && unknown === 0 && count((c) => c.total - c.empty) > 0) {
+    out.push({
+      en: `encryption is disabled: every key is stored in plaintext (GPT-Load's dashboard: sensitive data will be stored in plain text). Enable it: gpt-load-keystore migrate-keys --generate --update-env`,
+      zh: `未启用加密：所有密钥均以明文存储（GPT-Load 仪表盘：敏感数据将以明文存储）。启用加密：gpt-load-keystore migrate-keys --generate --update-env`,
+    });
+  } else if (report.encryptionEnabled && plaintext + noHash > 0) {
+    out.push({
+      en: `plaintext keys although ENCRYPTION_KEY is set (${where((c) => c.plaintext + (c.noHash ?? 0))}): bring them under it with ${toConfigured} (give the configured ENCRYPTION_KEY)`,
+      zh: `已设置 ENCRYPTION_KEY，但仍有明文密钥（${where((c) => c.plaintext + (c.noHash ?? 0))}）：运行 ${toConfigured}（输入当前的 ENCRYPTION_KEY）将其加密`,
+    });
+  }
+  if (!report.encryptionEnabled && noHash > 0) {
+    out.push({
+      en: `plaintext rows without key_hash (${where((c) => c.noHash)}), from GPT-Load before v1.1.0: enabling encryption (gpt-load-keystore migrate-keys --generate --update-env) brings them along`,
+      zh: `无 key_hash 的明文行（${where((c) => c.noHash)}），来自 v1.1.0 之前的 GPT-Load：启用加密（gpt-load-keystore migrate-keys --generate --update-env）会一并处理`,
+    });
+  }
+  if (wrongHash > 0) {
+    out.push({
+      en: `rows that decrypt but whose key_hash is wrong or missing (${where((c) => c.wrongHash)}): GPT-Load cannot find them by hash. Re-hash them with ${toConfigured} (give the configured ENCRYPTION_KEY)`,
+      zh: `可解密但 key_hash 错误或缺失的行（${where((c) => c.wrongHash)}）：GPT-Load 无法按哈希找到它们。运行 ${toConfigured}（输入当前的 ENCRYPTION_KEY）重新计算哈希`,
+    });
+  }
+  if (unknown > 0) {
+    const hint: Localized =
+      encrypted === 0 && plaintext === 0
+        ? report.encryptionEnabled
+          ? { en: 'the configured ENCRYPTION_KEY is wrong: put the right one into .env', zh: '当前 ENCRYPTION_KEY 错误：请把正确的密钥写回 .env' }
+          : { en: 'the data is encrypted but ENCRYPTION_KEY is not set: put the key they were encrypted with into .env', zh: '数据已加密但未设置 ENCRYPTION_KEY：请把加密所用的密钥写回 .env' }
+        : {
+            en: 'migrate with the key they are under (--from), or leave them as they are with migrate-keys --leave-undecryptable',
+            zh: '请用它们所用的密钥迁移（--from），或用 migrate-keys --leave-undecryptable 让它们保持原样',
+          };
+    out.push({
+      en: `undecryptable rows (${where((c) => c.unknown)}): list them with gpt-load-keystore keys list --undecryptable; ${hint.en}`,
+      zh: `无法解密的行（${where((c) => c.unknown)}）：可用 gpt-load-keystore keys list --undecryptable 列出；${hint.zh}`,
+    });
+  }
+  if (report.tempMigration) {
+    const found = describeTempMigration(report.tempMigration);
+    out.push({
+      en: `${found.en}: drop it with gpt-load-keystore redact-logs (or the next migrate-keys)`,
+      zh: `${found.zh}：运行 gpt-load-keystore redact-logs（或下一次 migrate-keys）将其删除`,
+    });
+  }
+  return out;
 }
 
 export interface StatusParams {
@@ -128,10 +205,13 @@ async function classifyTable(
     throwIfCancelled(context.cancellation);
     batches.push(crypto.classify(batch), (codes) => {
       for (let i = 0; i < codes.length; i++) {
-        const state = stateUnderKey(codes[i], encryptionEnabled);
+        const kind = kindUnderKey(codes[i], encryptionEnabled);
         counts.total++;
-        counts[state]++;
-        if (state === 'unknown' && counts.unknownIds.length < 10) counts.unknownIds.push(batch.ids[i]);
+        counts[kind] = (counts[kind] ?? 0) + 1;
+        if (kind === 'unknown' && counts.unknownIds.length < EXAMPLE_IDS) counts.unknownIds.push(batch.ids[i]);
+        // Plaintext needs attention only where a key is configured.
+        const examples = kind === 'plaintext' && !encryptionEnabled ? undefined : kind === 'plaintext' || kind === 'noHash' || kind === 'wrongHash' ? counts.exampleIds![kind] : undefined;
+        if (examples && examples.length < EXAMPLE_IDS) examples.push(batch.ids[i]);
       }
       report(counts.total);
     });
@@ -192,21 +272,24 @@ export async function readStatus(store: Store, params: StatusParams, context: Op
   }
 
   const groups = await readGroups(store);
+  const tempMigration = await findTempMigration(store);
 
   const migration = params.envPath ? await interruptedMigration(store, params.envPath, codec, apiKeys, context) : undefined;
 
-  return {
+  const report = {
     target: describeTarget(store.target),
     engine: store.kind,
     encryptionEnabled: codec.enabled,
     keyFingerprint: codec.fingerprint,
     dashboard,
-    state: overallState(apiKeys, codec.enabled),
+    state: overallState([apiKeys, requestLogs], codec.enabled),
     apiKeys,
     requestLogs,
     groups,
+    tempMigration,
     ...(migration !== undefined ? { migration } : {}),
   };
+  return { ...report, attention: attentionItems(report) };
 }
 
 /**

@@ -317,15 +317,20 @@ function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => Error, c
   });
 }
 
-async function ensureGptLoadSchema(store: StoreImpl): Promise<void> {
+/** Whether a table of this name exists in the database (the schemas on the search path, on PostgreSQL). */
+export async function tableExists(runner: SqlRunner, name: string): Promise<boolean> {
   const sql =
-    store.kind === 'sqlite'
-      ? `SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'api_keys'`
-      : store.kind === 'mysql'
-        ? `SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'api_keys'`
-        : `SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = ANY (current_schemas(false)) AND table_name = 'api_keys'`;
-  const [row] = await store.query<{ n: number | string }>(sql);
-  if (Number(row?.n ?? 0) === 0) throw notGptLoadDatabase(store.target);
+    runner.kind === 'sqlite'
+      ? `SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = ${runner.p(1)}`
+      : runner.kind === 'mysql'
+        ? `SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ${runner.p(1)}`
+        : `SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = ANY (current_schemas(false)) AND table_name = ${runner.p(1)}`;
+  const [row] = await runner.query<{ n: number | string }>(sql, [name]);
+  return Number(row?.n ?? 0) > 0;
+}
+
+async function ensureGptLoadSchema(store: StoreImpl): Promise<void> {
+  if (!(await tableExists(store, 'api_keys'))) throw notGptLoadDatabase(store.target);
 }
 
 // ---------------------------------------------------------------------------------------------

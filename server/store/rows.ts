@@ -220,10 +220,15 @@ export async function listGroups(store: Store): Promise<GroupSummary[]> {
   }));
 }
 
-/** GPT-Load's dashboard sample: the first `n` rows (by id) with a non-empty key_hash. */
+/**
+ * GPT-Load's dashboard sample, its query as GORM builds it: `LIMIT n` and no ORDER BY. Which rows come
+ * back is the engine's choice, as it is for GPT-Load: SQLite scans in rowid order; MySQL (InnoDB) in
+ * primary-key order, or in key_hash order when it picks the key_hash index for the range; PostgreSQL
+ * in heap order, where rows rewritten by an UPDATE (a migration) move to the end.
+ */
 export async function sampleHashedKeys(store: Store, n = 20): Promise<{ key_value: string; key_hash: string }[]> {
   const rows = await store.query(
-    `SELECT key_value, key_hash FROM api_keys WHERE key_hash <> '' ORDER BY id LIMIT ${store.p(1)}`,
+    `SELECT key_value, key_hash FROM api_keys WHERE key_hash IS NOT NULL AND key_hash <> '' LIMIT ${store.p(1)}`,
     [positive(n, 'n')],
   );
   return rows.map((r) => ({ key_value: str(r.key_value), key_hash: str(r.key_hash) }));

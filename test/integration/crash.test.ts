@@ -25,7 +25,8 @@ import { PENDING_KEY_VAR } from '../../server/keystore/migrateEnv';
 import { readStatus } from '../../server/keystore/status';
 import { countOtherSessions, type Store } from '../../server/store/connect';
 import { createGptLoadDatabase, ENGINES, type Engine, type GptLoadDatabase } from '../support/databases';
-import { closedPort, GPT_LOAD_TABLES, keyRows, tableNames } from '../support/gptload';
+import { closedPort, dumpDatabase, GPT_LOAD_TABLES, keyRows, tableNames } from '../support/gptload';
+import { assertHistoryUnder, createHistoryDatabase, HISTORY_KEY, withOpenStore } from '../support/history';
 import { REPO_ROOT } from '../support/paths';
 
 const RUNS = Number(process.env.GLK_CRASH_RUNS ?? 30);
@@ -305,4 +306,76 @@ test('kill -9 at random moments leaves all-old or all-new, explained, and a reru
 test('sqlite: kill -9 with the pre-write backup leaves no half-written backup after the rerun', { timeout: 300_000 }, async (t) => {
   CLI = snapshotCli(t);
   await crashRuns(t, 'sqlite', { runs: 10, backup: true });
+});
+
+/**
+ * A database as GPT-Load's history leaves it (test/support/history.ts: plaintext request logs,
+ * rows without or with a wrong key_hash, a temp_migration table), changed to a new key and killed
+ * at a random moment: byte for byte as built (all-old), or every row under the new key as GPT-Load
+ * reads it (all-new; on MySQL temp_migration may still be there, dropped after the COMMIT) — no row
+ * lost either way — and the rerun completes it.
+ */
+async function historyCrashRuns(t: TestContext, engine: Engine, runs: number): Promise<void> {
+  const to = CYCLE[2];
+  const port = String(await closedPort());
+  const seen = { old: 0, new: 0, exitedBeforeKill: 0 };
+  let fastest = Infinity;
+  for (let run = 0; run < 4 * runs && (seen.old + seen.new < runs || seen.old === 0 || seen.new === 0); run++) {
+    const db = await createHistoryDatabase(t, engine, { keys: 1500, logs: 800, tempMigration: true, env: { PORT: port } });
+    if (!db) return;
+    const before = await withOpenStore(db, dumpDatabase);
+    if (fastest === Infinity) {
+      fastest = await timedRun(db, HISTORY_KEY, to, false);
+      await withOpenStore(db, (s) => assertHistoryUnder(s, db, to));
+      continue;
+    }
+    const anchor = ANCHORS[Math.floor(Math.random() * ANCHORS.length)];
+    const delay = Math.floor(Math.random() * (anchor.pattern ? anchor.withinMs : 0.8 * fastest));
+    const proc = spawnMigration(db, HISTORY_KEY, to, false);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (timer !== undefined) return;
+      timer = setTimeout(() => proc.child.kill('SIGKILL'), delay);
+    };
+    if (!anchor.pattern) arm();
+    else proc.child.stderr.on('data', () => anchor.pattern!.test(proc.stderr()) && arm());
+    const code = await proc.exited;
+    clearTimeout(timer);
+    if (code === 0) seen.exitedBeforeKill++;
+    else assert.equal(code, null, `run ${run} failed by itself: ${proc.stderr()}`);
+    await waitForNoOtherSessions(db);
+    const store = await db.open();
+    try {
+      const now = await dumpDatabase(store);
+      if (now === before) seen.old++;
+      else {
+        // Not all-old: then all-new, every row (none lost) as GPT-Load reads it under the new key.
+        assert.equal(await assertHistoryUnder(store, db, to), db.rows.length, `a kill at ${delay} ms left neither all-old nor all-new`);
+        const tables = (await tableNames(store)).filter((name) => name !== 'temp_migration');
+        assert.deepEqual(tables, GPT_LOAD_TABLES);
+        if (engine !== 'mysql') assert.ok(!(await tableNames(store)).includes('temp_migration'), 'temp_migration goes with the commit');
+        seen.new++;
+      }
+    } finally {
+      await store.close();
+    }
+    if (code === 0) continue;
+    await waitForNoOtherSessions(db);
+    const again = await rerun(db, HISTORY_KEY, to, false);
+    const finished = readJournal(db.envDir) === null && (loadEnv(join(db.envDir, '.env'), {}).get('ENCRYPTION_KEY') ?? '') === to;
+    // Killed after its very last step: the run was complete; GPT-Load's "already encrypted" refusal stands.
+    if (!(again.code === 5 && finished && /already/.test(again.stderr))) assert.equal(again.code, 0, `rerun after a kill at ${delay} ms: ${again.stderr}`);
+    await withOpenStore(db, async (after) => {
+      await assertHistoryUnder(after, db, to);
+      assert.deepEqual(await tableNames(after), GPT_LOAD_TABLES, 'temp_migration dropped by the rerun');
+    });
+  }
+  t.diagnostic(`${engine}: history runs ${JSON.stringify(seen)} (an uninterrupted run takes ${fastest} ms)`);
+  assert.ok(seen.old > 0 && seen.new > 0, `kills landed on one side only: ${JSON.stringify(seen)}`);
+}
+
+test("kill -9 during a run that brings GPT-Load's history along: all-old or all-new, nothing lost, and the rerun completes it", { concurrency: ENGINES.length, timeout: 600_000 }, async (t) => {
+  CLI = snapshotCli(t);
+  const engines = ENGINES.filter((e) => !process.env.GLK_CRASH_ENGINES || process.env.GLK_CRASH_ENGINES.split(',').includes(e));
+  await Promise.all(engines.map((engine) => t.test(engine, (sub) => historyCrashRuns(sub, engine, Math.max(4, Math.ceil(RUNS / 3))))));
 });

@@ -29,14 +29,15 @@ test('status classifies the same in the main thread and in the worker pool (SQLi
   const last = keys;
   await set(last, 'zz', 'not-a-hash');
 
-  const withKey: RowCounts = { total: keys, plaintext: 1, encrypted: keys - 5, unknown: 3, empty: 1, unknownIds: [3, 4, last] };
-  const withoutKey: RowCounts = { total: keys, plaintext: 1, encrypted: 0, unknown: keys - 2, empty: 1, unknownIds: [1, 2, 3, 4, 7, 8, 9, 10, 11, 12] };
+  const none = { plaintext: [], noHash: [], wrongHash: [] };
+  const withKey: RowCounts = { total: keys, plaintext: 1, encrypted: keys - 5, unknown: 3, empty: 1, unknownIds: [3, 4, last], noHash: 0, wrongHash: 0, exampleIds: { ...none, plaintext: [5] } };
+  const withoutKey: RowCounts = { total: keys, plaintext: 1, encrypted: 0, unknown: keys - 2, empty: 1, unknownIds: [1, 2, 3, 4, 7, 8, 9, 10, 11, 12], noHash: 0, wrongHash: 0, exampleIds: none };
   for (const threads of [0, 2]) {
     const keyed = await readStatus(store, { encryptionKey: KEY, threads });
     assert.deepEqual(keyed.apiKeys, withKey, `threads ${threads}, with the key`);
     assert.deepEqual(
       { ...keyed.requestLogs, unknownIds: [] },
-      { total: 300, plaintext: 0, encrypted: 300, unknown: 0, empty: 0, unknownIds: [] },
+      { total: 300, plaintext: 0, encrypted: 300, unknown: 0, empty: 0, unknownIds: [], noHash: 0, wrongHash: 0, exampleIds: none },
       `threads ${threads}: logs`,
     );
     assert.equal(keyed.state, 'mixed');

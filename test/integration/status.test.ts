@@ -73,18 +73,28 @@ for (const engine of ENGINES) {
     const { status, report } = statusJson(db);
     assert.equal(status, 1, 'a mixed state needs attention');
     assert.deepEqual(Object.keys(report).filter((k) => k !== 'migration').sort(), [
-      'apiKeys', 'dashboard', 'encryptionEnabled', 'engine', 'groups', 'keyFingerprint', 'requestLogs', 'state', 'target',
+      'apiKeys', 'attention', 'dashboard', 'encryptionEnabled', 'engine', 'groups', 'keyFingerprint', 'requestLogs', 'state', 'target', 'tempMigration',
     ]);
     assert.equal(report.engine, engine);
     assert.equal(report.encryptionEnabled, true);
     assert.equal(report.keyFingerprint, codec.fingerprint);
     assert.equal(report.state, 'mixed');
-    assert.deepEqual(report.apiKeys, { total: 200 + vectorRows, plaintext: 1, encrypted: 194 + vectorRows, unknown: 5, empty: 0, unknownIds: [3, 5, 7, 11, 12] });
+    assert.deepEqual(report.apiKeys, {
+      total: 200 + vectorRows, plaintext: 1, encrypted: 194 + vectorRows, unknown: 5, empty: 0, unknownIds: [3, 5, 7, 11, 12],
+      noHash: 0, wrongHash: 0, exampleIds: { plaintext: [13], noHash: [], wrongHash: [] },
+    });
     assert.deepEqual({ ...report.requestLogs, unknownIds: [...report.requestLogs.unknownIds].sort() }, {
       total: 120, plaintext: 1, encrypted: 116, unknown: 2, empty: 1, unknownIds: [logIds[0], logIds[1]].sort(),
+      noHash: 0, wrongHash: 0, exampleIds: { plaintext: [logIds[2]], noHash: [], wrongHash: [] },
     });
-    // GPT-Load's own 20-row sample sees 1 plaintext and 14 of 20 decrypting: no warning, although 5 rows are lost.
-    assert.deepEqual(report.dashboard, { verdict: null, sampled: 20, plaintextShare: 0.05, decryptShare: 0.7 });
+    assert.equal(report.tempMigration, null);
+    assert.ok(report.attention.length >= 2, 'plaintext and undecryptable rows, each with its command');
+    // GPT-Load's own 20-row sample sees 1 plaintext and 14 of 20 decrypting (SQLite, MySQL): no warning, although 5 rows are lost.
+    // PostgreSQL returns the unordered LIMIT 20 in heap order, where the rows updated above moved to the end.
+    assert.deepEqual(
+      report.dashboard,
+      engine === 'postgres' ? { verdict: null, sampled: 20, plaintextShare: 0, decryptShare: 0.85 } : { verdict: null, sampled: 20, plaintextShare: 0.05, decryptShare: 0.7 },
+    );
     assert.deepEqual(
       report.groups.map((g: { name: string; active: number; invalid: number; groupType: string; channelType: string }) => [g.name, g.active, g.invalid, g.groupType, g.channelType]),
       db.seeded!.groups.map((g) => [g.name, g.active, g.invalid, g.group_type, g.channel_type]),
@@ -94,13 +104,13 @@ for (const engine of ENGINES) {
     const text = cli(['status'], db.envDir);
     assert.equal(text.status, 1);
     assert.match(text.stdout, /^State: mixed — /m);
-    assert.match(text.stdout, new RegExp(`^api_keys: ${200 + vectorRows} rows: 1 plaintext, ${194 + vectorRows} encrypted with the configured key, 5 undecryptable \\(e\\.g\\. ids 3, 5, 7, 11, 12\\)$`, 'm'));
-    assert.match(text.stdout, /^request_logs: 120 rows: 1 plaintext, 116 encrypted with the configured key, 2 undecryptable, 1 without key/m);
+    assert.match(text.stdout, new RegExp(`^api_keys: ${200 + vectorRows} rows: 1 plaintext \\(e\\.g\\. ids 13\\), ${194 + vectorRows} encrypted with the configured key, 5 undecryptable \\(e\\.g\\. ids 3, 5, 7, 11, 12\\)$`, 'm'));
+    assert.match(text.stdout, /^request_logs: 120 rows: 1 plaintext \(e\.g\. ids [0-9a-f-]+\), 116 encrypted with the configured key, 2 undecryptable \(e\.g\. ids [0-9a-f-]+, [0-9a-f-]+\), 1 without key/m);
     assert.match(text.stdout, /^ {2}openai \[openai\]: \d+ active, \d+ invalid$/m);
     assert.match(text.stderr, /classify api_keys: \d+\/\d+ 100%/, 'progress goes to stderr');
 
     const skipped = statusJson(db, {}, ['--skip-logs']).report;
-    assert.deepEqual(skipped.requestLogs, { total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0, unknownIds: [] });
+    assert.deepEqual(skipped.requestLogs, { total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0, unknownIds: [], noHash: 0, wrongHash: 0, exampleIds: { plaintext: [], noHash: [], wrongHash: [] } });
     assert.equal(skipped.apiKeys.unknown, 5);
   });
 
@@ -115,7 +125,8 @@ for (const engine of ENGINES) {
       // The process environment wins over .env, as in GPT-Load.
       ['encrypted, no key', encrypted, { ENCRYPTION_KEY: '' }, 'key_not_configured', 'key-missing', 1],
       ['encrypted, another key', encrypted, { ENCRYPTION_KEY: OTHER_KEY }, 'key_mismatch', 'wrong-key', 1],
-      ['plaintext, no key (.env)', plain, {}, null, 'ok', 0],
+      // Encryption off: GPT-Load's dashboard warns that data is stored in plain text; so does status.
+      ['plaintext, no key (.env)', plain, {}, null, 'not-encrypted', 1],
       ['plaintext, a key configured', plain, { ENCRYPTION_KEY: KEY }, 'data_not_encrypted', 'needs-migration', 1],
     ];
     for (const [what, db, env, verdict, state, exit] of cases) {

@@ -15,6 +15,8 @@ import {
   MigrationCrypto,
   ROW_EMPTY,
   ROW_PLAINTEXT,
+  ROW_NO_HASH,
+  ROW_WRONG_HASH,
   ROW_SOURCE,
   ROW_TARGET,
   ROW_UNKNOWN,
@@ -68,8 +70,26 @@ test('classification against both sides, on GPT-Load ciphertexts', () => {
   // Disable: plaintext is the target state.
   const disable = new MigrationCrypto({ source: deriveKey(GPT_LOAD_KEY), target: null });
   assert.deepEqual([...disable.classify({ values: [plain], hashes: [sha256Hex(plain)] })], [ROW_TARGET]);
-  // A decryptable value whose key_hash does not match is not in the source state.
-  assert.deepEqual([...change.classify({ values: [gptLoadRows[0].ciphertext], hashes: [sha256Hex('x')] })], [ROW_UNKNOWN]);
+  // A decryptable value whose key_hash does not match (or is missing) is brought along, re-hashed.
+  assert.deepEqual([...change.classify({ values: [gptLoadRows[0].ciphertext, gptLoadRows[1].ciphertext], hashes: [sha256Hex('x'), ''] })], [ROW_WRONG_HASH, ROW_WRONG_HASH]);
+  // Plaintext GPT-Load wrote before v1.1.0 (no key_hash); a ciphertext-shaped value without a hash that no key opens stays unknown.
+  assert.deepEqual([...change.classify({ values: [plain, other.source.encrypt(plain)], hashes: ['', ''] })], [ROW_NO_HASH, ROW_UNKNOWN]);
+});
+
+test("leftovers of GPT-Load's history are migrated with the source rows, each to what GPT-Load reads", () => {
+  const [a, b, c] = gptLoadRows;
+  const crypto = new MigrationCrypto({ source: deriveKey(GPT_LOAD_KEY), target: deriveKey(NEW_KEY) });
+  const out = crypto.migrate({ values: [a.ciphertext, b.plaintext, c.plaintext, a.ciphertext], hashes: [a.hash, sha256Hex(b.plaintext), '', ''] });
+  assert.deepEqual([...out.states], [ROW_SOURCE, ROW_PLAINTEXT, ROW_NO_HASH, ROW_WRONG_HASH]);
+  const reader = codecFor(NEW_KEY);
+  [a.plaintext, b.plaintext, c.plaintext, a.plaintext].forEach((plain, i) => {
+    assert.equal(reader.decrypt(out.values[i]), plain, `row ${i}`);
+    assert.equal(out.hashes[i], reader.hash(plain), `row ${i}: key_hash`);
+  });
+  // Disabling: a row without a hash gets GPT-Load's SHA-256.
+  const disable = new MigrationCrypto({ source: deriveKey(GPT_LOAD_KEY), target: null });
+  const off = disable.migrate({ values: [c.plaintext], hashes: [''] });
+  assert.deepEqual([[...off.states], off.values, off.hashes], [[ROW_NO_HASH], [c.plaintext], [sha256Hex(c.plaintext)]]);
 });
 
 test('migrated values are exactly what GPT-Load reads: the vectors-checked codec decrypts them, key_hash is its HMAC', () => {
@@ -126,14 +146,14 @@ test('the worker pool (worker.ts under tsx) gives the same answers as the main t
 
 function counts(partial: Partial<TableCounts>): TableCounts {
   const c = { ...emptyTableCounts(), ...partial };
-  c.total = c.empty + c.source + c.target + c.plaintext + c.unknown;
+  c.total = c.empty + c.source + c.target + c.plaintext + c.noHash + c.wrongHash + c.unknown;
   return c;
 }
 
 test('tallying states keeps exact counts and a few ids of blocking rows', () => {
   const c = emptyTableCounts();
-  tallyStates(c, Uint8Array.from([ROW_SOURCE, ROW_TARGET, ROW_UNKNOWN, ROW_EMPTY, ROW_PLAINTEXT, ROW_UNKNOWN]), [1, 2, 3, 4, 5, 6]);
-  assert.deepEqual(c, { total: 6, empty: 1, source: 1, target: 1, plaintext: 1, unknown: 2, sampleIds: [3, 5, 6] });
+  tallyStates(c, Uint8Array.from([ROW_SOURCE, ROW_TARGET, ROW_UNKNOWN, ROW_EMPTY, ROW_PLAINTEXT, ROW_UNKNOWN, ROW_NO_HASH, ROW_WRONG_HASH]), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(c, { total: 8, empty: 1, source: 1, target: 1, plaintext: 1, noHash: 1, wrongHash: 1, unknown: 2, sampleIds: [3, 6], leftoverIds: [5, 7, 8] });
 });
 
 test('decisions: migrate, finish a partial change, complete, refuse with counts per table and state', () => {
@@ -145,17 +165,21 @@ test('decisions: migrate, finish a partial change, complete, refuse with counts 
   const wrongFrom = decide('change', { api_keys: counts({ source: 8, unknown: 4, sampleIds: [3, 9] }), request_logs: counts({ source: 2 }) });
   assert.equal(wrongFrom.action, 'refuse');
   if (wrongFrom.action === 'refuse') {
-    assert.match(wrongFrom.reason.en, /^changing the key refused: 4 of 12 api_keys rows do not decrypt with the --from key/);
-    assert.match(wrongFrom.reason.en, /api_keys: 12 rows — 8 encrypted with the --from key, 4 decryptable with neither key \(e\.g\. ids 3, 9\)/);
+    assert.match(wrongFrom.reason.en, /^changing the key refused: 4 of 12 api_keys rows decrypt with neither key/);
+    assert.match(wrongFrom.reason.en, /api_keys: 12 rows — 8 encrypted with the --from key, 4 decryptable with neither key \(undecryptable, e\.g\. ids 3, 9\)/);
+    assert.match(wrongFrom.reason.en, /keys list --undecryptable.*--leave-undecryptable/);
     assert.match(wrongFrom.reason.en, /Nothing was written/);
     assert.match(wrongFrom.reason.zh, /拒绝更换密钥/);
   }
   const alreadyOther = decide('enable', { api_keys: counts({ unknown: 12000 }), request_logs: null });
   assert.ok(alreadyOther.action === 'refuse' && /12,000 of 12,000 api_keys rows are already encrypted with another key/.test(alreadyOther.reason.en));
-  const mixed = decide('change', { api_keys: counts({ source: 5, plaintext: 2 }), request_logs: null });
-  assert.ok(mixed.action === 'refuse' && /2 of 7 api_keys rows are plaintext .* mixed state/.test(mixed.reason.en));
-  const logs = decide('change', { api_keys: counts({ source: 5 }), request_logs: counts({ source: 3, plaintext: 4 }) });
-  assert.ok(logs.action === 'refuse' && /4 of 7 request_logs rows .* --skip-logs/.test(logs.reason.en));
+  // Leftovers of GPT-Load's history are brought along, not refused.
+  assert.deepEqual(decide('change', { api_keys: counts({ source: 5, plaintext: 2 }), request_logs: null }), { action: 'migrate', rows: 7 });
+  assert.deepEqual(decide('change', { api_keys: counts({ source: 5 }), request_logs: counts({ source: 3, plaintext: 4, noHash: 2, wrongHash: 1 }) }), { action: 'migrate', rows: 15 });
+  // --leave-undecryptable: unknown rows stay, the rest migrates.
+  assert.deepEqual(decide('change', { api_keys: counts({ source: 8, unknown: 4 }), request_logs: counts({ unknown: 1 }) }, true), { action: 'migrate', rows: 8 });
+  const logs = decide('change', { api_keys: counts({ source: 5 }), request_logs: counts({ source: 3, unknown: 4 }) });
+  assert.ok(logs.action === 'refuse' && /4 of 7 request_logs rows decrypt with neither key/.test(logs.reason.en));
 });
 
 test("GPT-Load's refusal to enable on encrypted data names the target key decrypting it", () => {

@@ -20,4 +20,5 @@ export const CommandIds = {
   saveKeyCopy: 'gptLoad.saveKeyCopy',
   forgetKeyCopy: 'gptLoad.forgetKeyCopy',
   pruneBackups: 'gptLoad.pruneBackups',
+  redactLogs: 'gptLoad.redactLogs',
 } as const;

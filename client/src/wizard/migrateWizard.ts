@@ -47,6 +47,7 @@ export function actionsFor(report: StatusReport): MigrateAction[] {
     case 'wrong-key':
       return ['restoreKey', 'change', 'disable'];
     case 'needs-migration':
+    case 'not-encrypted':
       return ['enable'];
     case 'ok':
     case 'empty':
