@@ -1,3 +1,4 @@
+import { auditCommand } from './audit';
 import { BACKUP_COMMANDS } from './backup';
 import type { CliCommand } from './command';
 import { generateAuthKeyCommand } from './generateAuthKey';
@@ -10,4 +11,4 @@ import { statusCommand } from './status';
 import { decryptCommand, encryptCommand, hashCommand } from './values';
 
 /** Every CLI command; each lives in its own module under server/cli/. */
-export const COMMANDS: CliCommand[] = [statusCommand, keysListCommand, keysFindCommand, encryptCommand, decryptCommand, hashCommand, parseEnvCommand, lintCommand, generateAuthKeyCommand, migrateKeysCommand, ...BACKUP_COMMANDS, proxyKeysListCommand, proxyKeysRemoveCommand];
+export const COMMANDS: CliCommand[] = [statusCommand, keysListCommand, keysFindCommand, encryptCommand, decryptCommand, hashCommand, parseEnvCommand, lintCommand, generateAuthKeyCommand, migrateKeysCommand, ...BACKUP_COMMANDS, proxyKeysListCommand, proxyKeysRemoveCommand, auditCommand];
