@@ -10,6 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendRecord } from '../../server/keystore/audit/record';
+import { runAudit } from '../../server/keystore/audit/runAudit';
+import { resolveDeployment } from '../../server/keystore/deployment';
+import { openStore } from '../../server/store/connect';
 import { createGptLoadDatabase, ENGINES, type GptLoadDatabase } from '../support/databases';
 import { REPO_ROOT } from '../support/paths';
 
@@ -130,3 +133,53 @@ for (const engine of ENGINES) {
     assert.equal(report.findings.filter((f) => f.code === 'admin-ip-unrestricted').length, 2);
   });
 }
+
+test('audit: a wrong and weak ENCRYPTION_KEY, no AUTH_KEY, a backup the key does not open, Traefik without TLS or IP limits', async (t) => {
+  const other = 'Oth-3Kd8Lw2Qr6Tz9Vp4Xm7Nb1Hc5Gj0Ys';
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 30, encryptionKey: other, env: true });
+  if (!db) return;
+  const backup = spawnSync(process.execPath, [CLI, 'backup', 'create'], { cwd: db.envDir, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C' } });
+  assert.equal(backup.status, 0, backup.stderr);
+  writeFileSync(join(db.envDir, '.env'), 'ENCRYPTION_KEY=weakkey\n', { mode: 0o600 });
+  writeFileSync(
+    join(db.envDir, 'compose.yaml'),
+    [
+      'services:',
+      '  gpt-load:',
+      '    image: ghcr.io/tbphp/gpt-load:latest',
+      '    labels:',
+      '      - traefik.enable=true',
+      '      - traefik.http.routers.gptload.rule=Host(`gpt.example.com`)',
+      '      - traefik.http.routers.gptload.entrypoints=web',
+      '      - traefik.http.services.gptload.loadbalancer.server.port=3001',
+      '',
+    ].join('\n'),
+  );
+  const { status, bad } = audit(db, [], [other]);
+  assert.equal(status, 1);
+  const codes = new Set(bad.map((f) => f.code));
+  for (const code of ['auth-key-missing', 'encryption-key-weak', 'encryption-mismatch', 'encryption-key-copies', 'backup-unchecked', 'no-https', 'admin-ip-unrestricted']) {
+    assert.ok(codes.has(code), `${code} not reported`);
+  }
+  const traefik = bad.find((f) => f.code === 'no-https')!;
+  assert.match(traefik.message, /traefik gptload/);
+  assert.equal(traefik.line, 6);
+  // No published port: the proxy is the only way in.
+  assert.ok(!codes.has('admin-exposed'));
+});
+
+test('audit: plaintext and stale backups, an AUTH_KEY with no rotation on record, GPT-Load on every interface with no proxy', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 10, authKey: STRONG_AUTH, env: true });
+  if (!db) return;
+  const backup = spawnSync(process.execPath, [CLI, 'backup', 'create'], { cwd: db.envDir, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C' } });
+  assert.equal(backup.status, 0, backup.stderr);
+  const deployment = resolveDeployment({ cwd: db.envDir, processEnv: {} });
+  const report = await runAudit({ deployment, openStore: () => openStore(deployment.target, { readonly: true }), now: new Date(Date.now() + 30 * 86_400_000) });
+  const severity = (code: string) => report.findings.filter((f) => f.code === code).map((f) => f.severity);
+  assert.deepEqual(severity('backup-stale'), ['warn']);
+  assert.deepEqual(severity('backup-plaintext'), ['warn']);
+  assert.deepEqual(severity('auth-key-age-unknown'), ['unknown']);
+  assert.deepEqual(severity('admin-exposed'), ['fail']);
+  assert.deepEqual(severity('no-https'), ['fail']);
+  assert.match(report.findings.find((f) => f.code === 'admin-exposed')!.text.en, /HOST=0\.0\.0\.0/);
+});

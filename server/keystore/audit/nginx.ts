@@ -4,7 +4,7 @@
  * A tokenizer rather than an npm parser: the maintained ones (nginx-conf, @webantic/nginx-config-parser)
  * report no source lines, and each finding must point at its line.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
 export interface NginxDirective {
@@ -58,7 +58,7 @@ function tokenize(text: string): Array<{ word: string; quoted: boolean; line: nu
 function expandInclude(pattern: string): string[] {
   const dir = dirname(pattern);
   const name = basename(pattern);
-  if (!/[*?[]/.test(name)) return [pattern];
+  if (!/[*?[]/.test(name)) return existsSync(pattern) ? [pattern] : [];
   const re = new RegExp(`^${name.replace(/[.+^$()|\\{}]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
   try {
     return readdirSync(dir)
