@@ -7,8 +7,9 @@ import { lintCommand } from './lint';
 import { migrateKeysCommand } from './migrateKeys';
 import { parseEnvCommand } from './parseEnv';
 import { proxyKeysListCommand, proxyKeysRemoveCommand } from './proxyKeys';
+import { rotateAuthKeyCommand } from './rotateAuthKey';
 import { statusCommand } from './status';
 import { decryptCommand, encryptCommand, hashCommand } from './values';
 
 /** Every CLI command; each lives in its own module under server/cli/. */
-export const COMMANDS: CliCommand[] = [statusCommand, keysListCommand, keysFindCommand, encryptCommand, decryptCommand, hashCommand, parseEnvCommand, lintCommand, generateAuthKeyCommand, migrateKeysCommand, ...BACKUP_COMMANDS, proxyKeysListCommand, proxyKeysRemoveCommand, auditCommand];
+export const COMMANDS: CliCommand[] = [statusCommand, keysListCommand, keysFindCommand, encryptCommand, decryptCommand, hashCommand, parseEnvCommand, lintCommand, generateAuthKeyCommand, migrateKeysCommand, ...BACKUP_COMMANDS, proxyKeysListCommand, proxyKeysRemoveCommand, auditCommand, rotateAuthKeyCommand];

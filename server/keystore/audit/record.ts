@@ -74,3 +74,13 @@ export function appendRecord(envDir: string, list: 'authKeyRotations' | 'encrypt
   writeFileAtomic(recordPath(envDir), JSON.stringify(record, null, 2) + '\n');
   return entry;
 }
+
+/**
+ * After `keys check-copies`: a copy that is the `.env`'s ENCRYPTION_KEY and opens the stored keys
+ * (or, with none encrypted yet, matches by fingerprint) is recorded for `encryption-key-copies`.
+ */
+export function recordKeyCopyCheck(envDir: string, envKey: string, results: ReadonlyArray<{ matchesEnv: boolean; works: boolean; sampled: number }>, now = new Date()): boolean {
+  if (envKey === '' || !results.some((r) => r.matchesEnv && (r.sampled === 0 || r.works))) return false;
+  appendRecord(envDir, 'encryptionKeyChecks', envKey, now);
+  return true;
+}
