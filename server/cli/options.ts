@@ -41,7 +41,15 @@ export function positiveInt(args: ParsedArgs, name: string, fallback: number, mi
 }
 
 export function deploymentOf(args: ParsedArgs, io: CliIO): Deployment {
-  return resolveDeployment({ envFile: str(args, 'env'), dsn: str(args, 'dsn'), dbHost: str(args, 'db-host'), cwd: io.cwd, processEnv: io.env });
+  const compose = str(args, 'compose');
+  return resolveDeployment({
+    envFile: str(args, 'env'),
+    dsn: str(args, 'dsn'),
+    dbHost: str(args, 'db-host'),
+    cwd: io.cwd,
+    processEnv: io.env,
+    composeFiles: compose === undefined ? undefined : [compose],
+  });
 }
 
 export async function withStore<T>(args: ParsedArgs, io: CliIO, run: (store: Store, deployment: Deployment) => Promise<T>): Promise<T> {

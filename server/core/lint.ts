@@ -83,7 +83,7 @@ const fromGptLoad = (s: 'high' | 'medium'): Severity => (s === 'high' ? 'error' 
 // ---------------------------------------------------------------------------------------------
 // Docker Compose's reading of the same file (compose-go's dotenv parser, the common cases)
 
-type ComposeRead = { value: string } | { error: string } | undefined;
+export type ComposeRead = { value: string } | { error: string } | undefined;
 
 const COMPOSE_NAME_START = /[_a-zA-Z]/;
 const COMPOSE_NAME = /[_a-zA-Z][_a-zA-Z0-9]*/y;
@@ -105,7 +105,7 @@ function composeEscapes(text: string): string {
  * (names are case-insensitive `[_a-z][_a-z0-9]*`; a `$` before anything else stays). Nested
  * templates return undefined (not modelled).
  */
-function composeSubstitute(text: string, vars: ReadonlyMap<string, string>): ComposeRead {
+function composeSubstitute(text: string, vars: (name: string) => string | undefined): ComposeRead {
   let out = '';
   let i = 0;
   while (i < text.length) {
@@ -122,7 +122,7 @@ function composeSubstitute(text: string, vars: ReadonlyMap<string, string>): Com
     } else if (next !== undefined && COMPOSE_NAME_START.test(next)) {
       COMPOSE_NAME.lastIndex = j + 1;
       const name = COMPOSE_NAME.exec(text)![0];
-      out += vars.get(name) ?? '';
+      out += vars(name) ?? '';
       i = j + 1 + name.length;
     } else if (next === '{') {
       const close = text.indexOf('}', j + 2);
@@ -132,7 +132,7 @@ function composeSubstitute(text: string, vars: ReadonlyMap<string, string>): Com
       const m = /^([_a-zA-Z][_a-zA-Z0-9]*)(?:(:?[-+?])([\s\S]*))?$/.exec(body);
       if (!m) return { error: 'invalid template' };
       const [, name, op, word = ''] = m;
-      const v = vars.get(name);
+      const v = vars(name);
       const unsetOrEmpty = v === undefined || v === '';
       if (op === undefined) out += v ?? '';
       else if (op === ':-') out += unsetOrEmpty ? word : v;
@@ -151,7 +151,7 @@ function composeSubstitute(text: string, vars: ReadonlyMap<string, string>): Com
 }
 
 /** What Compose's env_file gives for one assignment godotenv found (shell environment assumed empty). */
-function composeRead(text: string, lines: LineIndex, entry: EnvEntry, composeVars: ReadonlyMap<string, string>): ComposeRead {
+function composeRead(text: string, lines: LineIndex, entry: EnvEntry, composeVars: (name: string) => string | undefined): ComposeRead {
   if (entry.key.includes(' ')) return { error: 'key cannot contain a space' };
   const begin = lines.offsetAt(entry.valueRange.start);
   if (entry.quote === null) {
@@ -405,13 +405,29 @@ function duplicateFindings(doc: DotenvDocument, keys: Assignments, out: Findings
   });
 }
 
-/** `skip[i]`: entries[i] has a finding that says more already. */
-function composeFindings(text: string, doc: DotenvDocument, keys: Assignments, skip: readonly boolean[], out: Findings): void {
+/**
+ * Each assignment of a `.env` (or env_file) as Docker Compose reads it, on godotenv's entries: a
+ * `$NAME` resolves from earlier assignments of the file, else from `lookup` (the shell, for
+ * env_file also the project `.env`). `read` is undefined where the reading is not modelled.
+ */
+export function readEnvAsCompose(
+  text: string,
+  lookup: (name: string) => string | undefined = () => undefined,
+  doc: DotenvDocument = parseDotenv(text),
+): Array<{ entry: EnvEntry; read: ComposeRead }> {
   const lines = new LineIndex(text);
   const composeVars = new Map<string, string>();
-  doc.entries.forEach((entry, i) => {
-    const read = composeRead(text, lines, entry, composeVars);
+  const vars = (name: string) => composeVars.get(name) ?? lookup(name);
+  return doc.entries.map((entry) => {
+    const read = composeRead(text, lines, entry, vars);
     if (read !== undefined && 'value' in read) composeVars.set(entry.key, read.value);
+    return { entry, read };
+  });
+}
+
+/** `skip[i]`: entries[i] has a finding that says more already. */
+function composeFindings(text: string, doc: DotenvDocument, keys: Assignments, skip: readonly boolean[], out: Findings): void {
+  readEnvAsCompose(text, undefined, doc).forEach(({ entry, read }, i) => {
     if (read === undefined || !keys.effective[i] || skip[i]) return;
     if ('error' in read) {
       out.add(
