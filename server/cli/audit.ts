@@ -110,12 +110,10 @@ Examples:
   async run(args, io) {
     const deployment = deploymentOf(args, io);
     const timeoutMs = positiveInt(args, 'timeout', 5) * 1000;
-    const compose = str(args, 'compose');
     const backups = str(args, 'backups');
     const report = await runAudit(
       {
         deployment,
-        ...(compose ? { composeFile: resolve(io.cwd, compose) } : {}),
         proxyConfigs: list(args, 'proxy-config').map((p) => resolve(io.cwd, p)),
         logs: logSources(args, 'log', io),
         accessLogs: logSources(args, 'access-log', io),

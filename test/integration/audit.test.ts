@@ -147,6 +147,7 @@ test('audit: a wrong and weak ENCRYPTION_KEY, no AUTH_KEY, a backup the key does
       'services:',
       '  gpt-load:',
       '    image: ghcr.io/tbphp/gpt-load:latest',
+      '    env_file: .env',
       '    labels:',
       '      - traefik.enable=true',
       '      - traefik.http.routers.gptload.rule=Host(`gpt.example.com`)',
@@ -163,7 +164,7 @@ test('audit: a wrong and weak ENCRYPTION_KEY, no AUTH_KEY, a backup the key does
   }
   const traefik = bad.find((f) => f.code === 'no-https')!;
   assert.match(traefik.message, /traefik gptload/);
-  assert.equal(traefik.line, 6);
+  assert.equal(traefik.line, 7);
   // No published port: the proxy is the only way in.
   assert.ok(!codes.has('admin-exposed'));
 });

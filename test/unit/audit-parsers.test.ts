@@ -1,7 +1,7 @@
 /**
  * The audit's readers on real-world shapes: nginx (includes with globs, several servers, location
  * blocks, upstreams), Caddyfiles (global options, snippets, site blocks, a single braceless site),
- * Compose ports and environment, GPT-Load's log lines (text, terminal, JSON, `docker compose logs`
+ * Compose environment and labels, GPT-Load's log lines (text, terminal, JSON, `docker compose logs`
  * prefix), access logs (nginx combined, Caddy JSON) and the burst count.
  */
 import { test } from 'node:test';
@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAccessLine } from '../../server/keystore/audit/accessLog';
 import { readCaddyfile, siteServesHttps } from '../../server/keystore/audit/caddyfile';
-import { interpolate, readComposeFile } from '../../server/keystore/audit/compose';
+import { readAuditCompose } from '../../server/keystore/audit/compose';
+import { resolveDeployment } from '../../server/keystore/deployment';
 import { parseGptLoadLine } from '../../server/keystore/audit/gptLoadLog';
 import { failureKind, FailureTally } from '../../server/keystore/audit/logins';
 import { nginxServers, nginxUpstreams, readNginxConfig } from '../../server/keystore/audit/nginx';
@@ -89,23 +90,22 @@ test('Caddyfile: a single site without braces; auto_https off', (t) => {
   assert.equal(off.tls, false);
 });
 
-test('Compose: short and long port syntax, host IPs, interpolation with defaults, environment map and list', (t) => {
+test('Compose: every service\'s environment (literal or interpolated) and GPT-Load\'s labels, map and list forms, with lines', (t) => {
   const dir = folder(t, {
+    '.env': 'AUTH_KEY=from-env\n',
     'docker-compose.yml':
-      'services:\n  gpt-load:\n    image: ghcr.io/tbphp/gpt-load:latest\n    ports:\n      - "${PORT:-3001}:${PORT:-3001}"\n      - "127.0.0.1:9090:9090/tcp"\n      - "[::1]:8443:443"\n      - target: 3002\n        published: "3002"\n        host_ip: 127.0.0.1\n    environment:\n      - AUTH_KEY=${AUTH_KEY}\n      - ENCRYPTION_KEY=literal-value\n  redis:\n    image: redis:7\n    environment:\n      A: $$notvar\n',
+      'services:\n  gpt-load:\n    image: ghcr.io/tbphp/gpt-load:latest\n    ports:\n      - "127.0.0.1:3001:3001"\n    environment:\n      - AUTH_KEY=${AUTH_KEY}\n      - ENCRYPTION_KEY=literal-value\n    labels:\n      traefik.enable: "true"\n      traefik.http.routers.gl.rule: Host(`gpt.example.com`)\n  mysql:\n    image: mysql:8.2\n    environment:\n      MYSQL_ROOT_PASSWORD: 123456\n',
   });
-  const compose = readComposeFile(join(dir, 'docker-compose.yml'), (name) => (name === 'PORT' ? '3005' : name === 'AUTH_KEY' ? 'from-env' : undefined));
-  assert.equal(compose.gptLoad?.name, 'gpt-load');
-  assert.deepEqual(compose.gptLoad?.ports.map((p) => [p.hostIp, p.hostPort, p.containerPort, p.line]), [
-    ['', '3005', '3005', 5],
-    ['127.0.0.1', '9090', '9090', 6],
-    ['::1', '8443', '443', 7],
-    ['127.0.0.1', '3002', '3002', 8],
+  const compose = readAuditCompose(resolveDeployment({ cwd: dir, processEnv: {} }))!;
+  const [gptLoad, mysql] = compose.services;
+  assert.deepEqual([gptLoad.name, gptLoad.publishes, mysql.publishes], ['gpt-load', true, false]);
+  assert.deepEqual({ ...gptLoad.environment.get('AUTH_KEY'), file: '' }, { value: 'from-env', literal: false, file: '', line: 7 });
+  assert.deepEqual({ ...gptLoad.environment.get('ENCRYPTION_KEY'), file: '' }, { value: 'literal-value', literal: true, file: '', line: 8 });
+  assert.deepEqual([mysql.environment.get('MYSQL_ROOT_PASSWORD')?.value, mysql.environment.get('MYSQL_ROOT_PASSWORD')?.line], ['123456', 15]);
+  assert.deepEqual([...compose.labels].map(([k, v]) => [k, v.value, v.line]), [
+    ['traefik.enable', 'true', 10],
+    ['traefik.http.routers.gl.rule', 'Host(`gpt.example.com`)', 11],
   ]);
-  assert.deepEqual(compose.gptLoad?.environment.get('AUTH_KEY'), { value: 'from-env', literal: false, line: 12 });
-  assert.deepEqual(compose.gptLoad?.environment.get('ENCRYPTION_KEY'), { value: 'literal-value', literal: true, line: 13 });
-  assert.equal(compose.services[1].environment.get('A')?.value, '$notvar');
-  assert.equal(interpolate('${X:-d}/${X-e}/${Y:+alt}', (n) => (n === 'Y' ? 'y' : undefined)), 'd/e/alt');
 });
 
 test("GPT-Load's log: text, terminal (colours), JSON, docker compose prefix; query strings dropped; other lines ignored", () => {

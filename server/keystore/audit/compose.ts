@@ -1,132 +1,85 @@
 /**
- * What the audit needs of a Docker Compose file: GPT-Load's service (its image names gpt-load, or
- * it is called gpt-load), its published ports, its `environment:` and labels, and the other
- * services' environment (database passwords) — each value with its line, `${VAR:-default}`
- * interpolated from the shell and the project `.env` as Compose does.
+ * What the audit reads of Docker Compose beyond GPT-Load's effective environment and published
+ * ports (core/compose, through composeCheck's composeOf): every service's `environment:` as written
+ * (literal secrets, database passwords of the MySQL/PostgreSQL services) and GPT-Load's labels
+ * (Traefik routers), each with file and line.
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { interpolate, parseComposeText, type ComposeDeployment } from '../../core/compose';
+import { composeOf } from '../composeCheck';
+import type { Deployment } from '../deployment';
 
 export interface ComposeValue {
-  /** Interpolated value. */
+  /** Interpolated value ('' when Compose could not interpolate it). */
   value: string;
-  /** Written as it is, not `${VAR}`: a literal in the Compose file. */
+  /** Written as it is, with no `${VAR}`: a literal in the Compose file. */
   literal: boolean;
+  file: string;
   line: number;
 }
 
-export interface PublishedPort {
-  /** '' = every interface. */
-  hostIp: string;
-  hostPort: string;
-  containerPort: string;
-  line: number;
-}
-
-export interface ComposeService {
+export interface ComposeServiceFacts {
   name: string;
-  line: number;
-  image: string;
   environment: Map<string, ComposeValue>;
+  /** Publishes any port on the host. */
+  publishes: boolean;
+}
+
+export interface AuditCompose {
+  deployment: ComposeDeployment;
+  services: ComposeServiceFacts[];
+  /** GPT-Load's service's labels (Traefik reads its routers there). */
   labels: Map<string, ComposeValue>;
-  ports: PublishedPort[];
-  networkModeHost: boolean;
 }
 
-export interface ComposeFile {
-  path: string;
-  services: ComposeService[];
-  /** GPT-Load's service, when one is recognised. */
-  gptLoad: ComposeService | null;
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
-const VARIABLE = /\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g;
-
-/** Compose's interpolation: `$$` escapes, `${V:-d}` / `${V-d}` defaults, `${V:+a}` alternates. */
-export function interpolate(text: string, lookup: (name: string) => string | undefined): string {
-  return text.replace(VARIABLE, (whole, braced: string | undefined, op: string | undefined, arg: string | undefined, bare: string | undefined) => {
-    if (whole === '$$') return '$';
-    const value = lookup(braced ?? bare ?? '');
-    if (op === ':-') return value ? value : (arg ?? '');
-    if (op === '-') return value ?? arg ?? '';
-    if (op === ':+') return value ? (arg ?? '') : '';
-    if (op === '+') return value !== undefined ? (arg ?? '') : '';
-    return value ?? '';
-  });
-}
-
-function isReference(text: string): boolean {
-  return /\$\{?[A-Za-z_]/.test(text.replace(/\$\$/g, ''));
-}
-
-/** `KEY=value` list items or a map, as Compose accepts both for environment and labels. */
-function keyValues(node: unknown, lineOf: (n: Node) => number, lookup: (name: string) => string | undefined): Map<string, ComposeValue> {
+/** `labels:` of one service, map or `KEY=value` list, as written (labels are not interpolated here: Traefik's rules hold backticks, not variables). */
+function labelsOf(path: string, service: string): Map<string, ComposeValue> {
   const out = new Map<string, ComposeValue>();
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      if (!isPair(pair) || !isScalar(pair.key)) continue;
-      const raw = isScalar(pair.value) && pair.value.value !== null ? String(pair.value.value) : '';
-      out.set(String(pair.key.value), { value: interpolate(raw, lookup), literal: raw !== '' && !isReference(raw), line: lineOf((pair.value as Node) ?? pair.key) });
-    }
-  } else if (isSeq(node)) {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(readText(path), { lineCounter, strict: false, uniqueKeys: false, prettyErrors: false });
+  const node = doc.getIn(['services', service, 'labels'], true);
+  const line = (n: Node) => (n.range ? lineCounter.linePos(n.range[0]).line : 0);
+  const add = (key: string, value: string, n: Node) => out.set(key, { value, literal: true, file: path, line: line(n) });
+  if (isMap(node)) for (const pair of node.items) if (isPair(pair) && isScalar(pair.key)) add(String(pair.key.value), isScalar(pair.value) ? String(pair.value.value ?? '') : '', (pair.value as Node) ?? pair.key);
+  if (isSeq(node)) {
     for (const item of node.items) {
       if (!isScalar(item)) continue;
       const text = String(item.value);
       const eq = text.indexOf('=');
-      if (eq <= 0) continue;
-      const raw = text.slice(eq + 1);
-      out.set(text.slice(0, eq), { value: interpolate(raw, lookup), literal: raw !== '' && !isReference(raw), line: lineOf(item) });
+      if (eq > 0) add(text.slice(0, eq), text.slice(eq + 1), item);
     }
   }
   return out;
 }
 
-/** Compose's short syntax `[[ip:]host:]container[/proto]` and the long one. */
-function publishedPorts(node: unknown, lineOf: (n: Node) => number, lookup: (name: string) => string | undefined): PublishedPort[] {
-  if (!isSeq(node)) return [];
-  const ports: PublishedPort[] = [];
-  for (const item of node.items) {
-    if (isMap(item)) {
-      const get = (k: string) => {
-        const v = item.get(k);
-        return v === undefined || v === null ? '' : interpolate(String(v), lookup);
-      };
-      ports.push({ hostIp: get('host_ip'), hostPort: get('published'), containerPort: get('target'), line: lineOf(item) });
-      continue;
-    }
-    if (!isScalar(item)) continue;
-    const text = interpolate(String(item.value), lookup).replace(/\/(tcp|udp|sctp)$/, '');
-    // An IPv6 host address is bracketed: [::1]:3001:3001.
-    const m = /^(?:(\[[^\]]*\]|[^:]*):)??(?:([^:]*):)?([^:]+)$/.exec(text);
-    if (!m) continue;
-    ports.push({ hostIp: (m[1] ?? '').replace(/^\[|\]$/g, ''), hostPort: m[2] ?? '', containerPort: m[3], line: lineOf(item) });
-  }
-  return ports;
-}
-
-export function readComposeFile(path: string, lookup: (name: string) => string | undefined): ComposeFile {
-  const text = readFileSync(path, 'utf8');
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, strict: false, uniqueKeys: false, prettyErrors: false });
-  const lineOf = (n: Node) => (n.range ? lineCounter.linePos(n.range[0]).line : 1);
-  const services: ComposeService[] = [];
-  const servicesNode = doc.get('services', true);
-  if (isMap(servicesNode)) {
-    for (const pair of servicesNode.items) {
-      if (!isPair(pair) || !isScalar(pair.key) || !isMap(pair.value)) continue;
-      const body = pair.value;
-      const image = body.get('image');
-      services.push({
-        name: String(pair.key.value),
-        line: lineOf(pair.key as Node),
-        image: typeof image === 'string' ? interpolate(image, lookup) : '',
-        environment: keyValues(body.get('environment', true), lineOf, lookup),
-        labels: keyValues(body.get('labels', true), lineOf, lookup),
-        ports: publishedPorts(body.get('ports', true), lineOf, lookup),
-        networkModeHost: body.get('network_mode') === 'host',
-      });
+export function readAuditCompose(deployment: Deployment): AuditCompose | null {
+  const compose = composeOf(deployment);
+  if (!compose) return null;
+  const lookup = (name: string) => deployment.env.get(name);
+  const services = new Map<string, ComposeServiceFacts>();
+  const labels = new Map<string, ComposeValue>();
+  for (const file of compose.files) {
+    for (const s of parseComposeText(readText(file)).services) {
+      const facts = services.get(s.name) ?? { name: s.name, environment: new Map(), publishes: false };
+      services.set(s.name, facts);
+      facts.publishes ||= s.ports.length > 0;
+      for (const e of s.environment) {
+        if (e.written === null) continue;
+        const result = interpolate(e.written, lookup);
+        const value = 'error' in result ? '' : result.value;
+        facts.environment.set(e.name, { value, literal: !('error' in result) && result.references.length === 0 && !e.written.includes('$'), file, line: e.line });
+      }
+      if (s.name === compose.service?.name) for (const [k, v] of labelsOf(file, s.name)) labels.set(k, v);
     }
   }
-  const gptLoad = services.find((s) => /(^|\/)gpt-load(:|$)/.test(s.image)) ?? services.find((s) => s.name === 'gpt-load') ?? null;
-  return { path, services, gptLoad };
+  return { deployment: compose, services: [...services.values()], labels };
 }

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { assessSecret, maskSecret } from '../../core/secrets';
 import { resolveDsn } from '../../store/dsn';
 import { gitIgnoreState } from '../gitCheck';
-import type { ComposeFile } from './compose';
+import type { AuditCompose } from './compose';
 import { finding, type AuditFinding } from './findings';
 import { placeOf, setting, type AuditInputs } from './inputs';
 
@@ -35,7 +35,7 @@ function redisPassword(dsn: string): string | null {
 }
 
 /** Literal secrets under a service's `environment:`: AUTH_KEY, ENCRYPTION_KEY, a DSN's password, a database password. */
-function composeLiterals(compose: ComposeFile): AuditFinding[] {
+function composeLiterals(compose: AuditCompose): AuditFinding[] {
   const out: AuditFinding[] = [];
   for (const service of compose.services) {
     for (const [name, v] of service.environment) {
@@ -47,7 +47,7 @@ function composeLiterals(compose: ComposeFile): AuditFinding[] {
         finding('env', 'secret-in-compose', 'fail', {
           en: `${service.name}: ${name} is written in the Compose file (${maskSecret(secret)}), which is usually committed and shared. Move it to .env and write \${${name}} here.`,
           zh: `${service.name}：${name} 直接写在 Compose 文件中（${maskSecret(secret)}），该文件通常会被提交和共享。请移到 .env，并在此处写 \${${name}}。`,
-        }, { file: compose.path, line: v.line }),
+        }, { file: v.file, line: v.line }),
       );
     }
   }
@@ -101,7 +101,7 @@ export async function envFindings(inputs: AuditInputs): Promise<AuditFinding[]> 
     for (const name of DATABASE_PASSWORDS) {
       const v = service.environment.get(name);
       if (v && v.value !== '' && weakPassword(v.value)) {
-        weak.push(finding('env', 'db-password-weak', 'fail', { en: `${service.name}: ${name} is weak (${maskSecret(v.value)}), e.g. the documentation's example: choose a strong one.`, zh: `${service.name}：${name} 太弱（${maskSecret(v.value)}），例如文档中的示例密码：请改用强密码。` }, { file: inputs.compose!.path, line: v.line }));
+        weak.push(finding('env', 'db-password-weak', 'fail', { en: `${service.name}: ${name} is weak (${maskSecret(v.value)}), e.g. the documentation's example: choose a strong one.`, zh: `${service.name}：${name} 太弱（${maskSecret(v.value)}），例如文档中的示例密码：请改用强密码。` }, { file: v.file, line: v.line }));
       }
     }
   }

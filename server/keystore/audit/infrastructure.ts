@@ -6,7 +6,7 @@ import { isLoopback, placeOf, setting, type AuditInputs } from './inputs';
 /** A Compose service reached by its name and publishing no port: only the Compose network sees it. */
 function internalService(inputs: AuditInputs, host: string): boolean {
   const service = inputs.compose?.services.find((s) => s.name === host);
-  return service !== undefined && service.ports.length === 0;
+  return service !== undefined && !service.publishes;
 }
 
 function hostOf(url: string): string | null {

@@ -6,13 +6,13 @@
 import type { Localized } from '../../core/errors';
 import type { Store } from '../../store/connect';
 import type { Deployment } from '../deployment';
-import type { ComposeFile } from './compose';
+import type { AuditCompose } from './compose';
 import type { ProxyFacts } from './proxies';
 import type { DeploymentRecord } from './record';
 
 export interface AuditInputs {
   deployment: Deployment;
-  compose: ComposeFile | null;
+  compose: AuditCompose | null;
   proxies: ProxyFacts;
   /** null when the database could not be opened: `storeProblem` says why. */
   store: Store | null;
@@ -28,17 +28,19 @@ export interface Setting {
   /** Where it is written (absent: the process environment or GPT-Load's default). */
   file?: string;
   line?: number;
-  /** A literal in the Compose file's `environment:`. */
-  composeLiteral?: boolean;
 }
 
 /**
- * What GPT-Load gets for `name`: Compose `environment:` wins over `env_file` and GPT-Load's own
- * godotenv (which never overrides a set variable); else the process environment, then `.env`.
+ * What GPT-Load gets for `name`: in a Compose deployment, its container's value (core/compose:
+ * `environment:` over `env_file:` over a mounted `.env`); else the process environment, then `.env`.
  */
 export function setting(inputs: AuditInputs, name: string): Setting | undefined {
-  const fromCompose = inputs.compose?.gptLoad?.environment.get(name);
-  if (fromCompose) return { value: fromCompose.value, file: inputs.compose!.path, line: fromCompose.line, composeLiteral: fromCompose.literal };
+  const compose = inputs.compose?.deployment;
+  if (compose?.service) {
+    const effective = compose.effectiveVariable(name);
+    if (effective.value === undefined) return undefined;
+    return { value: effective.value, ...(effective.source ? { file: effective.source.file, line: effective.source.line } : {}) };
+  }
   const env = inputs.deployment.env;
   const value = env.get(name);
   if (value === undefined) return undefined;

@@ -19,9 +19,9 @@ export function gptLoadPort(inputs: AuditInputs): string {
 /** How a proxy may name GPT-Load: its port, the host ports Compose publishes it on, its service name. */
 export function gptLoadAddress(inputs: AuditInputs): GptLoadAddress {
   const port = gptLoadPort(inputs);
-  const service = inputs.compose?.gptLoad;
-  const published = (service?.ports ?? []).filter((p) => p.containerPort === port && p.hostPort !== '').map((p) => p.hostPort);
-  return { ports: [...new Set([port, ...published])], serviceNames: service ? [service.name, 'gpt-load'] : ['gpt-load'] };
+  const compose = inputs.compose?.deployment;
+  const published = (compose?.ports ?? []).filter((p) => p.target === port && p.published !== null).map((p) => p.published!);
+  return { ports: [...new Set([port, ...published])], serviceNames: compose?.service ? [compose.service.name, 'gpt-load'] : ['gpt-load'] };
 }
 
 function unspecified(ip: string): boolean {
@@ -29,13 +29,15 @@ function unspecified(ip: string): boolean {
 }
 
 export function exposure(inputs: AuditInputs): Exposure {
-  const service = inputs.compose?.gptLoad;
-  if (service && !service.networkModeHost) {
+  const compose = inputs.compose?.deployment;
+  if (compose?.service) {
     const port = gptLoadPort(inputs);
-    const open = service.ports.find((p) => p.containerPort === port && unspecified(p.hostIp));
-    if (open) return { allInterfaces: true, file: inputs.compose!.path, line: open.line, how: `ports "${open.hostPort ? `${open.hostPort}:` : ''}${open.containerPort}"` };
-    const first = service.ports.find((p) => p.containerPort === port);
-    return { allInterfaces: false, file: inputs.compose!.path, line: first?.line ?? service.line, how: first ? `ports "${first.hostIp}:${first.hostPort}:${first.containerPort}"` : 'no published port' };
+    const ports = compose.ports.filter((p) => p.target === port);
+    const shown = (p: (typeof ports)[number]) => `ports "${[p.hostIp && (p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp), p.published, p.target].filter(Boolean).join(':')}"`;
+    const open = ports.find((p) => unspecified(p.hostIp));
+    if (open) return { allInterfaces: true, file: open.file, line: open.line, how: shown(open) };
+    const first = ports[0];
+    return first ? { allInterfaces: false, file: first.file, line: first.line, how: shown(first) } : { allInterfaces: false, file: compose.service.file, line: compose.service.line, how: 'no published port' };
   }
   const host = setting(inputs, 'HOST');
   const value = host?.value || '0.0.0.0';

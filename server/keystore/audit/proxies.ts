@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { caddyNodes, readCaddyfile, siteServesHttps } from './caddyfile';
-import type { ComposeFile } from './compose';
+import type { AuditCompose } from './compose';
 import { nginxServers, nginxUpstreams, readNginxConfig, type NginxDirective } from './nginx';
 
 export interface FrontDoor {
@@ -105,10 +105,10 @@ function caddyFrontDoors(file: string, address: GptLoadAddress): { doors: FrontD
 // ---------------------------------------------------------------------------------------------
 // Traefik labels on GPT-Load's Compose service
 
-function traefikFrontDoors(compose: ComposeFile): FrontDoor[] {
-  const service = compose.gptLoad;
+function traefikFrontDoors(compose: AuditCompose): FrontDoor[] {
+  const service = compose.deployment.service;
   if (!service) return [];
-  const labels = service.labels;
+  const labels = compose.labels;
   if (labels.get('traefik.enable')?.value !== 'true') return [];
   const routers = new Set<string>();
   for (const name of labels.keys()) {
@@ -121,8 +121,8 @@ function traefikFrontDoors(compose: ComposeFile): FrontDoor[] {
     const label = (suffix: string) => labels.get(`traefik.http.routers.${router}.${suffix}`);
     const tls = label('tls')?.value === 'true' || [...labels.keys()].some((k) => k.startsWith(`traefik.http.routers.${router}.tls.`));
     const middlewares = (label('middlewares')?.value ?? '').split(',').map((m) => m.trim()).filter(Boolean);
-    const line = label('rule')?.line ?? labels.get('traefik.enable')?.line ?? service.line;
-    return { kind: 'traefik' as const, label: router, file: compose.path, line, tls, adminRestricted: middlewares.some(allowList) };
+    const at = label('rule') ?? labels.get('traefik.enable')!;
+    return { kind: 'traefik' as const, label: router, file: at.file, line: at.line, tls, adminRestricted: middlewares.some(allowList) };
   });
 }
 
@@ -175,7 +175,7 @@ export interface ProxyFacts {
 }
 
 /** The front doors of every config given or discovered (a file another one includes is read once, through it). */
-export function readFrontDoors(configs: readonly string[], compose: ComposeFile | null, address: GptLoadAddress): ProxyFacts {
+export function readFrontDoors(configs: readonly string[], compose: AuditCompose | null, address: GptLoadAddress): ProxyFacts {
   const doors: FrontDoor[] = [];
   const files: string[] = [];
   // Main files first (nginx.conf, Caddyfile), so a conf.d file they include is not read twice.

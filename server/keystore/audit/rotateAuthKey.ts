@@ -4,8 +4,6 @@
  * too) in one transaction, and the date on record beside `.env` for `auth-key-stale`. The database
  * goes first: if the `.env` write then fails, the old key is still AUTH_KEY and nothing is lost.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { KeystoreError, type Localized } from '../../core/errors';
 import { assessSecret, maskSecret } from '../../core/secrets';
 import type { Store } from '../../store/connect';
@@ -13,10 +11,8 @@ import type { Deployment } from '../deployment';
 import { applyEnvChanges, restartHint, type RestartHint } from '../migrateEnv';
 import type { OperationContext } from '../operation';
 import { findProxyKeyUses, isUsed, proxyKeyValue, removeProxyKey, type ProxyKeyUses } from '../proxyKeys';
-import { readComposeFile } from './compose';
+import { assertComposeDelivers } from '../composeCheck';
 import { appendRecord } from './record';
-
-const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml'];
 
 /** AUTH_KEY as the `.env` file holds it ('' when absent). */
 export function fileAuthKey(deployment: Deployment): string {
@@ -39,22 +35,6 @@ export function checkNewAuthKey(value: string, old: string): void {
   if (value === old) throw new KeystoreError('usage', { en: 'the new AUTH_KEY is the current one', zh: '新的 AUTH_KEY 与当前的相同' });
 }
 
-/**
- * Compose `environment:` wins over the `.env` (env_file) and GPT-Load's godotenv: a literal
- * AUTH_KEY there makes writing the `.env` pointless, so it is refused, naming file and line.
- */
-export function refuseComposeOverride(deployment: Deployment): void {
-  const path = COMPOSE_FILES.map((f) => join(deployment.envDir, f)).find((f) => existsSync(f));
-  if (!path) return;
-  const set = readComposeFile(path, (name) => deployment.env.get(name)).gptLoad?.environment.get('AUTH_KEY');
-  if (set?.literal) {
-    throw new KeystoreError('refused-by-check', {
-      en: `${path}:${set.line}: GPT-Load's service sets AUTH_KEY in environment:, which wins over .env — a new key in .env would not be used. Write AUTH_KEY: \${AUTH_KEY} there first.`,
-      zh: `${path}:${set.line}：GPT-Load 的服务在 environment: 中设置了 AUTH_KEY，它优先于 .env——写入 .env 的新密钥不会生效。请先在那里改为 AUTH_KEY: \${AUTH_KEY}。`,
-    });
-  }
-}
-
 export interface AuthKeyRotationPlan {
   envPath: string;
   oldMasked: string | null;
@@ -63,11 +43,14 @@ export interface AuthKeyRotationPlan {
   oldUses: ProxyKeyUses | null;
 }
 
-/** What a rotation would do (read only): run before asking the operator. */
+/**
+ * What a rotation would do (read only): run before asking the operator. Refused, as migrate-keys'
+ * --update-env is, when Docker Compose would not hand the new key to GPT-Load's container.
+ */
 export async function planAuthKeyRotation(store: Store | null, deployment: Deployment, newKey: string): Promise<AuthKeyRotationPlan> {
-  refuseComposeOverride(deployment);
   const old = fileAuthKey(deployment);
   checkNewAuthKey(newKey, old);
+  assertComposeDelivers(deployment, { AUTH_KEY: newKey });
   return {
     envPath: deployment.envPath,
     oldMasked: old ? maskSecret(old) : null,

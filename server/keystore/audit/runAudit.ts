@@ -4,7 +4,7 @@
  * returns every finding. Read-only: nothing of the deployment is changed.
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { asKeystoreError } from '../../core/errors';
 import type { Store } from '../../store/connect';
 import { defaultBackupDir } from '../backupFormat';
@@ -14,7 +14,7 @@ import type { OperationContext } from '../operation';
 import { adminAccessFindings } from './adminAccess';
 import { authKeyFindings } from './authKey';
 import { backupFindings } from './backups';
-import { readComposeFile, type ComposeFile } from './compose';
+import { readAuditCompose } from './compose';
 import { encryptionFindings } from './encryption';
 import { envFindings } from './envHygiene';
 import { AUDIT_ITEMS, type AuditReport } from './findings';
@@ -28,8 +28,6 @@ import { readRecord } from './record';
 
 export interface AuditParams {
   deployment: Deployment;
-  /** Docker Compose file (default: docker-compose.yml / compose.yaml … beside .env). */
-  composeFile?: string;
   /** nginx / Caddy configs, on top of those found in the deployment folder. */
   proxyConfigs?: string[];
   /** GPT-Load's log (default: LOG_FILE_PATH, ./data/logs/app.log, when it exists). */
@@ -44,21 +42,13 @@ export interface AuditParams {
   now?: Date;
 }
 
-const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml'];
-
 export function fileSource(path: string): LogSource {
   return { name: path, open: () => createReadStream(path) };
 }
 
-function composeOf(params: AuditParams): ComposeFile | null {
-  const { deployment } = params;
-  const path = params.composeFile ?? COMPOSE_FILES.map((f) => join(deployment.envDir, f)).find((f) => existsSync(f));
-  return path ? readComposeFile(resolve(path), (name) => deployment.env.get(name)) : null;
-}
-
 export async function runAudit(params: AuditParams, context: OperationContext = {}): Promise<AuditReport> {
   const { deployment } = params;
-  const compose = composeOf(params);
+  const compose = readAuditCompose(deployment);
   const partial = { deployment, compose } as AuditInputs;
   const configs = [...new Set([...(params.proxyConfigs ?? []).map((p) => resolve(p)), ...discoverProxyConfigs(deployment.envDir)])];
   const proxies = readFrontDoors(configs, compose, gptLoadAddress(partial));
@@ -103,7 +93,7 @@ export async function runAudit(params: AuditParams, context: OperationContext = 
     return {
       envPath: deployment.envPath,
       findings,
-      sources: { compose: compose ? [compose.path] : [], proxyConfigs: proxies.files, logs: logs.map((l) => l.name), accessLogs: accessLogs.map((l) => l.name) },
+      sources: { compose: compose?.deployment.files ?? [], proxyConfigs: proxies.files, logs: logs.map((l) => l.name), accessLogs: accessLogs.map((l) => l.name) },
     };
   } finally {
     await store?.close();
