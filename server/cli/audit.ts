@@ -4,6 +4,7 @@ import { openStore } from '../store/connect';
 import { AUDIT_ITEM_TITLES, AUDIT_ITEMS, auditExitCode, countBySeverity, type AuditFinding, type AuditReport, type AuditSeverity } from '../keystore/audit/findings';
 import { DEFAULT_BURST } from '../keystore/audit/logins';
 import { fileSource, runAudit } from '../keystore/audit/runAudit';
+import { auditResult } from '../keystore/audit/wire';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, deploymentOf, flag, positiveInt, str, writeJson } from './options';
 
@@ -37,17 +38,6 @@ export function formatAudit(report: AuditReport, lang: Lang): string {
   }
   lines.push(`${localize({ en: 'Summary', zh: '汇总' }, lang)}: ${counts(report.findings, lang)}`);
   return lines.join('\n') + '\n';
-}
-
-/** The --json shape: messages in the chosen language, counts beside. */
-export function auditJson(report: AuditReport, lang: Lang) {
-  return {
-    findings: report.findings.map(({ code, severity, item, text, file, line, fix }) => ({ code, severity, item, message: localize(text, lang), ...(file ? { file } : {}), ...(line ? { line } : {}), ...(fix ? { fix } : {}) })),
-    summary: countBySeverity(report.findings),
-    items: Object.fromEntries(AUDIT_ITEMS.map((item) => [item, { title: localize(AUDIT_ITEM_TITLES[item], lang), ...countBySeverity(report.findings.filter((f) => f.item === item)) }])),
-    envPath: report.envPath,
-    sources: report.sources,
-  };
 }
 
 function list(args: ParsedArgs, name: string): string[] {
@@ -120,11 +110,18 @@ Examples:
         burst: { count: positiveInt(args, 'burst-count', DEFAULT_BURST.count), minutes: positiveInt(args, 'burst-minutes', DEFAULT_BURST.minutes) },
         ...(backups ? { backupsDir: resolve(io.cwd, backups) } : {}),
         maxBackupAgeMs: positiveInt(args, 'max-age', 7) * 86_400_000,
-        openStore: () => openStore(deployment.target, { timeoutMs, readonly: true }),
+        useStore: async (work) => {
+          const store = await openStore(deployment.target, { timeoutMs, readonly: true });
+          try {
+            return await work(store);
+          } finally {
+            await store.close();
+          }
+        },
       },
       { cancellation: io.cancellation },
     );
-    if (flag(args, 'json')) writeJson(io, auditJson(report, io.lang));
+    if (flag(args, 'json')) writeJson(io, auditResult(report, io.lang));
     else io.stdout.write(formatAudit(report, io.lang));
     return auditExitCode(report.findings);
   },

@@ -23,6 +23,7 @@ import { provideHover } from './hover';
 import { registerKeystoreRequests } from './keystore';
 import { registerMigrateRequest } from './migrate';
 import { registerProxyKeyRequests } from './proxyKeys';
+import { registerAuditRequest } from './audit';
 import { log } from './log';
 import { listenForProgressCancel } from './progress';
 import { langOf, Session } from './session';
@@ -107,6 +108,7 @@ export function startDaemon(argv: string[]): void {
   registerMigrateRequest(session, dataChanged);
   registerBackupRequests(session, dataChanged);
   registerProxyKeyRequests(session, dataChanged);
+  registerAuditRequest(session);
   if (parsed.debugMethods) {
     session.onRequest(DebugMemoryRequest.type, () => {
       const gc = (globalThis as { gc?: () => void }).gc;

@@ -4,8 +4,10 @@
  * Messages never hold a secret: masked values, counts, file names and lines only.
  */
 import type { Localized } from '../../core/errors';
+import type { AuditSeverity } from '../../../shared/types';
 
-export type AuditSeverity = 'pass' | 'warn' | 'fail' | 'unknown';
+// The severities are the wire contract's (shared/types.ts).
+export type { AuditSeverity };
 
 /** The items of GPT-Load's security page best-practice list, in its order (ours: the last one). */
 export const AUDIT_ITEMS = ['auth-key', 'encryption', 'backups', 'env', 'https', 'admin-access', 'logins', 'infrastructure'] as const;

@@ -5,7 +5,7 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { asKeystoreError } from '../../core/errors';
+import { asKeystoreError, type Localized } from '../../core/errors';
 import type { Store } from '../../store/connect';
 import { defaultBackupDir } from '../backupFormat';
 import { DEFAULT_MAX_AGE_MS } from '../backupCheck';
@@ -37,8 +37,11 @@ export interface AuditParams {
   burst?: BurstRule;
   backupsDir?: string;
   maxBackupAgeMs?: number;
-  /** Opens the deployment's database read-only; a failure makes the database checks "unknown". */
-  openStore: () => Promise<Store>;
+  /**
+   * Runs `work` with the deployment's database (read-only is enough). When it cannot be opened, the
+   * database checks are "unknown" with the reason.
+   */
+  useStore: <T>(work: (store: Store) => Promise<T>) => Promise<T>;
   now?: Date;
 }
 
@@ -52,14 +55,7 @@ export async function runAudit(params: AuditParams, context: OperationContext = 
   const partial = { deployment, compose } as AuditInputs;
   const configs = [...new Set([...(params.proxyConfigs ?? []).map((p) => resolve(p)), ...discoverProxyConfigs(deployment.envDir)])];
   const proxies = readFrontDoors(configs, compose, gptLoadAddress(partial));
-  let store: Store | null = null;
-  let storeProblem = null;
-  try {
-    store = await params.openStore();
-  } catch (err) {
-    storeProblem = asKeystoreError(err).text;
-  }
-  try {
+  const check = async (store: Store | null, storeProblem: Localized | null): Promise<AuditReport> => {
     const inputs: AuditInputs = {
       deployment,
       compose,
@@ -95,7 +91,16 @@ export async function runAudit(params: AuditParams, context: OperationContext = 
       findings,
       sources: { compose: compose?.deployment.files ?? [], proxyConfigs: proxies.files, logs: logs.map((l) => l.name), accessLogs: accessLogs.map((l) => l.name) },
     };
-  } finally {
-    await store?.close();
+  };
+  let opened = false;
+  try {
+    return await params.useStore((store) => {
+      opened = true;
+      return check(store, null);
+    });
+  } catch (err) {
+    // Only a database that cannot be opened turns into "unknown"; a failure inside a check is one.
+    if (opened) throw err;
+    return check(null, asKeystoreError(err).text);
   }
 }
