@@ -21,6 +21,8 @@ import { registerRotateAuthKey, remindOverdueRotations } from './commands/rotate
 import { registerSaveKeyCopy } from './commands/saveKeyCopy';
 import { registerSelectDeployment } from './commands/selectDeployment';
 import { registerShowStatus } from './commands/showStatus';
+import { registerShowAuditReport } from './commands/showAuditReport';
+import { registerFixAuditFinding } from './commands/fixAuditFinding';
 import { Config } from './config';
 import { Ctx } from './context';
 import { configureLanguage, t } from './l10n';
@@ -73,6 +75,8 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
   registerCheckKeyBackups(ctx);
   registerSaveKeyCopy(ctx);
   registerForgetKeyCopy(ctx);
+  registerShowAuditReport(ctx, explorer.audits, () => explorer.refresh());
+  registerFixAuditFinding(ctx);
 
   const startForEnv = (document: vscode.TextDocument) => {
     if (isEnvDocument(document) && ctx.daemon.state === 'stopped') void ctx.daemon.start().catch(() => undefined);

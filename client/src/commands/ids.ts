@@ -19,4 +19,6 @@ export const CommandIds = {
   checkKeyBackups: 'gptLoad.checkKeyBackups',
   saveKeyCopy: 'gptLoad.saveKeyCopy',
   forgetKeyCopy: 'gptLoad.forgetKeyCopy',
+  showAuditReport: 'gptLoad.showAuditReport',
+  fixAuditFinding: 'gptLoad.fixAuditFinding',
 } as const;
