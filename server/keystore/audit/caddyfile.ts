@@ -4,8 +4,9 @@
  * (globs) and snippets followed. Caddy's own adapter needs the caddy binary, which an operator's
  * audit host may not have.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { globFiles } from './globFiles';
 
 export interface CaddyNode {
   name: string;
@@ -63,18 +64,6 @@ export interface Caddyfile {
   files: string[];
 }
 
-function importFiles(pattern: string, base: string): string[] {
-  const path = isAbsolute(pattern) ? pattern : join(base, pattern);
-  const name = basename(path);
-  if (!/[*?]/.test(name)) return [path];
-  const re = new RegExp(`^${name.replace(/[.+^$()|\\{}[\]]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  try {
-    return readdirSync(dirname(path)).filter((n) => re.test(n)).sort().map((n) => join(dirname(path), n));
-  } catch {
-    return [];
-  }
-}
-
 /** Reads a Caddyfile: imports spliced in, snippets expanded where imported. */
 export function readCaddyfile(file: string): Caddyfile {
   const files: string[] = [];
@@ -99,7 +88,7 @@ export function readCaddyfile(file: string): Caddyfile {
       if (node.name === 'import' && node.args[0]) {
         const snippet = snippets.get(node.args[0]);
         if (snippet) return expand(snippet, base, depth + 1);
-        return importFiles(node.args[0], base).flatMap((f) => load(f, depth + 1));
+        return globFiles(isAbsolute(node.args[0]) ? node.args[0] : join(base, node.args[0])).flatMap((f) => load(f, depth + 1));
       }
       return [node.block ? { ...node, block: expand(node.block, base, depth) } : node];
     });

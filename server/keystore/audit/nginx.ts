@@ -4,8 +4,9 @@
  * A tokenizer rather than an npm parser: the maintained ones (nginx-conf, @webantic/nginx-config-parser)
  * report no source lines, and each finding must point at its line.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { globFiles } from './globFiles';
 
 export interface NginxDirective {
   name: string;
@@ -52,23 +53,6 @@ function tokenize(text: string): Array<{ word: string; quoted: boolean; line: nu
     }
   }
   return tokens;
-}
-
-/** Files an `include` pattern names: `*` and `?` in the last path part (nginx's own glob use). */
-function expandInclude(pattern: string): string[] {
-  const dir = dirname(pattern);
-  const name = basename(pattern);
-  if (!/[*?[]/.test(name)) return existsSync(pattern) ? [pattern] : [];
-  const re = new RegExp(`^${name.replace(/[.+^$()|\\{}]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  try {
-    return readdirSync(dir)
-      .filter((n) => re.test(n))
-      .sort()
-      .map((n) => join(dir, n))
-      .filter((p) => statSync(p).isFile());
-  } catch {
-    return [];
-  }
 }
 
 export interface NginxConfig {
@@ -121,8 +105,8 @@ export function readNginxConfig(file: string, prefix = dirname(resolve(file))): 
           else problems.push({ file: path, line, text: `"${name}" is not closed by ";"` });
           if (name === 'include' && args[0]) {
             const pattern = isAbsolute(args[0]) ? args[0] : join(prefix, args[0]);
-            const included = expandInclude(pattern);
-            if (included.length === 0 && !/[*?[]/.test(basename(pattern))) problems.push({ file: path, line, text: `include ${args[0]}: not found` });
+            const included = globFiles(pattern);
+            if (included.length === 0 && !/[*?]/.test(basename(pattern))) problems.push({ file: path, line, text: `include ${args[0]}: not found` });
             for (const f of included) out.push(...parseFile(f, depth + 1));
           } else out.push({ name, args, file: path, line });
         }
