@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KeystoreError, localize, type Lang } from '../core/errors';
 import { openStore } from '../store/connect';
@@ -45,12 +46,30 @@ function list(args: ParsedArgs, name: string): string[] {
   return Array.isArray(v) ? (v as string[]) : typeof v === 'string' ? [v] : [];
 }
 
+/** The files a repeatable flag names, resolved; one that is not a readable file is a usage error naming it. */
+function files(args: ParsedArgs, name: string, io: CliIO): string[] {
+  return list(args, name)
+    .filter((n) => n !== '-')
+    .map((n) => {
+      const path = resolve(io.cwd, n);
+      let isFile = false;
+      try {
+        isFile = statSync(path).isFile();
+      } catch {
+        // reported below
+      }
+      if (!isFile) throw new KeystoreError('usage', { en: `--${name} ${n}: no such file`, zh: `--${name} ${n}：文件不存在` });
+      return path;
+    });
+}
+
 function logSources(args: ParsedArgs, name: string, io: CliIO) {
   const names = list(args, name);
   if (names.filter((n) => n === '-').length > 1 || (name === 'access-log' && names.includes('-') && list(args, 'log').includes('-'))) {
     throw new KeystoreError('usage', { en: 'only one log can be read from stdin (-)', zh: '只能从标准输入（-）读取一个日志' });
   }
-  return names.map((n) => (n === '-' ? { name: 'stdin', open: () => io.stdin } : fileSource(resolve(io.cwd, n))));
+  const paths = files(args, name, io);
+  return [...(names.includes('-') ? [{ name: 'stdin', open: () => io.stdin }] : []), ...paths.map(fileSource)];
 }
 
 export const auditCommand: CliCommand = {
@@ -104,7 +123,7 @@ Examples:
     const report = await runAudit(
       {
         deployment,
-        proxyConfigs: list(args, 'proxy-config').map((p) => resolve(io.cwd, p)),
+        proxyConfigs: files(args, 'proxy-config', io),
         logs: logSources(args, 'log', io),
         accessLogs: logSources(args, 'access-log', io),
         burst: { count: positiveInt(args, 'burst-count', DEFAULT_BURST.count), minutes: positiveInt(args, 'burst-minutes', DEFAULT_BURST.minutes) },

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAudit } from '../../server/keystore/audit/runAudit';
@@ -140,4 +140,14 @@ test('audit: plaintext and stale backups, an AUTH_KEY with no rotation on record
   assert.deepEqual(severity('admin-exposed'), ['fail']);
   assert.deepEqual(severity('no-https'), ['fail']);
   assert.match(report.findings.find((f) => f.code === 'admin-exposed')!.text.en, /HOST=0\.0\.0\.0/);
+});
+
+test('audit: a --log, --access-log or --proxy-config that is not a file is a usage error naming it', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 1, env: true });
+  if (!db) return;
+  for (const flag of ['--log', '--access-log', '--proxy-config']) {
+    const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [CLI, 'audit', flag, 'missing.log'], { cwd: db.envDir, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C' } });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, new RegExp(`${flag} missing\\.log: no such file`));
+  }
 });

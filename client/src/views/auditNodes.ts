@@ -2,7 +2,8 @@
  * The explorer's Security node as the audit's checklist: one node per item of GPT-Load's security
  * best-practice list with the CLI's counts, one node per finding under it — opening its file at its
  * line, or running the command that fixes it. Results are kept per deployment until a refresh.
- * A stale AUTH_KEY (auth-key-stale) is also brought up once per session as a notification.
+ * A stale AUTH_KEY (auth-key-stale) is also brought up once per session as a notification, and every
+ * warning or failure with a place shows as a diagnostic in its file (Compose, nginx, Caddyfile, .env).
  */
 import * as vscode from 'vscode';
 import type { AuditFindingInfo, AuditResult, AuditSeverity } from '../../../shared/protocol';
@@ -70,8 +71,11 @@ export class AuditResults {
   private readonly results = new Map<string, Promise<AuditResult>>();
   private readonly settled = new Map<string, AuditResult>();
   private readonly reminded = new Set<string>();
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('gpt-load-audit');
 
-  constructor(private readonly ctx: Ctx) {}
+  constructor(private readonly ctx: Ctx) {
+    ctx.subscribe(this.diagnostics);
+  }
 
   clear(): void {
     this.results.clear();
@@ -98,7 +102,25 @@ export class AuditResults {
     const result = await this.ctx.request(AuditRequest.type, { deployment: await this.ctx.ref(deployment) });
     this.settled.set(deployment.envFile, result);
     this.remindStale(deployment, result);
+    this.showDiagnostics();
     return result;
+  }
+
+  /** Findings with a file and line, of every deployment audited, as diagnostics in those files. */
+  private showDiagnostics(): void {
+    const byFile = new Map<string, vscode.Diagnostic[]>();
+    for (const result of this.settled.values()) {
+      for (const f of result.findings) {
+        if (!f.file || !f.line || (f.severity !== 'warn' && f.severity !== 'fail')) continue;
+        const line = f.line - 1;
+        const diagnostic = new vscode.Diagnostic(new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER), f.message, f.severity === 'fail' ? vscode.DiagnosticSeverity.Error : vscode.DiagnosticSeverity.Warning);
+        diagnostic.source = 'gpt-load audit';
+        diagnostic.code = f.code;
+        byFile.set(f.file, [...(byFile.get(f.file) ?? []), diagnostic]);
+      }
+    }
+    this.diagnostics.clear();
+    for (const [file, list] of byFile) this.diagnostics.set(vscode.Uri.file(file), list);
   }
 
   private remindStale(deployment: Deployment, result: AuditResult): void {

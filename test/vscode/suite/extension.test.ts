@@ -150,6 +150,11 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     const editor = await waitFor('the .env open at the finding', () => vscode.window.activeTextEditor?.document.uri.fsPath === fixture.envFile && vscode.window.activeTextEditor);
     assert.equal(editor.selection.active.line, placed.finding.line! - 1);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    // Every warning or failure with a place is a diagnostic in its file.
+    for (const { finding } of all.filter((f) => f.finding.file && f.finding.line && (f.finding.severity === 'warn' || f.finding.severity === 'fail'))) {
+      const diagnostics = vscode.languages.getDiagnostics(vscode.Uri.file(finding.file!)).filter((d) => d.source === 'gpt-load audit');
+      assert.ok(diagnostics.some((d) => d.code === finding.code && d.range.start.line === finding.line! - 1), `no diagnostic for ${finding.code}`);
+    }
     const fixable = all.find((f) => f.finding.code === 'data-not-encrypted');
     assert.equal(api.explorer.getTreeItem(fixable!).contextValue, 'gptLoad.auditFinding.fixable');
 
