@@ -294,9 +294,9 @@ An interrupted run (Ctrl-C, crash, kill) leaves the database all-old or all-new,
 rerun the same command to finish it; \`status\` explains what was left.
 
 Exit codes: 0 done (or nothing to do: the data is already under the --to key and .env says so),
-2 usage, 3 key input (a weak key nobody confirmed; --update-env without a .env), 5 refused by a
-check (exact counts given; Docker Compose would give GPT-Load another key or database), 6 GPT-Load
-is running, 7 cannot connect, 10 file I/O, 130 cancelled.
+2 usage, 3 key input (a weak key nobody confirmed; --update-env without a .env),
+5 refused by a check (exact counts given; Docker Compose would give GPT-Load another key or
+database), 6 GPT-Load is running, 7 cannot connect, 10 file I/O, 130 cancelled.
 
 Examples:
   gpt-load-keystore migrate-keys --generate --update-env

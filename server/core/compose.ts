@@ -10,9 +10,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
-import { parseDotenv } from './env';
-import type { Localized } from './errors';
-import { readEnvAsCompose } from './lint';
+import { LineIndex, parseDotenv, type DotenvDocument, type EnvEntry } from './env';
+import { localize, type Lang, type Localized } from './errors';
+import type { Finding } from './lint';
 
 /** The files `docker compose` looks for, in its order of preference (the first found wins). */
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
@@ -230,14 +230,14 @@ export function interpolate(text: string, lookup: Lookup): Interpolated {
       continue;
     }
     const close = closingBrace(text, j + 2);
-    if (close < 0) return { error: `invalid interpolation format for "${text.slice(j)}"` };
+    if (close < 0) return { error: 'invalid interpolation format' };
     const body = text.slice(j + 2, close);
     const name = NAME.exec(body)?.[0];
-    if (name === undefined) return { error: `invalid interpolation format for "\${${body}}"` };
+    if (name === undefined) return { error: 'invalid interpolation format' };
     references.push(name);
     const rest = body.slice(name.length);
     const op = /^(:?[-+?])/.exec(rest)?.[1];
-    if (rest !== '' && op === undefined) return { error: `invalid interpolation format for "\${${body}}"` };
+    if (rest !== '' && op === undefined) return { error: 'invalid interpolation format' };
     const value = lookup(name);
     const unsetOrEmpty = value === undefined || value === '';
     const unset = value === undefined;
@@ -250,12 +250,87 @@ export function interpolate(text: string, lookup: Lookup): Interpolated {
       else if (op === '-') out += unset ? word.value : value;
       else if (op === ':+') out += unsetOrEmpty ? '' : word.value;
       else if (op === '+') out += unset ? '' : word.value;
-      else if (op === ':?' ? unsetOrEmpty : unset) return { error: `required variable ${name} is missing a value${word.value ? `: ${word.value}` : ''}` };
+      else if (op === ':?' ? unsetOrEmpty : unset) return { error: `required variable ${name} is missing a value` };
       else out += value!;
     }
     i = close + 1;
   }
   return { value: out, references };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Docker Compose's reading of a `.env` / env_file (compose-go's dotenv parser, the common cases)
+
+/** undefined: a reading not modelled. */
+export type ComposeRead = { value: string } | { error: string } | undefined;
+
+const TRAILING_WHITE_SPACE = /\p{White_Space}+$/u;
+
+const COMPOSE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '"': '"', '\\': '\\' };
+
+/** compose-go's expandEscapes for double-quoted values. */
+function composeEscapes(text: string): string {
+  return text.replace(/\\(?:[abcfnrtv$"\\]|0\d{0,3})/g, (m) => {
+    if (m === '\\$') return '$$';
+    if (m.startsWith('\\0')) return /^\\0[0-7]{3}$/.test(m) && parseInt(m.slice(2), 8) <= 255 ? String.fromCharCode(parseInt(m.slice(2), 8)) : m;
+    return COMPOSE_ESCAPES[m[1]] ?? m;
+  });
+}
+
+function substituted(text: string, lookup: Lookup): ComposeRead {
+  const r = interpolate(text, lookup);
+  return 'error' in r ? r : { value: r.value };
+}
+
+/** What Compose gives for one assignment godotenv found. */
+function composeRead(text: string, lines: LineIndex, entry: EnvEntry, lookup: Lookup): ComposeRead {
+  if (entry.key.includes(' ')) return { error: 'key cannot contain a space' };
+  const begin = lines.offsetAt(entry.valueRange.start);
+  if (entry.quote === null) {
+    const nl = text.indexOf('\n', begin);
+    let line = text.slice(begin, nl < 0 ? text.length : nl);
+    const comment = line.indexOf(' #');
+    if (comment >= 0) line = line.slice(0, comment);
+    return substituted(line.replace(TRAILING_WHITE_SPACE, ''), lookup);
+  }
+  // A backslash takes the next character with it; before the quote it is dropped (composeEscapes does the rest).
+  const quote = entry.quote;
+  let chars = '';
+  let copied = begin + 1;
+  for (let i = begin + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\') {
+      if (text[i + 1] === quote) {
+        chars += text.slice(copied, i) + quote;
+        copied = i + 2;
+      }
+      i++;
+    } else if (c === quote) {
+      chars += text.slice(copied, i);
+      return quote === "'" ? { value: chars } : substituted(composeEscapes(chars), lookup);
+    }
+  }
+  return { error: 'unterminated quoted value' };
+}
+
+/**
+ * Each assignment of a `.env` (or env_file) as Docker Compose reads it, on godotenv's entries: a
+ * `$NAME` resolves from earlier assignments of the file, else from `lookup` (the shell, for
+ * env_file also the project `.env`).
+ */
+export function readEnvAsCompose(
+  text: string,
+  lookup: Lookup = () => undefined,
+  doc: DotenvDocument = parseDotenv(text),
+): Array<{ entry: EnvEntry; read: ComposeRead }> {
+  const lines = new LineIndex(text);
+  const composeVars = new Map<string, string>();
+  const vars = (name: string) => composeVars.get(name) ?? lookup(name);
+  return doc.entries.map((entry) => {
+    const read = composeRead(text, lines, entry, vars);
+    if (read !== undefined && 'value' in read) composeVars.set(entry.key, read.value);
+    return { entry, read };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,4 +584,54 @@ export function resolveComposeDeployment(dir: string, options: ComposeOptions = 
     effectiveVariable,
     hostPath,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// lint: the Compose findings the editor and `lint` report
+
+/** Secrets that must not be written literally in a Compose file (it is usually committed). */
+export const COMPOSE_SECRETS = ['AUTH_KEY', 'ENCRYPTION_KEY'] as const;
+
+export interface LiteralComposeSecret {
+  service: string;
+  name: string;
+  /** The literal value (a secret: never print it). */
+  value: string;
+  form: 'map' | 'list';
+  /** The map value, or the whole `NAME=value` list item. */
+  span: Span;
+}
+
+/** `${NAME}`, `${NAME:-default}`, `$NAME`: a reference, not a literal. */
+const REFERENCE = /^\$(\{[A-Za-z_][A-Za-z0-9_]*([:]?[-?+][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/;
+
+/** AUTH_KEY / ENCRYPTION_KEY written literally under a service's `environment:` (map or list form). */
+export function literalComposeSecrets(text: string): LiteralComposeSecret[] {
+  if (!/AUTH_KEY|ENCRYPTION_KEY/.test(text)) return [];
+  const found: LiteralComposeSecret[] = [];
+  for (const service of parseComposeText(text).services) {
+    for (const { name, written, form, span } of service.environment) {
+      if (!(COMPOSE_SECRETS as readonly string[]).includes(name) || !written || REFERENCE.test(written)) continue;
+      found.push({ service: service.name, name, value: written, form, span });
+    }
+  }
+  return found;
+}
+
+/** Findings for one Compose file (`file`: its name, for messages). */
+export function lintCompose(text: string, file: string, lang: Lang): Finding[] {
+  const lines = new LineIndex(text);
+  return literalComposeSecrets(text).map((s) => ({
+    code: 'compose-literal-secret',
+    severity: 'warning',
+    message: localize(
+      {
+        en: `${s.name} is written literally in ${file} (service ${s.service}): whoever reads this file or its Git history has it. Move it to .env and reference it as \${${s.name}}.`,
+        zh: `${s.name} 以明文写在 ${file} 中（服务 ${s.service}）：任何能读到此文件或其 Git 历史的人都能拿到它。请移到 .env，并以 \${${s.name}} 引用。`,
+      },
+      lang,
+    ),
+    range: { start: lines.positionAt(s.span[0]), end: lines.positionAt(s.span[1]) },
+    data: { name: s.name },
+  }));
 }

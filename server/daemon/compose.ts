@@ -8,12 +8,10 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { CreateFile, DiagnosticSeverity, TextDocumentEdit, type CodeAction, type Diagnostic, type Range, type WorkspaceEdit } from 'vscode-languageserver/node';
-import { parseComposeText } from '../core/compose';
+import { lintCompose, literalComposeSecrets } from '../core/compose';
 import { quoteForDotenv, setEnvValue } from '../core/env';
 import { localize, type Lang } from '../core/errors';
 import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE } from '../../shared/protocol';
-
-export const COMPOSE_SECRETS = ['AUTH_KEY', 'ENCRYPTION_KEY'] as const;
 
 export interface LiteralSecret {
   service: string;
@@ -24,45 +22,25 @@ export interface LiteralSecret {
   replacement: string;
 }
 
-/** `${NAME}`, `${NAME:-default}`, `$NAME`: a reference, not a literal. */
-const REFERENCE = /^\$(\{[A-Za-z_][A-Za-z0-9_]*([:]?[-?+][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/;
-
 /** Literal AUTH_KEY / ENCRYPTION_KEY values under `services.*.environment`. Malformed YAML yields what parses. */
 export function findLiteralSecrets(doc: TextDocument): LiteralSecret[] {
-  const text = doc.getText();
-  if (!/AUTH_KEY|ENCRYPTION_KEY/.test(text)) return [];
-  const found: LiteralSecret[] = [];
-  for (const service of parseComposeText(text).services) {
-    for (const entry of service.environment) {
-      const { name, written: value } = entry;
-      if (!(COMPOSE_SECRETS as readonly string[]).includes(name) || !value || REFERENCE.test(value)) continue;
-      found.push({
-        service: service.name,
-        name,
-        value,
-        range: { start: doc.positionAt(entry.span[0]), end: doc.positionAt(entry.span[1]) },
-        replacement: entry.form === 'map' ? `\${${name}}` : `${name}=\${${name}}`,
-      });
-    }
-  }
-  return found;
+  return literalComposeSecrets(doc.getText()).map((s) => ({
+    service: s.service,
+    name: s.name,
+    value: s.value,
+    range: { start: doc.positionAt(s.span[0]), end: doc.positionAt(s.span[1]) },
+    replacement: s.form === 'map' ? `\${${s.name}}` : `${s.name}=\${${s.name}}`,
+  }));
 }
 
 export function composeDiagnostics(doc: TextDocument, lang: Lang): Diagnostic[] {
-  const file = basename(doc.uri);
-  return findLiteralSecrets(doc).map((s) => ({
-    range: s.range,
+  return lintCompose(doc.getText(), basename(doc.uri), lang).map((f) => ({
+    range: f.range,
     severity: DiagnosticSeverity.Warning,
     source: DIAGNOSTIC_SOURCE,
     code: DaemonDiagnosticCodes.composeLiteralSecret,
-    message: localize(
-      {
-        en: `${s.name} is written literally in ${file} (service ${s.service}): whoever reads this file or its Git history has it. Move it to .env and reference it as \${${s.name}}.`,
-        zh: `${s.name} 以明文写在 ${file} 中（服务 ${s.service}）：任何能读到此文件或其 Git 历史的人都能拿到它。请移到 .env，并以 \${${s.name}} 引用。`,
-      },
-      lang,
-    ),
-    data: { name: s.name },
+    message: f.message,
+    data: f.data,
   }));
 }
 

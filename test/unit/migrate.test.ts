@@ -160,7 +160,7 @@ test('decisions: migrate, finish a partial change, complete, refuse with counts 
 
 test("GPT-Load's refusal to enable on encrypted data names the target key decrypting it", () => {
   const text = alreadyDoneRefusal('enable', { api_keys: counts({ target: 12000 }), request_logs: null });
-  assert.match(text.en, /^enabling encryption refused: 12,000 of 12,000 api_keys rows are already encrypted — and the target key decrypts them: the data is already encrypted with this key\. Nothing was written\./);
+  assert.match(text.en, /^enabling encryption refused: 12,000 of 12,000 api_keys rows are already encrypted — and the target key decrypts them: the data is already encrypted with this key\. Nothing was written;/);
   assert.match(alreadyDoneRefusal('change', { api_keys: counts({ target: 3 }), request_logs: null }).en, /already under the new key\. Nothing was written; the \.env names another key/);
 });
 
@@ -247,7 +247,7 @@ test('key flags: one way per side, env vars, files, prompts only on a terminal',
   await rejectsWith(resolveMigrationKeys(args({}), io, deployment, noPrompt), 'usage', /--to NEW to enable/);
   await rejectsWith(resolveMigrationKeys(args({ to: 'a', 'to-env': 'OLD' }), io, deployment, noPrompt), 'usage', /one way only/);
   await rejectsWith(resolveMigrationKeys(args({ to: '' }), io, deployment, noPrompt), 'usage', /leave --to out/);
-  await rejectsWith(resolveMigrationKeys(args({ 'to-env': 'MISSING' }), io, deployment, noPrompt), 'key-required', /MISSING is not set/);
+  await rejectsWith(resolveMigrationKeys(args({ 'to-env': 'MISSING' }), io, deployment, noPrompt), 'key-required', /MISSING is set neither in the environment nor in .*\.env/);
   await rejectsWith(resolveMigrationKeys(args({ 'to-env': 'EMPTY' }), io, deployment, noPrompt), 'key-required', /EMPTY is empty/);
   await rejectsWith(resolveMigrationKeys(args({ 'to-file': 'nope.key' }), io, deployment, noPrompt), 'key-required', /cannot read nope\.key/);
   await rejectsWith(resolveMigrationKeys(args({ 'to-prompt': true }), io, deployment, noPrompt), 'usage', /not a terminal/);
