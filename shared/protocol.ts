@@ -16,6 +16,7 @@
  */
 import { NotificationType, RequestType, type WorkDoneProgressParams } from 'vscode-languageserver-protocol';
 import type {
+  AuditResult,
   BackupCheckResult,
   BackupInfo,
   BackupPlaintextRows,
@@ -564,5 +565,26 @@ export namespace RedactLogsRequest {
     backup?: boolean;
   }
   export type Result = RedactLogsSummary;
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * client → daemon: `gpt-load-keystore audit` for a deployment — GPT-Load's security best-practice
+ * list checked (AUTH_KEY, ENCRYPTION_KEY and data, backups, secrets in Compose/git, HTTPS and admin
+ * IP limits at the reverse proxy, failed logins, Redis/DB/CORS). Read-only; the same findings and
+ * counts as the CLI's `--json`.
+ */
+export namespace AuditRequest {
+  export const method = 'gptLoad/audit' as const;
+  export interface Params {
+    deployment: DeploymentRef;
+    /** GPT-Load's log files (default: LOG_FILE_PATH beside the .env when it exists). */
+    logs?: string[];
+    /** Reverse proxy access logs, for client IPs. */
+    accessLogs?: string[];
+    /** nginx / Caddy configs on top of those found in the deployment folder. */
+    proxyConfigs?: string[];
+  }
+  export type Result = AuditResult;
   export const type = new RequestType<Params, Result, void>(method);
 }

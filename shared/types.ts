@@ -461,3 +461,34 @@ export interface RedactLogsSummary {
   /** What else to know, in the client's language. */
   notes: string[];
 }
+
+// ---------------------------------------------------------------------------------------------
+// audit (GPT-Load's security best-practice list)
+
+export type AuditSeverity = 'pass' | 'warn' | 'fail' | 'unknown';
+
+/** One finding as `audit --json` prints it and the daemon's audit request returns it. */
+export interface AuditFindingInfo {
+  /** Stable code: auth-key-weak, no-https, login-failures, … */
+  code: string;
+  severity: AuditSeverity;
+  /** The best-practice item it belongs to (AuditResult.items keys). */
+  item: string;
+  /** Why, and the one next step, in the requested language (secrets masked at most). */
+  message: string;
+  /** Where it was found (absolute path) and its 1-based line. */
+  file?: string;
+  line?: number;
+  /** The command that fixes it: rotate-auth-key, redact-logs, migrate-keys, backup-create, save-key-copy, proxy-keys-remove. */
+  fix?: string;
+}
+
+export interface AuditResult {
+  findings: AuditFindingInfo[];
+  summary: Record<AuditSeverity, number>;
+  /** Each item of the list, in order: its title and counts. */
+  items: Record<string, { title: string } & Record<AuditSeverity, number>>;
+  envPath: string;
+  /** What was read. */
+  sources: { compose: string[]; proxyConfigs: string[]; logs: string[]; accessLogs: string[] };
+}

@@ -23,6 +23,8 @@ import { registerSaveKeyCopy } from './commands/saveKeyCopy';
 import { registerSelectDeployment } from './commands/selectDeployment';
 import { registerShowStatus } from './commands/showStatus';
 import { registerPruneBackups } from './commands/pruneBackups';
+import { registerShowAuditReport } from './commands/showAuditReport';
+import { registerFixAuditFinding } from './commands/fixAuditFinding';
 import { Config } from './config';
 import { Ctx } from './context';
 import { configureLanguage, t } from './l10n';
@@ -77,6 +79,8 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
   registerSaveKeyCopy(ctx);
   registerForgetKeyCopy(ctx);
   registerPruneBackups(ctx);
+  registerShowAuditReport(ctx, explorer.audits, () => explorer.refresh());
+  registerFixAuditFinding(ctx);
 
   const startForEnv = (document: vscode.TextDocument) => {
     if (isEnvDocument(document) && ctx.daemon.state === 'stopped') void ctx.daemon.start().catch(() => undefined);

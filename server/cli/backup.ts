@@ -11,6 +11,7 @@ import { createBackup } from '../keystore/backup';
 import { backupFilesIn, checkBackup, listBackups, VERDICT_EXIT_CODES, type BackupCheckReport, type BackupListEntry, type BackupVerdict, type LiveDatabase } from '../keystore/backupCheck';
 import { defaultBackupDir, type BackupFinding, type BackupInfo } from '../keystore/backupFormat';
 import { checkKeyCandidates, type KeyCandidatesReport } from '../keystore/backupKeys';
+import { recordKeyCopyCheck } from '../keystore/audit/record';
 import { restoreBackup, type BackupRestoreReport } from '../keystore/backupRestore';
 import type { Deployment } from '../keystore/deployment';
 import { openStore, type Store } from '../store/connect';
@@ -525,6 +526,7 @@ Example:
     } finally {
       await store.close();
     }
+    recordKeyCopyCheck(deployment.envDir, deployment.encryptionKey, report.results);
     if (flag(args, 'json')) writeJson(io, report);
     else io.stdout.write(copiesText(report, io.lang));
     const good = report.results.every((r) => (report.sampled > 0 ? r.works : r.matchesEnv));

@@ -11,6 +11,7 @@ import { createVerifiedBackup } from '../keystore/backup';
 import { backupFilesIn, checkBackup, listBackups, type BackupCheckReport } from '../keystore/backupCheck';
 import { defaultBackupDir, layoutOfFile, type BackupFinding, type BackupInfo as CoreBackupInfo } from '../keystore/backupFormat';
 import { checkKeyCandidates } from '../keystore/backupKeys';
+import { recordKeyCopyCheck } from '../keystore/audit/record';
 import { restoreBackup } from '../keystore/backupRestore';
 import { pruneBackups, type PruneEntry } from '../keystore/backups/prune';
 import {
@@ -92,7 +93,9 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
       candidates.forEach((c) => redactor.add(c));
       const backups =
         params.backups === undefined ? backupFilesIn(defaultBackupDir(deployment.envDir)) : stringArray(params, 'backups', 1000).map((p) => resolve(deployment.envDir, p));
-      return stores.use(deployment.target, (store) => checkKeyCandidates(store, { candidates, envKey: deployment.encryptionKey, backups }, context));
+      const report = await stores.use(deployment.target, (store) => checkKeyCandidates(store, { candidates, envKey: deployment.encryptionKey, backups }, context));
+      recordKeyCopyCheck(deployment.envDir, deployment.encryptionKey, report.results);
+      return report;
     },
     { en: 'GPT-Load: checking ENCRYPTION_KEY copies', zh: 'GPT-Load：检查 ENCRYPTION_KEY 副本' },
   );

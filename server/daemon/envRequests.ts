@@ -6,6 +6,7 @@ import { KeystoreError, localize } from '../core/errors';
 import { maskSecret } from '../core/secrets';
 import { assertComposeDelivers } from '../keystore/composeCheck';
 import { EnvReadRequest, EnvWriteRequest, type EnvEntryView, type EnvReadResult } from '../../shared/protocol';
+import { appendRecord } from '../keystore/audit/record';
 import { redactor } from './log';
 import { filePath, optString, reqString } from './params';
 import { JUDGED_SECRETS, strengthOf } from './secrets';
@@ -80,6 +81,8 @@ export function registerEnvRequests(session: Session): void {
     const before = readText(path);
     updateEnvFile(path, key, raw);
     const after = readText(path);
+    // A new AUTH_KEY (Rotate or Generate AUTH_KEY) is a rotation: on record beside .env for audit's auth-key-stale.
+    if (key === 'AUTH_KEY' && raw && before !== after) appendRecord(dirname(path), 'authKeyRotations', raw);
     return { path, created: before === null && after !== null, changed: before !== after };
   });
 }

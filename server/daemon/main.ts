@@ -24,6 +24,7 @@ import { registerKeystoreRequests } from './keystore';
 import { registerMigrateRequest } from './migrate';
 import { registerRedactLogsRequest } from './redactLogs';
 import { registerProxyKeyRequests } from './proxyKeys';
+import { registerAuditRequest } from './audit';
 import { log } from './log';
 import { listenForProgressCancel } from './progress';
 import { langOf, Session } from './session';
@@ -110,6 +111,7 @@ export function startDaemon(argv: string[]): void {
   registerBackupRequests(session, dataChanged);
   registerBackupPruneRequest(session);
   registerProxyKeyRequests(session, dataChanged);
+  registerAuditRequest(session);
   if (parsed.debugMethods) {
     session.onRequest(DebugMemoryRequest.type, () => {
       const gc = (globalThis as { gc?: () => void }).gc;

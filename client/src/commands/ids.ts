@@ -21,4 +21,6 @@ export const CommandIds = {
   forgetKeyCopy: 'gptLoad.forgetKeyCopy',
   pruneBackups: 'gptLoad.pruneBackups',
   redactLogs: 'gptLoad.redactLogs',
+  showAuditReport: 'gptLoad.showAuditReport',
+  fixAuditFinding: 'gptLoad.fixAuditFinding',
 } as const;

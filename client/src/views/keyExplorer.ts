@@ -15,6 +15,7 @@ import { describeState } from '../describe';
 import { messageOf } from '../errors';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
+import { auditChildren, auditFindingTreeItem, auditItemNodes, auditItemTreeItem, AuditResults, countsText, severityIcon, worstSeverity, type AuditFindingNode, type AuditItemNode } from './auditNodes';
 import { backupItem, backupRows, backupsItem, BackupNode, BackupsNode } from './backupNodes';
 
 export type KeyFilter = KeyStatus | 'all';
@@ -51,11 +52,13 @@ export class LoadMoreNode {
   constructor(readonly parent: GroupNode) {}
 }
 
+/** In a trusted workspace: the audit's checklist (./auditNodes.ts); otherwise the dashboard's warnings from the `.env`. */
 export class SecurityNode {
   readonly kind = 'security';
   constructor(
     readonly deployment: Deployment,
     readonly warnings: SecurityWarning[],
+    readonly audit = false,
   ) {}
 }
 
@@ -91,7 +94,7 @@ export class MessageNode {
   ) {}
 }
 
-export type ExplorerNode = DeploymentNode | GroupNode | KeyNode | LoadMoreNode | SecurityNode | WarningNode | SearchNode | BackupsNode | BackupNode | MessageNode;
+export type ExplorerNode = DeploymentNode | GroupNode | KeyNode | LoadMoreNode | SecurityNode | WarningNode | SearchNode | BackupsNode | BackupNode | MessageNode | AuditItemNode | AuditFindingNode;
 
 function relativeTime(iso: string | null): string {
   if (!iso) return t('never used');
@@ -113,8 +116,10 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
   /** Group nodes by deployment, kept so that paging state survives a re-render. */
   private readonly groups = new Map<string, GroupNode[]>();
   private readonly searches = new Map<string, SearchNode>();
+  readonly audits: AuditResults;
 
   constructor(private readonly ctx: Ctx) {
+    this.audits = new AuditResults(ctx);
     this.view = vscode.window.createTreeView('gptLoad.keys', { treeDataProvider: this, showCollapseAll: true });
     ctx.subscribe(
       this.view,
@@ -129,6 +134,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
 
   refresh(): void {
     this.groups.clear();
+    this.audits.clear();
     this.emitter.fire(undefined);
   }
 
@@ -168,7 +174,10 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
           if (node.nextAfterId === undefined) await this.loadPage(node);
           return [...node.keys.map((k) => new KeyNode(node.deployment, k)), ...(node.nextAfterId !== null ? [new LoadMoreNode(node)] : [])];
         case 'security':
+          if (node.audit) return auditItemNodes(node.deployment, await this.audits.get(node.deployment));
           return node.warnings.map((w) => new WarningNode(node.deployment, w));
+        case 'auditItem':
+          return auditChildren(node);
         case 'search':
           return node.found.map((k) => new KeyNode(node.deployment, k));
         case 'backups': {
@@ -194,8 +203,11 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
     const out: ExplorerNode[] = [];
     const search = this.searches.get(deployment.envFile);
     if (search) out.push(search);
-    const security = await this.security(deployment);
-    if (security.length > 0) out.push(new SecurityNode(deployment, security));
+    if (this.ctx.trusted) out.push(new SecurityNode(deployment, [], true));
+    else {
+      const security = await this.security(deployment);
+      if (security.length > 0) out.push(new SecurityNode(deployment, security));
+    }
     if (!this.ctx.trusted) {
       out.push(new MessageNode(t('Restricted workspace: trust it to browse keys.'), 'shield', { command: 'workbench.trust.manage', title: t('Manage Workspace Trust') }));
       return out;
@@ -310,6 +322,21 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
       }
       case 'security': {
         const item = new vscode.TreeItem(t('Security'), vscode.TreeItemCollapsibleState.Collapsed);
+        if (node.audit) {
+          item.id = `security:${node.deployment.envFile}`;
+          item.contextValue = 'gptLoad.security';
+          const result = this.audits.peek(node.deployment);
+          if (!result) {
+            // Counted in the background; the tree shows the counts once they are in.
+            item.description = t('checking…');
+            item.iconPath = new vscode.ThemeIcon('shield');
+            this.audits.get(node.deployment).then(() => this.emitter.fire(undefined), () => undefined);
+            return item;
+          }
+          item.description = countsText(result.summary);
+          item.iconPath = severityIcon(worstSeverity(result.summary));
+          return item;
+        }
         item.description = t('{0} warnings', node.warnings.length);
         item.iconPath = new vscode.ThemeIcon('shield', new vscode.ThemeColor(node.warnings.some((w) => w.severity === 'high') ? 'errorForeground' : 'editorWarning.foreground'));
         return item;
@@ -324,6 +351,10 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
         }
         return item;
       }
+      case 'auditItem':
+        return auditItemTreeItem(node);
+      case 'auditFinding':
+        return auditFindingTreeItem(node);
       case 'search': {
         const item = new vscode.TreeItem(t('Search result'), vscode.TreeItemCollapsibleState.Expanded);
         item.description = node.found.length === 0 ? t('no key has this value') : t('{0} keys', node.found.length);

@@ -7,7 +7,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { KeyListItem, MigrationSummary, StatusReport } from '../../../shared/protocol';
+import { spawnSync } from 'node:child_process';
+import type { AuditResult, KeyListItem, MigrationSummary, StatusReport } from '../../../shared/protocol';
+import type { AuditFindingNode, AuditItemNode } from '../../../client/src/views/auditNodes';
 import type { TestApi } from '../../../client/src/extension';
 import type { MigrateOutcome } from '../../../client/src/wizard/migrateWizard';
 import type { DeploymentNode, ExplorerNode, GroupNode, KeyNode, LoadMoreNode } from '../../../client/src/views/keyExplorer';
@@ -104,11 +106,13 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     }
     assert.equal(seen.size, total, 'paging did not reach every key exactly once');
 
-    // The security node carries the dashboard's warnings: here, no ENCRYPTION_KEY.
+    // The security node is the audit's checklist by heading: here, no ENCRYPTION_KEY.
     const security = children.find((n) => n.kind === 'security');
     assert.ok(security, 'no security node');
-    const warnings = (await api.explorer.getChildren(security)).map((n) => (n.kind === 'warning' ? n.warning.message : ''));
-    assert.ok(warnings.some((w) => w.includes('ENCRYPTION_KEY')), `warnings: ${warnings.join(' | ')}`);
+    const encryption = (await api.explorer.getChildren(security)).find((n) => n.kind === 'auditItem' && n.item === 'encryption');
+    assert.ok(encryption, 'no ENCRYPTION_KEY item under Security');
+    const findings = (await api.explorer.getChildren(encryption)).map((n) => (n.kind === 'auditFinding' ? `${n.finding.code}:${n.finding.severity}` : ''));
+    assert.ok(findings.includes('data-not-encrypted:fail'), `findings: ${findings.join(' | ')}`);
 
     // No plaintext key in any label, description or tooltip.
     const plaintexts = fixture.samples.map((s) => s.plaintext);
@@ -117,6 +121,45 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
       const shown = `${typeof item.label === 'string' ? item.label : item.label?.label} ${item.description ?? ''} ${typeof item.tooltip === 'string' ? item.tooltip : ''}`;
       for (const p of plaintexts) assert.ok(!shown.includes(p), 'a plaintext key is shown in the tree');
     }
+  });
+
+  test('Security: the audit checklist with the CLI\'s counts, findings open their file at their line, the report renders', async () => {
+    const root = (await api.explorer.getChildren()).find((n): n is DeploymentNode => n.kind === 'deployment' && n.deployment.envFile === fixture.envFile)!;
+    const security = (await api.explorer.getChildren(root)).find((n) => n.kind === 'security')!;
+    const items = (await api.explorer.getChildren(security)).filter((n): n is AuditItemNode => n.kind === 'auditItem');
+    const cli = spawnSync(process.execPath, [join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'dist', 'cli.js'), 'audit', '--json', '--env', fixture.envFile], { encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C' } });
+    const expected = JSON.parse(cli.stdout) as AuditResult;
+    const countsText = (counts: AuditResult['summary']) => (['fail', 'warn', 'unknown', 'pass'] as const).filter((k) => counts[k] > 0).map((k) => `${counts[k]} ${k}`).join(' · ');
+    // Same headings, same counts as `gpt-load-keystore audit`.
+    for (const item of items) {
+      const { title, ...counts } = expected.items[item.item];
+      const shown = api.explorer.getTreeItem(item);
+      assert.equal(shown.label, title);
+      assert.equal(shown.description, countsText(counts));
+    }
+    assert.deepEqual(items.map((i) => i.item), Object.keys(expected.items).filter((k) => expected.findings.some((f) => f.item === k)));
+    const securityItem = api.explorer.getTreeItem(security);
+    assert.equal(securityItem.description, countsText(expected.summary));
+
+    // A finding with a place opens it at its line; one with a fix offers it.
+    const all = (await Promise.all(items.map((i) => api.explorer.getChildren(i)))).flat().filter((n): n is AuditFindingNode => n.kind === 'auditFinding');
+    const placed = all.find((f) => f.finding.file === fixture.envFile && f.finding.line);
+    assert.ok(placed, 'no finding in the .env');
+    const command = api.explorer.getTreeItem(placed).command!;
+    await vscode.commands.executeCommand(command.command, ...(command.arguments ?? []));
+    const editor = await waitFor('the .env open at the finding', () => vscode.window.activeTextEditor?.document.uri.fsPath === fixture.envFile && vscode.window.activeTextEditor);
+    assert.equal(editor.selection.active.line, placed.finding.line! - 1);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    // Every warning or failure with a place is a diagnostic in its file.
+    for (const { finding } of all.filter((f) => f.finding.file && f.finding.line && (f.finding.severity === 'warn' || f.finding.severity === 'fail'))) {
+      const diagnostics = vscode.languages.getDiagnostics(vscode.Uri.file(finding.file!)).filter((d) => d.source === 'gpt-load audit');
+      assert.ok(diagnostics.some((d) => d.code === finding.code && d.range.start.line === finding.line! - 1), `no diagnostic for ${finding.code}`);
+    }
+    const fixable = all.find((f) => f.finding.code === 'data-not-encrypted');
+    assert.equal(api.explorer.getTreeItem(fixable!).contextValue, 'gptLoad.auditFinding.fixable');
+
+    const shown = await vscode.commands.executeCommand<{ summary: AuditResult['summary']; viewType: string; scripts: boolean }>('gptLoad.showAuditReport', fixture.envFile);
+    assert.deepEqual(shown, { summary: expected.summary, findings: expected.findings.length, viewType: 'gptLoad.auditReport', scripts: false });
   });
 
   test('the status filter shows only invalid keys', async () => {

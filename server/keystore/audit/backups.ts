@@ -1,0 +1,54 @@
+/**
+ * Backups beside the deployment (`backups/`, or --backups DIR), by `backup list`'s quick check:
+ * one exists, the newest is fresh, whole and opened by the configured key, and none holds the
+ * upstream keys in plaintext.
+ */
+import { codecFor } from '../../core/crypto';
+import { listBackups } from '../backupCheck';
+import { finding, type AuditFinding } from './findings';
+import { setting, type AuditInputs } from './inputs';
+
+export async function backupFindings(inputs: AuditInputs): Promise<AuditFinding[]> {
+  const dir = inputs.backupsDir;
+  const codec = codecFor(setting(inputs, 'ENCRYPTION_KEY')?.value ?? '');
+  const { backups } = await listBackups(dir, { codec, maxAgeMs: inputs.maxBackupAgeMs, now: inputs.now });
+  const usable = backups.filter((b) => b.info !== null);
+  if (usable.length === 0) {
+    return [
+      finding('backups', 'backup-missing', 'warn', {
+        en: `No backup in ${dir}: before any key change, and regularly, take one: gpt-load-keystore backup create`,
+        zh: `${dir} 中没有备份：在任何密钥变更之前以及定期地创建备份：gpt-load-keystore backup create`,
+      }, { fix: 'backup-create' }),
+    ];
+  }
+  const out = [finding('backups', 'backup-missing', 'pass', { en: `${usable.length} backup(s) in ${dir}.`, zh: `${dir} 中有 ${usable.length} 个备份。` })];
+  const newest = usable[0];
+  const days = newest.ageMs === null ? null : Math.floor(newest.ageMs / 86_400_000);
+  const limit = Math.round(inputs.maxBackupAgeMs / 86_400_000);
+  out.push(
+    newest.ageMs !== null && newest.ageMs > inputs.maxBackupAgeMs
+      ? finding('backups', 'backup-stale', 'warn', {
+          en: `The newest backup is ${days} days old (more than ${limit}): take a fresh one: gpt-load-keystore backup create`,
+          zh: `最新的备份已有 ${days} 天（超过 ${limit} 天）：请创建新备份：gpt-load-keystore backup create`,
+        }, { file: newest.path, fix: 'backup-create' })
+      : finding('backups', 'backup-stale', 'pass', { en: `The newest backup is ${days ?? '?'} days old.`, zh: `最新的备份为 ${days ?? '?'} 天前。` }, { file: newest.path }),
+  );
+  out.push(
+    newest.verdict === 'corrupt' || newest.key.works === false
+      ? finding('backups', 'backup-unchecked', 'fail', {
+          en: `The newest backup does not pass a check (${newest.verdict === 'corrupt' ? 'damaged or incomplete' : 'the configured ENCRYPTION_KEY does not open it'}): check it (gpt-load-keystore backup check) and take a new one.`,
+          zh: `最新的备份未通过检查（${newest.verdict === 'corrupt' ? '已损坏或不完整' : '当前 ENCRYPTION_KEY 无法打开它'}）：请检查（gpt-load-keystore backup check）并创建新备份。`,
+        }, { file: newest.path, fix: 'backup-create' })
+      : finding('backups', 'backup-unchecked', 'pass', { en: 'The newest backup is whole and opens with the configured key.', zh: '最新的备份完整，且可用当前密钥打开。' }, { file: newest.path }),
+  );
+  const plaintext = usable.filter((b) => b.info!.keyFingerprint === 'plaintext' && (b.info!.rows.api_keys ?? 0) > 0);
+  out.push(
+    plaintext.length > 0
+      ? finding('backups', 'backup-plaintext', 'warn', {
+          en: `${plaintext.length} backup(s) hold the upstream keys in plaintext: whoever reads the file has every key. Once the keys are encrypted, take a new backup and delete these.`,
+          zh: `${plaintext.length} 个备份以明文保存上游密钥：读到文件的人即拥有所有密钥。加密密钥后请创建新备份并删除这些备份。`,
+        }, { file: plaintext[0].path })
+      : finding('backups', 'backup-plaintext', 'pass', { en: 'No backup holds keys in plaintext.', zh: '没有以明文保存密钥的备份。' }),
+  );
+  return out;
+}

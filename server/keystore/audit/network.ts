@@ -1,0 +1,45 @@
+/** Where GPT-Load listens and who can reach it: published Compose ports, or HOST on a binary deployment. */
+import { isLoopback, setting, type AuditInputs } from './inputs';
+import type { GptLoadAddress } from './proxies';
+
+export interface Exposure {
+  /** Reachable on every interface of the host. */
+  allInterfaces: boolean;
+  /** Where that is decided. */
+  file?: string;
+  line?: number;
+  /** How, for the message: "3001:3001", "HOST=0.0.0.0". */
+  how: string;
+}
+
+export function gptLoadPort(inputs: AuditInputs): string {
+  return setting(inputs, 'PORT')?.value || '3001';
+}
+
+/** How a proxy may name GPT-Load: its port, the host ports Compose publishes it on, its service name. */
+export function gptLoadAddress(inputs: AuditInputs): GptLoadAddress {
+  const port = gptLoadPort(inputs);
+  const compose = inputs.compose?.deployment;
+  const published = (compose?.ports ?? []).filter((p) => p.target === port && p.published !== null).map((p) => p.published!);
+  return { ports: [...new Set([port, ...published])], serviceNames: compose?.service ? [compose.service.name, 'gpt-load'] : ['gpt-load'] };
+}
+
+function unspecified(ip: string): boolean {
+  return ip === '' || ip === '0.0.0.0' || ip === '::' || ip === '[::]';
+}
+
+export function exposure(inputs: AuditInputs): Exposure {
+  const compose = inputs.compose?.deployment;
+  if (compose?.service) {
+    const port = gptLoadPort(inputs);
+    const ports = compose.ports.filter((p) => p.target === port);
+    const shown = (p: (typeof ports)[number]) => `ports "${[p.hostIp && (p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp), p.published, p.target].filter(Boolean).join(':')}"`;
+    const open = ports.find((p) => unspecified(p.hostIp));
+    if (open) return { allInterfaces: true, file: open.file, line: open.line, how: shown(open) };
+    const first = ports[0];
+    return first ? { allInterfaces: false, file: first.file, line: first.line, how: shown(first) } : { allInterfaces: false, file: compose.service.file, line: compose.service.line, how: 'no published port' };
+  }
+  const host = setting(inputs, 'HOST');
+  const value = host?.value || '0.0.0.0';
+  return { allInterfaces: !isLoopback(value), ...(host?.file ? { file: host.file, line: host.line } : {}), how: `HOST=${value}` };
+}

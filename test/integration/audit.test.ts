@@ -1,0 +1,153 @@
+/**
+ * `audit` through dist/cli.js on deployments laid out on disk (.env, docker-compose.yml, nginx and
+ * Caddy configs, GPT-Load's log in text and JSON, an access log, a GPT-Load database): one that
+ * breaks every item draws each finding code; one that follows every item draws no warning or
+ * failure. The database checks run on SQLite, MariaDB and PostgreSQL. No secret is ever printed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runAudit } from '../../server/keystore/audit/runAudit';
+import { resolveDeployment } from '../../server/keystore/deployment';
+import { openStore } from '../../server/store/connect';
+import { brokenDeployment, CLI, GEMINI_KEY, HEADER_SECRET, soundDeployment, STRONG_AUTH, STRONG_ENC, WEAK_AUTH } from '../support/auditDeployments';
+import { createGptLoadDatabase, ENGINES, type GptLoadDatabase } from '../support/databases';
+
+interface JsonFinding {
+  code: string;
+  severity: 'pass' | 'warn' | 'fail' | 'unknown';
+  item: string;
+  message: string;
+  file?: string;
+  line?: number;
+}
+
+function audit(db: GptLoadDatabase, args: string[] = [], secrets: string[] = []) {
+  const r = spawnSync(process.execPath, [CLI, 'audit', '--json', ...args], { cwd: db.envDir, encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH, LANG: 'C' } });
+  for (const secret of secrets) assert.ok(!(r.stdout + r.stderr).includes(secret), 'a secret is printed');
+  assert.equal(r.stderr, '');
+  const report = JSON.parse(r.stdout) as { findings: JsonFinding[]; summary: Record<string, number> };
+  return { status: r.status, report, bad: report.findings.filter((f) => f.severity === 'warn' || f.severity === 'fail') };
+}
+
+for (const engine of ENGINES) {
+  test(`audit: a deployment that breaks every item draws each code (${engine})`, async (t) => {
+    const db = await brokenDeployment(t, engine);
+    if (!db) return;
+    const { status, report, bad } = audit(db, ['--access-log', 'access.log'], [WEAK_AUTH, GEMINI_KEY, HEADER_SECRET]);
+    assert.equal(status, 1);
+    const codes = new Set(bad.map((f) => f.code));
+    const expected = [
+      'auth-key-weak', 'auth-key-stale', 'auth-key-is-proxy-key',
+      'data-not-encrypted', 'plaintext-leftover', 'key-in-logs', 'secret-in-group-config',
+      'backup-missing',
+      'secret-in-compose', 'env-in-git', 'env-world-readable', 'db-password-weak',
+      'no-https', 'admin-exposed', 'admin-ip-unrestricted',
+      'login-failures', 'proxy-auth-failures',
+      'redis-no-password', 'db-no-tls', 'cors-wildcard',
+    ];
+    for (const code of expected) assert.ok(codes.has(code), `${code} not reported: ${JSON.stringify(report.findings.filter((f) => f.code === code))}`);
+
+    const at = (code: string) => bad.find((f) => f.code === code)!;
+    assert.match(at('no-https').file!, /conf\.d[\\/]gpt-load\.conf$/);
+    assert.equal(at('no-https').line, 6);
+    assert.match(at('admin-exposed').file!, /docker-compose\.yml$/);
+    assert.equal(at('admin-exposed').line, 7);
+    assert.ok(bad.some((f) => f.code === 'secret-in-compose' && f.line === 23 && /MYSQL_ROOT_PASSWORD/.test(f.message)));
+    assert.ok(bad.some((f) => f.code === 'secret-in-compose' && f.line === 11 && /DATABASE_DSN/.test(f.message)));
+    assert.match(at('login-failures').message, /12 failed admin login.*3 failed admin API/);
+    assert.match(at('login-failures').message, /2026-11-30 09:00:00 – 09:05:30 \(12\)/);
+    assert.match(at('login-failures').message, /203\.0\.113\.7 \(12\)/);
+    assert.match(at('proxy-auth-failures').message, /15 proxy request.*192\.0\.2\.55 \(15\)/);
+    assert.match(at('auth-key-weak').message, /too short/);
+    assert.match(at('auth-key-stale').message, /200 days ago/);
+    assert.equal(report.summary.fail + report.summary.warn, bad.length);
+  });
+}
+
+for (const engine of ENGINES) {
+  test(`audit: a deployment that follows every item draws no warning or failure (${engine})`, async (t) => {
+    const db = await soundDeployment(t, engine);
+    if (!db) return;
+    const { status, report, bad } = audit(db, [], [STRONG_AUTH, STRONG_ENC]);
+    assert.deepEqual(bad, []);
+    assert.equal(status, 0);
+    assert.equal(report.summary.unknown, 0, JSON.stringify(report.findings.filter((f) => f.severity === 'unknown')));
+    // Both proxies were found in the deployment folder and judged.
+    assert.equal(report.findings.filter((f) => f.code === 'admin-ip-unrestricted').length, 2);
+  });
+}
+
+test('audit: a wrong and weak ENCRYPTION_KEY, no AUTH_KEY, a backup the key does not open, Traefik without TLS or IP limits', async (t) => {
+  const other = 'Oth-3Kd8Lw2Qr6Tz9Vp4Xm7Nb1Hc5Gj0Ys';
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 30, encryptionKey: other, env: true });
+  if (!db) return;
+  const backup = spawnSync(process.execPath, [CLI, 'backup', 'create'], { cwd: db.envDir, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C' } });
+  assert.equal(backup.status, 0, backup.stderr);
+  writeFileSync(join(db.envDir, '.env'), 'ENCRYPTION_KEY=weakkey\n', { mode: 0o600 });
+  writeFileSync(
+    join(db.envDir, 'compose.yaml'),
+    [
+      'services:',
+      '  gpt-load:',
+      '    image: ghcr.io/tbphp/gpt-load:latest',
+      '    env_file: .env',
+      '    labels:',
+      '      - traefik.enable=true',
+      '      - traefik.http.routers.gptload.rule=Host(`gpt.example.com`)',
+      '      - traefik.http.routers.gptload.entrypoints=web',
+      '      - traefik.http.services.gptload.loadbalancer.server.port=3001',
+      '',
+    ].join('\n'),
+  );
+  const { status, bad } = audit(db, [], [other]);
+  assert.equal(status, 1);
+  const codes = new Set(bad.map((f) => f.code));
+  for (const code of ['auth-key-missing', 'encryption-key-weak', 'encryption-mismatch', 'encryption-key-copies', 'backup-unchecked', 'no-https', 'admin-ip-unrestricted']) {
+    assert.ok(codes.has(code), `${code} not reported`);
+  }
+  const traefik = bad.find((f) => f.code === 'no-https')!;
+  assert.match(traefik.message, /traefik gptload/);
+  assert.equal(traefik.line, 7);
+  // No published port: the proxy is the only way in.
+  assert.ok(!codes.has('admin-exposed'));
+});
+
+test('audit: plaintext and stale backups, an AUTH_KEY with no rotation on record, GPT-Load on every interface with no proxy', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 10, authKey: STRONG_AUTH, env: true });
+  if (!db) return;
+  const backup = spawnSync(process.execPath, [CLI, 'backup', 'create'], { cwd: db.envDir, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C' } });
+  assert.equal(backup.status, 0, backup.stderr);
+  const deployment = resolveDeployment({ cwd: db.envDir, processEnv: {} });
+  const report = await runAudit({
+    deployment,
+    useStore: async (work) => {
+      const store = await openStore(deployment.target, { readonly: true });
+      try {
+        return await work(store);
+      } finally {
+        await store.close();
+      }
+    },
+    now: new Date(Date.now() + 30 * 86_400_000),
+  });
+  const severity = (code: string) => report.findings.filter((f) => f.code === code).map((f) => f.severity);
+  assert.deepEqual(severity('backup-stale'), ['warn']);
+  assert.deepEqual(severity('backup-plaintext'), ['warn']);
+  assert.deepEqual(severity('auth-key-age-unknown'), ['unknown']);
+  assert.deepEqual(severity('admin-exposed'), ['fail']);
+  assert.deepEqual(severity('no-https'), ['fail']);
+  assert.match(report.findings.find((f) => f.code === 'admin-exposed')!.text.en, /HOST=0\.0\.0\.0/);
+});
+
+test('audit: a --log, --access-log or --proxy-config that is not a file is a usage error naming it', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 1, env: true });
+  if (!db) return;
+  for (const flag of ['--log', '--access-log', '--proxy-config']) {
+    const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [CLI, 'audit', flag, 'missing.log'], { cwd: db.envDir, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C' } });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, new RegExp(`${flag} missing\\.log: no such file`));
+  }
+});
