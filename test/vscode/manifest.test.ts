@@ -25,6 +25,8 @@ function messages(): Set<string> {
   const found = new Set<string>();
   for (const file of sources('client/src')) {
     for (const match of read(file).matchAll(/\bt\(\s*'((?:[^'\\]|\\.)*)'/g)) found.add(match[1].replace(/\\'/g, "'"));
+    // tn(count, 'one', 'other'): both English templates are messages.
+    for (const match of read(file).matchAll(/\btn\([^,]+,\s*'((?:[^'\\]|\\.)*)',\s*'((?:[^'\\]|\\.)*)'/g)) for (const m of [match[1], match[2]]) found.add(m.replace(/\\'/g, "'"));
   }
   return found;
 }

@@ -19,4 +19,5 @@ export const CommandIds = {
   checkKeyBackups: 'gptLoad.checkKeyBackups',
   saveKeyCopy: 'gptLoad.saveKeyCopy',
   forgetKeyCopy: 'gptLoad.forgetKeyCopy',
+  clearSearch: 'gptLoad.clearSearch',
 } as const;
