@@ -239,6 +239,8 @@ export interface MigrationSummary {
   rate?: number | null;
   /** The command that restarts GPT-Load so it reads the new ENCRYPTION_KEY, when known. */
   restartCommand?: string | null;
+  /** How to restart this deployment, one sentence in the client's language. */
+  restartAdvice?: string;
   /** The checked backup of the state before the run; null when none was taken. */
   backupFile?: string | null;
 }

@@ -60,6 +60,7 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
         warnings: t(result.warnings),
         rate: result.rate,
         restartCommand: result.restart.command,
+        restartAdvice: session.text(result.restart.advice),
       };
       return summary;
     },

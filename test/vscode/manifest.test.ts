@@ -62,7 +62,8 @@ test('activation is lazy and the workspace-trust restrictions name the settings 
   assert.deepEqual(pkg.activationEvents.sort(), ['onLanguage:dotenv', 'workspaceContains:**/.env']);
   const trust = pkg.capabilities.untrustedWorkspaces;
   assert.equal(trust.supported, 'limited');
-  assert.deepEqual(trust.restrictedConfigurations.sort(), ['gptLoad.daemon.runtime', 'gptLoad.database.dsn', 'gptLoad.database.host', 'gptLoad.redis.host']);
+  // A workspace must not keep a copied secret on the clipboard longer (clipboard.clearAfterSeconds).
+  assert.deepEqual(trust.restrictedConfigurations.sort(), ['gptLoad.clipboard.clearAfterSeconds', 'gptLoad.daemon.runtime', 'gptLoad.database.dsn', 'gptLoad.database.host', 'gptLoad.redis.host']);
   for (const key of trust.restrictedConfigurations) assert.equal(pkg.contributes.configuration.properties[key].restricted, true, key);
   assert.equal(pkg.engines.vscode, '^1.100.0');
 });

@@ -3,7 +3,7 @@ import { Ctx, type DeploymentArg } from '../context';
 import type { Deployment } from '../deployments';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import { restartCommand } from '../restartHint';
+import { copyRestartAction, copyRestartIfAsked, restartAdvice } from '../restartHint';
 import { saveIfDirty } from './generateAuthKey';
 import { CommandIds } from './ids';
 
@@ -18,8 +18,6 @@ export function rotations(state: vscode.Memento): Record<string, string> {
 interface ProxyKeyRemoval {
   /** What happened to the old key, then the daemon's notes (what to restart, an emptied global list). */
   notes: string[];
-  /** The daemon's restart command for this deployment, when it knows one. */
-  restartCommand: string | null;
 }
 
 async function removeFromProxyKeys(ctx: Ctx, deployment: Deployment, oldKey: string): Promise<ProxyKeyRemoval> {
@@ -29,7 +27,7 @@ async function removeFromProxyKeys(ctx: Ctx, deployment: Deployment, oldKey: str
     !result.system && result.groups.length === 0
       ? t('The old AUTH_KEY was not among GPT-Load\'s stored proxy keys.')
       : t('The old AUTH_KEY was removed from GPT-Load\'s stored proxy keys ({0}).', [result.system ? t('global') : '', ...result.groups].filter(Boolean).join(', '));
-  return { notes: [what, ...result.notes], restartCommand: result.restartCommand };
+  return { notes: [what, ...result.notes] };
 }
 
 /**
@@ -65,17 +63,14 @@ export function registerRotateAuthKey(ctx: Ctx): void {
       if (remove === 'remove') removal = await removeFromProxyKeys(ctx, deployment, oldKey);
     }
 
-    // The daemon reads the deployment (e.g. the Compose service to recreate); the guess beside the .env otherwise.
-    const command = removal?.restartCommand ?? restartCommand(deployment.envFile);
-    const message = [t('AUTH_KEY in {0} was rotated. Restart GPT-Load to use it: {1}', deployment.label, command), ...(removal?.notes ?? [])].join(' ');
+    // The daemon reads the deployment (e.g. the Compose service to recreate); no command when it finds none.
+    const advice = await restartAdvice(ctx, deployment);
+    const message = [t('AUTH_KEY in {0} was rotated.', deployment.label), ...(removal?.notes ?? []), `${advice.advice}.`].join(' ');
     const answer = await ctx.ui.notify('authKeyRotated', message, {
-      actions: [
-        { id: 'copyKey', title: t('Copy New AUTH_KEY') },
-        { id: 'copyCommand', title: t('Copy Restart Command') },
-      ],
+      actions: [{ id: 'copyKey', title: t('Copy New AUTH_KEY') }, ...copyRestartAction(advice)],
     });
     if (answer === 'copyKey') await ctx.copySecret(value);
-    else if (answer === 'copyCommand') await ctx.clipboard.writeText(command);
+    else await copyRestartIfAsked(ctx, answer, advice);
     return { envFile: deployment.envFile, removedOld: removal !== undefined };
   });
 }
