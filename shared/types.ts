@@ -384,6 +384,11 @@ export interface InitializationOptions {
   connectTimeoutMs?: number;
   /** Compute database-backed .env diagnostics (default true). */
   databaseDiagnostics?: boolean;
+  /**
+   * Where the diagnostic codes are documented (the README, http(s) or file URI): each diagnostic
+   * links to `docsUrl#<code>` (codeDescription) and hovers link there. Default: no links.
+   */
+  docsUrl?: string;
 }
 
 /**

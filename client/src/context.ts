@@ -16,7 +16,7 @@ import { KeyCopies } from './keyCopies';
 import { t } from './l10n';
 import { protocol } from './protocol';
 import { dsnWithPassword, Secrets } from './secrets';
-import { ReportDocuments } from './views/reportDocuments';
+import { ReportView } from './views/reportView';
 import { VsCodeUI, type WizardUI } from './wizard/ui';
 
 export interface ClipboardLike {
@@ -55,7 +55,7 @@ export class Ctx implements vscode.Disposable {
   /** Labelled copies of ENCRYPTION_KEY (the keys themselves in `secrets`). */
   readonly keyCopies: KeyCopies;
   readonly backups: Backups;
-  readonly reports = new ReportDocuments();
+  readonly reports = new ReportView();
   ui: WizardUI = new VsCodeUI();
   clipboard: ClipboardLike = platformClipboard();
   /** Latest background database check per `.env` path (from the daemon). */

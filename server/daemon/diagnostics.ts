@@ -150,7 +150,12 @@ export class DiagnosticsScheduler {
   }
 
   private publish(document: TextDocument, state: DocState, database: Diagnostic[]): void {
-    void this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: [...state.lint, ...database] });
+    // Each code links to its section of the docs, as ESLint's rules do.
+    const diagnostics = [...state.lint, ...database].map((d) => {
+      const href = typeof d.code === 'string' ? this.session.docsLink(d.code) : null;
+      return href ? { ...d, codeDescription: { href } } : d;
+    });
+    void this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
   }
 
   /** The git answer when missing or stale, and the database check when none is cached; both land with a new publish. */

@@ -18,6 +18,8 @@ export function rotations(state: vscode.Memento): Record<string, string> {
 interface ProxyKeyRemoval {
   /** What happened to the old key, then the daemon's notes (what to restart, an emptied global list). */
   notes: string[];
+  /** The notes already say how to restart (something was removed). */
+  restartSaid: boolean;
 }
 
 async function removeFromProxyKeys(ctx: Ctx, deployment: Deployment, oldKey: string): Promise<ProxyKeyRemoval> {
@@ -27,7 +29,7 @@ async function removeFromProxyKeys(ctx: Ctx, deployment: Deployment, oldKey: str
     !result.system && result.groups.length === 0
       ? t('The old AUTH_KEY was not among GPT-Load\'s stored proxy keys.')
       : t('The old AUTH_KEY was removed from GPT-Load\'s stored proxy keys ({0}).', [result.system ? t('global') : '', ...result.groups].filter(Boolean).join(', '));
-  return { notes: [what, ...result.notes] };
+  return { notes: [what, ...result.notes], restartSaid: result.restartRequired };
 }
 
 /**
@@ -65,7 +67,7 @@ export function registerRotateAuthKey(ctx: Ctx): void {
 
     // The daemon reads the deployment (e.g. the Compose service to recreate); no command when it finds none.
     const advice = await restartAdvice(ctx, deployment);
-    const message = [t('AUTH_KEY in {0} was rotated.', deployment.label), ...(removal?.notes ?? []), `${advice.advice}.`].join(' ');
+    const message = [t('AUTH_KEY in {0} was rotated.', deployment.label), ...(removal?.notes ?? []), removal?.restartSaid ? undefined : `${advice.advice}.`].filter(Boolean).join(' ');
     const answer = await ctx.ui.notify('authKeyRotated', message, {
       actions: [{ id: 'copyKey', title: t('Copy New AUTH_KEY') }, ...copyRestartAction(advice)],
     });

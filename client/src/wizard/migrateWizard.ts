@@ -24,7 +24,7 @@ import { askForKey } from '../keyPrompt';
 import { num, t } from '../l10n';
 import { protocol, type Protocol } from '../protocol';
 import { copyRestartAction, copyRestartIfAsked, restartAdvice } from '../restartHint';
-import { GoBack, type Choice } from './ui';
+import { GoBack, isGoBack, type Choice } from './ui';
 
 export type MigrateAction = 'enable' | 'change' | 'disable' | 'restoreKey';
 
@@ -163,7 +163,7 @@ export class MigrateWizard {
         asked.push(i);
         i++;
       } catch (err) {
-        if (!(err instanceof GoBack)) throw err;
+        if (!isGoBack(err)) throw err;
         const previous = asked.pop();
         if (previous === undefined) continue;
         await steps[previous].undo?.();
@@ -174,17 +174,20 @@ export class MigrateWizard {
 
   private steps(): Step[] {
     const report = this.report;
-    const migrating = () => this.action === 'enable' || this.action === 'change';
+    // Before the action is chosen, count the longest path (a generated new key).
+    const migrating = () => this.action === undefined || this.action === 'enable' || this.action === 'change';
+    const generated = () => migrating() && (this.toKeySource === undefined || this.toKeySource === 'generate');
     return [
       {
         id: 'action',
         applies: () => true,
-        run: async (title) => {
+        run: async (title, back) => {
           const state = describeState(report.state, report.encryptionEnabled).label;
           this.action = required(
             await this.ui.pick('action', actionsFor(report).map((a) => actionChoice(a, report)), {
               title: title(t('Migrate Keys — {0}', this.deployment.label)),
               placeHolder: t('Now: {0} ({1} keys, {2})', state, num(report.apiKeys.total), report.target),
+              back,
             }),
           );
         },
@@ -209,12 +212,12 @@ export class MigrateWizard {
       },
       {
         id: 'showKey',
-        applies: () => migrating() && this.toKeySource === 'generate',
+        applies: generated,
         run: async (title, back) => this.showNewKey(title(t('Your new ENCRYPTION_KEY (shown once)')), back),
       },
       {
         id: 'confirmLast4',
-        applies: () => migrating() && this.toKeySource === 'generate',
+        applies: generated,
         run: async (title, back) => {
           const last4 = this.toKey.slice(-4);
           required(
@@ -306,7 +309,7 @@ export class MigrateWizard {
         this.toKeySource = method;
         return;
       } catch (err) {
-        if (!(err instanceof GoBack)) throw err;
+        if (!isGoBack(err)) throw err;
       }
     }
   }

@@ -28,6 +28,11 @@ export class GoBack extends Error {
   }
 }
 
+/** By name: a test UI bundled apart from the extension throws its own copy of the class. */
+export function isGoBack(err: unknown): boolean {
+  return err instanceof Error && err.name === 'GoBack';
+}
+
 export interface InputOptions {
   title: string;
   prompt?: string;
