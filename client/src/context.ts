@@ -179,12 +179,19 @@ export class Ctx implements vscode.Disposable {
     const { WorkDoneProgress } = await protocol();
     const token = `gptLoad-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, cancel) => {
-      let last = 0;
+      // The daemon's phases (backup, check, write…) each count from 0 to 100 again; the bar only grows,
+      // so each new phase fills what the last left, and the bar keeps moving until the end.
+      let shown = 0;
+      let base = 0;
+      let phase = 0;
       const listener = client.onProgress(WorkDoneProgress.type, token, (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
         if (value.kind === 'end') return;
-        const percentage = value.percentage ?? last;
-        progress.report({ message: value.message, increment: Math.max(0, percentage - last) });
-        last = Math.max(last, percentage);
+        if (value.percentage === undefined) return progress.report({ message: value.message });
+        if (value.percentage < phase) base = shown;
+        phase = value.percentage;
+        const target = base + ((100 - base) * phase) / 100;
+        progress.report({ message: value.message, increment: Math.max(0, target - shown) });
+        shown = Math.max(shown, target);
       });
       try {
         // RequestParam<P> is P for the object params used here.
@@ -196,10 +203,9 @@ export class Ctx implements vscode.Disposable {
   }
 
   /**
-   * Copies a secret and clears it from the clipboard after gptLoad.clipboard.clearAfterSeconds,
-   * if the clipboard still holds it then.
+   * Copies a secret and clears it from the clipboard after gptLoad.clipboard.clearAfterSeconds, if
+   * the clipboard still holds it then. Returns those seconds (0: it will not be cleared).
    */
-  /** Copies a secret; returns the seconds after which it is cleared (0: it will not be). */
   async copySecret(value: string): Promise<number> {
     await this.clipboard.writeText(value);
     const seconds = this.clipboard.canClear ? this.config.clipboardClearSeconds : 0;

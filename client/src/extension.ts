@@ -14,6 +14,7 @@ import { registerForgetKeyCopy } from './commands/forgetKeyCopy';
 import { registerGenerateAuthKey } from './commands/generateAuthKey';
 import { registerMigrateKeys } from './commands/migrateKeys';
 import { registerRefresh } from './commands/refresh';
+import { registerRemoveAuthKeyFromProxyKeys } from './commands/removeAuthKeyFromProxyKeys';
 import { registerRestartDaemon } from './commands/restartDaemon';
 import { registerRestoreBackup } from './commands/restoreBackup';
 import { registerRevealKey } from './commands/revealKey';
@@ -73,6 +74,7 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
   registerCheckKeyBackups(ctx);
   registerSaveKeyCopy(ctx);
   registerForgetKeyCopy(ctx);
+  registerRemoveAuthKeyFromProxyKeys(ctx);
 
   const startForEnv = (document: vscode.TextDocument) => {
     if (isEnvDocument(document) && ctx.daemon.state === 'stopped') void ctx.daemon.start().catch(() => undefined);

@@ -20,4 +20,5 @@ export const CommandIds = {
   saveKeyCopy: 'gptLoad.saveKeyCopy',
   forgetKeyCopy: 'gptLoad.forgetKeyCopy',
   clearSearch: 'gptLoad.clearSearch',
+  removeAuthKeyFromProxyKeys: 'gptLoad.removeAuthKeyFromProxyKeys',
 } as const;

@@ -386,6 +386,37 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     }
   });
 
+  test('the quick fix of "AUTH_KEY is also a proxy key" removes it from the stored proxy keys after asking', async () => {
+    const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+    const dbFile = join(fixture.workspace, 'data', 'gpt-load.db');
+    const globalProxyKeys = (value?: string) => {
+      const db = new Database(dbFile);
+      try {
+        if (value !== undefined) db.prepare("UPDATE system_settings SET setting_value = ? WHERE setting_key = 'proxy_keys'").run(value);
+        return (db.prepare("SELECT setting_value FROM system_settings WHERE setting_key = 'proxy_keys'").get() as { setting_value: string }).setting_value;
+      } finally {
+        db.close();
+      }
+    };
+    const authKey = envValue(fixture.envFile, 'AUTH_KEY')!;
+    const before = globalProxyKeys(`${authKey},client-Kq7-proxy-key-0123456789`);
+    try {
+      const { ui } = script(api);
+      ui.answer('removeProxyKeyConfirm', undefined);
+      await vscode.commands.executeCommand('gptLoad.removeAuthKeyFromProxyKeys', vscode.Uri.file(fixture.envFile).toString());
+      assert.equal(globalProxyKeys(), before, 'changed without a yes');
+      ui.answer('removeProxyKeyConfirm', 'remove');
+      await vscode.commands.executeCommand('gptLoad.removeAuthKeyFromProxyKeys', vscode.Uri.file(fixture.envFile).toString());
+      assert.equal(globalProxyKeys(), 'client-Kq7-proxy-key-0123456789');
+      const message = ui.messages('proxyKeyRemoved')[0] ?? '';
+      assert.match(message, /^AUTH_KEY was removed from GPT-Load's stored proxy keys \(global\)/);
+      assert.match(message, /restart|next start/i);
+      assert.ok(!message.includes(authKey), 'the key is shown');
+    } finally {
+      globalProxyKeys('');
+    }
+  });
+
   test('Migrate Keys enables encryption end to end: database encrypted, .env updated, keys still reveal', async () => {
     const { ui } = script(api);
     ui.answer('action', 'enable')
