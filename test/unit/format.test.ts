@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatAgo, formatCount, formatNumber, pluralTemplate } from '../../shared/format';
+import { asSentence, formatAgo, formatCount, formatNumber, pluralTemplate } from '../../shared/format';
 
 const KEY = { one: 'key', other: 'keys', zh: '个密钥' };
 
@@ -30,4 +30,12 @@ test('ages read naturally in both languages (no "1 min前")', () => {
   assert.equal(formatAgo(3 * 3_600_000, 'zh-CN'), '3小时前');
   assert.equal(formatAgo(3 * 86_400_000), '3 days ago');
   assert.equal(formatAgo(3 * 86_400_000, 'zh-CN'), '3天前');
+});
+
+test('notes become sentences in a message: capital first letter, a final stop in either language', () => {
+  assert.equal(asSentence('completed the interrupted run of today'), 'Completed the interrupted run of today.');
+  assert.equal(asSentence('Already a sentence.'), 'Already a sentence.');
+  assert.equal(asSentence('已完成那次中断的运行'), '已完成那次中断的运行。');
+  assert.equal(asSentence('已完成。'), '已完成。');
+  assert.equal(asSentence('  '), '');
 });

@@ -129,11 +129,11 @@ test('UI: Migrate Keys from the command palette encrypts the database and update
     assert.doesNotMatch(report, /\| ---|\*\*/, 'the report shows Markdown source');
     t.diagnostic(`rendered report: ${await workbench.screenshot('ui-status-report')}`);
 
-    // The hover on AUTH_KEY: one short paragraph, what GPT-Load reads and the verdict, one link.
-    const authLine = readFileSync(fixture.envFile, 'utf8').split('\n').findIndex((l) => l.startsWith('AUTH_KEY=')) + 1;
-    await workbench.page.keyboard.press('Control+P');
-    await type(workbench, '.env');
-    await workbench.page.locator('.monaco-editor .view-lines').first().waitFor({ state: 'visible', timeout: 30_000 });
+    // The hover on the weak sample's AUTH_KEY: one short paragraph, what GPT-Load reads and the verdict, one link.
+    const authLine = readFileSync(fixture.weakEnvFile, 'utf8').split('\n').findIndex((l) => l.startsWith('AUTH_KEY=')) + 1;
+    await workbench.runCommand('Go to File...');
+    await type(workbench, 'lint-sample/.env');
+    await workbench.page.locator('.monaco-editor .view-lines', { hasText: 'AUTH_KEY=' }).first().waitFor({ state: 'visible', timeout: 30_000 });
     await workbench.runCommand('Go to Line/Column...');
     await type(workbench, `${authLine}:3`);
     await workbench.runCommand('Show or Focus Hover');

@@ -15,13 +15,14 @@
  * removes what only this run needed (the unused key copy, the key on the clipboard). Every question
  * goes through `ctx.ui` with a step id, which the extension tests answer.
  */
+import { asSentence } from '../../../shared/format';
 import type { DeploymentRef, MigrationSummary, StatusReport } from '../../../shared/protocol';
 import { Cancelled, isCancellation, messageOf, retryWhileServiceRuns, waitUntilServiceStopped } from '../errors';
 import { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState } from '../describe';
 import { askForKey } from '../keyPrompt';
-import { num, t } from '../l10n';
+import { num, t, tn } from '../l10n';
 import { protocol, type Protocol } from '../protocol';
 import { copyRestartAction, copyRestartIfAsked, restartAdvice } from '../restartHint';
 import { GoBack, isGoBack, type Choice } from './ui';
@@ -267,14 +268,14 @@ export class MigrateWizard {
   }
 
   private confirmText(action: MigrateAction): string {
-    const count = num(this.report.apiKeys.total);
+    const count = this.report.apiKeys.total;
     switch (action) {
       case 'enable':
-        return t('Encrypt {0} keys of {1}?', count, this.deployment.label);
+        return tn(count, 'Encrypt {0} key of {1}?', 'Encrypt {0} keys of {1}?', this.deployment.label);
       case 'change':
-        return t('Re-encrypt {0} keys of {1} with the new key?', count, this.deployment.label);
+        return tn(count, 'Re-encrypt {0} key of {1} with the new key?', 'Re-encrypt {0} keys of {1} with the new key?', this.deployment.label);
       default:
-        return t('Decrypt {0} keys of {1} and store them in plaintext?', count, this.deployment.label);
+        return tn(count, 'Decrypt {0} key of {1} and store it in plaintext?', 'Decrypt {0} keys of {1} and store them in plaintext?', this.deployment.label);
     }
   }
 
@@ -465,7 +466,7 @@ export class MigrateWizard {
         ? t('Decrypted {0} keys and {1} request logs of {2}.', num(summary.apiKeys), num(summary.requestLogs), this.deployment.label)
         : t('Encrypted {0} keys and {1} request logs of {2}.', num(summary.apiKeys), num(summary.requestLogs), this.deployment.label);
     // The daemon's notes end with the restart sentence for this deployment.
-    const message = [what, this.backupPath ? t('The state before is backed up in {0}.', this.backupPath) : undefined, ...summary.notes].filter(Boolean).join(' ');
+    const message = [what, this.backupPath ? t('The state before is backed up in {0}.', this.backupPath) : undefined, ...summary.notes.map(asSentence)].filter(Boolean).join(' ');
     this.ctx.output.info(`migration ${summary.mode} of ${this.deployment.label}: ${summary.apiKeys} keys, ${summary.requestLogs} logs, ${summary.durationMs} ms, ${summary.fromFingerprint} → ${summary.toFingerprint}`);
     const advice = { command: summary.restartCommand ?? null };
     const answer = await this.ui.notify('migrated', message, { actions: copyRestartAction(advice) });
