@@ -45,6 +45,20 @@ async function dialogButton(workbench: Workbench, title: string): Promise<void> 
   await button.click();
 }
 
+/** Quick Open (F1 without ">"): a file by path, or ":LINE:COL" in the active editor; Enter on the row matching `row`. */
+async function quickOpen(workbench: Workbench, query: string, row?: string): Promise<void> {
+  const { page } = workbench;
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(query);
+  if (row) await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: row }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  else await page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+}
+
 /** The text of the first webview frame (a rendered report) whose text matches. */
 async function renderedText(workbench: Workbench, match: RegExp, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;
@@ -131,11 +145,9 @@ test('UI: Migrate Keys from the command palette encrypts the database and update
 
     // The hover on the weak sample's AUTH_KEY: one short paragraph, what GPT-Load reads and the verdict, one link.
     const authLine = readFileSync(fixture.weakEnvFile, 'utf8').split('\n').findIndex((l) => l.startsWith('AUTH_KEY=')) + 1;
-    await workbench.runCommand('Go to File...');
-    await type(workbench, 'lint-sample/.env');
+    await quickOpen(workbench, 'lint-sample/.env', 'lint-sample');
     await workbench.page.locator('.monaco-editor .view-lines', { hasText: 'AUTH_KEY=' }).first().waitFor({ state: 'visible', timeout: 30_000 });
-    await workbench.runCommand('Go to Line/Column...');
-    await type(workbench, `${authLine}:3`);
+    await quickOpen(workbench, `:${authLine}:3`);
     await workbench.runCommand('Show or Focus Hover');
     const hover = workbench.page.locator('.monaco-hover-content').filter({ hasText: 'AUTH_KEY' }).first();
     await hover.waitFor({ state: 'visible', timeout: 30_000 });

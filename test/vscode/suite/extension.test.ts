@@ -157,6 +157,22 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     api.explorer.clearSearch(found.deployment);
   });
 
+  test('a copy message says when the key leaves the clipboard, or that this editor cannot clear it (a browser)', async () => {
+    const { ui } = script(api);
+    ui.answer('authKeyTarget', 'copy');
+    await vscode.commands.executeCommand('gptLoad.generateAuthKey');
+    assert.equal(ui.messages('authKeyCopied')[0], 'A new AUTH_KEY was copied. It is cleared from the clipboard in 2 s.');
+    // Where the clipboard cannot be read (code-server, vscode.dev) nothing is promised.
+    const { ui: ui2, clipboard: browser } = script(api);
+    browser.canClear = false;
+    ui2.answer('authKeyTarget', 'copy');
+    await vscode.commands.executeCommand('gptLoad.generateAuthKey');
+    assert.equal(ui2.messages('authKeyCopied')[0], 'A new AUTH_KEY was copied. This editor cannot clear the clipboard: clear it yourself after pasting.');
+    assert.ok(ui2.prompts.find((p) => p.step === 'authKeyTarget')?.labels?.some((l) => l.includes('cannot clear the clipboard')));
+    assert.ok(browser.text.length >= 32);
+    assert.equal(await api.ctx.clearClipboardIf(browser.text), false, 'a clipboard that cannot be read was cleared');
+  });
+
   test('Generate AUTH_KEY copies a strong key; Rotate AUTH_KEY replaces it in .env and remembers when', async () => {
     const { ui, clipboard } = script(api);
     ui.answer('authKeyTarget', 'copy');
