@@ -63,6 +63,8 @@ export const KeystoreErrorCodes: Record<ErrorCode, number> = {
   io: 4070,
   internal: 4099,
   cancelled: -32800,
+  'compose-override': 4032,
+  'weak-key': 4013,
 };
 
 /** The ErrorCode of a JSON-RPC error code (undefined for codes that are not ours). */
@@ -167,6 +169,12 @@ export namespace MigrateRequest {
      * caller took one itself (the wizard) or the user opted out.
      */
     backup?: boolean;
+    /**
+     * Go on with a new key GPT-Load's dashboard would flag (default false: the request fails with
+     * error code `weak-key`, details.warnings = the dashboard's warning codes, before anything is
+     * done). Set it after the user saw those warnings and confirmed.
+     */
+    allowWeakKey?: boolean;
   }
   export type Result = MigrationSummary;
   export const type = new RequestType<Params, Result, void>(method);
@@ -373,7 +381,12 @@ export namespace EnvReadRequest {
   export const type = new RequestType<Params, Result, void>(method);
 }
 
-/** client → daemon: sets (or, with value null, removes) one key of a `.env`, quoting it safely; keeps everything else. */
+/**
+ * client → daemon: sets (or, with value null, removes) one key of a `.env`, quoting it safely; keeps
+ * everything else. For AUTH_KEY and ENCRYPTION_KEY beside a Docker Compose file that runs GPT-Load,
+ * fails with `compose-override` (nothing written; details: variable, file, line, kind) when the
+ * container would not get the new value (e.g. a literal under `environment:` overrides `.env`).
+ */
 export namespace EnvWriteRequest {
   export const method = 'gptLoad/env/write' as const;
   export interface Params {

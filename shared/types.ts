@@ -35,7 +35,11 @@ export type ErrorCode =
   | 'cancelled'
   | 'backup-invalid'
   | 'io'
-  | 'internal';
+  | 'internal'
+  /** Docker Compose would give GPT-Load's container another value than the change makes (exit 5). */
+  | 'compose-override'
+  /** A new key GPT-Load's dashboard would flag, with nobody to confirm it (exit 3). */
+  | 'weak-key';
 
 /** `ResponseError.data` of every keystore error. `message` is already in the client's language. */
 export interface ErrorData {

@@ -66,7 +66,7 @@ export const HELP_ZH: Record<string, ChineseHelp> = {
 ${DEPLOYMENT_HELP_ZH}
 
 退出码：0 状态正常或为空，1 有需要处理的情况（包括中断的 migrate-keys），
-7 无法连接，8 不是 GPT-Load 数据库。
+3 .env 不存在（--env FILE 指向的文件不存在），7 无法连接，8 不是 GPT-Load 数据库。
 
 示例：
   gpt-load-keystore status
@@ -143,7 +143,7 @@ godotenv 拒绝该文件时（GPT-Load 随即会默默忽略整个文件），�
   gpt-load-keystore parse-env /opt/gpt-load/.env --mask | jq -r .DATABASE_DSN`,
   },
   lint: {
-    summary: "按 GPT-Load 的读取方式检查 .env 文件：语法、密钥强度、'$' 展开、git",
+    summary: "按 GPT-Load 的读取方式检查 .env 文件（语法、密钥强度、'$' 展开、git）以及 Compose 文件",
     help: `用法：gpt-load-keystore lint [FILE...] [--format text|json] [--lang en|zh-CN]
 
 按 GPT-Load 的读取方式（godotenv v1.5.1）检查每个 FILE（默认 ./.env）：
@@ -159,6 +159,8 @@ godotenv 拒绝该文件时（GPT-Load 随即会默默忽略整个文件），�
   duplicate-key               被后面的赋值覆盖的赋值
   compose-disagrees           Docker Compose 的 env_file 解析器读到的值不同
   env-not-ignored             该文件被 git 跟踪或未被忽略（直接询问 git）
+Docker Compose 文件（docker-compose*.yml、compose*.yaml，或顶层有 services: 的任何文件）：
+  compose-literal-secret      在 environment: 下直接写明了 AUTH_KEY 或 ENCRYPTION_KEY
 输出中绝不出现值本身，最多是遮盖后的形式（首尾字符和长度）。
 
 选项：
@@ -209,7 +211,8 @@ MySQL/PostgreSQL 上不能有其他会话连接）。设置了 REDIS_DSN 时，�
 
 密钥（新旧各选一种方式；优先选择不会让密钥留在 shell 历史和 \`ps\` 中的方式）：
   --from KEY / --to KEY            写在命令行上（与 GPT-Load 相同）
-  --from-env NAME / --to-env NAME  取自环境变量
+  --from-env NAME / --to-env NAME  取自环境变量，否则取 .env 中按 GPT-Load 方式读到的 NAME
+                                   （--from-env ENCRYPTION_KEY：当前密钥）
   --from-file PATH / --to-file PATH  取自只含该密钥的文件
   --from-prompt / --to-prompt      在终端中无回显输入
   --generate                       生成一个新的强密钥，只显示一次（请妥善保存）
@@ -221,6 +224,13 @@ MySQL/PostgreSQL 上不能有其他会话连接）。设置了 REDIS_DSN 时，�
   --dry-run             执行全部检查并报告将会改变什么；不写入任何内容
   --force               即使 GPT-Load 看起来在运行也继续（摘要中会注明）
   --yes                 在终端中不再询问确认
+  --allow-weak-key      在无终端确认时（--yes、CI、无 TTY）接受 GPT-Load 仪表盘会标记的新密钥
+                        （过短、弱模式、复杂度低）；否则在写入任何内容之前拒绝。在终端中，
+                        警告会随执行计划一起显示，由你确认
+  --compose FILE        GPT-Load 运行所用的 Docker Compose 文件（默认：.env 旁的 compose.yaml /
+                        docker-compose.yml 及其 override）。使用 --update-env 时，除非 GPT-Load
+                        的容器能从中得到新密钥，否则拒绝执行；其 DATABASE_DSN 指向其他数据库时
+                        一律拒绝
   --json                在标准输出中给出机器可读的摘要（进度仍输出到标准错误）
   --redis-host HOST[:PORT]  通过此地址访问 REDIS_DSN 的服务器（Docker Compose 服务名在外部无法解析）
   --no-cache            不改动 Redis
@@ -234,7 +244,9 @@ ${DEPLOYMENT_HELP_ZH}
 运行被中断（Ctrl-C、崩溃、kill）后，数据库要么全是旧状态，要么全是新状态，绝不会混杂：
 重新运行同一条命令即可完成；\`status\` 会说明留下了什么。
 
-退出码：0 完成（或无需处理），2 用法错误，3 密钥输入有误，5 被检查拒绝（附精确计数），
+退出码：0 完成（或无需处理：数据已使用 --to 密钥，.env 也已是该密钥），
+2 用法错误，3 密钥输入有误（弱密钥未经确认；使用 --update-env 但没有 .env），
+5 被检查拒绝（附精确计数；Docker Compose 会给 GPT-Load 另一个密钥或数据库），
 6 GPT-Load 正在运行，7 无法连接，10 文件读写错误，130 已取消。
 
 示例：

@@ -5,17 +5,32 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KeystoreError, localize, type Localized } from '../core/errors';
+import type { LoadedEnv } from '../core/env';
 import type { CliIO } from './command';
 
 export function keyRequired(en: string, zh: string): KeystoreError {
   return new KeystoreError('key-required', { en, zh });
 }
 
-/** The key in environment variable `name` (`flagName` is the flag that named it, for messages). */
-export function keyFromEnvVar(io: CliIO, flagName: string, name: string): string {
-  const value = io.env[name];
-  if (value === undefined) throw keyRequired(`${flagName} ${name}: the environment variable ${name} is not set`, `${flagName} ${name}：环境变量 ${name} 未设置`);
-  if (value === '') throw keyRequired(`${flagName} ${name}: the environment variable ${name} is empty`, `${flagName} ${name}：环境变量 ${name} 为空`);
+/**
+ * The key in environment variable `name` (`flagName` is the flag that named it, for messages);
+ * with `dotenv`, a variable the process lacks is taken from that `.env` as GPT-Load reads it.
+ */
+export function keyFromEnvVar(io: CliIO, flagName: string, name: string, dotenv?: LoadedEnv): string {
+  const value = io.env[name] ?? dotenv?.get(name);
+  if (value === undefined) {
+    if (dotenv) {
+      throw keyRequired(
+        `${flagName} ${name}: ${name} is set neither in the environment nor in ${dotenv.path}${dotenv.exists ? '' : ' (which does not exist)'}`,
+        `${flagName} ${name}：环境变量和 ${dotenv.path}${dotenv.exists ? '' : '（该文件不存在）'} 中都没有设置 ${name}`,
+      );
+    }
+    throw keyRequired(`${flagName} ${name}: the environment variable ${name} is not set`, `${flagName} ${name}：环境变量 ${name} 未设置`);
+  }
+  if (value === '') {
+    const where = io.env[name] !== undefined || !dotenv ? { en: 'the environment variable', zh: '环境变量' } : { en: `${dotenv.path}:`, zh: `${dotenv.path}：` };
+    throw keyRequired(`${flagName} ${name}: ${where.en} ${name} is empty`, `${flagName} ${name}：${where.zh} ${name} 为空`);
+  }
   return value;
 }
 

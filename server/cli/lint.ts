@@ -1,5 +1,6 @@
 /** `lint [FILE...]`: the .env checks of the editor, for terminals and CI. */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { isComposeFileName, lintCompose, looksLikeCompose } from '../core/compose';
 import { KeystoreError } from '../core/errors';
 import { lintEnv, type Finding } from '../core/lint';
 import { gitIgnoreState } from '../keystore/gitCheck';
@@ -9,7 +10,7 @@ import { readEnvArgument } from './parseEnv';
 
 export const lintCommand: CliCommand = {
   name: 'lint',
-  summary: "check .env files as GPT-Load reads them: syntax, secret strength, '$' expansion, git",
+  summary: "check .env files as GPT-Load reads them (syntax, secret strength, '$' expansion, git) and Compose files",
   help: `Usage: gpt-load-keystore lint [FILE...] [--format text|json] [--lang en|zh-CN]
 
 Checks each FILE (default ./.env) as GPT-Load reads it (godotenv v1.5.1):
@@ -25,6 +26,8 @@ Checks each FILE (default ./.env) as GPT-Load reads it (godotenv v1.5.1):
   duplicate-key               an assignment overridden by a later one
   compose-disagrees           Docker Compose's env_file parser reads a different value
   env-not-ignored             the file is tracked by git, or not ignored (asks git itself)
+Docker Compose files (docker-compose*.yml, compose*.yaml, or any file with a top-level services:):
+  compose-literal-secret      AUTH_KEY or ENCRYPTION_KEY written literally under environment:
 Values never appear in the output; at most a masked form (first/last characters, length).
 
 Options:
@@ -50,8 +53,12 @@ Examples:
     const results: Array<Finding & { file: string }> = [];
     for (const file of files) {
       const text = readEnvArgument(file, io);
-      const ignoredByGit = await gitIgnoreState(resolve(io.cwd, file));
-      for (const f of lintEnv(text, { lang: io.lang, ignoredByGit })) results.push({ file, ...f });
+      // A Compose file by name or content gets the editor's Compose checks, not godotenv's.
+      const findings =
+        isComposeFileName(file) || looksLikeCompose(text)
+          ? lintCompose(text, basename(file), io.lang)
+          : lintEnv(text, { lang: io.lang, ignoredByGit: await gitIgnoreState(resolve(io.cwd, file)) });
+      for (const f of findings) results.push({ file, ...f });
     }
     if (format === 'json') {
       writeJson(

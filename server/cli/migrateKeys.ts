@@ -43,13 +43,25 @@ function isTty(io: CliIO): boolean {
   return io.stdin.isTTY === true;
 }
 
+/** CI=true (GitHub Actions, GitLab, …): nobody answers a prompt. */
+function isCi(env: NodeJS.ProcessEnv): boolean {
+  return env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+}
+
 /** One side's flags: at most one way to give it. */
 function sideFlags(args: ParsedArgs, side: 'from' | 'to'): string[] {
   const names = [side, `${side}-env`, `${side}-file`, `${side}-prompt`, ...(side === 'to' ? ['generate'] : [])];
   return names.filter((name) => args.values[name] !== undefined && args.values[name] !== false);
 }
 
-async function readSide(args: ParsedArgs, io: CliIO, side: 'from' | 'to', prompt: SecretPrompt, notices: Localized[]): Promise<{ key: string; source: KeySource } | null> {
+async function readSide(
+  args: ParsedArgs,
+  io: CliIO,
+  side: 'from' | 'to',
+  prompt: SecretPrompt,
+  notices: Localized[],
+  deployment: Deployment,
+): Promise<{ key: string; source: KeySource } | null> {
   const given = sideFlags(args, side);
   if (given.length > 1) throw usage(`give the ${side === 'from' ? 'old' : 'new'} key one way only (got --${given.join(', --')})`, `${side === 'from' ? '旧' : '新'}密钥只能用一种方式给出（收到 --${given.join('、--')}）`);
   const which = given[0];
@@ -68,7 +80,7 @@ async function readSide(args: ParsedArgs, io: CliIO, side: 'from' | 'to', prompt
     });
     return { key: value, source: 'flag' };
   }
-  if (which === `${side}-env`) return { key: keyFromEnvVar(io, `--${which}`, str(args, which)!), source: 'env-var' };
+  if (which === `${side}-env`) return { key: keyFromEnvVar(io, `--${which}`, str(args, which)!, deployment.env), source: 'env-var' };
   if (which === `${side}-file`) return { key: keyFromFile(io, `--${which}`, str(args, which)!), source: 'file' };
   // --from-prompt / --to-prompt
   if (!isTty(io)) {
@@ -94,8 +106,8 @@ async function readSide(args: ParsedArgs, io: CliIO, side: 'from' | 'to', prompt
  */
 export async function resolveMigrationKeys(args: ParsedArgs, io: CliIO, deployment: Deployment, prompt: SecretPrompt = promptHidden): Promise<ResolvedKeys> {
   const notices: Localized[] = [];
-  const from = await readSide(args, io, 'from', prompt, notices);
-  let to = await readSide(args, io, 'to', prompt, notices);
+  const from = await readSide(args, io, 'from', prompt, notices, deployment);
+  let to = await readSide(args, io, 'to', prompt, notices, deployment);
   const pending = readPendingKey(deployment.envPath);
   if (to === null && (flag(args, 'generate') || from === null)) {
     if (pending !== null) {
@@ -158,7 +170,7 @@ function planText(plan: MigrationPlan, lang: Lang): string {
       ? `  ${t(breakdown(plan.mode, 'request_logs', plan.tables.request_logs))}`
       : t({ en: '  request_logs: left as they are (--skip-logs)', zh: '  request_logs：保持不变（--skip-logs）' }),
     t({ en: `  rows to rewrite: ${n(plan.rows)}, in one transaction`, zh: `  待改写：${n(plan.rows)} 行，在同一事务中完成` }),
-    ...plan.warnings.map((w) => `  ${t({ en: 'warning', zh: '警告' })}: ${t(w)}`),
+    ...[...plan.keyWarnings, ...plan.warnings].map((w) => `  ${t({ en: 'warning', zh: '警告' })}: ${t(w)}`),
   ];
   return lines.join('\n') + '\n';
 }
@@ -188,6 +200,7 @@ function summaryText(result: MigrateKeysResult, lang: Lang): string {
     finished: { en: 'Done (finished a partial change)', zh: '完成（补全了未完成的变更）' },
     completed: { en: 'Done (the database was already migrated; finished the remaining steps)', zh: '完成（数据库已迁移；补全了剩余步骤）' },
     'nothing-to-migrate': { en: 'Done (no stored keys to migrate)', zh: '完成（没有需要迁移的密钥）' },
+    'nothing-to-do': { en: 'Nothing to do (already done)', zh: '无需操作（已完成）' },
     'dry-run': { en: 'Dry run', zh: '试运行' },
   };
   const lines = [
@@ -246,7 +259,8 @@ logs and everything else stay.
 
 Keys (one way per side; prefer those that keep keys out of shell history and \`ps\`):
   --from KEY / --to KEY            on the command line (as GPT-Load)
-  --from-env NAME / --to-env NAME  from an environment variable
+  --from-env NAME / --to-env NAME  from an environment variable, else from NAME in the .env as
+                                   GPT-Load reads it (--from-env ENCRYPTION_KEY: the current key)
   --from-file PATH / --to-file PATH  from a file holding only the key
   --from-prompt / --to-prompt      asked on the terminal without echo
   --generate                       a new strong key, printed once (store it safely)
@@ -258,6 +272,14 @@ Options:
   --dry-run             run every check and report what would change; write nothing
   --force               go on although GPT-Load looks running (the summary says so)
   --yes                 do not ask for confirmation on a terminal
+  --allow-weak-key      accept a new key GPT-Load's dashboard would flag (short, weak pattern, low
+                        complexity) where no terminal confirms it (--yes, CI, no TTY); refused
+                        otherwise, before anything is written. On a terminal the warnings are
+                        shown with the plan, before you confirm
+  --compose FILE        the Docker Compose file GPT-Load runs from (default: compose.yaml /
+                        docker-compose.yml and its override beside .env). With --update-env the
+                        run is refused unless GPT-Load's container will get the new key from it;
+                        always refused when its DATABASE_DSN names another database
   --json                machine-readable summary on stdout (progress stays on stderr)
   --redis-host HOST[:PORT]  reach REDIS_DSN's server here (Docker Compose names do not resolve)
   --no-cache            do not touch Redis
@@ -271,8 +293,10 @@ ${DEPLOYMENT_HELP}
 An interrupted run (Ctrl-C, crash, kill) leaves the database all-old or all-new, never mixed:
 rerun the same command to finish it; \`status\` explains what was left.
 
-Exit codes: 0 done (or nothing to do), 2 usage, 3 key input, 5 refused by a check (exact counts
-given), 6 GPT-Load is running, 7 cannot connect, 10 file I/O, 130 cancelled.
+Exit codes: 0 done (or nothing to do: the data is already under the --to key and .env says so),
+2 usage, 3 key input (a weak key nobody confirmed; --update-env without a .env),
+5 refused by a check (exact counts given; Docker Compose would give GPT-Load another key or
+database), 6 GPT-Load is running, 7 cannot connect, 10 file I/O, 130 cancelled.
 
 Examples:
   gpt-load-keystore migrate-keys --generate --update-env
@@ -294,6 +318,8 @@ Examples:
     'dry-run': { type: 'boolean' },
     force: { type: 'boolean' },
     yes: { type: 'boolean' },
+    'allow-weak-key': { type: 'boolean' },
+    compose: { type: 'string' },
     json: { type: 'boolean' },
     'redis-host': { type: 'string' },
     'no-cache': { type: 'boolean' },
@@ -316,6 +342,8 @@ Examples:
     };
     const context = { progress: progressPrinter(io), cancellation: io.cancellation };
     const threads = str(args, 'threads') !== undefined ? positiveInt(args, 'threads', 0, 0) : undefined;
+    // Only a person at a terminal can confirm; --yes and CI say nobody will.
+    const canConfirm = isTty(io) && !flag(args, 'yes') && !isCi(io.env);
     const result = await migrateKeys(
       {
         deployment,
@@ -330,12 +358,14 @@ Examples:
         timeoutMs: positiveInt(args, 'timeout', 5) * 1000,
         threads,
         batchSize: str(args, 'batch-size') !== undefined ? positiveInt(args, 'batch-size', 1, 1) : undefined,
+        allowWeakKey: flag(args, 'allow-weak-key') || canConfirm,
         hooks: {
           async confirm(plan) {
-            if (isTty(io) && !flag(args, 'yes')) {
+            if (canConfirm) {
               io.stderr.write(planText(plan, io.lang));
               if (!(await askYes(io, localize({ en: 'Proceed? Type "yes": ', zh: '确认执行？请输入 "yes"：' }, io.lang)))) return false;
             }
+            else for (const w of plan.keyWarnings) io.stderr.write(`${localize({ en: 'warning', zh: '警告' }, io.lang)}: ${localize(w, io.lang)}\n`);
             // Shown before the first write: a run killed after its commit must not take the only copy along.
             showGenerated();
             return true;

@@ -41,12 +41,43 @@ export function positiveInt(args: ParsedArgs, name: string, fallback: number, mi
 }
 
 export function deploymentOf(args: ParsedArgs, io: CliIO): Deployment {
-  return resolveDeployment({ envFile: str(args, 'env'), dsn: str(args, 'dsn'), dbHost: str(args, 'db-host'), cwd: io.cwd, processEnv: io.env });
+  const compose = str(args, 'compose');
+  return resolveDeployment({
+    envFile: str(args, 'env'),
+    dsn: str(args, 'dsn'),
+    dbHost: str(args, 'db-host'),
+    cwd: io.cwd,
+    processEnv: io.env,
+    composeFiles: compose === undefined ? undefined : [compose],
+  });
 }
 
-export async function withStore<T>(args: ParsedArgs, io: CliIO, run: (store: Store, deployment: Deployment) => Promise<T>): Promise<T> {
+/**
+ * A `.env` named with --env that does not exist (or none at all, with nothing else naming the
+ * database): said as such, rather than as a missing SQLite file beside it.
+ */
+export function requireEnvFile(args: ParsedArgs, deployment: Deployment): void {
+  if (deployment.env.exists || (str(args, 'env') === undefined && deployment.dsnSource !== 'default')) return;
+  throw new KeystoreError(
+    'env-missing',
+    {
+      en: `${deployment.envPath} does not exist: name GPT-Load's .env with --env FILE (or its database with --dsn)`,
+      zh: `${deployment.envPath} 不存在：请用 --env FILE 指定 GPT-Load 的 .env（或用 --dsn 指定其数据库）`,
+    },
+    { path: deployment.envPath },
+  );
+}
+
+export async function withStore<T>(
+  args: ParsedArgs,
+  io: CliIO,
+  run: (store: Store, deployment: Deployment) => Promise<T>,
+  options: { requireEnv?: boolean } = {},
+): Promise<T> {
   const deployment = deploymentOf(args, io);
-  const store = await openStore(deployment.target, { timeoutMs: positiveInt(args, 'timeout', 5) * 1000 });
+  const timeoutMs = positiveInt(args, 'timeout', 5) * 1000;
+  if (options.requireEnv) requireEnvFile(args, deployment);
+  const store = await openStore(deployment.target, { timeoutMs });
   try {
     return await run(store, deployment);
   } finally {

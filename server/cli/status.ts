@@ -58,7 +58,7 @@ Options:
 ${DEPLOYMENT_HELP}
 
 Exit codes: 0 state ok or empty, 1 anything needing attention (an interrupted migrate-keys run included),
-7 cannot connect, 8 not a GPT-Load database.
+3 the .env is missing (--env FILE names no file), 7 cannot connect, 8 not a GPT-Load database.
 
 Examples:
   gpt-load-keystore status
@@ -71,6 +71,7 @@ Examples:
         { encryptionKey: deployment.encryptionKey, skipLogs: flag(args, 'skip-logs'), envPath: deployment.envPath },
         { progress: flag(args, 'json') ? undefined : progressPrinter(io), cancellation: io.cancellation },
       ),
+      { requireEnv: true },
     );
     if (flag(args, 'json')) writeJson(io, report);
     else io.stdout.write(formatStatus(report, io.lang) + '\n');

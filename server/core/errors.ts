@@ -34,6 +34,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   io: 10,
   cancelled: 130,
   internal: 70,
+  'compose-override': 5,
+  'weak-key': 3,
 };
 
 export class KeystoreError extends Error {

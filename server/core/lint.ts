@@ -7,7 +7,8 @@
  * secret-too-short, secret-short, secret-weak-pattern, secret-low-complexity, secret-placeholder,
  * secret-reused, secret-expands, undefined-variable, duplicate-key, compose-disagrees.
  */
-import { describeEnvParseError, LineIndex, parseDotenv, type DotenvDocument, type EnvEntry, type Range } from './env';
+import { readEnvAsCompose } from './compose';
+import { describeEnvParseError, parseDotenv, type DotenvDocument, type EnvEntry, type Range } from './env';
 import { localize, type Lang, type Localized } from './errors';
 import { assessSecret, goLength, maskSecret } from './secrets';
 
@@ -79,107 +80,6 @@ class Findings {
 }
 
 const fromGptLoad = (s: 'high' | 'medium'): Severity => (s === 'high' ? 'error' : 'warning');
-
-// ---------------------------------------------------------------------------------------------
-// Docker Compose's reading of the same file (compose-go's dotenv parser, the common cases)
-
-type ComposeRead = { value: string } | { error: string } | undefined;
-
-const COMPOSE_NAME_START = /[_a-zA-Z]/;
-const COMPOSE_NAME = /[_a-zA-Z][_a-zA-Z0-9]*/y;
-const TRAILING_WHITE_SPACE = /\p{White_Space}+$/u;
-
-const COMPOSE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '"': '"', '\\': '\\' };
-
-/** compose-go's expandEscapes for double-quoted values. */
-function composeEscapes(text: string): string {
-  return text.replace(/\\(?:[abcfnrtv$"\\]|0\d{0,3})/g, (m) => {
-    if (m === '\\$') return '$$';
-    if (m.startsWith('\\0')) return /^\\0[0-7]{3}$/.test(m) && parseInt(m.slice(2), 8) <= 255 ? String.fromCharCode(parseInt(m.slice(2), 8)) : m;
-    return COMPOSE_ESCAPES[m[1]] ?? m;
-  });
-}
-
-/**
- * compose-go's template substitution: `$$`, `$name`, `${name}`, `${name:-word}` and friends
- * (names are case-insensitive `[_a-z][_a-z0-9]*`; a `$` before anything else stays). Nested
- * templates return undefined (not modelled).
- */
-function composeSubstitute(text: string, vars: ReadonlyMap<string, string>): ComposeRead {
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const j = text.indexOf('$', i);
-    if (j < 0) {
-      out += text.slice(i);
-      break;
-    }
-    out += text.slice(i, j);
-    const next = text[j + 1];
-    if (next === '$') {
-      out += '$';
-      i = j + 2;
-    } else if (next !== undefined && COMPOSE_NAME_START.test(next)) {
-      COMPOSE_NAME.lastIndex = j + 1;
-      const name = COMPOSE_NAME.exec(text)![0];
-      out += vars.get(name) ?? '';
-      i = j + 1 + name.length;
-    } else if (next === '{') {
-      const close = text.indexOf('}', j + 2);
-      if (close < 0) return { error: 'invalid template' };
-      const body = text.slice(j + 2, close);
-      if (/[${]/.test(body)) return undefined;
-      const m = /^([_a-zA-Z][_a-zA-Z0-9]*)(?:(:?[-+?])([\s\S]*))?$/.exec(body);
-      if (!m) return { error: 'invalid template' };
-      const [, name, op, word = ''] = m;
-      const v = vars.get(name);
-      const unsetOrEmpty = v === undefined || v === '';
-      if (op === undefined) out += v ?? '';
-      else if (op === ':-') out += unsetOrEmpty ? word : v;
-      else if (op === '-') out += v === undefined ? word : v;
-      else if (op === ':+') out += unsetOrEmpty ? (v ?? '') : word;
-      else if (op === '+') out += v === undefined ? '' : word;
-      else if (op === ':?' ? unsetOrEmpty : v === undefined) return { error: `required variable ${name} is missing a value` };
-      else out += v!;
-      i = close + 1;
-    } else {
-      out += '$';
-      i = j + 1;
-    }
-  }
-  return { value: out };
-}
-
-/** What Compose's env_file gives for one assignment godotenv found (shell environment assumed empty). */
-function composeRead(text: string, lines: LineIndex, entry: EnvEntry, composeVars: ReadonlyMap<string, string>): ComposeRead {
-  if (entry.key.includes(' ')) return { error: 'key cannot contain a space' };
-  const begin = lines.offsetAt(entry.valueRange.start);
-  if (entry.quote === null) {
-    const nl = text.indexOf('\n', begin);
-    let line = text.slice(begin, nl < 0 ? text.length : nl);
-    const comment = line.indexOf(' #');
-    if (comment >= 0) line = line.slice(0, comment);
-    return composeSubstitute(line.replace(TRAILING_WHITE_SPACE, ''), composeVars);
-  }
-  // A backslash takes the next character with it; before the quote it is dropped (composeEscapes does the rest).
-  const quote = entry.quote;
-  let chars = '';
-  let copied = begin + 1;
-  for (let i = begin + 1; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\\') {
-      if (text[i + 1] === quote) {
-        chars += text.slice(copied, i) + quote;
-        copied = i + 2;
-      }
-      i++;
-    } else if (c === quote) {
-      chars += text.slice(copied, i);
-      return quote === "'" ? { value: chars } : composeSubstitute(composeEscapes(chars), composeVars);
-    }
-  }
-  return { error: 'unterminated quoted value' };
-}
 
 // ---------------------------------------------------------------------------------------------
 // the rules
@@ -407,11 +307,7 @@ function duplicateFindings(doc: DotenvDocument, keys: Assignments, out: Findings
 
 /** `skip[i]`: entries[i] has a finding that says more already. */
 function composeFindings(text: string, doc: DotenvDocument, keys: Assignments, skip: readonly boolean[], out: Findings): void {
-  const lines = new LineIndex(text);
-  const composeVars = new Map<string, string>();
-  doc.entries.forEach((entry, i) => {
-    const read = composeRead(text, lines, entry, composeVars);
-    if (read !== undefined && 'value' in read) composeVars.set(entry.key, read.value);
+  readEnvAsCompose(text, undefined, doc).forEach(({ entry, read }, i) => {
     if (read === undefined || !keys.effective[i] || skip[i]) return;
     if ('error' in read) {
       out.add(

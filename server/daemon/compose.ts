@@ -6,14 +6,12 @@
  */
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { CreateFile, DiagnosticSeverity, TextDocumentEdit, type CodeAction, type Diagnostic, type Range, type WorkspaceEdit } from 'vscode-languageserver/node';
+import { lintCompose, literalComposeSecrets } from '../core/compose';
 import { quoteForDotenv, setEnvValue } from '../core/env';
 import { localize, type Lang } from '../core/errors';
 import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE } from '../../shared/protocol';
-
-export const COMPOSE_SECRETS = ['AUTH_KEY', 'ENCRYPTION_KEY'] as const;
 
 export interface LiteralSecret {
   service: string;
@@ -24,70 +22,25 @@ export interface LiteralSecret {
   replacement: string;
 }
 
-/** `${NAME}`, `${NAME:-default}`, `$NAME`: a reference, not a literal. */
-const REFERENCE = /^\$(\{[A-Za-z_][A-Za-z0-9_]*([:]?[-?+][^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/;
-
-function rangeOf(doc: TextDocument, node: Node): Range | null {
-  const r = node.range;
-  return r ? { start: doc.positionAt(r[0]), end: doc.positionAt(r[1]) } : null;
-}
-
 /** Literal AUTH_KEY / ENCRYPTION_KEY values under `services.*.environment`. Malformed YAML yields what parses. */
 export function findLiteralSecrets(doc: TextDocument): LiteralSecret[] {
-  const text = doc.getText();
-  if (!/AUTH_KEY|ENCRYPTION_KEY/.test(text)) return [];
-  const parsed = parseDocument(text, { lineCounter: new LineCounter(), strict: false, uniqueKeys: false, prettyErrors: false });
-  const services = parsed.get('services', true);
-  if (!isMap(services)) return [];
-  const found: LiteralSecret[] = [];
-  for (const service of services.items) {
-    if (!isPair(service) || !isScalar(service.key) || !isMap(service.value)) continue;
-    const serviceName = String(service.key.value);
-    const environment = service.value.get('environment', true);
-    if (isMap(environment)) {
-      for (const pair of environment.items) {
-        if (!isPair(pair) || !isScalar(pair.key) || !isScalar(pair.value)) continue;
-        const name = String(pair.key.value);
-        const value = pair.value.value === null || pair.value.value === undefined ? '' : String(pair.value.value);
-        if (!(COMPOSE_SECRETS as readonly string[]).includes(name) || value === '' || REFERENCE.test(value)) continue;
-        const range = rangeOf(doc, pair.value);
-        if (range) found.push({ service: serviceName, name, value, range, replacement: `\${${name}}` });
-      }
-    } else if (isSeq(environment)) {
-      for (const item of environment.items) {
-        if (!isScalar(item) || typeof item.value !== 'string') continue;
-        const eq = item.value.indexOf('=');
-        if (eq < 0) continue;
-        const name = item.value.slice(0, eq).trim();
-        const value = item.value.slice(eq + 1);
-        if (!(COMPOSE_SECRETS as readonly string[]).includes(name) || value === '' || REFERENCE.test(value)) continue;
-        const range = rangeOf(doc, item);
-        if (range) found.push({ service: serviceName, name, value, range, replacement: `${name}=\${${name}}` });
-      }
-    }
-  }
-  return found;
-}
-
-export function isComposeFile(path: string): boolean {
-  return /^(docker-)?compose(\.[\w-]+)?\.ya?ml$/i.test(basename(path));
+  return literalComposeSecrets(doc.getText()).map((s) => ({
+    service: s.service,
+    name: s.name,
+    value: s.value,
+    range: { start: doc.positionAt(s.span[0]), end: doc.positionAt(s.span[1]) },
+    replacement: s.form === 'map' ? `\${${s.name}}` : `${s.name}=\${${s.name}}`,
+  }));
 }
 
 export function composeDiagnostics(doc: TextDocument, lang: Lang): Diagnostic[] {
-  const file = basename(doc.uri);
-  return findLiteralSecrets(doc).map((s) => ({
-    range: s.range,
+  return lintCompose(doc.getText(), basename(doc.uri), lang).map((f) => ({
+    range: f.range,
     severity: DiagnosticSeverity.Warning,
     source: DIAGNOSTIC_SOURCE,
     code: DaemonDiagnosticCodes.composeLiteralSecret,
-    message: localize(
-      {
-        en: `${s.name} is written literally in ${file} (service ${s.service}): whoever reads this file or its Git history has it. Move it to .env and reference it as \${${s.name}}.`,
-        zh: `${s.name} 以明文写在 ${file} 中（服务 ${s.service}）：任何能读到此文件或其 Git 历史的人都能拿到它。请移到 .env，并以 \${${s.name}} 引用。`,
-      },
-      lang,
-    ),
-    data: { name: s.name },
+    message: f.message,
+    data: f.data,
   }));
 }
 

@@ -19,7 +19,8 @@ import { lintEnv, type Finding } from '../core/lint';
 import { gitIgnoreState, type GitIgnoreState } from '../keystore/gitCheck';
 import type { DatabaseTarget } from '../store/dsn';
 import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE, EnvDatabaseStatusNotification, type EnvDatabaseStatus } from '../../shared/protocol';
-import { composeDiagnostics, isComposeFile, fileUriToPath } from './compose';
+import { isComposeFileName } from '../core/compose';
+import { composeDiagnostics, fileUriToPath } from './compose';
 import { sha256, type DatabaseChecks, type DbCheck } from './dbcheck';
 import { envView, forgetView, isDotenvDocument, rangeFor, type EnvView } from './envView';
 import { log } from './log';
@@ -43,7 +44,7 @@ export type DocumentKind = 'dotenv' | 'compose';
 export function documentKind(document: TextDocument): DocumentKind | null {
   if (isDotenvDocument(document.uri, document.languageId)) return 'dotenv';
   const path = fileUriToPath(document.uri);
-  if ((path !== null && isComposeFile(path)) || document.languageId === 'dockercompose') return 'compose';
+  if ((path !== null && isComposeFileName(path)) || document.languageId === 'dockercompose') return 'compose';
   return null;
 }
 

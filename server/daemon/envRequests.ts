@@ -1,8 +1,10 @@
 /** `.env` requests: godotenv's reading of a file on disk (masked) and a safe one-key write. */
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { describeEnvParseError, parseDotenv, updateEnvFile } from '../core/env';
 import { KeystoreError, localize } from '../core/errors';
 import { maskSecret } from '../core/secrets';
+import { assertComposeDelivers } from '../keystore/composeCheck';
 import { EnvReadRequest, EnvWriteRequest, type EnvEntryView, type EnvReadResult } from '../../shared/protocol';
 import { redactor } from './log';
 import { filePath, optString, reqString } from './params';
@@ -18,6 +20,9 @@ function readText(path: string): string | null {
     throw new KeystoreError('io', { en: `cannot read ${path} (${code ?? 'error'})`, zh: `无法读取 ${path}（${code ?? 'error'}）` });
   }
 }
+
+/** The secrets whose `.env` writes are checked against Docker Compose (AUTH_KEY rotation, a new ENCRYPTION_KEY). */
+const COMPOSE_CHECKED = new Set(['AUTH_KEY', 'ENCRYPTION_KEY']);
 
 export function registerEnvRequests(session: Session): void {
   session.onRequest(EnvReadRequest.type, (params) => {
@@ -70,6 +75,8 @@ export function registerEnvRequests(session: Session): void {
       throw new KeystoreError('usage', { en: "invalid params: 'value' must be a string or null", zh: "参数无效：'value' 必须是字符串或 null" }, { field: 'value' });
     }
     redactor.add(raw);
+    // A key GPT-Load's container gets from elsewhere in a Compose deployment: writing .env would change nothing it reads.
+    if (COMPOSE_CHECKED.has(key)) assertComposeDelivers({ envPath: path, envDir: dirname(path), processEnv: {} }, { [key]: raw });
     const before = readText(path);
     updateEnvFile(path, key, raw);
     const after = readText(path);

@@ -34,6 +34,7 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
             dryRun: optBool(params, 'dryRun') ?? false,
             clearCache: optBool(params, 'clearCache') ?? true,
             redisHost: optString(params, 'redisHost', 300),
+            allowWeakKey: optBool(params, 'allowWeakKey') ?? false,
             timeoutMs: session.options.connectTimeoutMs,
             hooks: {
               beforeWrite: optBool(params, 'backup') === false ? undefined : backupBeforeWrite({ fromKey, envDir: deployment.envDir }, context),

@@ -17,6 +17,8 @@ export interface DeploymentOptions {
   dbHost?: string;
   cwd: string;
   processEnv: NodeJS.ProcessEnv;
+  /** Docker Compose files (`--compose`); default: those `docker compose` finds beside the `.env`. */
+  composeFiles?: string[];
 }
 
 export interface Deployment {
@@ -33,6 +35,10 @@ export interface Deployment {
   /** Where GPT-Load's `/health` answers when it runs (0.0.0.0 probed as 127.0.0.1). */
   service: { host: string; port: number };
   redisDsn: string;
+  /** The environment GPT-Load's `.env` is read with, and `docker compose` interpolates from. */
+  processEnv: NodeJS.ProcessEnv;
+  /** Absolute; undefined = found beside the `.env`. */
+  composeFiles?: string[];
 }
 
 export function resolveDeployment(options: DeploymentOptions): Deployment {
@@ -69,5 +75,7 @@ export function resolveDeployment(options: DeploymentOptions): Deployment {
     encryptionKey: env.get('ENCRYPTION_KEY') ?? '',
     service: { host: host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host, port: Number.isFinite(port) ? port : 3001 },
     redisDsn: env.get('REDIS_DSN') ?? '',
+    processEnv: options.processEnv,
+    composeFiles: options.composeFiles?.map((f) => resolve(options.cwd, f)),
   };
 }

@@ -22,7 +22,8 @@
  */
 import { codecFromDerivedKey, deriveKey, keyFingerprint } from '../core/crypto';
 import { KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
-import { weakNewKeyWarnings } from '../core/secrets';
+import { assessSecret, type SecretWarning } from '../core/secrets';
+import { assertComposeDelivers, checkComposeDatabase } from './composeCheck';
 import { openStore, type Store } from '../store/connect';
 import { countRows } from '../store/rows';
 import { checkRedis, clearStaleCache, type CacheClearResult } from './cache';
@@ -72,6 +73,11 @@ export interface MigrateKeysParams {
   threads?: number;
   /** Rows per keyset batch (default 2000 on SQLite, 5000 on MySQL/PostgreSQL). */
   batchSize?: number;
+  /**
+   * Go on with a new key GPT-Load's dashboard would flag (default false: refused with 'weak-key'
+   * before anything is done). Fronts set it after the user confirmed the warnings, or on request.
+   */
+  allowWeakKey?: boolean;
   hooks?: MigrateHooks;
 }
 
@@ -94,6 +100,8 @@ export interface MigrationPlan {
   rows: number;
   /** Rows already under the target key. */
   alreadyDone: number;
+  /** A rerun of a finished change: every row under the target key and the .env already names it. */
+  upToDate: boolean;
   target: string;
   fromFingerprint: string;
   toFingerprint: string;
@@ -106,6 +114,8 @@ export interface MigrationPlan {
   updateEnv: boolean;
   skipLogs: boolean;
   warnings: Localized[];
+  /** GPT-Load's dashboard warnings about the new key (allowed by allowWeakKey): for the confirmation. */
+  keyWarnings: Localized[];
 }
 
 export interface InterruptedRun {
@@ -124,6 +134,8 @@ export type MigrateOutcome =
   | 'completed'
   /** No keyed rows at all. */
   | 'nothing-to-migrate'
+  /** A rerun: every row already under the target key and the .env already says so. */
+  | 'nothing-to-do'
   | 'dry-run';
 
 export interface MigrateKeysResult {
@@ -155,6 +167,8 @@ export interface MigrateKeysResult {
   rate: number | null;
   durationMs: number;
   warnings: Localized[];
+  /** GPT-Load's dashboard warnings about the new key, which the caller allowed. */
+  keyWarnings: Localized[];
   /** What happened and what to do next, in both languages. */
   notes: Localized[];
 }
@@ -198,6 +212,7 @@ interface Run {
   timeoutMs: number;
   clock: PhaseClock;
   warnings: Localized[];
+  keyWarnings: Localized[];
   notes: Localized[];
 }
 
@@ -212,7 +227,7 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
       // Opening the file already rolled back a hot journal; a WAL may still hold rolled-back frames.
       if (run.journal) await truncateSqliteWal(store);
     }
-    const ready = await preflight(run, store);
+    const ready = await preflight(run, store, envNamesTarget(run));
     const skipLogs = params.skipLogs ?? false;
     const totals: Record<MigrationTable, number> = {
       api_keys: await countRows(store, 'api_keys'),
@@ -221,7 +236,15 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
     const cryptoOptions = { rows: 2 * (totals.api_keys + totals.request_logs), threads: params.threads };
     crypto = await createCryptoRunner(run.keys, cryptoOptions);
     const { plan, result, scans } = await precheck(run, store, crypto, ready, totals, context);
-    if (params.dryRun) {
+    if (ready.blocked && !plan.upToDate) throw ready.blocked;
+    if (plan.upToDate && !params.dryRun) {
+      result.outcome = 'nothing-to-do';
+      if (params.updateEnv) result.env.action = 'unchanged';
+      run.notes.push({
+        en: `nothing to do: every stored key is already under key ${plan.toFingerprint} and ${run.deployment.envPath} already says so`,
+        zh: `无需任何操作：所有已存储的密钥都已使用密钥 ${plan.toFingerprint}，且 ${run.deployment.envPath} 也已是该设置`,
+      });
+    } else if (params.dryRun) {
       if (plan.interrupted) run.notes.push(plan.interrupted.explanation);
       run.notes.push(dryRunNote(plan, run.redisDsn !== null));
     } else {
@@ -258,6 +281,20 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
 function prepare(params: MigrateKeysParams): Run {
   const { deployment } = params;
   const mode = migrationMode(params.fromKey, params.toKey);
+  if (params.updateEnv && !deployment.env.exists) {
+    throw new KeystoreError(
+      'env-missing',
+      {
+        en: `${deployment.envPath} does not exist, so --update-env has no .env to update (a new one would hold only ENCRYPTION_KEY, and GPT-Load would go on reading its own). Name GPT-Load's .env with --env FILE, or leave out --update-env and set ENCRYPTION_KEY where GPT-Load reads it. Nothing was written.`,
+        zh: `${deployment.envPath} 不存在，--update-env 没有可更新的 .env（新建的文件只会有 ENCRYPTION_KEY，而 GPT-Load 仍读取它自己的 .env）。请用 --env FILE 指定 GPT-Load 的 .env，或去掉 --update-env 并在 GPT-Load 读取的位置设置 ENCRYPTION_KEY。未写入任何内容。`,
+      },
+      { path: deployment.envPath },
+    );
+  }
+  const weak = params.toKey ? assessSecret(params.toKey, 'ENCRYPTION_KEY') : [];
+  if (weak.length > 0 && !params.allowWeakKey) throw weakKeyError(weak);
+  if (params.updateEnv) assertComposeDelivers(deployment, { ENCRYPTION_KEY: params.toKey === '' ? null : params.toKey });
+  const databaseWarning = checkComposeDatabase(deployment, deployment.target);
   const keys: MigrationKeys = {
     source: params.fromKey ? deriveKey(params.fromKey) : null,
     target: params.toKey ? deriveKey(params.toKey) : null,
@@ -295,23 +332,50 @@ function prepare(params: MigrateKeysParams): Run {
     redisOptions: { redisHost: params.redisHost, timeoutMs },
     timeoutMs,
     clock: new PhaseClock(),
-    warnings: params.toKey ? weakNewKeyWarnings(params.toKey) : [],
+    warnings: databaseWarning ? [databaseWarning] : [],
+    keyWarnings: weak.map((w) => w.text),
     notes,
   };
 }
 
-/** GPT-Load stopped (or --force), Redis reachable: checked before reading a single row. */
-async function preflight(run: Run, store: Store): Promise<{ service: ServiceCheck; restart: RestartHint }> {
+/** The dashboard's warnings about a new key nobody confirmed, and the two ways on. */
+export function weakKeyError(warnings: SecretWarning[]): KeystoreError {
+  const list = (lang: 'en' | 'zh') => warnings.map((w) => w.text[lang]).join(lang === 'en' ? '; ' : '；');
+  return new KeystoreError(
+    'weak-key',
+    {
+      en: `the new key is one GPT-Load's dashboard would flag: ${list('en')}. Use a strong key (--generate makes one), or confirm it on a terminal, or pass --allow-weak-key. Nothing was written.`,
+      zh: `新密钥会被 GPT-Load 仪表盘标记为不安全：${list('zh')}。请使用强密钥（--generate 可生成），或在终端中确认，或加 --allow-weak-key。未写入任何内容。`,
+    },
+    { warnings: warnings.map((w) => w.code) },
+  );
+}
+
+/** The `.env` already names the target key (a rerun of a finished change looks like this). */
+function envNamesTarget(run: Run): boolean {
+  return keyFingerprint(readFileEncryptionKey(run.deployment.envPath)) === run.toFingerprint;
+}
+
+/**
+ * GPT-Load stopped (or --force), Redis reachable: checked before reading a single row. When the
+ * `.env` already names the target key, a running GPT-Load may be the restart after a finished
+ * change: the read-only pass decides (`blocked` is thrown unless nothing is left to do).
+ */
+async function preflight(run: Run, store: Store, mayBeDone: boolean): Promise<{ service: ServiceCheck; restart: RestartHint; blocked: KeystoreError | null }> {
   const { params, deployment, clock } = run;
   const restart = restartHint(deployment.envDir);
   const service = await clock.time('check service', () => checkService(store, deployment));
-  if (service.running && !params.force) throw serviceRunningError(service, restart.command);
+  if (service.running && !params.force) {
+    const blocked = serviceRunningError(service, restart.command);
+    if (!mayBeDone) throw blocked;
+    return { service, restart, blocked };
+  }
   if (service.running) {
     const found = describeService(service);
     run.warnings.push({ en: `--force: went on although ${found.en}`, zh: `--force：尽管${found.zh}，仍继续执行` });
   }
   if (run.redisDsn) await clock.time('check redis', () => checkRedis(run.redisDsn!, run.redisOptions));
-  return { service, restart };
+  return { service, restart, blocked: null };
 }
 
 /** Every row of both tables classified (read-only), then the decision: a plan, or a refusal with exact counts. */
@@ -319,7 +383,7 @@ async function precheck(
   run: Run,
   store: Store,
   crypto: CryptoRunner,
-  { service, restart }: { service: ServiceCheck; restart: RestartHint },
+  { service, restart, blocked }: { service: ServiceCheck; restart: RestartHint; blocked: KeystoreError | null },
   totals: Record<MigrationTable, number>,
   context: OperationContext,
 ): Promise<{ plan: MigrationPlan; result: MigrateKeysResult; scans: Scans }> {
@@ -349,9 +413,9 @@ async function precheck(
   }
   const pendingKey = readPendingKey(deployment.envPath);
   const pendingIsTarget = pendingKey !== null && keyFingerprint(pendingKey) === run.toFingerprint;
-  if (decision.action === 'complete' && decision.alreadyDone > 0 && !(interrupted?.sameKeys || pendingIsTarget)) {
-    const envHasTarget = keyFingerprint(readFileEncryptionKey(deployment.envPath)) === run.toFingerprint;
-    throw new KeystoreError('refused-by-check', alreadyDoneRefusal(mode, counts, envHasTarget), { mode, ...counts });
+  const upToDate = decision.action === 'complete' && decision.alreadyDone > 0 && !journal && !pendingIsTarget && envNamesTarget(run);
+  if (decision.action === 'complete' && decision.alreadyDone > 0 && !(interrupted?.sameKeys || pendingIsTarget) && !upToDate) {
+    throw new KeystoreError('refused-by-check', alreadyDoneRefusal(mode, counts), { mode, ...counts });
   }
   if (counts.api_keys.empty > 0) {
     warnings.push({
@@ -365,16 +429,18 @@ async function precheck(
     action: decision.action,
     rows: decision.action === 'complete' ? 0 : decision.rows,
     alreadyDone: decision.action === 'migrate' ? 0 : decision.alreadyDone,
+    upToDate,
     target: deployment.targetLabel,
     fromFingerprint: run.fromFingerprint,
     toFingerprint: run.toFingerprint,
     tables: counts,
     service,
-    forced: service.running,
+    forced: service.running && blocked === null,
     interrupted,
     updateEnv: params.updateEnv ?? false,
     skipLogs,
     warnings,
+    keyWarnings: run.keyWarnings,
   };
   const result: MigrateKeysResult = {
     mode,
@@ -387,7 +453,7 @@ async function precheck(
     requestLogs: counts.request_logs?.source ?? 0,
     tables: counts,
     service,
-    forced: service.running,
+    forced: service.running && blocked === null,
     cacheCleared: null,
     cache: null,
     envUpdated: false,
@@ -399,6 +465,7 @@ async function precheck(
     rate: null,
     durationMs: 0,
     warnings,
+    keyWarnings: run.keyWarnings,
     notes: run.notes,
   };
   return { plan, result, scans };

@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { resolveComposeDeployment } from '../core/compose';
 import { parseDotenv, removeEnvKey, setEnvValue, writeFileAtomic } from '../core/env';
 import { KeystoreError, type Localized } from '../core/errors';
 
@@ -36,6 +37,13 @@ export function readFileEncryptionKey(envPath: string): string {
   return (text === null ? undefined : parseDotenv(text).values?.ENCRYPTION_KEY) ?? '';
 }
 
+/** A `.env` text after `changes` (value null = remove), as applyEnvChanges writes it. */
+export function envTextAfter(text: string, changes: Record<string, string | null>): string {
+  let after = text;
+  for (const [key, value] of Object.entries(changes)) after = value === null ? removeEnvKey(after, key) : setEnvValue(after, key, value);
+  return after;
+}
+
 /**
  * Several variables of one `.env` in one atomic write (value null = remove), then read back: if
  * godotenv would not read exactly that, the previous content is restored. Returns whether the
@@ -43,8 +51,7 @@ export function readFileEncryptionKey(envPath: string): string {
  */
 export function applyEnvChanges(path: string, changes: Record<string, string | null>): boolean {
   const before = readText(path);
-  let after = before ?? '';
-  for (const [key, value] of Object.entries(changes)) after = value === null ? removeEnvKey(after, key) : setEnvValue(after, key, value);
+  const after = envTextAfter(before ?? '', changes);
   if (after === (before ?? '')) return false;
   writeFileAtomic(path, after);
   const written = parseDotenv(readFileSync(path, 'utf8')).values;
@@ -71,43 +78,14 @@ export interface RestartHint {
   advice: Localized;
 }
 
-const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml'];
-
-/**
- * The compose service running GPT-Load's image (`image: …gpt-load…`), found without a YAML
- * library: service names are the keys one level under `services:`.
- */
-export function composeServiceName(text: string): string | null {
-  let inServices = false;
-  let serviceIndent = -1;
-  let current: string | null = null;
-  for (const line of text.split(/\r?\n/)) {
-    if (/^\s*(#.*)?$/.test(line)) continue;
-    const indent = line.length - line.trimStart().length;
-    const key = /^\s*([A-Za-z0-9._-]+|"[^"]+"|'[^']+'):(\s|$)/.exec(line)?.[1]?.replace(/^["']|["']$/g, '');
-    if (indent === 0) {
-      inServices = key === 'services';
-      serviceIndent = -1;
-      current = null;
-      continue;
-    }
-    if (!inServices) continue;
-    if (serviceIndent < 0) serviceIndent = indent;
-    if (indent === serviceIndent) current = key ?? null;
-    else if (current && /^\s*image:\s*["']?[^"'\s]*gpt-load[^"'\s]*/.test(line)) return current;
-  }
-  return null;
-}
-
 /**
  * Docker Compose reads env_file when it creates the container, so `restart` would keep the old
  * key: the container is recreated instead.
  */
 export function restartHint(envDir: string): RestartHint {
-  const compose = COMPOSE_FILES.map((f) => join(envDir, f)).find((f) => existsSync(f));
+  const compose = resolveComposeDeployment(envDir);
   if (compose) {
-    const service = composeServiceName(readText(compose) ?? '') ?? 'gpt-load';
-    const command = `docker compose up -d --force-recreate ${service}`;
+    const command = `docker compose up -d --force-recreate ${compose.service?.name ?? 'gpt-load'}`;
     return {
       deployment: 'docker-compose',
       command,

@@ -198,9 +198,10 @@ function refusal(mode: MigrationMode, counts: PhaseOneCounts): Localized {
 
 /**
  * GPT-Load refuses to enable encryption on data that is already encrypted; so do we, when no
- * interrupted run of ours explains why the data is already under the target key.
+ * interrupted run of ours explains why the data is already under the target key. (When the .env
+ * names the target key too, a rerun has nothing to do: that is no refusal.)
  */
-export function alreadyDoneRefusal(mode: MigrationMode, counts: PhaseOneCounts, envHasTarget: boolean): Localized {
+export function alreadyDoneRefusal(mode: MigrationMode, counts: PhaseOneCounts): Localized {
   const keys = counts.api_keys;
   const head = HEADLINE[mode];
   const why: Localized =
@@ -218,9 +219,10 @@ export function alreadyDoneRefusal(mode: MigrationMode, counts: PhaseOneCounts, 
             en: `the ${n(keys.total)} api_keys rows are already plaintext: encryption is already disabled`,
             zh: `api_keys 的 ${n(keys.total)} 行已是明文：加密已停用`,
           };
-  const tail: Localized = envHasTarget
-    ? { en: ' The .env already says so too: nothing is left to do.', zh: ' .env 也已是该设置：无需任何操作。' }
-    : { en: ' Nothing was written.', zh: ' 未写入任何内容。' };
+  const tail: Localized = {
+    en: ' Nothing was written; the .env names another key: set ENCRYPTION_KEY there to match the data.',
+    zh: ' 未写入任何内容；.env 中是另一个密钥：请把其中的 ENCRYPTION_KEY 设为与数据一致。',
+  };
   const detail = joinLines(tables(counts).map(([table, c]) => breakdown(mode, table, c)));
   return { en: `${head.en}: ${why.en}.${tail.en}\n  ${detail.en}`, zh: `${head.zh}：${why.zh}。${tail.zh}\n  ${detail.zh}` };
 }

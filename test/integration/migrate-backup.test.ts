@@ -14,8 +14,8 @@ import { closedPort } from '../support/gptload';
 import { REPO_ROOT } from '../support/paths';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
-const OLD = 'Kx7-first_key.0123456789abcdefGHIJ';
-const NEW = 'Qm4-second_key.9876543210zyxwvuTS';
+const OLD = 'Kx7-first_Zq.0192837465fedcbaGHIJ';
+const NEW = 'Qm4-second_Wv.9876543210zyxwvuTS';
 
 function cli(db: GptLoadDatabase, args: string[]) {
   const result = spawnSync(process.execPath, [CLI, ...args, '--env', join(db.envDir, '.env')], {

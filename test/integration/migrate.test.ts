@@ -27,8 +27,8 @@ import { REPO_ROOT } from '../support/paths';
 import { redisServer } from '../support/services';
 
 const GPT_LOAD_KEY = 'my-32-char-secret-key-AbCdEf012345!';
-const K1 = 'Kx7-first_key.0123456789abcdefGHIJ';
-const K2 = 'Qm4-second_key.9876543210zyxwvuTS';
+const K1 = 'Kx7-first_Zq.0192837465fedcbaGHIJ';
+const K2 = 'Qm4-second_Wv.9876543210zyxwvuTS';
 const WEAK = 'admin-key-123456';
 
 interface Run {
@@ -162,14 +162,15 @@ for (const engine of ENGINES) {
     const kept = ['gpt-load:pending_log_keys', 'gpt-load:request_log:y', 'gpt-load:setting:foo', 'other:key', 'pending_log_keys', 'request_log:x'];
 
     await seedCache();
-    const enable = await migrate(db, ['--to-env', 'WEAK', '--update-env', '--json']);
+    const enable = await migrate(db, ['--to-env', 'WEAK', '--update-env', '--json', '--allow-weak-key']);
     assert.equal(enable.code, 0, enable.stderr);
     assert.equal(enable.json!.mode, 'enable');
     assert.equal(enable.json!.apiKeys, db.plaintexts.size);
     assert.equal(enable.json!.requestLogs, 80);
     assert.equal(enable.json!.tables.request_logs!.empty, 1);
     assert.equal(enable.json!.cacheCleared, 3);
-    assert.ok(enable.json!.warnings.some((w) => /weak patterns/.test(w.en)), 'GPT-Load weak-key warning');
+    assert.ok(enable.json!.keyWarnings.some((w) => /weak password patterns: 123456/.test(w.en)), "GPT-Load's dashboard warning");
+    assert.match(enable.stderr, /warning: ENCRYPTION_KEY contains common weak password patterns: 123456/, 'shown before the write');
     assert.equal(envValue(db, 'ENCRYPTION_KEY'), WEAK);
     assert.deepEqual(await keysLeft(), kept, 'only gpt-load:key:* and gpt-load:group:*:active_keys removed');
     assert.deepEqual(await withStore(db, (s) => assertGptLoadReads(s, WEAK, { plaintexts: db.plaintexts })), { api_keys: db.plaintexts.size, request_logs: 80 });
@@ -211,14 +212,15 @@ for (const engine of ENGINES) {
     if (!db) return;
     const before = await snapshot(db);
 
+    // Already encrypted with this key, and .env names it: a rerun of a finished enable (nothing to do).
     const already = await migrate(db, ['--to-env', 'OLD']);
-    assert.equal(already.code, 5);
-    assert.match(already.stderr, /enabling encryption refused: 100 of 100 api_keys rows are already encrypted — and the target key decrypts them: the data is already encrypted with this key/);
+    assert.equal(already.code, 0, already.stderr);
+    assert.match(already.stdout, /^Nothing to do \(already done\)/);
     const other = await migrate(db, ['--to-env', 'NEW']);
     assert.equal(other.code, 5);
     assert.match(other.stderr, /100 of 100 api_keys rows are already encrypted with another key/);
     assert.match(other.stderr, /The ENCRYPTION_KEY in .*\.env \(fingerprint [0-9a-f]{16}\) decrypts them: pass it as the old key/);
-    const wrongFrom = await migrate(db, ['--from-env', 'NEW', '--to-env', 'GPTLOAD']);
+    const wrongFrom = await migrate(db, ['--from-env', 'NEW', '--to-env', 'GPTLOAD', '--allow-weak-key']);
     assert.equal(wrongFrom.code, 5);
     assert.match(wrongFrom.stderr, /changing the key refused: 100 of 100 api_keys rows do not decrypt with the --from key/);
     assert.match(wrongFrom.stderr, /request_logs: 40 rows — 40 decryptable with neither key/);

@@ -226,7 +226,8 @@ test('status: connection failures exit 7 with what failed and the way out, never
   assert.equal(timedOut.status, 7, timedOut.stderr);
   assert.match(timedOut.stderr, /No answer from 127\.0\.0\.1:\d+ within 1000 ms/);
 
+  // No .env and nothing else naming the database: the .env is what is missing (#13 item 1).
   const missing = cli(['status'], dir);
-  assert.equal(missing.status, 7);
-  assert.match(missing.stderr, /No SQLite database at .*data\/gpt-load\.db/);
+  assert.equal(missing.status, 3);
+  assert.match(missing.stderr, /\.env does not exist: name GPT-Load's \.env with --env FILE/);
 });

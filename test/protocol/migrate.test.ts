@@ -13,7 +13,7 @@ import { createGptLoadDatabase } from '../support/databases';
 import { startDaemon, type Daemon } from './daemon';
 
 const OLD = 'Old-migrate-test-key-7Hq2-xP9w-ZZ41';
-const NEW = 'New-migrate-test-key-3Lm8-vQ0e-KK73';
+const NEW = 'New-migrate-round-3Lm8-vQ0e-KK73';
 
 type ProgressValue = KeystoreProgressReport | { kind: 'begin'; title: string } | { kind: 'end' };
 

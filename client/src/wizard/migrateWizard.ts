@@ -91,6 +91,8 @@ export class MigrateWizard {
   private fromKey: string | undefined;
   private toKey = '';
   private toKeySource: KeySource | undefined;
+  /** The user chose "Use it anyway" for a key GPT-Load warns about: the daemon is told so (allowWeakKey). */
+  private weakKeyAccepted = false;
   private takeBackup = true;
   /** Left by this run: a SecretStorage copy made for the new key, the key put on the clipboard, a backup. */
   private savedCopyId: string | undefined;
@@ -304,10 +306,11 @@ export class MigrateWizard {
     for (;;) {
       const method = required(await this.ui.pick('newKeyMethod', choices, { title, back }));
       try {
-        const key = await this.newKeyBy(method, title);
-        if (key === undefined) continue;
-        this.toKey = key;
+        const chosen = await this.newKeyBy(method, title);
+        if (chosen === undefined) continue;
+        this.toKey = chosen.key;
         this.toKeySource = method;
+        this.weakKeyAccepted = chosen.weak;
         return;
       } catch (err) {
         if (!isGoBack(err)) throw err;
@@ -315,9 +318,9 @@ export class MigrateWizard {
     }
   }
 
-  /** The key `method` gives, judged by the daemon; undefined to ask for the method again. */
-  private async newKeyBy(method: KeySource, title: string): Promise<string | undefined> {
-    if (method === 'generate') return (await this.ctx.daemon.request(this.p.GenerateSecretRequest.type, { name: 'ENCRYPTION_KEY' })).value;
+  /** The key `method` gives, judged by the daemon (weak: accepted despite warnings); undefined to ask for the method again. */
+  private async newKeyBy(method: KeySource, title: string): Promise<{ key: string; weak: boolean } | undefined> {
+    if (method === 'generate') return { key: (await this.ctx.daemon.request(this.p.GenerateSecretRequest.type, { name: 'ENCRYPTION_KEY' })).value, weak: false };
     let key: string;
     if (method === 'env') {
       const env = await this.ctx.daemon.request(this.p.EnvReadRequest.type, { envFile: this.deployment.envFile, reveal: 'ENCRYPTION_KEY' });
@@ -334,7 +337,7 @@ export class MigrateWizard {
       );
     }
     const { warnings } = await this.ctx.daemon.request(this.p.SecretAssessRequest.type, { name: 'ENCRYPTION_KEY', value: key, asNewEncryptionKey: true });
-    if (warnings.length === 0) return key;
+    if (warnings.length === 0) return { key, weak: false };
     const answer = required(
       await this.ui.pick<'use' | 'other'>(
         'weakKey',
@@ -345,7 +348,7 @@ export class MigrateWizard {
         { title: `${title} — ${t('This key is weak')}`, placeHolder: warnings.join(' '), back: true },
       ),
     );
-    return answer === 'use' ? key : undefined;
+    return answer === 'use' ? { key, weak: true } : undefined;
   }
 
   /** Saves the new key where the user chose, before anything asks about it. */
@@ -441,6 +444,7 @@ export class MigrateWizard {
         deployment: this.ref,
         ...(this.fromKey !== undefined ? { fromKey: this.fromKey } : {}),
         toKey: this.toKey,
+        ...(this.weakKeyAccepted ? { allowWeakKey: true } : {}),
         updateEnv: true,
         // The wizard took (and checked) its own backup, or the user opted out.
         backup: false,
