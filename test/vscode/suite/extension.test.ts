@@ -353,10 +353,24 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
         .answer('weakKey', 'other', 'use')
         .answer('saveKey', [])
         .answer('backup', 'skip')
-        .answer('confirm', undefined);
-      assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined);
+        .answer('confirm', 'migrate');
+      // The migration request is caught on its way to the daemon (and answered "cancelled"): it must carry allowWeakKey.
+      const withProgress = api.ctx.withProgress.bind(api.ctx);
+      let sent: Record<string, unknown> | undefined;
+      api.ctx.withProgress = (async (title: string, type: { method: string }, params: Record<string, unknown>) => {
+        if (type.method !== 'gptLoad/migrate') return withProgress(title, type as never, params as never);
+        sent = params;
+        throw Object.assign(new Error('cancelled'), { code: -32800 });
+      }) as typeof api.ctx.withProgress;
+      try {
+        assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined);
+      } finally {
+        api.ctx.withProgress = withProgress;
+      }
+      assert.equal(sent?.allowWeakKey, true, 'the daemon was not told the weak key was accepted');
       // "Choose another" went back to the method; a key from the .env is neither shown nor asked for again.
       assert.deepEqual(ui.steps(), ['action', 'newKeyMethod', 'weakKey', 'newKeyMethod', 'weakKey', 'saveKey', 'backup', 'confirm', 'migrateCancelled']);
+      assert.match(ui.messages('migrateCancelled')[0] ?? '', /unchanged/);
       const weak = ui.prompts.find((p) => p.step === 'weakKey')!;
       assert.deepEqual(weak.items, ['other', 'use']);
       assert.ok(weak.back, 'the weak-key step has no Back button');
