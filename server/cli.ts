@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { COMMANDS } from './cli/commands';
 import type { CliCommand, CliIO } from './cli/command';
+import { HELP_ZH, USAGE_ZH } from './cli/helpZh';
 import { asKeystoreError, EXIT_CODES, KeystoreError, localize, type Lang } from './core/errors';
 import { closest } from './cli/suggest';
 import packageJson from '../package.json';
@@ -12,20 +13,30 @@ import packageJson from '../package.json';
 /** The version npm installs (`npm run pack:cli` copies it into the CLI package). */
 const VERSION = packageJson.version;
 
-function usage(): string {
+function usage(lang: Lang): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const zh = lang === 'zh-CN';
   return [
-    'gpt-load-keystore — safe key encryption, rotation, backups and .env checks for GPT-Load',
+    zh ? USAGE_ZH.title : 'gpt-load-keystore — safe key encryption, rotation, backups and .env checks for GPT-Load',
     '',
-    'Usage: gpt-load-keystore <command> [options]    (gpt-load-keystore <command> --help for details)',
+    zh ? USAGE_ZH.usage : 'Usage: gpt-load-keystore <command> [options]    (gpt-load-keystore <command> --help for details)',
     '',
-    'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    zh ? USAGE_ZH.commands : 'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${helpOf(c, lang).summary}`),
     '',
-    'Exit codes: 0 ok, 1 findings, 2 usage, 3 .env or key input, 4 wrong key / undecryptable,',
-    '5 refused by a safety check, 6 GPT-Load is running, 7 cannot connect, 8 not a GPT-Load database,',
-    '9 backup invalid, 10 file I/O, 130 cancelled.',
+    ...(zh
+      ? USAGE_ZH.exitCodes
+      : [
+          'Exit codes: 0 ok, 1 findings, 2 usage, 3 .env or key input, 4 wrong key / undecryptable,',
+          '5 refused by a safety check, 6 GPT-Load is running, 7 cannot connect, 8 not a GPT-Load database,',
+          '9 backup invalid, 10 file I/O, 130 cancelled.',
+        ]),
   ].join('\n');
+}
+
+/** A command's summary and help in `lang` (English where no translation exists yet). */
+function helpOf(command: CliCommand, lang: Lang): { summary: string; help: string } {
+  return (lang === 'zh-CN' && HELP_ZH[command.name]) || command;
 }
 
 function findCommand(argv: string[]): { command: CliCommand; rest: string[] } | undefined {
@@ -73,7 +84,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     argv = [...argv.slice(0, langFlag), ...argv.slice(langFlag + 2)];
   }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.stdout.write(usage() + '\n');
+    io.stdout.write(usage(io.lang) + '\n');
     return argv.length === 0 ? EXIT_CODES.usage : 0;
   }
   if (argv[0] === '--version') {
@@ -90,13 +101,14 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
           `${localize({ en: 'See: gpt-load-keystore --help', zh: '参见：gpt-load-keystore --help' }, io.lang)}\n`,
       );
     } else {
-      io.stderr.write(`gpt-load-keystore: ${localize({ en: `unknown command '${argv[0]}'`, zh: `未知命令 '${argv[0]}'` }, io.lang)}\n\n${usage()}\n`);
+      io.stderr.write(`gpt-load-keystore: ${localize({ en: `unknown command '${argv[0]}'`, zh: `未知命令 '${argv[0]}'` }, io.lang)}\n\n${usage(io.lang)}\n`);
     }
     return EXIT_CODES.usage;
   }
   const { command, rest } = found;
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`gpt-load-keystore ${command.name} — ${command.summary}\n\n${command.help.trim()}\n`);
+    const { summary, help } = helpOf(command, io.lang);
+    io.stdout.write(`gpt-load-keystore ${command.name} — ${summary}\n\n${help.trim()}\n`);
     return 0;
   }
   let parsed;

@@ -54,3 +54,11 @@ export function formatAgo(ms: number, lang: Lang = 'en'): string {
   if (hours < 48) return format.format(-hours, 'hour');
   return format.format(-Math.round(hours / 24), 'day');
 }
+
+/** A note written as a clause ("completed the interrupted run…") as a sentence of a message: capital first letter, final stop. */
+export function asSentence(text: string): string {
+  const trimmed = text.trim();
+  if (trimmed === '') return trimmed;
+  const capital = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?。！？]$/.test(capital) ? capital : /[\u4e00-\u9fff）]$/.test(capital) ? `${capital}。` : `${capital}.`;
+}

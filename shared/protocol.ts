@@ -79,6 +79,8 @@ export function errorCodeOf(jsonRpcCode: number): ErrorCode | undefined {
 export const ClientCommands = {
   /** Opens the migrate flow for a deployment; argument: the `.env` document URI (string). */
   migrateKeys: 'gptLoad.migrateKeys',
+  /** Removes the `.env`'s AUTH_KEY from GPT-Load's stored proxy keys (as `proxy-keys remove`); argument: the `.env` URI. */
+  removeAuthKeyFromProxyKeys: 'gptLoad.removeAuthKeyFromProxyKeys',
 } as const;
 
 /** `source` of every diagnostic the daemon publishes. */
@@ -531,6 +533,48 @@ export namespace EnvDatabaseStatusNotification {
     status: EnvDatabaseStatus;
   }
   export const type = new NotificationType<Params>(method);
+}
+
+/**
+ * client → daemon: how the operator restarts this GPT-Load after a change, from what lies beside
+ * its `.env` (Compose file, Makefile, gpt-load binary). No command is guessed when none is found.
+ */
+export namespace RestartAdviceRequest {
+  export const method = 'gptLoad/restartAdvice' as const;
+  export interface Params {
+    deployment: DeploymentRef;
+  }
+  export interface Result {
+    kind: 'docker-compose' | 'make' | 'binary' | 'unknown';
+    /** The command to copy; null when the deployment kind is unknown. */
+    command: string | null;
+    /** One sentence in the client's language. */
+    advice: string;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
+}
+
+/**
+ * client → daemon: how GPT-Load judges a secret the user is about to use (its dashboard's warnings,
+ * and for a new ENCRYPTION_KEY also migrate-keys' own), with its fingerprint. Nothing is kept.
+ */
+export namespace SecretAssessRequest {
+  export const method = 'gptLoad/secret/assess' as const;
+  export interface Params {
+    /** AUTH_KEY, ENCRYPTION_KEY or a proxy key. */
+    name: string;
+    value: string;
+    /** Also GPT-Load's migrate-keys warnings for a new encryption key. */
+    asNewEncryptionKey?: boolean;
+  }
+  export interface Result {
+    strength: SecretStrength;
+    /** Every warning, one sentence each, in the client's language; empty when none. */
+    warnings: string[];
+    /** The key's fingerprint as backups and the CLI show it (for ENCRYPTION_KEY). */
+    fingerprint: string;
+  }
+  export const type = new RequestType<Params, Result, void>(method);
 }
 
 // ---------------------------------------------------------------------------------------------

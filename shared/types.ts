@@ -262,6 +262,8 @@ export interface MigrationSummary {
   rate?: number | null;
   /** The command that restarts GPT-Load so it reads the new ENCRYPTION_KEY, when known. */
   restartCommand?: string | null;
+  /** How to restart this deployment, one sentence in the client's language. */
+  restartAdvice?: string;
   /** The checked backup of the state before the run; null when none was taken. */
   backupFile?: string | null;
   /**
@@ -422,6 +424,11 @@ export interface InitializationOptions {
   connectTimeoutMs?: number;
   /** Compute database-backed .env diagnostics (default true). */
   databaseDiagnostics?: boolean;
+  /**
+   * Where the diagnostic codes are documented (the README, http(s) or file URI): each diagnostic
+   * links to `docsUrl#<code>` (codeDescription) and hovers link there. Default: no links.
+   */
+  docsUrl?: string;
 }
 
 /**

@@ -16,12 +16,26 @@ import { KeyCopies } from './keyCopies';
 import { t } from './l10n';
 import { protocol } from './protocol';
 import { dsnWithPassword, Secrets } from './secrets';
-import { ReportDocuments } from './views/reportDocuments';
+import { ReportView } from './views/reportView';
 import { VsCodeUI, type WizardUI } from './wizard/ui';
 
 export interface ClipboardLike {
   readText(): Thenable<string>;
   writeText(value: string): Thenable<void>;
+  /** Whether a copied secret can be cleared later: only where the clipboard can be read, to clear nothing but our own text. */
+  readonly canClear: boolean;
+}
+
+/**
+ * VS Code's clipboard. In a browser (code-server, vscode.dev) reading it needs a permission the page
+ * seldom has, so a copied key could not be checked and cleared there: copy messages say so instead.
+ */
+function platformClipboard(): ClipboardLike {
+  return {
+    readText: () => vscode.env.clipboard.readText(),
+    writeText: (value) => vscode.env.clipboard.writeText(value),
+    canClear: vscode.env.uiKind !== vscode.UIKind.Web,
+  };
 }
 
 /** What a tree node or a command argument can say about the deployment it is about. */
@@ -41,9 +55,9 @@ export class Ctx implements vscode.Disposable {
   /** Labelled copies of ENCRYPTION_KEY (the keys themselves in `secrets`). */
   readonly keyCopies: KeyCopies;
   readonly backups: Backups;
-  readonly reports = new ReportDocuments();
+  readonly reports = new ReportView();
   ui: WizardUI = new VsCodeUI();
-  clipboard: ClipboardLike = vscode.env.clipboard;
+  clipboard: ClipboardLike = platformClipboard();
   /** Latest background database check per `.env` path (from the daemon). */
   readonly envStatus = new Map<string, EnvDatabaseStatus>();
   private readonly dataEmitter = new vscode.EventEmitter<Deployment | undefined>();
@@ -56,6 +70,8 @@ export class Ctx implements vscode.Disposable {
   readonly onDidChangeEnvStatus = this.envStatusEmitter.event;
   private readonly disposables: vscode.Disposable[] = [];
   private clipboardTimer: NodeJS.Timeout | undefined;
+  /** The secret the timer will clear, so dispose can clear it at once instead of dropping the timer. */
+  private clipboardSecret: string | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('GPT-Load Keystore', { log: true });
@@ -163,12 +179,19 @@ export class Ctx implements vscode.Disposable {
     const { WorkDoneProgress } = await protocol();
     const token = `gptLoad-${Date.now()}-${Math.random().toString(36).slice(2)}`;
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, cancel) => {
-      let last = 0;
+      // The daemon's phases (backup, check, write…) each count from 0 to 100 again; the bar only grows,
+      // so each new phase fills what the last left, and the bar keeps moving until the end.
+      let shown = 0;
+      let base = 0;
+      let phase = 0;
       const listener = client.onProgress(WorkDoneProgress.type, token, (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
         if (value.kind === 'end') return;
-        const percentage = value.percentage ?? last;
-        progress.report({ message: value.message, increment: Math.max(0, percentage - last) });
-        last = Math.max(last, percentage);
+        if (value.percentage === undefined) return progress.report({ message: value.message });
+        if (value.percentage < phase) base = shown;
+        phase = value.percentage;
+        const target = base + ((100 - base) * phase) / 100;
+        progress.report({ message: value.message, increment: Math.max(0, target - shown) });
+        shown = Math.max(shown, target);
       });
       try {
         // RequestParam<P> is P for the object params used here.
@@ -180,24 +203,48 @@ export class Ctx implements vscode.Disposable {
   }
 
   /**
-   * Copies a secret and clears it from the clipboard after gptLoad.clipboard.clearAfterSeconds,
-   * if the clipboard still holds it then.
+   * Copies a secret and clears it from the clipboard after gptLoad.clipboard.clearAfterSeconds, if
+   * the clipboard still holds it then. Returns those seconds (0: it will not be cleared).
    */
   async copySecret(value: string): Promise<number> {
     await this.clipboard.writeText(value);
-    const seconds = this.config.clipboardClearSeconds;
+    const seconds = this.clipboard.canClear ? this.config.clipboardClearSeconds : 0;
     if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
     this.clipboardTimer = undefined;
+    this.clipboardSecret = undefined;
     if (seconds > 0) {
-      this.clipboardTimer = setTimeout(() => {
-        this.clipboardTimer = undefined;
-        void Promise.resolve(this.clipboard.readText()).then(
-          (current) => (current === value ? this.clipboard.writeText('') : undefined),
-          () => undefined,
-        );
-      }, seconds * 1000);
+      this.clipboardSecret = value;
+      this.clipboardTimer = setTimeout(() => void this.clearClipboardIf(value), seconds * 1000);
     }
     return seconds;
+  }
+
+  /** Clears the clipboard if it still holds `value` (never what the user copied since). True when cleared. */
+  async clearClipboardIf(value: string): Promise<boolean> {
+    if (this.clipboardSecret === value) {
+      if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
+      this.clipboardTimer = undefined;
+      this.clipboardSecret = undefined;
+    }
+    if (!this.clipboard.canClear) return false;
+    try {
+      if ((await this.clipboard.readText()) !== value) return false;
+      await this.clipboard.writeText('');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** What happens to a copied secret here, for a copy message or a "copy" choice. */
+  clipboardClearNote(seconds = this.config.clipboardClearSeconds): string {
+    if (!this.clipboard.canClear) return t('This editor cannot clear the clipboard: clear it yourself after pasting.');
+    return seconds > 0 ? t('It is cleared from the clipboard in {0} s.', seconds) : t('It stays on the clipboard (gptLoad.clipboard.clearAfterSeconds is 0).');
+  }
+
+  /** "Key … copied." and what happens to it on the clipboard. */
+  clipboardCopiedMessage(copied: string): string {
+    return `${copied} ${this.clipboardClearNote()}`;
   }
 
   /** One message for a failure, with the action that fixes it. */
@@ -271,7 +318,8 @@ export class Ctx implements vscode.Disposable {
   }
 
   dispose(): void {
-    if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
+    // A pending clear happens now: the secret must not outlive the extension on the clipboard.
+    if (this.clipboardSecret !== undefined) void this.clearClipboardIf(this.clipboardSecret);
     for (const d of this.disposables) d.dispose();
   }
 }

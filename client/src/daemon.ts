@@ -130,6 +130,8 @@ export class Daemon implements vscode.Disposable {
         // Untrusted: lint only, never a database connection from a workspace's .env.
         databaseDiagnostics: trusted,
         trusted,
+        // Diagnostic codes and hovers link to the README shipped in the extension.
+        docsUrl: vscode.Uri.joinPath(this.options.extensionUri, 'README.md').toString(),
       };
       const clientOptions: LanguageClientOptions = {
         documentSelector: [

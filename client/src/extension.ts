@@ -15,6 +15,7 @@ import { registerForgetKeyCopy } from './commands/forgetKeyCopy';
 import { registerGenerateAuthKey } from './commands/generateAuthKey';
 import { registerMigrateKeys } from './commands/migrateKeys';
 import { registerRefresh } from './commands/refresh';
+import { registerRemoveAuthKeyFromProxyKeys } from './commands/removeAuthKeyFromProxyKeys';
 import { registerRestartDaemon } from './commands/restartDaemon';
 import { registerRestoreBackup } from './commands/restoreBackup';
 import { registerRevealKey } from './commands/revealKey';
@@ -81,6 +82,7 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
   registerPruneBackups(ctx);
   registerShowAuditReport(ctx, explorer.audits, () => explorer.refresh());
   registerFixAuditFinding(ctx);
+  registerRemoveAuthKeyFromProxyKeys(ctx);
 
   const startForEnv = (document: vscode.TextDocument) => {
     if (isEnvDocument(document) && ctx.daemon.state === 'stopped') void ctx.daemon.start().catch(() => undefined);

@@ -30,7 +30,7 @@ export function validateKey(value: string): string | undefined {
  * Steps: `step` (pick a copy or paste), `${step}Value` (the pasted key), `${step}Mismatch` (the key
  * has another fingerprint than `needed`). Throws Cancelled when the user gives up.
  */
-export async function askForKey(ctx: Ctx, deployment: Deployment, options: { step: string; title: string; needed?: string | null }): Promise<ChosenKey> {
+export async function askForKey(ctx: Ctx, deployment: Deployment, options: { step: string; title: string; needed?: string | null; back?: boolean }): Promise<ChosenKey> {
   const copies = ctx.keyCopies.ordered(deployment.envFile);
   const { needed } = options;
   if (needed) {
@@ -47,7 +47,7 @@ export async function askForKey(ctx: Ctx, deployment: Deployment, options: { ste
     const id =
       copies.length === 0
         ? PASTE
-        : Ctx.required(await ctx.ui.pick(options.step, choices, { title: options.title, placeHolder: needed ? t('The key with fingerprint {0} is needed.', needed) : undefined }));
+        : Ctx.required(await ctx.ui.pick(options.step, choices, { title: options.title, placeHolder: needed ? t('The key with fingerprint {0} is needed.', needed) : undefined, back: options.back }));
     let chosen: ChosenKey | undefined;
     if (id === PASTE) {
       const value = Ctx.required(
@@ -56,6 +56,7 @@ export async function askForKey(ctx: Ctx, deployment: Deployment, options: { ste
           prompt: t('Used for this request only: never stored, shown or logged.'),
           password: true,
           validate: validateKey,
+          back: options.back,
         }),
       );
       chosen = { value, fingerprint: fingerprintOf(value), label: t('the pasted key') };

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { formatNumber, pluralTemplate } from '../../shared/format';
 
 export type Language = 'en' | 'zh-cn';
 type Arg = string | number | boolean;
@@ -53,4 +54,17 @@ export function currentLanguage(): Language {
 /** Locale for the daemon's `initialize` (it answers 'zh*' in Chinese, anything else in English). */
 export function daemonLocale(): string {
   return currentLanguage() === 'zh-cn' ? 'zh-CN' : 'en';
+}
+
+/**
+ * A counted message: `one` or `other` (English templates, `{0}` = the count) chosen by the count's
+ * plural form, the count written with thousands separators; further arguments are `{1}`, `{2}`…
+ */
+export function tn(count: number, one: string, other: string, ...args: Arg[]): string {
+  return t(pluralTemplate(count, one, other), formatNumber(count, currentLanguage() === 'zh-cn' ? 'zh-CN' : 'en'), ...args);
+}
+
+/** A number as the extension's language writes it ("1,108"). */
+export function num(value: number): string {
+  return formatNumber(value, currentLanguage() === 'zh-cn' ? 'zh-CN' : 'en');
 }

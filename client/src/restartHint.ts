@@ -1,29 +1,27 @@
 /**
- * How the operator restarts GPT-Load after its `.env` changed, guessed from what lies beside the
- * `.env`: Docker Compose (the container must be recreated to read a changed env_file), a source
- * checkout run with Make, or the release binary.
+ * How the operator restarts GPT-Load after a change: the daemon detects the deployment beside the
+ * `.env` (server/keystore/migrateEnv.ts `restartHint`) and says it in one sentence; the client shows
+ * that sentence and offers "Copy Restart Command" only when a command was detected.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import type { RestartAdviceRequest } from '../../shared/protocol';
+import type { Ctx } from './context';
+import type { Deployment } from './deployments';
+import { t } from './l10n';
+import { protocol } from './protocol';
 
-export type DeploymentKind = 'compose' | 'source' | 'binary';
+export type RestartAdvice = RestartAdviceRequest.Result;
 
-const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml'];
-
-export function deploymentKind(envFile: string): DeploymentKind {
-  const dir = dirname(envFile);
-  if (COMPOSE_FILES.some((f) => existsSync(join(dir, f)))) return 'compose';
-  if (existsSync(join(dir, 'Makefile')) && existsSync(join(dir, 'go.mod'))) return 'source';
-  return 'binary';
+export async function restartAdvice(ctx: Ctx, deployment: Deployment): Promise<RestartAdvice> {
+  const p = await protocol();
+  return ctx.daemon.request(p.RestartAdviceRequest.type, { deployment: await ctx.ref(deployment) });
 }
 
-export function restartCommand(envFile: string): string {
-  switch (deploymentKind(envFile)) {
-    case 'compose':
-      return 'docker compose up -d --force-recreate';
-    case 'source':
-      return 'make run';
-    case 'binary':
-      return './gpt-load';
-  }
+/** The Copy button for a notification that ends with restart advice (none when no command is known). */
+export function copyRestartAction(advice: { command: string | null }): Array<{ id: 'copyCommand'; title: string }> {
+  return advice.command ? [{ id: 'copyCommand', title: t('Copy Restart Command') }] : [];
+}
+
+/** Copies the restart command when the user picked the Copy button. */
+export async function copyRestartIfAsked(ctx: Ctx, answer: string | undefined, advice: { command: string | null }): Promise<void> {
+  if (answer === 'copyCommand' && advice.command) await ctx.clipboard.writeText(advice.command);
 }

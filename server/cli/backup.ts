@@ -14,6 +14,7 @@ import { checkKeyCandidates, type KeyCandidatesReport } from '../keystore/backup
 import { recordKeyCopyCheck } from '../keystore/audit/record';
 import { restoreBackup, type BackupRestoreReport } from '../keystore/backupRestore';
 import type { Deployment } from '../keystore/deployment';
+import { formatAgo } from '../../shared/format';
 import { openStore, type Store } from '../store/connect';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
@@ -90,10 +91,7 @@ export function bytes(n: number): string {
 }
 
 function age(ms: number | null, lang: Lang): string {
-  if (ms === null) return '-';
-  const hours = ms / 3_600_000;
-  const text = hours < 1 ? `${Math.round(ms / 60_000)} min` : hours < 48 ? `${hours.toFixed(1)} h` : `${Math.round(hours / 24)} d`;
-  return t(lang, { en: `${text} ago`, zh: `${text}前` });
+  return ms === null ? '-' : formatAgo(ms, lang);
 }
 
 function findingLines(findings: BackupFinding[], lang: Lang): string[] {

@@ -1,6 +1,6 @@
 /**
- * Simplified Chinese `--help` of `audit` and `rotate-auth-key`, for the `ux` branch's HELP_ZH
- * (server/cli/helpZh.ts): merged there as `...auditHelpZh(DEPLOYMENT_HELP_ZH)`. Same flags and
+ * Simplified Chinese `--help` of `audit` and `rotate-auth-key`, spread into HELP_ZH
+ * (server/cli/helpZh.ts) as `...auditHelpZh(DEPLOYMENT_HELP_ZH)`. Same flags and
  * exit codes as the English texts in ./audit.ts and ./rotateAuthKey.ts.
  */
 import { DEFAULT_SECRET_LENGTH } from '../core/secrets';

@@ -102,6 +102,7 @@ export class CodeActions {
       if (fix === 'remove-duplicate') add(this.removeDuplicate(view, d));
       if (fix === 'gitignore') add(this.gitignore(view, d));
       if (fix === 'remove-bom') add(this.removeBom(view, d));
+      if (fix === 'remove-proxy-key') add(this.removeProxyKey(view, d));
     }
     return [...actions.values()];
   }
@@ -154,6 +155,12 @@ export class CodeActions {
   private migrate(view: EnvView, d: Diagnostic): CodeAction {
     const title = this.t({ en: 'Migrate keys…', zh: '迁移密钥…' });
     return { title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: ClientCommands.migrateKeys, arguments: [view.uri] } };
+  }
+
+  /** AUTH_KEY stored as a proxy key: the client removes it there (proxy-keys remove), after asking. */
+  private removeProxyKey(view: EnvView, d: Diagnostic): CodeAction {
+    const title = this.t({ en: "Remove AUTH_KEY from GPT-Load's stored proxy keys…", zh: '从 GPT-Load 已存储的代理密钥中删除 AUTH_KEY…' });
+    return { title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: ClientCommands.removeAuthKeyFromProxyKeys, arguments: [view.uri] } };
   }
 
   /** Rewrites a value so godotenv reads the intended text: as written (`$` findings) or as GPT-Load reads it now (Compose disagreements). */

@@ -151,7 +151,12 @@ export class DiagnosticsScheduler {
   }
 
   private publish(document: TextDocument, state: DocState, database: Diagnostic[]): void {
-    void this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics: [...state.lint, ...database] });
+    // Each code links to its section of the docs, as ESLint's rules do.
+    const diagnostics = [...state.lint, ...database].map((d) => {
+      const href = typeof d.code === 'string' ? this.session.docsLink(d.code) : null;
+      return href ? { ...d, codeDescription: { href } } : d;
+    });
+    void this.connection.sendDiagnostics({ uri: document.uri, version: document.version, diagnostics });
   }
 
   /** The git answer when missing or stale, and the database check when none is cached; both land with a new publish. */
@@ -330,7 +335,7 @@ export function checkDiagnostics(check: DbCheck, view: EnvView, lang: Lang): Dia
       add(authRange, DiagnosticSeverity.Information, DaemonDiagnosticCodes.reusedProxyKey, {
         en: `AUTH_KEY is also stored as a proxy key (${places.en}; GPT-Load copies it there on first start): any client given that proxy key can also log into the admin UI. Give clients their own proxy keys and remove this one from the proxy keys.`,
         zh: `AUTH_KEY 同时被存为代理密钥（${places.zh}；GPT-Load 首次启动时会复制过去）：拿到该代理密钥的客户端也能登录管理界面。请为客户端单独设置代理密钥，并从代理密钥中删除它。`,
-      });
+      }, { fix: 'remove-proxy-key' });
     } else if (reuse.places.length > 1) {
       add(authRange, DiagnosticSeverity.Information, DaemonDiagnosticCodes.reusedProxyKey, {
         en: `The proxy key ${reuse.masked} is reused in ${reuse.places.length} places (${places.en}): revoking it for one group revokes it for none of the others.`,

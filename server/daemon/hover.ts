@@ -1,10 +1,11 @@
 /**
- * Hover on AUTH_KEY, ENCRYPTION_KEY and DATABASE_DSN in a `.env`: length and strength as GPT-Load
- * judges them, what GPT-Load will read (masked), and for ENCRYPTION_KEY the encryption state of the
- * database (from the background check). Never the secret itself.
+ * Hover on AUTH_KEY, ENCRYPTION_KEY and DATABASE_DSN in a `.env`, one short paragraph: what GPT-Load
+ * reads (masked) and its length, GPT-Load's dashboard verdict, for ENCRYPTION_KEY the background
+ * check's verdict on the stored keys when it has one, and a link to the docs. Never the secret itself.
  */
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { MarkupKind, type Hover, type HoverParams, type TextDocuments } from 'vscode-languageserver/node';
+import { formatNumber } from '../../shared/format';
 import { localize, type Lang, type Localized } from '../core/errors';
 import { maskSecret } from '../core/secrets';
 import { describeTarget } from '../store/dsn';
@@ -15,7 +16,7 @@ import { envView, type EnvView } from './envView';
 import { strengthOf } from './secrets';
 import type { Session } from './session';
 
-const n = (value: number) => value.toLocaleString('en-US');
+const n = (value: number) => formatNumber(value);
 
 export function provideHover(params: HoverParams, session: Session, documents: TextDocuments<TextDocument>, checks: DatabaseChecks): Hover | null {
   const document = documents.get(params.textDocument.uri);
@@ -26,49 +27,45 @@ export function provideHover(params: HoverParams, session: Session, documents: T
   if (!entry || !['AUTH_KEY', 'ENCRYPTION_KEY', 'DATABASE_DSN'].includes(entry.key)) return null;
   const lang = session.lang;
   const t = (text: Localized) => localize(text, lang);
-  const lines: string[] = [`**${entry.key}**`];
+  // One short paragraph: what GPT-Load reads, the verdict, one link. The Problems panel has the details.
+  const sentences: string[] = [];
   const effective = view.last.get(entry.key) === entry;
-  if (!effective) {
-    lines.push(t({ en: `_This assignment has no effect: a later ${entry.key} on line ${view.last.get(entry.key)!.range.start.line + 1} wins._`, zh: `_此赋值不生效：第 ${view.last.get(entry.key)!.range.start.line + 1} 行的 ${entry.key} 会覆盖它。_` }));
-  }
   if (view.doc.error) {
-    lines.push(t({ en: '_godotenv refuses this file, so GPT-Load reads none of it._', zh: '_godotenv 拒绝解析此文件，GPT-Load 不会读取其中任何内容。_' }));
-  }
-
-  if (entry.key === 'DATABASE_DSN') {
+    sentences.push(t({ en: 'godotenv refuses this file, so GPT-Load reads none of it.', zh: 'godotenv 拒绝解析此文件，GPT-Load 不会读取其中任何内容。' }));
+  } else if (!effective) {
+    const line = view.last.get(entry.key)!.range.start.line + 1;
+    sentences.push(t({ en: `No effect: ${entry.key} on line ${line} overrides it.`, zh: `不生效：第 ${line} 行的 ${entry.key} 会覆盖它。` }));
+  } else if (entry.key === 'DATABASE_DSN') {
     const target = view.target ? describeTarget(view.target) : null;
-    lines.push(target ? t({ en: `GPT-Load connects to: \`${target}\``, zh: `GPT-Load 连接到：\`${target}\`` }) : view.targetError ? view.targetError.localized(lang) : '');
-    return { contents: { kind: MarkupKind.Markdown, value: lines.filter(Boolean).join('\n\n') }, range: entry.range };
+    sentences.push(target ? t({ en: `GPT-Load connects to \`${target}\`.`, zh: `GPT-Load 连接到 \`${target}\`。` }) : (view.targetError?.localized(lang) ?? ''));
+  } else {
+    const strength = strengthOf(entry.value, entry.key, lang);
+    const read = entry.value === '' ? t({ en: 'nothing', zh: '空值' }) : `\`${maskSecret(entry.value)}\``;
+    const expanded = entry.expanded ? t({ en: ' after expanding `$`', zh: '（展开 `$` 之后）' }) : '';
+    sentences.push(t({ en: `GPT-Load reads ${read}${expanded}, ${n(strength.length)} bytes.`, zh: `GPT-Load 读到 ${read}${expanded}，${n(strength.length)} 字节。` }));
+    sentences.push(
+      strength.message
+        ? t({ en: `${strength.risk === 'high' ? '⚠ ' : ''}Dashboard: ${strength.message}.`, zh: `${strength.risk === 'high' ? '⚠ ' : ''}仪表盘：${strength.message}。` })
+        : t({ en: 'Dashboard: no warning.', zh: '仪表盘：无警告。' }),
+    );
+    if (entry.key === 'ENCRYPTION_KEY') sentences.push(encryptionState(view, checks, session, lang));
   }
-
-  const strength = strengthOf(entry.value, entry.key, lang);
-  const verdict = strength.message
-    ? `${strength.risk === 'high' ? '⚠ ' : ''}${t({ en: "GPT-Load's dashboard", zh: 'GPT-Load 仪表盘' })}: ${strength.message}`
-    : t({ en: "GPT-Load's dashboard: no warning", zh: 'GPT-Load 仪表盘：无警告' });
-  lines.push(t({ en: `Length: ${strength.length} bytes`, zh: `长度：${strength.length} 字节` }) + ' · ' + verdict);
-  const read = entry.value === '' ? t({ en: '(empty)', zh: '（空）' }) : `\`${maskSecret(entry.value)}\``;
-  lines.push(t({ en: `GPT-Load reads: ${read}`, zh: `GPT-Load 读到：${read}` }) + (entry.expanded ? t({ en: ' (after godotenv expanded `$`)', zh: '（godotenv 展开 `$` 之后）' }) : ''));
-  lines.push(t({ en: '_A variable of the same name in GPT-Load’s process environment would win over this file._', zh: '_GPT-Load 进程环境中的同名变量优先于此文件。_' }));
-  if (entry.key === 'ENCRYPTION_KEY' && effective) lines.push(encryptionState(view, checks, session, lang));
-  if (entry.key === 'AUTH_KEY') {
-    lines.push(t({ en: 'The admin UI logs in with it. GPT-Load copies it into the global proxy keys on first start: rotating it here does not revoke that copy.', zh: '管理界面用它登录。GPT-Load 首次启动时会把它复制到全局代理密钥：在此处更换它并不会撤销那份副本。' }));
-  }
-  return { contents: { kind: MarkupKind.Markdown, value: lines.join('\n\n') }, range: entry.range };
+  const href = session.docsLink('diagnostic-codes');
+  const link = href ? ` [${t({ en: 'Checks explained', zh: '检查说明' })}](${href})` : '';
+  return { contents: { kind: MarkupKind.Markdown, value: `**${entry.key}** — ${sentences.filter(Boolean).join(' ')}${link}` }, range: entry.range };
 }
 
+/** The background check's verdict in one sentence; nothing while it runs or when it failed (the diagnostics say so). */
 function encryptionState(view: EnvView, checks: DatabaseChecks, session: Session, lang: Lang): string {
-  const t = (text: Localized) => localize(text, lang);
-  if (!session.options.databaseDiagnostics || view.target === null) return t({ en: 'Encryption state: not checked', zh: '加密状态：未检查' });
+  if (!session.options.databaseDiagnostics || view.target === null) return '';
   const check: DbCheck | undefined = checks.peek(view.target, view.encryptionKey);
-  if (!check) return t({ en: 'Encryption state: checking the database…', zh: '加密状态：正在检查数据库…' });
-  if (!check.ok) return t({ en: `Encryption state: unknown — ${check.error.text.en}`, zh: `加密状态：未知——${check.error.text.zh}` });
-  const scope =
-    check.examined >= check.totalKeys
-      ? t({ en: `all ${n(check.totalKeys)} stored keys`, zh: `全部 ${n(check.totalKeys)} 个已存储的密钥` })
-      : t({ en: `the first ${n(check.examined)} of ${n(check.totalKeys)} stored keys`, zh: `${n(check.totalKeys)} 个已存储密钥中的前 ${n(check.examined)} 个` });
-  const key = check.encryptionEnabled ? t({ en: `fingerprint ${check.fingerprint}`, zh: `指纹 ${check.fingerprint}` }) : t({ en: 'encryption disabled', zh: '未启用加密' });
-  return t({
-    en: `Encryption state (${key}) — of ${scope}: ${n(check.encrypted)} decrypt with this key, ${n(check.plaintext)} plaintext, ${n(check.unknown)} undecryptable → **${check.state}**`,
-    zh: `加密状态（${key}）——${scope}中：${n(check.encrypted)} 个可用此密钥解密，${n(check.plaintext)} 个为明文，${n(check.unknown)} 个无法解密 → **${check.state}**`,
-  });
+  if (!check?.ok) return '';
+  const of = check.examined >= check.totalKeys ? n(check.totalKeys) : `${n(check.examined)}/${n(check.totalKeys)}`;
+  return localize(
+    {
+      en: `Stored keys (${of}): ${n(check.encrypted)} decrypt with it, ${n(check.plaintext)} plaintext, ${n(check.unknown)} undecryptable → **${check.state}**.`,
+      zh: `已存储的密钥（${of}）：${n(check.encrypted)} 个可用它解密，${n(check.plaintext)} 个为明文，${n(check.unknown)} 个无法解密 → **${check.state}**。`,
+    },
+    lang,
+  );
 }

@@ -3,8 +3,9 @@
  * server/keystore (or the core) — no logic of its own beyond shaping the wire result.
  */
 import { DecryptError, type KeyCodec } from '../core/crypto';
-import { generateSecret } from '../core/secrets';
+import { assessSecret, generateSecret, weakNewKeyWarnings } from '../core/secrets';
 import { groupNamesById, listKeyPage, revealKey } from '../keystore/keys';
+import { restartHint } from '../keystore/migrateEnv';
 import { checkService, describeService } from '../keystore/service';
 import { readGroups, readStatus, readStatusSummary } from '../keystore/status';
 import {
@@ -15,6 +16,8 @@ import {
   HashRequest,
   KeysRequest,
   RevealKeyRequest,
+  RestartAdviceRequest,
+  SecretAssessRequest,
   ServiceCheckRequest,
   StatusRequest,
   StatusSummaryRequest,
@@ -22,8 +25,8 @@ import {
 } from '../../shared/protocol';
 import { cachedCodec, freshCodec } from './codecs';
 import { redactor } from './log';
-import { deploymentRef, oneOf, optBool, optDeploymentRef, optInt, optString, reqInt, stringArray, type Fields } from './params';
-import { strengthOf } from './secrets';
+import { deploymentRef, oneOf, optBool, optDeploymentRef, optInt, optString, reqInt, reqString, stringArray, type Fields } from './params';
+import { secretNameOf, strengthOf } from './secrets';
 import type { Store } from '../store/connect';
 import type { Session } from './session';
 
@@ -74,6 +77,12 @@ export function registerKeystoreRequests(session: Session): void {
       answered: check.health.answered,
       message: check.running ? session.text(describeService(check)) : null,
     };
+  });
+
+  // Reads only what lies beside the .env: no connection, nothing executed.
+  session.onRequest(RestartAdviceRequest.type, async (params) => {
+    const hint = restartHint(session.deployment(deploymentRef(params)).envDir);
+    return { kind: hint.deployment, command: hint.command, advice: session.text(hint.advice) };
   });
 
   session.onRequest(GroupsRequest.type, async (params) => {
@@ -139,6 +148,16 @@ export function registerKeystoreRequests(session: Session): void {
     const value = generateSecret(length);
     redactor.add(value);
     return { value, strength: strengthOf(value, name, session.lang) };
+  });
+
+  session.onRequest(SecretAssessRequest.type, async (params) => {
+    const name = optString(params, 'name', 255) ?? 'AUTH_KEY';
+    const value = reqString(params, 'value', 65_536);
+    redactor.add(value);
+    const dashboard = assessSecret(value, secretNameOf(name)).map((w) => w.text);
+    const migrate = optBool(params, 'asNewEncryptionKey') ? weakNewKeyWarnings(value) : [];
+    const warnings = [...new Set([...migrate, ...dashboard].map((w) => session.text(w)))];
+    return { strength: strengthOf(value, name, session.lang), warnings, fingerprint: (await freshCodec(value)).fingerprint };
   });
 }
 

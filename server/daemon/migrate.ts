@@ -67,6 +67,7 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
         backupPlaintext: backup?.plaintext ?? null,
         leftovers: result.leftovers,
         leftUndecryptable: result.leftUndecryptable,
+        restartAdvice: session.text(result.restart.advice),
       };
       return summary;
     },

@@ -32,7 +32,7 @@ export function langOf(locale: string | undefined | null): Lang {
 
 export class Session {
   lang: Lang = 'en';
-  options: Required<InitializationOptions> = { connectTimeoutMs: 5000, databaseDiagnostics: true };
+  options: Required<InitializationOptions> = { connectTimeoutMs: 5000, databaseDiagnostics: true, docsUrl: '' };
   /** The client accepts window/workDoneProgress/create. */
   canCreateProgress = false;
   /** The client applies WorkspaceEdits that create files. */
@@ -44,10 +44,16 @@ export class Session {
     readonly args: DaemonArgs,
   ) {}
 
+  /** The documentation of a diagnostic code (or of a hover's subject), when the client said where the docs are. */
+  docsLink(anchor: string): string | null {
+    return this.options.docsUrl ? `${this.options.docsUrl}#${anchor}` : null;
+  }
+
   applyInitializationOptions(raw: unknown): void {
     const o = raw && typeof raw === 'object' ? (raw as InitializationOptions) : {};
     if (typeof o.connectTimeoutMs === 'number' && o.connectTimeoutMs >= 100 && o.connectTimeoutMs <= 120_000) this.options.connectTimeoutMs = o.connectTimeoutMs;
     if (typeof o.databaseDiagnostics === 'boolean') this.options.databaseDiagnostics = o.databaseDiagnostics;
+    if (typeof o.docsUrl === 'string' && o.docsUrl.length <= 4096 && /^(https?|file):/i.test(o.docsUrl)) this.options.docsUrl = o.docsUrl.replace(/#.*$/, '');
   }
 
   text(t: Localized): string {

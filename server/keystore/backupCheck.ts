@@ -44,6 +44,7 @@ import { describeTables } from './backupTables';
 import { createKeyRunner, OrderedResults, type CryptoRunner } from './cryptoPool';
 import { stateUnderKey, type RowsIn } from './migrateCrypto';
 import { phaseReporter, type OperationContext } from './operation';
+import { formatAgo } from '../../shared/format';
 
 /**
  * ok: whole, opened by the key, fresh, same keys as the live database. stale: older than the age limit.
@@ -614,11 +615,6 @@ function keyFindings(key: KeyCheck, manifest: BackupManifest): BackupFinding[] {
   ];
 }
 
-function formatAge(ms: number): string {
-  const hours = ms / 3_600_000;
-  return hours < 48 ? `${Math.round(hours * 10) / 10} h` : `${Math.round(hours / 24)} d`;
-}
-
 /** A backup's manifest when it reads and its seal holds; null otherwise (nothing else is verified). */
 export function readBackupManifest(file: string): BackupManifest | null {
   const path = resolve(file);
@@ -750,7 +746,7 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
   report.ageMs = Math.max(0, now.getTime() - Date.parse(manifest.createdAt));
   const stale = report.ageMs > (params.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
   if (stale) {
-    findings.push({ code: 'stale', severity: 'warning', text: { en: `taken ${formatAge(report.ageMs)} ago`, zh: `备份于 ${formatAge(report.ageMs)} 前` } });
+    findings.push({ code: 'stale', severity: 'warning', text: { en: `taken ${formatAgo(report.ageMs, 'en')}`, zh: `备份于${formatAgo(report.ageMs, 'zh-CN')}` } });
   }
 
   if (report.valid && live && rowChecks) {

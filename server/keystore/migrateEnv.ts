@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveComposeDeployment } from '../core/compose';
 import { parseDotenv, removeEnvKey, setEnvValue, writeFileAtomic } from '../core/env';
-import { KeystoreError } from '../core/errors';
+import { KeystoreError, type Localized } from '../core/errors';
 
 export const PENDING_KEY_VAR = 'GPT_LOAD_KEYSTORE_PENDING_KEY';
 
@@ -74,6 +74,8 @@ export interface RestartHint {
   deployment: DeploymentStyle;
   /** What to run beside the `.env` so GPT-Load reads the new ENCRYPTION_KEY; null when unknown. */
   command: string | null;
+  /** One sentence: how to restart this deployment (the command only when it was detected). */
+  advice: Localized;
 }
 
 /**
@@ -82,8 +84,29 @@ export interface RestartHint {
  */
 export function restartHint(envDir: string): RestartHint {
   const compose = resolveComposeDeployment(envDir);
-  if (compose) return { deployment: 'docker-compose', command: `docker compose up -d --force-recreate ${compose.service?.name ?? 'gpt-load'}` };
-  if (existsSync(join(envDir, 'Makefile'))) return { deployment: 'make', command: 'make run' };
-  if (existsSync(join(envDir, 'gpt-load'))) return { deployment: 'binary', command: './gpt-load' };
-  return { deployment: 'unknown', command: null };
+  if (compose) {
+    const command = `docker compose up -d --force-recreate ${compose.service?.name ?? 'gpt-load'}`;
+    return {
+      deployment: 'docker-compose',
+      command,
+      advice: {
+        en: `Restart GPT-Load by recreating its container (a plain restart keeps the old environment): ${command}`,
+        zh: `请重建 GPT-Load 容器以重启它（普通的 restart 会沿用旧的环境变量）：${command}`,
+      },
+    };
+  }
+  if (existsSync(join(envDir, 'Makefile'))) {
+    return { deployment: 'make', command: 'make run', advice: { en: 'Restart GPT-Load: stop it, then start it again in its source folder with make run', zh: '请重启 GPT-Load：先停止它，再在其源码目录中运行 make run' } };
+  }
+  if (existsSync(join(envDir, 'gpt-load'))) {
+    return { deployment: 'binary', command: './gpt-load', advice: { en: 'Restart GPT-Load: stop the running gpt-load, then start ./gpt-load again beside the .env', zh: '请重启 GPT-Load：先停止正在运行的 gpt-load，再在 .env 所在目录重新运行 ./gpt-load' } };
+  }
+  return {
+    deployment: 'unknown',
+    command: null,
+    advice: {
+      en: 'Restart GPT-Load the way it is run here (service manager, container or terminal); nothing beside the .env (Compose file, Makefile, gpt-load binary) says which',
+      zh: '请按此处运行 GPT-Load 的方式重启它（服务管理器、容器或终端）；.env 旁没有 Compose 文件、Makefile 或 gpt-load 程序可供判断',
+    },
+  };
 }

@@ -119,18 +119,15 @@ export function summaryNotes(plan: MigrationPlan, result: MigrateKeysResult): Lo
       zh: 'request_logs 保持不变（--skip-logs）：其 key_value / key_hash 仍使用旧密钥',
     });
   }
-  const restart = result.restart.command;
-  const restartText: Localized = restart
-    ? { en: `restart GPT-Load: ${restart}`, zh: `重启 GPT-Load：${restart}` }
-    : { en: 'restart GPT-Load', zh: '重启 GPT-Load' };
+  const restart = result.restart.advice;
   if (plan.updateEnv) {
-    out.push({ en: `.env now has the new setting; ${restartText.en}`, zh: `.env 已是新设置；${restartText.zh}` });
+    out.push({ en: `ENCRYPTION_KEY in .env is updated. ${restart.en}.`, zh: `.env 中的 ENCRYPTION_KEY 已更新。${restart.zh}。` });
   } else {
     const set: Localized =
       plan.mode === 'disable'
         ? { en: 'remove ENCRYPTION_KEY from .env', zh: '从 .env 删除 ENCRYPTION_KEY' }
         : { en: `set ENCRYPTION_KEY in .env to the new key (fingerprint ${plan.toFingerprint})`, zh: `把 .env 中的 ENCRYPTION_KEY 设为新密钥（指纹 ${plan.toFingerprint}）` };
-    out.push({ en: `next: ${set.en} (or rerun with --update-env), then ${restartText.en}`, zh: `下一步：${set.zh}（或加 --update-env 重新运行），然后${restartText.zh}` });
+    out.push({ en: `Next, ${set.en} (or rerun with --update-env). ${restart.en}.`, zh: `下一步：${set.zh}（或加 --update-env 重新运行）。${restart.zh}。` });
   }
   return out;
 }

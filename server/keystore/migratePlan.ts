@@ -171,7 +171,8 @@ function stateWords(mode: MigrationMode): Record<'source' | 'target' | 'plaintex
 export function breakdown(mode: MigrationMode, table: MigrationTable, c: TableCounts): Localized {
   const words = stateWords(mode);
   const parts = (['source', 'target', 'plaintext', 'noHash', 'wrongHash', 'unknown', 'empty'] as const).filter((s) => c[s] > 0);
-  const list = (lang: 'en' | 'zh') => parts.map((s) => `${n(c[s])} ${words[s][lang]}`).join(lang === 'en' ? ', ' : '，');
+  // Chinese puts the state first and counts rows ("两个密钥都无法解密 2 行"), as the sentence reads.
+  const list = (lang: 'en' | 'zh') => parts.map((s) => (lang === 'en' ? `${n(c[s])} ${words[s].en}` : `${words[s].zh} ${n(c[s])} 行`)).join(lang === 'en' ? ', ' : '，');
   const ids = c.sampleIds.length ? { en: ` (undecryptable, e.g. ids ${c.sampleIds.join(', ')})`, zh: `（无法解密的，例如 id ${c.sampleIds.join('、')}）` } : { en: '', zh: '' };
   if (c.total === 0) return { en: `${table}: no rows`, zh: `${table}：无数据` };
   return {

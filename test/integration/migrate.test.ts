@@ -201,7 +201,7 @@ for (const engine of ENGINES) {
     if (!db) return;
     const run = await migrate(db, ['--from-env', 'GPTLOAD', '--to-env', 'NEW']);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /next: set ENCRYPTION_KEY in \.env to the new key \(fingerprint [0-9a-f]{16}\)/);
+    assert.match(run.stdout, /Next, set ENCRYPTION_KEY in \.env to the new key \(fingerprint [0-9a-f]{16}\)/);
     assert.equal(envValue(db, 'ENCRYPTION_KEY'), GPT_LOAD_KEY, 'without --update-env, .env is left alone');
     await withStore(db, (s) => assertGptLoadReads(s, K2, { plaintexts: db.plaintexts }));
     assert.ok(!run.stdout.includes(K2) && !run.stderr.includes(K2) && !run.stderr.includes(GPT_LOAD_KEY), 'keys never printed');

@@ -9,10 +9,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Diagnostic } from 'vscode-languageserver-protocol';
+import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol';
 import { codecFor } from '../../server/core/crypto';
 import { maskSecret } from '../../server/core/secrets';
 import {
+  ClientCommands,
   DaemonDiagnosticCodes,
   KeysRequest,
   KeystoreErrorCodes,
@@ -129,6 +130,18 @@ test("the .env's proxy-key diagnostics follow the lists as GPT-Load numbers them
   const messages = before.map((d) => String(d.message));
   assert.ok(messages.some((m) => m.startsWith(`GPT-Load dashboard — Global proxy key #3 (${maskSecret(SHORT)}): Proxy key is too short`)), messages.join('\n'));
   assert.ok(messages.some((m) => m.startsWith(`The proxy key ${maskSecret(SHARED)} is reused in 2 places (Group proxy key [openai] #1, Group proxy key [claude] #1)`)));
+  // The AUTH_KEY finding has a fix (proxy-keys remove): offered as a quick fix running the client's command on this .env.
+  const reuse = before.find(authReuse)!;
+  const actions = (await daemon.rpc.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: reuse.range, context: { diagnostics: [reuse] } })) as CodeAction[];
+  const fix = actions.find((a) => a.command?.command === ClientCommands.removeAuthKeyFromProxyKeys);
+  assert.ok(fix, `no proxy-key quick fix among: ${actions.map((a) => a.title).join(' | ')}`);
+  assert.equal(fix.kind, 'quickfix');
+  assert.deepEqual(fix.command?.arguments, [uri]);
+  assert.match(fix.title, /Remove AUTH_KEY from GPT-Load's stored proxy keys/);
+  // The other reuse finding (a shared group key) has no such fix.
+  const shared = before.find((d) => d.code === DaemonDiagnosticCodes.reusedProxyKey && !authReuse(d))!;
+  const sharedActions = (await daemon.rpc.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: shared.range, context: { diagnostics: [shared] } })) as CodeAction[];
+  assert.ok(!sharedActions.some((a) => a.command?.command === ClientCommands.removeAuthKeyFromProxyKeys));
 
   // The database check after the removal (the lint-only stage in between has no proxy-key findings).
   const refreshed = daemon.diagnostics(uri, (d) => d.some(weak) && !d.some(authReuse));

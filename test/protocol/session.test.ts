@@ -79,7 +79,8 @@ test('a full session over stdio: diagnostics, code actions, hover, keystore requ
   const hover = (await daemon.rpc.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 3 } })) as Hover;
   const hoverText = (hover.contents as { value: string }).value;
   assert.match(hoverText, /\*\*ENCRYPTION_KEY\*\*/);
-  assert.match(hoverText, /0 decrypt with this key/);
+  assert.match(hoverText, /0 decrypt with it/);
+  assert.ok(!hoverText.includes('\n'), `one paragraph: ${hoverText}`);
   assert.ok(!hoverText.includes(WRONG), 'hover masks the key');
 
   // Fixing the key in the editor clears the mismatch.

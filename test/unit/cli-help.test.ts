@@ -5,12 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMANDS } from '../../server/cli/commands';
+import { HELP_ZH } from '../../server/cli/helpZh';
 import { REPO_ROOT } from '../support/paths';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', input: '', env: { PATH: process.env.PATH, LANG: 'C' } });
+function cli(args: string[], cwd: string, lang = 'C') {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', input: '', env: { PATH: process.env.PATH, LANG: lang } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -114,3 +115,35 @@ test('a mistyped command or flag gets "did you mean", in English and Chinese, ex
   assert.doesNotMatch(far.stderr, /did you mean/);
   assert.match(far.stderr, /Usage: gpt-load-keystore <command>/);
 });
+const CHINESE = /[\u4e00-\u9fff]/;
+/** The flags and exit codes a help text names: a translation must name the same. */
+const flagsOf = (text: string) => [...new Set(text.match(/--[a-z][a-z-]*/g) ?? [])].sort();
+const exitCodesOf = (text: string) => [...new Set(text.slice(text.search(/Exit codes|退出码/)).match(/\b\d+(?= )/g) ?? [])].sort();
+
+test('gpt-load-keystore --help is in Chinese with --lang zh-CN or a Chinese LANG', (t) => {
+  const dir = inEmptyDir(t);
+  for (const r of [cli(['--help', '--lang', 'zh-CN'], dir), cli(['--help'], dir, 'zh_CN.UTF-8')]) {
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /用法：gpt-load-keystore <命令>/);
+    assert.match(r.stdout, /退出码：0 成功/);
+    for (const command of COMMANDS) assert.ok(r.stdout.includes(`  ${command.name} `) && r.stdout.includes(`  ${HELP_ZH[command.name]?.summary}\n`), `${command.name} listed in Chinese`);
+  }
+});
+
+for (const command of COMMANDS) {
+  test(`${command.name} --help in Chinese names the same flags and exit codes as in English`, (t) => {
+    const dir = inEmptyDir(t);
+    const words = command.name.split(' ');
+    const zh = HELP_ZH[command.name];
+    assert.ok(zh, `server/cli/helpZh.ts has no Chinese help for ${command.name}`);
+    const english = cli([...words, '--help'], dir).stdout;
+    for (const r of [cli([...words, '--help', '--lang', 'zh-CN'], dir), cli([...words, '--help'], dir, 'zh_CN.UTF-8')]) {
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(r.stdout.startsWith(`gpt-load-keystore ${command.name} — ${zh.summary}\n`));
+      assert.match(r.stdout, new RegExp(`用法：gpt-load-keystore ${command.name}\\b`));
+      assert.match(r.stdout, CHINESE);
+      assert.deepEqual(flagsOf(r.stdout), flagsOf(english));
+      assert.deepEqual(exitCodesOf(r.stdout), exitCodesOf(english));
+    }
+  });
+}

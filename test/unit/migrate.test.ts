@@ -209,16 +209,25 @@ test('.env: several variables in one atomic write, read back as godotenv reads t
 
 test('restart hint from what lies beside .env', (t) => {
   const dir = tempDir(t);
-  assert.deepEqual(restartHint(dir), { deployment: 'unknown', command: null });
+  // Nothing detected: no command is guessed, the sentence says how to find out.
+  const unknown = restartHint(dir);
+  assert.equal(unknown.deployment, 'unknown');
+  assert.equal(unknown.command, null);
+  assert.doesNotMatch(unknown.advice.en, /\.\/gpt-load|make run|docker compose/);
+  assert.match(unknown.advice.zh, /请按此处运行 GPT-Load 的方式重启/);
   writeFileSync(join(dir, 'gpt-load'), '');
   assert.equal(restartHint(dir).command, './gpt-load');
+  assert.match(restartHint(dir).advice.en, /^Restart GPT-Load: stop the running gpt-load, then start \.\/gpt-load again/);
   writeFileSync(join(dir, 'Makefile'), 'run:\n\tgo run .\n');
   assert.equal(restartHint(dir).command, 'make run');
+  assert.match(restartHint(dir).advice.zh, /make run/);
   writeFileSync(
     join(dir, 'docker-compose.yml'),
     'services:\n  mysql:\n    image: mysql:8.2\n  llm-proxy:\n    image: ghcr.io/tbphp/gpt-load:latest\n    env_file:\n      - .env\n  redis:\n    image: redis:latest\n',
   );
-  assert.deepEqual(restartHint(dir), { deployment: 'docker-compose', command: 'docker compose up -d --force-recreate llm-proxy' });
+  const compose = restartHint(dir);
+  assert.deepEqual([compose.deployment, compose.command], ['docker-compose', 'docker compose up -d --force-recreate llm-proxy']);
+  assert.equal(compose.advice.en, 'Restart GPT-Load by recreating its container (a plain restart keeps the old environment): docker compose up -d --force-recreate llm-proxy');
 });
 
 test('journal: written, explained, removed; no key material in it', (t) => {

@@ -25,6 +25,8 @@ function messages(): Set<string> {
   const found = new Set<string>();
   for (const file of sources('client/src')) {
     for (const match of read(file).matchAll(/\bt\(\s*'((?:[^'\\]|\\.)*)'/g)) found.add(match[1].replace(/\\'/g, "'"));
+    // tn(count, 'one', 'other'): both English templates are messages.
+    for (const match of read(file).matchAll(/\btn\([^,]+,\s*'((?:[^'\\]|\\.)*)',\s*'((?:[^'\\]|\\.)*)'/g)) for (const m of [match[1], match[2]]) found.add(m.replace(/\\'/g, "'"));
   }
   return found;
 }
@@ -60,7 +62,8 @@ test('activation is lazy and the workspace-trust restrictions name the settings 
   assert.deepEqual(pkg.activationEvents.sort(), ['onLanguage:dotenv', 'workspaceContains:**/.env']);
   const trust = pkg.capabilities.untrustedWorkspaces;
   assert.equal(trust.supported, 'limited');
-  assert.deepEqual(trust.restrictedConfigurations.sort(), ['gptLoad.daemon.runtime', 'gptLoad.database.dsn', 'gptLoad.database.host', 'gptLoad.redis.host']);
+  // A workspace must not keep a copied secret on the clipboard longer (clipboard.clearAfterSeconds).
+  assert.deepEqual(trust.restrictedConfigurations.sort(), ['gptLoad.clipboard.clearAfterSeconds', 'gptLoad.daemon.runtime', 'gptLoad.database.dsn', 'gptLoad.database.host', 'gptLoad.redis.host']);
   for (const key of trust.restrictedConfigurations) assert.equal(pkg.contributes.configuration.properties[key].restricted, true, key);
   assert.equal(pkg.engines.vscode, '^1.100.0');
 });

@@ -1,7 +1,9 @@
 // UI test: the packaged .vsix installed into code-server, "GPT-Load: Migrate Keys" run from the
-// command palette in headless Chromium and answered like a user would; then the database must be
-// encrypted with the typed key and the .env must hold it, and "GPT-Load: Create Backup" must show a
-// working backup in the explorer. Screenshots on failure.
+// command palette in headless Chromium and answered like a user would (a screenshot of a wizard step,
+// its "Step n/m" title and Back button checked); then the database must be encrypted with the typed
+// key and the .env must hold it, "GPT-Load: Create Backup" must show a working backup in the
+// explorer, "Show Encryption Status" must open rendered (screenshot, text checked) and the hover on
+// AUTH_KEY must be one short paragraph (screenshot). Screenshots on failure.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -21,10 +23,13 @@ if (!prerequisites.ok && process.env.CI) {
 /** The key the test types: 48 characters, strong as GPT-Load judges it, nothing .env or Compose treat specially. */
 const NEW_KEY = 'Zq7-Wm4.Rx9_Vn2-Hb5.Jc8_Lf3-Pd6.Gs1_Ny0-Ek3.Tu7_';
 
+/** Picks the quick-pick row labelled `label` from the keyboard (a hover over the row the mouse rests on would take the click). */
 async function pick(workbench: Workbench, label: string): Promise<void> {
   const row = workbench.page.locator('.quick-input-widget .monaco-list-row', { hasText: label }).first();
   await row.waitFor({ state: 'visible', timeout: 30_000 });
-  await row.click();
+  await workbench.page.locator('.quick-input-widget input.input').fill(label);
+  await workbench.page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: label }).first().waitFor({ state: 'visible', timeout: 15_000 });
+  await workbench.page.keyboard.press('Enter');
 }
 
 async function type(workbench: Workbench, text: string): Promise<void> {
@@ -38,6 +43,33 @@ async function dialogButton(workbench: Workbench, title: string): Promise<void> 
   const button = workbench.page.locator('.monaco-dialog-box .dialog-buttons a.monaco-button', { hasText: title }).first();
   await button.waitFor({ state: 'visible', timeout: 30_000 });
   await button.click();
+}
+
+/** Quick Open (F1 without ">"): a file by path, or ":LINE:COL" in the active editor; Enter on the row matching `row`. */
+async function quickOpen(workbench: Workbench, query: string, row?: string): Promise<void> {
+  const { page } = workbench;
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill(query);
+  if (row) await page.locator('.quick-input-widget .monaco-list-row.focused', { hasText: row }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  else await page.locator('.quick-input-widget .monaco-list-row').first().waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 15_000 });
+}
+
+/** The text of the first webview frame (a rendered report) whose text matches. */
+async function renderedText(workbench: Workbench, match: RegExp, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const frame of workbench.page.frames()) {
+      const text = await frame.locator('body').innerText({ timeout: 1_000 }).catch(() => '');
+      if (match.test(text)) return text;
+    }
+    if (Date.now() > deadline) throw new Error(`no rendered page matches ${match}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** The first finished backup (not a partial, not a digest sidecar) to appear in `folder`. */
@@ -72,10 +104,14 @@ test('UI: Migrate Keys from the command palette encrypts the database and update
     await pick(workbench, 'Enable encryption');
     await pick(workbench, 'Type a key');
     await type(workbench, NEW_KEY);
-    await pick(workbench, 'Skip: I have a current backup');
     await workbench.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'secret storage' }).first().waitFor({ state: 'visible' });
+    // The save step: "Step 3/5" in its title and a Back button, as the user sees it.
+    const title = (await workbench.page.locator('.quick-input-widget .quick-input-title').textContent()) ?? '';
+    assert.match(title, /^Step 3\/5: Save the new ENCRYPTION_KEY/);
+    assert.ok(await workbench.page.locator('.quick-input-widget .quick-input-titlebar a[aria-label="Back"], .quick-input-widget .quick-input-titlebar .codicon-quick-input-back').first().isVisible());
+    t.diagnostic(`wizard step: ${await workbench.screenshot('ui-wizard-step')}`);
     await workbench.page.keyboard.press('Enter'); // keep the preselected "store in secret storage"
-    await type(workbench, NEW_KEY.slice(-4));
+    await pick(workbench, 'Skip: I have a current backup');
     await dialogButton(workbench, 'Migrate');
     const message = await workbench.waitForNotification(/Encrypted \d+ keys/, 120_000);
     assert.match(message, new RegExp(`Encrypted ${fixture.keys} keys`));
@@ -96,7 +132,29 @@ test('UI: Migrate Keys from the command palette encrypts the database and update
     const row = workbench.page.locator('.monaco-list-row', { has: workbench.page.locator('.label-name', { hasText: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/ }) }).first();
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     assert.match((await row.locator('.label-description').textContent()) ?? '', /works with the current key/);
-  } catch (error) {
+
+    // The status report opens rendered (Markdown preview) in a tab named for what it is.
+    await workbench.runCommand('GPT-Load: Show Encryption Status');
+    const tab = workbench.page.locator('.tabs-container .tab', { hasText: 'Encryption status — ' }).first();
+    await tab.waitFor({ state: 'visible', timeout: 60_000 });
+    const report = await renderedText(workbench, /GPT-Load encryption status/, 60_000);
+    assert.match(report, /api_keys/);
+    assert.match(report, new RegExp(`State:?\\s*encrypted`, 'i'));
+    assert.doesNotMatch(report, /\| ---|\*\*/, 'the report shows Markdown source');
+    t.diagnostic(`rendered report: ${await workbench.screenshot('ui-status-report')}`);
+
+    // The hover on the weak sample's AUTH_KEY: one short paragraph, what GPT-Load reads and the verdict, one link.
+    const authLine = readFileSync(fixture.weakEnvFile, 'utf8').split('\n').findIndex((l) => l.startsWith('AUTH_KEY=')) + 1;
+    await quickOpen(workbench, 'lint-sample/.env', 'lint-sample');
+    await workbench.page.locator('.monaco-editor .view-lines', { hasText: 'AUTH_KEY=' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await quickOpen(workbench, `:${authLine}:3`);
+    await workbench.runCommand('Show or Focus Hover');
+    const hover = workbench.page.locator('.monaco-hover-content').filter({ hasText: 'AUTH_KEY' }).first();
+    await hover.waitFor({ state: 'visible', timeout: 30_000 });
+    const hoverText = (await hover.textContent()) ?? '';
+    assert.match(hoverText, /AUTH_KEY — GPT-Load reads .+ bytes\. (⚠ )?Dashboard: /);
+    assert.equal(await hover.locator('a').count(), 1);
+    t.diagnostic(`hover: ${await workbench.screenshot('ui-hover')}`);  } catch (error) {
     await workbench.saveFailure('ui-migrate-keys');
     throw error;
   }

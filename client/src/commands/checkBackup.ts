@@ -90,7 +90,7 @@ export function registerCheckBackup(ctx: Ctx): void {
     void ctx.ui
       .notify('backupChecked', message, { severity: words.warning && verdict === 'ok' ? 'warning' : severityOf(verdict), detail: [...result.problems, ...(result.notes ?? [])].join(' '), actions: [{ id: 'details', title: t('Show Details') }] })
       .then(async (answer) => {
-        if (answer === 'details') await ctx.reports.show(t('Backup check {0}', basename(entry.path)), entry.path, renderCheck(entry, result, keyLabel));
+        if (answer === 'details') await ctx.reports.show(t('Backup check — {0}', basename(entry.path)), entry.path, renderCheck(entry, result, keyLabel));
       });
     return result;
   });

@@ -169,7 +169,7 @@ export function registerCheckKeyBackups(ctx: Ctx): void {
         actions: [{ id: 'details', title: t('Show Details') }, ...(offerSave ? [{ id: 'savePasted', title: t('Save the Pasted Key') }] : [])],
       })
       .then(async (answer) => {
-        if (answer === 'details') await ctx.reports.show(t('Key backups {0}', deployment.label), deployment.envFile, render(report, result?.unreadableBackups ?? []));
+        if (answer === 'details') await ctx.reports.show(t('Key backup check — {0}', deployment.label), deployment.envFile, render(report, result?.unreadableBackups ?? []));
         else if (answer === 'savePasted' && pasted) {
           const { copy } = await ctx.keyCopies.save(deployment, pasted.value, 'typed');
           void ctx.ui.notify('keyCopySaved', t('A copy of ENCRYPTION_KEY (fingerprint {0}) of {1} is now kept in VS Code\'s secret storage.', copy.fingerprint, deployment.label));

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { Ctx, type DeploymentArg } from '../context';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import type { KeyExplorer, LoadMoreNode } from '../views/keyExplorer';
+import type { KeyExplorer, LoadMoreNode, SearchNode } from '../views/keyExplorer';
 import { CommandIds } from './ids';
 
 /**
@@ -30,4 +30,6 @@ export function registerFindKey(ctx: Ctx, explorer: KeyExplorer): void {
   });
 
   ctx.registerCommand(CommandIds.loadMore, (node: LoadMoreNode) => explorer.loadMore(node));
+  // The search result row's inline ✕: back to the plain group list.
+  ctx.registerCommand(CommandIds.clearSearch, (node: SearchNode) => explorer.clearSearch(node.deployment));
 }

@@ -23,4 +23,6 @@ export const CommandIds = {
   redactLogs: 'gptLoad.redactLogs',
   showAuditReport: 'gptLoad.showAuditReport',
   fixAuditFinding: 'gptLoad.fixAuditFinding',
+  clearSearch: 'gptLoad.clearSearch',
+  removeAuthKeyFromProxyKeys: 'gptLoad.removeAuthKeyFromProxyKeys',
 } as const;

@@ -1,11 +1,11 @@
 import type { BackupCheckResult, BackupRestoreResult } from '../../../shared/protocol';
-import { backupLabel, type BackupArg, type BackupEntry } from '../backups';
+import { backupLabel, type BackupArg } from '../backups';
 import { Ctx } from '../context';
 import { Cancelled, retryWhileServiceRuns } from '../errors';
 import { askForKey, type ChosenKey } from '../keyPrompt';
-import { t } from '../l10n';
+import { num, t } from '../l10n';
 import { protocol } from '../protocol';
-import { restartCommand } from '../restartHint';
+import { copyRestartAction, copyRestartIfAsked, restartAdvice, type RestartAdvice } from '../restartHint';
 import { verdictOf } from './checkBackup';
 import { CommandIds } from './ids';
 
@@ -36,7 +36,7 @@ function reencryptText(plan: BackupRestoreResult, key: ChosenKey | undefined): s
 }
 
 /** The confirmation's detail: what the restore replaces, how it differs from now, which key it uses. */
-function preview(entry: BackupEntry, plan: BackupRestoreResult, check: BackupCheckResult, key: ChosenKey | undefined): string {
+function preview(plan: BackupRestoreResult, check: BackupCheckResult, key: ChosenKey | undefined, advice: RestartAdvice): string {
   return [
     t('Every row of these tables is replaced by the backup\'s:'),
     ...replacedText(plan).map((line) => `  ${line}`),
@@ -45,7 +45,8 @@ function preview(entry: BackupEntry, plan: BackupRestoreResult, check: BackupChe
     ...(plan.warnings ?? []),
     reencryptText(plan, key),
     t('A verified backup of the current state is taken first, and the restore runs in one transaction.'),
-    t('Keep GPT-Load stopped until it is done, then restart it: {0}', restartCommand(entry.deployment.envFile)),
+    t('Keep GPT-Load stopped until it is done.'),
+    `${advice.advice}.`,
   ]
     .filter(Boolean)
     .join('\n');
@@ -82,10 +83,11 @@ export function registerRestoreBackup(ctx: Ctx): void {
         ctx.withProgress(title, BackupRestoreRequest.type, { deployment: ref, path, dryRun, ...(key ? { backupKey: key.value } : {}), ...(redisHost ? { redisHost } : {}) }),
       );
     const plan = await restore(t('Checking what restoring would change'), true);
+    const advice = await restartAdvice(ctx, deployment);
 
     const go = await ctx.ui.ask('restoreConfirm', t('Restore the backup of {0} into {1}?', backupLabel(entry), deployment.label), {
       severity: 'warning',
-      detail: preview(entry, plan, check, key),
+      detail: preview(plan, check, key, advice),
       actions: [{ id: 'restore', title: t('Restore') }],
     });
     if (go !== 'restore') throw new Cancelled();
@@ -95,13 +97,13 @@ export function registerRestoreBackup(ctx: Ctx): void {
     ctx.backups.changed(deployment);
     const rows = Object.values(result.restored).reduce((a, b) => a + b, 0);
     ctx.output.info(`restored ${path} into ${deployment.label}: ${rowsText(result.restored)}; safety backup ${result.safetyBackup?.path ?? 'none'}`);
-    const command = restartCommand(deployment.envFile);
     const warnings = result.warnings ?? [];
     for (const warning of warnings) ctx.output.warn(`restore of ${deployment.label}: ${warning}`);
     const message = [
-      t('Restored {0} rows into {1} from the backup of {2}. Restart GPT-Load: {3}', rows, deployment.label, backupLabel(entry), command),
+      t('Restored {0} rows into {1} from the backup of {2}.', num(rows), deployment.label, backupLabel(entry)),
       result.safetyBackup ? t('The state before the restore is in {0}.', result.safetyBackup.path) : undefined,
       typeof result.cacheCleared === 'number' ? t('Removed {0} stale entries from GPT-Load\'s Redis cache.', result.cacheCleared) : undefined,
+      `${advice.advice}.`,
     ]
       .filter(Boolean)
       .join(' ');
@@ -109,11 +111,9 @@ export function registerRestoreBackup(ctx: Ctx): void {
       .notify('restored', message, {
         severity: warnings.length > 0 ? 'warning' : 'info',
         detail: warnings.join('\n') || undefined,
-        actions: [{ id: 'copyCommand', title: t('Copy Restart Command') }],
+        actions: copyRestartAction(advice),
       })
-      .then(async (answer) => {
-        if (answer === 'copyCommand') await ctx.clipboard.writeText(command);
-      });
+      .then((answer) => copyRestartIfAsked(ctx, answer, advice));
     return { result, preview: { plan, check } };
   });
 }

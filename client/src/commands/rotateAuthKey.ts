@@ -1,9 +1,9 @@
 import * as vscode from 'vscode';
 import { Ctx, type DeploymentArg } from '../context';
-import type { Deployment } from '../deployments';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import { restartCommand } from '../restartHint';
+import { copyRestartAction, copyRestartIfAsked, restartAdvice } from '../restartHint';
+import { removeFromProxyKeys, type ProxyKeyRemoval } from './removeAuthKeyFromProxyKeys';
 import { saveIfDirty } from './generateAuthKey';
 import { CommandIds } from './ids';
 
@@ -13,23 +13,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** When each deployment's AUTH_KEY was last rotated from here (ISO dates by `.env` path). */
 export function rotations(state: vscode.Memento): Record<string, string> {
   return state.get<Record<string, string>>(ROTATIONS_KEY, {});
-}
-
-interface ProxyKeyRemoval {
-  /** What happened to the old key, then the daemon's notes (what to restart, an emptied global list). */
-  notes: string[];
-  /** The daemon's restart command for this deployment, when it knows one. */
-  restartCommand: string | null;
-}
-
-async function removeFromProxyKeys(ctx: Ctx, deployment: Deployment, oldKey: string): Promise<ProxyKeyRemoval> {
-  const { RemoveProxyKeyRequest } = await protocol();
-  const result = await ctx.request(RemoveProxyKeyRequest.type, { deployment: await ctx.ref(deployment), value: oldKey });
-  const what =
-    !result.system && result.groups.length === 0
-      ? t('The old AUTH_KEY was not among GPT-Load\'s stored proxy keys.')
-      : t('The old AUTH_KEY was removed from GPT-Load\'s stored proxy keys ({0}).', [result.system ? t('global') : '', ...result.groups].filter(Boolean).join(', '));
-  return { notes: [what, ...result.notes], restartCommand: result.restartCommand };
 }
 
 /**
@@ -62,20 +45,17 @@ export function registerRotateAuthKey(ctx: Ctx): void {
         detail: t('GPT-Load copies AUTH_KEY into its proxy keys on first start, so the old key keeps working for proxy requests until it is removed there.'),
         actions: [{ id: 'remove', title: t('Remove Old Key') }, { id: 'keep', title: t('Keep It') }],
       });
-      if (remove === 'remove') removal = await removeFromProxyKeys(ctx, deployment, oldKey);
+      if (remove === 'remove') removal = await removeFromProxyKeys(ctx, deployment, oldKey, 'old');
     }
 
-    // The daemon reads the deployment (e.g. the Compose service to recreate); the guess beside the .env otherwise.
-    const command = removal?.restartCommand ?? restartCommand(deployment.envFile);
-    const message = [t('AUTH_KEY in {0} was rotated. Restart GPT-Load to use it: {1}', deployment.label, command), ...(removal?.notes ?? [])].join(' ');
+    // The daemon reads the deployment (e.g. the Compose service to recreate); no command when it finds none.
+    const advice = await restartAdvice(ctx, deployment);
+    const message = [t('AUTH_KEY in {0} was rotated.', deployment.label), ...(removal?.notes ?? []), removal?.restartSaid ? undefined : `${advice.advice}.`].filter(Boolean).join(' ');
     const answer = await ctx.ui.notify('authKeyRotated', message, {
-      actions: [
-        { id: 'copyKey', title: t('Copy New AUTH_KEY') },
-        { id: 'copyCommand', title: t('Copy Restart Command') },
-      ],
+      actions: [{ id: 'copyKey', title: t('Copy New AUTH_KEY') }, ...copyRestartAction(advice)],
     });
     if (answer === 'copyKey') await ctx.copySecret(value);
-    else if (answer === 'copyCommand') await ctx.clipboard.writeText(command);
+    else await copyRestartIfAsked(ctx, answer, advice);
     return { envFile: deployment.envFile, removedOld: removal !== undefined };
   });
 }

@@ -13,7 +13,7 @@ export function registerSelectDeployment(ctx: Ctx): void {
     const active = await ctx.deployments.active();
     const id = await ctx.ui.pick(
       'deployment',
-      list.map((d) => ({ id: d.envFile, label: d.label, description: d.envFile === active?.envFile ? t('active') : undefined, detail: d.envFile })),
+      list.map((d) => ({ id: d.envFile, label: d.label, description: d.envFile === active?.envFile ? t('selected') : undefined, detail: d.envFile })),
       { title: t('Select GPT-Load Deployment'), placeHolder: t('The .env whose database the commands and the status bar use') },
     );
     const chosen = list.find((d) => d.envFile === id);

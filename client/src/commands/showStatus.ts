@@ -2,12 +2,12 @@ import type { RowCounts, StatusReport } from '../../../shared/protocol';
 import { Ctx, type DeploymentArg } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState, describeVerdict } from '../describe';
-import { t } from '../l10n';
+import { num, t, tn } from '../l10n';
 import { protocol } from '../protocol';
 import { CommandIds } from './ids';
 
 function counts(name: string, c: RowCounts): string {
-  return `| ${name} | ${c.total} | ${c.encrypted} | ${c.plaintext} | ${c.unknown} | ${c.empty} |`;
+  return `| ${name} | ${num(c.total)} | ${num(c.encrypted)} | ${num(c.plaintext)} | ${num(c.unknown)} | ${num(c.empty)} |`;
 }
 
 export function renderStatus(deployment: Deployment, report: StatusReport): string {
@@ -19,7 +19,7 @@ export function renderStatus(deployment: Deployment, report: StatusReport): stri
     `- ${t('State')}: **${state.label}**`,
     `- ${t('Database')}: ${report.target} (${report.engine})`,
     `- ENCRYPTION_KEY: ${report.encryptionEnabled ? t('set (fingerprint {0})', report.keyFingerprint) : t('not set')}`,
-    `- ${t('GPT-Load dashboard')}: ${verdict ?? t('no warning')} (${t('{0} rows sampled', report.dashboard.sampled)})`,
+    `- ${t('GPT-Load dashboard')}: ${verdict ?? t('no warning')} (${tn(report.dashboard.sampled, '{0} row sampled', '{0} rows sampled')})`,
     '',
     `| ${t('Table')} | ${t('Rows')} | ${t('Encrypted')} | ${t('Plaintext')} | ${t('Undecryptable')} | ${t('Empty')} |`,
     '|---|---:|---:|---:|---:|---:|',
@@ -28,7 +28,7 @@ export function renderStatus(deployment: Deployment, report: StatusReport): stri
   ];
   if (report.apiKeys.unknownIds.length > 0) lines.push('', t('Undecryptable api_keys rows, e.g. ids {0}', report.apiKeys.unknownIds.join(', ')));
   lines.push('', `## ${t('Groups')}`, '', `| ${t('Group')} | ${t('Channel')} | ${t('Active')} | ${t('Invalid')} |`, '|---|---|---:|---:|');
-  for (const g of report.groups) lines.push(`| ${g.displayName || g.name} | ${g.channelType} | ${g.active} | ${g.invalid} |`);
+  for (const g of report.groups) lines.push(`| ${g.displayName || g.name} | ${g.channelType} | ${num(g.active)} | ${num(g.invalid)} |`);
   if (report.state !== 'ok' && report.state !== 'empty') lines.push('', t('Run "GPT-Load: Migrate Keys" to fix the encryption state.'));
   return `${lines.join('\n')}\n`;
 }
@@ -42,7 +42,7 @@ export function registerShowStatus(ctx: Ctx): void {
       deployment: await ctx.ref(deployment),
     });
     ctx.fireStatus(deployment, report);
-    if (options?.open !== false) await ctx.reports.show(deployment.label, deployment.envFile, renderStatus(deployment, report));
+    if (options?.open !== false) await ctx.reports.show(t('Encryption status — {0}', deployment.label), deployment.envFile, renderStatus(deployment, report));
     return report;
   });
 }

@@ -10,7 +10,7 @@ import { backupContextValue } from '../backupVerdicts';
 import type { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeBackup, shortDate } from '../describe';
-import { t } from '../l10n';
+import { t, tn } from '../l10n';
 
 export class BackupsNode {
   readonly kind = 'backups';
@@ -54,7 +54,7 @@ export function backupItem(node: BackupNode): vscode.TreeItem {
   const item = new vscode.TreeItem(backupLabel(entry), vscode.TreeItemCollapsibleState.None);
   item.id = `backup:${entry.path}`;
   const days = info ? Math.floor((Date.now() - Date.parse(info.createdAt)) / DAY_MS) : 0;
-  item.description = [words?.label, days >= 1 ? t('{0} days old', days) : undefined, info ? size(info.bytes) : undefined].filter(Boolean).join(' · ');
+  item.description = [words?.label, days >= 1 ? tn(days, '{0} day old', '{0} days old') : undefined, info ? size(info.bytes) : undefined].filter(Boolean).join(' · ');
   const key = info ? (info.keyFingerprint === 'plaintext' ? t('keys stored in plaintext') : t('needs the ENCRYPTION_KEY with fingerprint {0}', info.keyFingerprint)) : undefined;
   item.tooltip = [
     entry.path,

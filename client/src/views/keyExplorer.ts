@@ -13,7 +13,8 @@ import type { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState } from '../describe';
 import { messageOf } from '../errors';
-import { t } from '../l10n';
+import { formatAgo } from '../../../shared/format';
+import { currentLanguage, num, t, tn } from '../l10n';
 import { protocol } from '../protocol';
 import { auditChildren, auditFindingTreeItem, auditItemNodes, auditItemTreeItem, AuditResults, countsText, severityIcon, worstSeverity, type AuditFindingNode, type AuditItemNode } from './auditNodes';
 import { backupItem, backupRows, backupsItem, BackupNode, BackupsNode } from './backupNodes';
@@ -100,12 +101,9 @@ function relativeTime(iso: string | null): string {
   if (!iso) return t('never used');
   const then = Date.parse(iso);
   if (Number.isNaN(then)) return iso;
-  const minutes = Math.round((Date.now() - then) / 60_000);
-  if (minutes < 1) return t('used just now');
-  if (minutes < 60) return t('used {0} min ago', minutes);
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return t('used {0} h ago', hours);
-  return t('used {0} days ago', Math.round(hours / 24));
+  const ms = Date.now() - then;
+  if (ms < 60_000) return t('used just now');
+  return t('used {0}', formatAgo(ms, currentLanguage() === 'zh-cn' ? 'zh-CN' : 'en'));
 }
 
 export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscode.Disposable {
@@ -239,6 +237,12 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
     node.nextAfterId = page.nextAfterId;
   }
 
+  /** Keys of the group under the current filter not loaded yet. */
+  private remaining(node: GroupNode): number {
+    const total = this.filter === 'active' ? node.group.active : this.filter === 'invalid' ? node.group.invalid : node.group.active + node.group.invalid;
+    return Math.max(0, total - node.keys.length);
+  }
+
   async loadMore(node: LoadMoreNode): Promise<void> {
     await this.loadPage(node.parent);
     this.emitter.fire(node.parent);
@@ -288,7 +292,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
         item.id = `deployment:${node.deployment.envFile}`;
         const status = this.ctx.envStatus.get(node.deployment.envFile);
         const words = status ? describeState(status.state, status.keyFingerprint ? status.keyFingerprint !== 'plaintext' : undefined) : undefined;
-        item.description = [node.active ? t('active') : undefined, words?.label].filter(Boolean).join(' · ');
+        item.description = [node.active ? t('selected') : undefined, words?.label].filter(Boolean).join(' · ');
         item.tooltip = node.deployment.envFile;
         item.iconPath = new vscode.ThemeIcon(words?.icon ?? 'server');
         item.contextValue = 'gptLoad.deployment';
@@ -298,8 +302,8 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
         const g = node.group;
         const item = new vscode.TreeItem(g.displayName || g.name, vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `group:${node.deployment.envFile}:${g.id}:${this.filter}`;
-        item.description = `${g.channelType} · ${t('{0} active', g.active)} · ${t('{0} invalid', g.invalid)}`;
-        item.tooltip = `${g.name} (${g.groupType}, ${g.channelType})\n${t('{0} active', g.active)} · ${t('{0} invalid', g.invalid)}`;
+        item.description = `${g.channelType} · ${t('{0} active', num(g.active))} · ${t('{0} invalid', num(g.invalid))}`;
+        item.tooltip = `${g.name} (${g.groupType}, ${g.channelType})\n${t('{0} active', num(g.active))} · ${t('{0} invalid', num(g.invalid))}`;
         item.iconPath = new vscode.ThemeIcon(g.groupType === 'aggregate' ? 'layers' : 'folder');
         item.contextValue = 'gptLoad.group';
         return item;
@@ -308,14 +312,16 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
         const k = node.key;
         const item = new vscode.TreeItem(k.notes || k.masked, vscode.TreeItemCollapsibleState.None);
         item.id = `key:${node.deployment.envFile}:${k.id}`;
-        item.description = [k.notes ? k.masked : undefined, t('{0} requests', k.requestCount), t('{0} failures', k.failureCount), relativeTime(k.lastUsedAt)].filter(Boolean).join(' · ');
-        item.tooltip = [`#${k.id} ${k.masked}`, `${k.groupName} · ${k.status}`, k.notes, `${t('{0} requests', k.requestCount)}, ${t('{0} failures', k.failureCount)}`, k.lastUsedAt ?? t('never used')].filter(Boolean).join('\n');
+        item.description = [k.notes ? k.masked : undefined, tn(k.requestCount, '{0} request', '{0} requests'), tn(k.failureCount, '{0} failure', '{0} failures'), relativeTime(k.lastUsedAt)].filter(Boolean).join(' · ');
+        item.tooltip = [`#${k.id} ${k.masked}`, `${k.groupName} · ${k.status}`, k.notes, `${tn(k.requestCount, '{0} request', '{0} requests')}, ${tn(k.failureCount, '{0} failure', '{0} failures')}`, k.lastUsedAt ?? t('never used')].filter(Boolean).join('\n');
         item.iconPath = k.status === 'active' ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
         item.contextValue = 'gptLoad.key';
         return item;
       }
       case 'loadMore': {
-        const item = new vscode.TreeItem(t('Load more…'), vscode.TreeItemCollapsibleState.None);
+        const remaining = this.remaining(node.parent);
+        const label = remaining > 0 ? t('Load {0} more of {1}', num(Math.min(this.ctx.config.pageSize, remaining)), num(remaining)) : t('Load more…');
+        const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon('more');
         item.command = { command: CommandIds.loadMore, title: t('Load more…'), arguments: [node] };
         return item;
@@ -337,7 +343,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
           item.iconPath = severityIcon(worstSeverity(result.summary));
           return item;
         }
-        item.description = t('{0} warnings', node.warnings.length);
+        item.description = tn(node.warnings.length, '{0} warning', '{0} warnings');
         item.iconPath = new vscode.ThemeIcon('shield', new vscode.ThemeColor(node.warnings.some((w) => w.severity === 'high') ? 'errorForeground' : 'editorWarning.foreground'));
         return item;
       }
@@ -357,7 +363,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
         return auditFindingTreeItem(node);
       case 'search': {
         const item = new vscode.TreeItem(t('Search result'), vscode.TreeItemCollapsibleState.Expanded);
-        item.description = node.found.length === 0 ? t('no key has this value') : t('{0} keys', node.found.length);
+        item.description = node.found.length === 0 ? t('no key has this value') : tn(node.found.length, '{0} key', '{0} keys');
         item.iconPath = new vscode.ThemeIcon('search');
         item.contextValue = 'gptLoad.search';
         return item;

@@ -1,29 +1,31 @@
 /**
- * The Migrate Keys wizard: from the database's current state to a safely switched ENCRYPTION_KEY.
- *   1. read the state (status request) and offer what fits: enable, change, disable, or put a
- *      found key back into the `.env`;
- *   2. the source key: the `.env`'s, a saved copy (../keyCopies.ts), or typed — checked against the data;
- *   3. the new key: generated, the one already in the `.env`, or typed with GPT-Load's strength check;
- *   4. a backup, created and verified, unless the user has their own — first the daemon checks that
- *      GPT-Load is stopped (service check), and while it runs the wizard says so with "Check again";
- *   5. proof that the new key is saved: clipboard and/or SecretStorage, then its last 4 characters;
- *   6. the migration itself under a cancellable progress notification; the daemon checks again and
- *      refuses while GPT-Load runs ("Check again"); on success the daemon updated the `.env` and we
- *      show how to restart; on failure what failed and that nothing changed.
- * Every question goes through `ctx.ui` with a step id, which the extension tests answer.
+ * The Migrate Keys wizard, a multi-step input ("Step n/m" in every title, Back on every step after
+ * the first) from the database's current state to a safely switched ENCRYPTION_KEY:
+ *   action     what the state allows: enable, change, disable, or put a found key back into the `.env`;
+ *   sourceKey  the data's key when the `.env` lacks it: a saved copy (../keyCopies.ts) or typed, checked;
+ *   newKey     generated, the one already in the `.env`, or typed; GPT-Load's warnings on a weak key
+ *              and an explicit "use it anyway" (the daemon judges it: SecretAssessRequest);
+ *   saveKey    where to keep the new key (SecretStorage, clipboard) — saved at once;
+ *   showKey    a generated key shown once, with Copy; confirmLast4 then proves it was kept;
+ *   backup     a verified backup first, or the user's own;
+ *   confirm    the question with the counts.
+ * Nothing in the database or the `.env` changes before "Migrate". Then the daemon checks that GPT-Load
+ * is stopped ("Check again"), the backup is taken and checked, and the migration runs under a
+ * cancellable progress notification. Cancelling anywhere says what was left (a backup's path) and
+ * removes what only this run needed (the unused key copy, the key on the clipboard). Every question
+ * goes through `ctx.ui` with a step id, which the extension tests answer.
  */
+import { asSentence } from '../../../shared/format';
 import type { DeploymentRef, MigrationSummary, StatusReport } from '../../../shared/protocol';
-import { localize } from '../../../server/core/errors';
-import { assessSecret, weakNewKeyWarnings } from '../../../server/core/secrets';
 import { Cancelled, isCancellation, messageOf, retryWhileServiceRuns, waitUntilServiceStopped } from '../errors';
 import { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState } from '../describe';
 import { askForKey } from '../keyPrompt';
-import { daemonLocale, t } from '../l10n';
+import { num, t, tn } from '../l10n';
 import { protocol, type Protocol } from '../protocol';
-import { restartCommand } from '../restartHint';
-import type { Choice } from './ui';
+import { copyRestartAction, copyRestartIfAsked, restartAdvice } from '../restartHint';
+import { GoBack, isGoBack, type Choice } from './ui';
 
 export type MigrateAction = 'enable' | 'change' | 'disable' | 'restoreKey';
 
@@ -34,8 +36,17 @@ export interface MigrateOutcome {
   backup?: string;
 }
 
+type KeySource = 'generate' | 'env' | 'type';
+
+/** One step of the wizard: asked when it applies; `undo` runs when the user goes back past it. */
+interface Step {
+  id: string;
+  applies(): boolean;
+  run(title: (text: string) => string, back: boolean): Promise<void>;
+  undo?(): Promise<void>;
+}
+
 const required = Ctx.required;
-const lang = () => (daemonLocale() === 'zh-CN' ? 'zh-CN' : 'en') as 'en' | 'zh-CN';
 
 /** What the state allows, best first. */
 export function actionsFor(report: StatusReport): MigrateAction[] {
@@ -61,10 +72,10 @@ function actionChoice(action: MigrateAction, report: StatusReport): Choice<Migra
       return {
         id: action,
         label: t('Enable encryption'),
-        detail: report.state === 'needs-migration' ? t('Encrypt the {0} plaintext keys (ENCRYPTION_KEY is set, the data is not encrypted)', report.apiKeys.plaintext) : t('Encrypt the {0} stored keys with a new ENCRYPTION_KEY', report.apiKeys.total),
+        detail: report.state === 'needs-migration' ? t('Encrypt the {0} plaintext keys (ENCRYPTION_KEY is set, the data is not encrypted)', num(report.apiKeys.plaintext)) : t('Encrypt the {0} stored keys with a new ENCRYPTION_KEY', num(report.apiKeys.total)),
       };
     case 'change':
-      return { id: action, label: t('Change the encryption key'), detail: t('Re-encrypt the {0} stored keys with a new ENCRYPTION_KEY', report.apiKeys.total) };
+      return { id: action, label: t('Change the encryption key'), detail: t('Re-encrypt the {0} stored keys with a new ENCRYPTION_KEY', num(report.apiKeys.total)) };
     case 'disable':
       return { id: action, label: t('Disable encryption'), detail: t('Decrypt the stored keys and remove ENCRYPTION_KEY (keys are then stored in plaintext)') };
     case 'restoreKey':
@@ -75,6 +86,19 @@ function actionChoice(action: MigrateAction, report: StatusReport): Choice<Migra
 export class MigrateWizard {
   private ref!: DeploymentRef;
   private p!: Protocol;
+  private report!: StatusReport;
+  private action: MigrateAction | undefined;
+  /** The key the data is encrypted with now ('' = plaintext; undefined = the .env's, which works). */
+  private fromKey: string | undefined;
+  private toKey = '';
+  private toKeySource: KeySource | undefined;
+  /** The user chose "Use it anyway" for a key GPT-Load warns about: the daemon is told so (allowWeakKey). */
+  private weakKeyAccepted = false;
+  private takeBackup = true;
+  /** Left by this run: a SecretStorage copy made for the new key, the key put on the clipboard, a backup. */
+  private savedCopyId: string | undefined;
+  private copiedKey: string | undefined;
+  private backupPath: string | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -89,74 +113,172 @@ export class MigrateWizard {
     this.ctx.requireTrust();
     this.ref = await this.ctx.ref(this.deployment);
     this.p = await protocol();
-    const report = await this.ctx.withProgress(t('Checking the keys of {0}', this.deployment.label), this.p.StatusRequest.type, { deployment: this.ref, skipLogs: true });
+    const report = (this.report = await this.ctx.withProgress(t('Checking the keys of {0}', this.deployment.label), this.p.StatusRequest.type, { deployment: this.ref, skipLogs: true }));
     this.ctx.fireStatus(this.deployment, report);
 
-    const actions = actionsFor(report);
-    if (actions.length === 0) {
+    if (actionsFor(report).length === 0) {
       await this.ui.ask('mixedState', t('The stored keys of {0} are in a mixed state; migrating now could make it worse.', this.deployment.label), {
         severity: 'error',
-        detail: t('{0} plaintext, {1} encrypted with the .env key, {2} undecryptable. Restore a backup, or run "GPT-Load: Show Encryption Status" to see which rows.', report.apiKeys.plaintext, report.apiKeys.encrypted, report.apiKeys.unknown),
+        detail: t('{0} plaintext, {1} encrypted with the .env key, {2} undecryptable. Restore a backup, or run "GPT-Load: Show Encryption Status" to see which rows.', num(report.apiKeys.plaintext), num(report.apiKeys.encrypted), num(report.apiKeys.unknown)),
         actions: [],
       });
       return undefined;
     }
-    const state = describeState(report.state, report.encryptionEnabled).label;
-    const action = required(
-      await this.ui.pick('action', actions.map((a) => actionChoice(a, report)), {
-        title: t('Migrate Keys — {0}', this.deployment.label),
-        placeHolder: t('Now: {0} ({1} keys, {2})', state, report.apiKeys.total, report.target),
-      }),
-    );
-
-    // The key the data is encrypted with now ('' = plaintext; undefined = the .env's, which works).
     const dataEncrypted = report.state === 'key-missing' || report.state === 'wrong-key' || (report.encryptionEnabled && report.state === 'ok');
-    let fromKey: string | undefined = dataEncrypted ? undefined : '';
-    if (report.state === 'key-missing' || report.state === 'wrong-key') fromKey = await this.askSourceKey();
-
-    if (action === 'restoreKey') return this.restoreKey(required(fromKey));
-
-    const toKey = action === 'disable' ? '' : await this.askNewKey(report, fromKey);
-    // A backup taken while GPT-Load writes is stale at once, and the migration would refuse anyway.
-    await waitUntilServiceStopped(this.ui, () => this.ctx.request(this.p.ServiceCheckRequest.type, { deployment: this.ref }));
-    const backup = await this.backup(fromKey);
-    const restoreSecret = toKey ? await this.confirmSaved(toKey) : undefined;
-
-    const go = await this.ui.ask('confirm', this.confirmText(action, report), {
-      severity: 'warning',
-      detail: t('Stop GPT-Load first. Stored keys and request logs are rewritten in one switch; ENCRYPTION_KEY in {0} is updated afterwards. Then restart GPT-Load.', this.deployment.envFile),
-      actions: [{ id: 'migrate', title: t('Migrate') }],
-    });
-    if (go !== 'migrate') {
-      await restoreSecret?.();
-      throw new Cancelled();
-    }
+    this.fromKey = dataEncrypted ? undefined : '';
 
     try {
-      const summary = await this.migrate(fromKey, toKey);
+      await this.walk(this.steps());
+      const action = required(this.action);
+      if (action === 'restoreKey') return await this.restoreKey(required(this.fromKey));
+      // A backup taken while GPT-Load writes is stale at once, and the migration would refuse anyway.
+      await waitUntilServiceStopped(this.ui, () => this.ctx.request(this.p.ServiceCheckRequest.type, { deployment: this.ref }));
+      if (this.takeBackup) this.backupPath = await this.backup();
+      const summary = await this.migrate();
       // Every row is now as the new key says: no need for another pass over the table to know it.
-      this.ctx.fireStatus(this.deployment, { ...report, state: 'ok', encryptionEnabled: toKey !== '', keyFingerprint: summary.toFingerprint });
+      this.ctx.fireStatus(this.deployment, { ...report, state: 'ok', encryptionEnabled: this.toKey !== '', keyFingerprint: summary.toFingerprint });
       this.ctx.fireDataChanged(this.deployment);
-      void this.reportSuccess(summary, backup);
-      return { action, summary, backup };
+      void this.reportSuccess(summary);
+      return { action, summary, backup: this.backupPath };
     } catch (err) {
-      await restoreSecret?.();
-      if (isCancellation(err)) {
-        void this.ui.notify('migrateCancelled', t('Migration cancelled; nothing was changed.'));
+      if (err instanceof Cancelled || isCancellation(err)) {
+        await this.reportCancelled();
         throw new Cancelled();
       }
-      throw new MigrationFailed(err);
+      await this.removeLeftovers();
+      throw this.action === 'restoreKey' ? err : new MigrationFailed(err);
     }
   }
 
-  private confirmText(action: MigrateAction, report: StatusReport): string {
+  /** Runs the steps that apply, in order; Back returns to the previous one asked (undoing what it did). */
+  private async walk(steps: Step[]): Promise<void> {
+    const asked: number[] = [];
+    let i = 0;
+    while (i < steps.length) {
+      const step = steps[i];
+      if (!step.applies()) {
+        i++;
+        continue;
+      }
+      const applicable = steps.filter((s) => s.applies());
+      const n = applicable.indexOf(step) + 1;
+      try {
+        await step.run((text) => t('Step {0}/{1}: {2}', n, applicable.length, text), asked.length > 0);
+        asked.push(i);
+        i++;
+      } catch (err) {
+        if (!isGoBack(err)) throw err;
+        const previous = asked.pop();
+        if (previous === undefined) continue;
+        await steps[previous].undo?.();
+        i = previous;
+      }
+    }
+  }
+
+  private steps(): Step[] {
+    const report = this.report;
+    // Before the action is chosen, count the longest path (a generated new key).
+    const migrating = () => this.action === undefined || this.action === 'enable' || this.action === 'change';
+    const generated = () => migrating() && (this.toKeySource === undefined || this.toKeySource === 'generate');
+    return [
+      {
+        id: 'action',
+        applies: () => true,
+        run: async (title, back) => {
+          const state = describeState(report.state, report.encryptionEnabled).label;
+          this.action = required(
+            await this.ui.pick('action', actionsFor(report).map((a) => actionChoice(a, report)), {
+              title: title(t('Migrate Keys — {0}', this.deployment.label)),
+              placeHolder: t('Now: {0} ({1} keys, {2})', state, num(report.apiKeys.total), report.target),
+              back,
+            }),
+          );
+        },
+      },
+      {
+        id: 'sourceKey',
+        applies: () => report.state === 'key-missing' || report.state === 'wrong-key',
+        run: async (title, back) => {
+          this.fromKey = await this.askSourceKey(title(t('Which key are the stored keys encrypted with now?')), back);
+        },
+      },
+      {
+        id: 'newKey',
+        applies: migrating,
+        run: async (title, back) => this.askNewKey(title(t('New ENCRYPTION_KEY')), back),
+      },
+      {
+        id: 'saveKey',
+        applies: migrating,
+        run: async (title, back) => this.saveNewKey(title(t('Save the new ENCRYPTION_KEY — without it the encrypted keys cannot be recovered')), back),
+        undo: async () => void (await this.removeLeftovers()),
+      },
+      {
+        id: 'showKey',
+        applies: generated,
+        run: async (title, back) => this.showNewKey(title(t('Your new ENCRYPTION_KEY (shown once)')), back),
+      },
+      {
+        id: 'confirmLast4',
+        applies: generated,
+        run: async (title, back) => {
+          const last4 = this.toKey.slice(-4);
+          required(
+            await this.ui.input('confirmLast4', {
+              title: title(t('Confirm you saved the new key')),
+              prompt: t('Type the last 4 characters of the new ENCRYPTION_KEY.'),
+              validate: (v) => (v === last4 ? undefined : t('That is not how the key ends. Look at your saved copy.')),
+              back,
+            }),
+          );
+        },
+      },
+      {
+        id: 'backup',
+        applies: () => this.action !== 'restoreKey',
+        run: async (title, back) => {
+          const choice = required(
+            await this.ui.pick<'backup' | 'skip'>(
+              'backup',
+              [
+                { id: 'backup', label: t('Back up the keys first (recommended)'), detail: t('Written beside the .env and checked before anything changes') },
+                { id: 'skip', label: t('Skip: I have a current backup of the database') },
+              ],
+              { title: title(t('Backup')), back },
+            ),
+          );
+          this.takeBackup = choice === 'backup';
+        },
+      },
+      {
+        id: 'confirm',
+        applies: () => this.action !== 'restoreKey',
+        run: async () => {
+          const go = await this.ui.ask('confirm', this.confirmText(required(this.action)), {
+            severity: 'warning',
+            detail: t('Stop GPT-Load first. Stored keys and request logs are rewritten in one switch; ENCRYPTION_KEY in {0} is updated afterwards. Then restart GPT-Load.', this.deployment.envFile),
+            actions: [
+              { id: 'migrate', title: t('Migrate') },
+              { id: 'back', title: t('Back') },
+            ],
+          });
+          if (go === 'back') throw new GoBack();
+          required(go);
+        },
+      },
+    ];
+  }
+
+  private confirmText(action: MigrateAction): string {
+    const count = this.report.apiKeys.total;
     switch (action) {
       case 'enable':
-        return t('Encrypt {0} keys of {1}?', report.apiKeys.total, this.deployment.label);
+        return tn(count, 'Encrypt {0} key of {1}?', 'Encrypt {0} keys of {1}?', this.deployment.label);
       case 'change':
-        return t('Re-encrypt {0} keys of {1} with the new key?', report.apiKeys.total, this.deployment.label);
+        return tn(count, 'Re-encrypt {0} key of {1} with the new key?', 'Re-encrypt {0} keys of {1} with the new key?', this.deployment.label);
       default:
-        return t('Decrypt {0} keys of {1} and store them in plaintext?', report.apiKeys.total, this.deployment.label);
+        return tn(count, 'Decrypt {0} key of {1} and store it in plaintext?', 'Decrypt {0} keys of {1} and store them in plaintext?', this.deployment.label);
     }
   }
 
@@ -167,120 +289,163 @@ export class MigrateWizard {
   }
 
   /** The data's current key when the `.env` does not have it: a saved copy, else typed — checked against the data. */
-  private async askSourceKey(): Promise<string> {
+  private async askSourceKey(title: string, back: boolean): Promise<string> {
     for (;;) {
-      const key = await askForKey(this.ctx, this.deployment, { step: 'sourceKey', title: t('Which key are the stored keys encrypted with now?') });
+      const key = await askForKey(this.ctx, this.deployment, { step: 'sourceKey', title, back });
       if (await this.keyWorks(key.value)) return key.value;
       const retry = await this.ui.ask('sourceKeyWrong', t('This key does not decrypt the stored keys.'), { severity: 'error', actions: [{ id: 'retry', title: t('Try Another Key') }] });
       if (retry !== 'retry') throw new Cancelled();
     }
   }
 
-  private async askNewKey(report: StatusReport, fromKey: string | undefined): Promise<string> {
-    const choices: Choice<'generate' | 'env' | 'type'>[] = [{ id: 'generate', label: t('Generate a strong key'), detail: t('48 random characters, safe in .env and Docker Compose') }];
+  /** The new key: generated, the `.env`'s, or typed; a weak one only with an explicit "use it anyway". Back inside returns to the method. */
+  private async askNewKey(title: string, back: boolean): Promise<void> {
+    const report = this.report;
+    const choices: Choice<KeySource>[] = [{ id: 'generate', label: t('Generate a strong key'), detail: t('48 random characters, safe in .env and Docker Compose') }];
     if (report.state === 'needs-migration') choices.push({ id: 'env', label: t('Use the ENCRYPTION_KEY already in .env (fingerprint {0})', report.keyFingerprint) });
     choices.push({ id: 'type', label: t('Type a key') });
-    const method = required(await this.ui.pick('newKeyMethod', choices, { title: t('New ENCRYPTION_KEY') }));
-    if (method === 'generate') return (await this.ctx.daemon.request(this.p.GenerateSecretRequest.type, { name: 'ENCRYPTION_KEY' })).value;
+    for (;;) {
+      const method = required(await this.ui.pick('newKeyMethod', choices, { title, back }));
+      try {
+        const chosen = await this.newKeyBy(method, title);
+        if (chosen === undefined) continue;
+        this.toKey = chosen.key;
+        this.toKeySource = method;
+        this.weakKeyAccepted = chosen.weak;
+        return;
+      } catch (err) {
+        if (!isGoBack(err)) throw err;
+      }
+    }
+  }
+
+  /** The key `method` gives, judged by the daemon (weak: accepted despite warnings); undefined to ask for the method again. */
+  private async newKeyBy(method: KeySource, title: string): Promise<{ key: string; weak: boolean } | undefined> {
+    if (method === 'generate') return { key: (await this.ctx.daemon.request(this.p.GenerateSecretRequest.type, { name: 'ENCRYPTION_KEY' })).value, weak: false };
+    let key: string;
     if (method === 'env') {
       const env = await this.ctx.daemon.request(this.p.EnvReadRequest.type, { envFile: this.deployment.envFile, reveal: 'ENCRYPTION_KEY' });
-      return required(env.revealed?.value ?? undefined);
-    }
-    for (;;) {
-      const key = required(
+      key = required(env.revealed?.value ?? undefined);
+    } else {
+      key = required(
         await this.ui.input('newKeyValue', {
-          title: t('New ENCRYPTION_KEY'),
+          title,
           prompt: t('At least 16 characters; 32 or more recommended.'),
           password: true,
-          validate: (v) => (v === '' ? t('Enter the key.') : v !== v.trim() ? t('No spaces at either end.') : undefined),
+          validate: (v) => (v === '' ? t('Enter the key.') : v !== v.trim() ? t('No spaces at either end.') : v === this.fromKey ? t('The new key is the current key.') : undefined),
+          back: true,
         }),
       );
-      if (fromKey !== undefined && key === fromKey) {
-        await this.ui.notify('newKeySame', t('The new key is the current key.'), { severity: 'warning' });
-        continue;
-      }
-      const warnings = [...weakNewKeyWarnings(key), ...assessSecret(key, 'ENCRYPTION_KEY').map((w) => w.text)].map((w) => localize(w, lang()));
-      if (warnings.length === 0) return key;
-      const answer = await this.ui.ask('weakKey', t('This key is weak.'), {
-        severity: 'warning',
-        detail: [...new Set(warnings)].join('\n'),
-        actions: [
-          { id: 'retry', title: t('Choose Another') },
-          { id: 'use', title: t('Use It Anyway') },
-        ],
-      });
-      if (answer === 'use') return key;
-      if (answer !== 'retry') throw new Cancelled();
     }
-  }
-
-  /** A verified backup first, unless the user opts out. Returns its path. */
-  private async backup(fromKey: string | undefined): Promise<string | undefined> {
-    const choice = required(
-      await this.ui.pick<'backup' | 'skip'>(
-        'backup',
+    const { warnings } = await this.ctx.daemon.request(this.p.SecretAssessRequest.type, { name: 'ENCRYPTION_KEY', value: key, asNewEncryptionKey: true });
+    if (warnings.length === 0) return { key, weak: false };
+    const answer = required(
+      await this.ui.pick<'use' | 'other'>(
+        'weakKey',
         [
-          { id: 'backup', label: t('Back up the keys first (recommended)'), detail: t('Written beside the .env and checked before anything changes') },
-          { id: 'skip', label: t('Skip: I have a current backup of the database') },
+          { id: 'other', label: t('Choose another key'), detail: method === 'env' ? t('Generate one or type one; the .env gets it after the migration') : undefined },
+          { id: 'use', label: t('Use it anyway'), detail: t('GPT-Load warns about this key: {0}', warnings.join(' ')) },
         ],
-        { title: t('Backup') },
+        { title: `${title} — ${t('This key is weak')}`, placeHolder: warnings.join(' '), back: true },
       ),
     );
-    if (choice === 'skip') return undefined;
-    const info = await this.ctx.withProgress(t('Backing up {0}', this.deployment.label), this.p.BackupCreateRequest.type, { deployment: this.ref });
-    const check = await this.ctx.withProgress(t('Checking the backup'), this.p.BackupCheckRequest.type, {
-      path: info.path,
-      ...(fromKey ? { encryptionKey: fromKey } : { deployment: this.ref }),
-    });
-    if (!check.valid || check.decryptsWithKey === false) {
-      throw new Error(t('The backup {0} did not verify: {1}', info.path, check.problems.join('; ') || t('the current key does not open it')));
-    }
-    this.ctx.backups.changed(this.deployment);
-    return info.path;
+    return answer === 'use' ? { key, weak: true } : undefined;
   }
 
-  /**
-   * The user proves the new key is kept somewhere: clipboard and/or SecretStorage, then its last 4
-   * characters. Returns an undo for a new SecretStorage copy (used when the migration does not happen).
-   */
-  private async confirmSaved(newKey: string): Promise<() => Promise<void>> {
-    let saved: string | undefined;
+  /** Saves the new key where the user chose, before anything asks about it. */
+  private async saveNewKey(title: string, back: boolean): Promise<void> {
     const where = required(
       await this.ui.pickMany<'clipboard' | 'secretStorage'>(
         'saveKey',
         [
           { id: 'secretStorage', label: t('Store it in VS Code\'s secret storage'), picked: true },
-          { id: 'clipboard', label: t('Copy it to the clipboard (for your password manager)'), detail: t('Cleared from the clipboard after {0} s', this.ctx.config.clipboardClearSeconds || '∞') },
+          { id: 'clipboard', label: t('Copy it to the clipboard (for your password manager)'), detail: this.ctx.clipboardClearNote() },
         ],
-        { title: t('Save the new ENCRYPTION_KEY — without it the encrypted keys cannot be recovered') },
+        { title, back },
       ),
     );
     if (where.includes('secretStorage')) {
-      const { copy, existed } = await this.ctx.keyCopies.save(this.deployment, newKey, 'migration');
-      if (!existed) saved = copy.id;
+      const { copy, existed } = await this.ctx.keyCopies.save(this.deployment, this.toKey, 'migration');
+      if (!existed) this.savedCopyId = copy.id;
     }
-    if (where.includes('clipboard')) await this.ctx.copySecret(newKey);
-    const last4 = newKey.slice(-4);
-    required(
-      await this.ui.input('confirmLast4', {
-        title: t('Confirm you saved the new key'),
-        prompt: t('Type the last 4 characters of the new ENCRYPTION_KEY.'),
-        validate: (v) => (v === last4 ? undefined : t('That is not how the key ends. Look at your saved copy.')),
-      }),
-    );
-    return async () => {
-      if (saved) await this.ctx.keyCopies.remove(saved);
-    };
+    if (where.includes('clipboard')) await this.copyNewKey();
+  }
+
+  private async copyNewKey(): Promise<void> {
+    await this.ctx.copySecret(this.toKey);
+    this.copiedKey = this.toKey;
+  }
+
+  /** A generated key, shown once with Copy, before the user is asked how it ends. */
+  private async showNewKey(title: string, back: boolean): Promise<void> {
+    for (;;) {
+      const answer = required(
+        await this.ui.pick<'copy' | 'saved'>(
+          'showKey',
+          [
+            { id: 'copy', label: `$(copy) ${t('Copy')}`, description: this.toKey },
+            { id: 'saved', label: `$(check) ${t('I have saved it')}`, detail: this.savedCopyId ? t('A copy is also in VS Code\'s secret storage.') : undefined },
+          ],
+          { title, placeHolder: t('Keep this key in your password manager: without it the encrypted keys cannot be recovered.'), back },
+        ),
+      );
+      if (answer === 'saved') return;
+      await this.copyNewKey();
+      void this.ui.notify('keyCopied', this.ctx.clipboardCopiedMessage(t('The new ENCRYPTION_KEY was copied.')));
+    }
+  }
+
+  /** Removes what only this run needed: the new key's SecretStorage copy, the key on the clipboard. */
+  private async removeLeftovers(): Promise<string[]> {
+    const removed: string[] = [];
+    if (this.savedCopyId) {
+      await this.ctx.keyCopies.remove(this.savedCopyId);
+      this.savedCopyId = undefined;
+      removed.push(t('The unused copy of the new key was removed from secret storage.'));
+    }
+    if (this.copiedKey !== undefined) {
+      if (await this.ctx.clearClipboardIf(this.copiedKey)) removed.push(t('The new key was cleared from the clipboard.'));
+      this.copiedKey = undefined;
+    }
+    return removed;
+  }
+
+  private async reportCancelled(): Promise<void> {
+    const removed = await this.removeLeftovers();
+    const message = [
+      t('Migrate Keys was cancelled: the stored keys and {0} are unchanged.', this.deployment.envFile),
+      this.backupPath ? t('The backup taken for it is kept: {0}', this.backupPath) : undefined,
+      ...removed,
+    ]
+      .filter(Boolean)
+      .join(' ');
+    void this.ui.notify('migrateCancelled', message);
+  }
+
+  /** A verified backup of the state before. Returns its path. */
+  private async backup(): Promise<string> {
+    const info = await this.ctx.withProgress(t('Backing up {0}', this.deployment.label), this.p.BackupCreateRequest.type, { deployment: this.ref });
+    this.backupPath = info.path;
+    this.ctx.backups.changed(this.deployment);
+    const check = await this.ctx.withProgress(t('Checking the backup'), this.p.BackupCheckRequest.type, {
+      path: info.path,
+      ...(this.fromKey ? { encryptionKey: this.fromKey } : { deployment: this.ref }),
+    });
+    if (!check.valid || check.decryptsWithKey === false) {
+      throw new Error(t('The backup {0} did not verify: {1}', info.path, check.problems.join('; ') || t('the current key does not open it')));
+    }
+    return info.path;
   }
 
   /** Sends the migration; while GPT-Load is running, says so and offers "Check again". */
-  private migrate(fromKey: string | undefined, toKey: string): Promise<MigrationSummary> {
+  private migrate(): Promise<MigrationSummary> {
     const redisHost = this.ctx.redisHost(this.deployment);
     return retryWhileServiceRuns(this.ui, () =>
       this.ctx.withProgress(t('Migrating the keys of {0}', this.deployment.label), this.p.MigrateRequest.type, {
         deployment: this.ref,
-        ...(fromKey !== undefined ? { fromKey } : {}),
-        toKey,
+        ...(this.fromKey !== undefined ? { fromKey: this.fromKey } : {}),
+        toKey: this.toKey,
+        ...(this.weakKeyAccepted ? { allowWeakKey: true } : {}),
         updateEnv: true,
         // The wizard took (and checked) its own backup, or the user opted out.
         backup: false,
@@ -293,21 +458,24 @@ export class MigrateWizard {
   private async restoreKey(key: string): Promise<MigrateOutcome> {
     await this.ctx.daemon.request(this.p.EnvWriteRequest.type, { envFile: this.deployment.envFile, key: 'ENCRYPTION_KEY', value: key });
     this.ctx.fireDataChanged(this.deployment);
-    void this.ui.notify('keyRestored', t('ENCRYPTION_KEY in {0} now opens the stored keys. Restart GPT-Load: {1}', this.deployment.label, restartCommand(this.deployment.envFile)));
+    const advice = await restartAdvice(this.ctx, this.deployment);
+    void this.ui
+      .notify('keyRestored', `${t('ENCRYPTION_KEY in {0} now opens the stored keys.', this.deployment.label)} ${advice.advice}.`, { actions: copyRestartAction(advice) })
+      .then((answer) => copyRestartIfAsked(this.ctx, answer, advice));
     return { action: 'restoreKey' };
   }
 
-  private async reportSuccess(summary: MigrationSummary, backup: string | undefined): Promise<void> {
-    const command = summary.restartCommand ?? restartCommand(this.deployment.envFile);
+  private async reportSuccess(summary: MigrationSummary): Promise<void> {
     const what =
       summary.mode === 'disable'
-        ? t('Decrypted {0} keys and {1} request logs of {2}.', summary.apiKeys, summary.requestLogs, this.deployment.label)
-        : t('Encrypted {0} keys and {1} request logs of {2}.', summary.apiKeys, summary.requestLogs, this.deployment.label);
-    const env = summary.envUpdated ? t('ENCRYPTION_KEY in .env was updated.') : t('Update ENCRYPTION_KEY in .env yourself.');
-    const message = [what, env, backup ? t('The state before is backed up in {0}.', backup) : undefined, t('Restart GPT-Load now: {0}', command), ...summary.notes].filter(Boolean).join(' ');
+        ? t('Decrypted {0} keys and {1} request logs of {2}.', num(summary.apiKeys), num(summary.requestLogs), this.deployment.label)
+        : t('Encrypted {0} keys and {1} request logs of {2}.', num(summary.apiKeys), num(summary.requestLogs), this.deployment.label);
+    // The daemon's notes end with the restart sentence for this deployment.
+    const message = [what, this.backupPath ? t('The state before is backed up in {0}.', this.backupPath) : undefined, ...summary.notes.map(asSentence)].filter(Boolean).join(' ');
     this.ctx.output.info(`migration ${summary.mode} of ${this.deployment.label}: ${summary.apiKeys} keys, ${summary.requestLogs} logs, ${summary.durationMs} ms, ${summary.fromFingerprint} → ${summary.toFingerprint}`);
-    const answer = await this.ui.notify('migrated', message, { actions: [{ id: 'copyCommand', title: t('Copy Restart Command') }] });
-    if (answer === 'copyCommand') await this.ctx.clipboard.writeText(command);
+    const advice = { command: summary.restartCommand ?? null };
+    const answer = await this.ui.notify('migrated', message, { actions: copyRestartAction(advice) });
+    await copyRestartIfAsked(this.ctx, answer, advice);
   }
 }
 

@@ -16,6 +16,21 @@ export interface Choice<T extends string = string> {
 export interface PickOptions {
   title: string;
   placeHolder?: string;
+  /** Show a Back button; pressing it rejects with GoBack. */
+  back?: boolean;
+}
+
+/** Thrown by a prompt whose Back button was pressed: the wizard returns to its previous step. */
+export class GoBack extends Error {
+  constructor() {
+    super('back');
+    this.name = 'GoBack';
+  }
+}
+
+/** By name: a test UI bundled apart from the extension throws its own copy of the class. */
+export function isGoBack(err: unknown): boolean {
+  return err instanceof Error && err.name === 'GoBack';
 }
 
 export interface InputOptions {
@@ -27,6 +42,8 @@ export interface InputOptions {
   password?: boolean;
   /** Returns a message while the value is not acceptable. */
   validate?: (value: string) => string | undefined;
+  /** Show a Back button; pressing it rejects with GoBack. */
+  back?: boolean;
 }
 
 export type Severity = 'info' | 'warning' | 'error';
@@ -53,33 +70,33 @@ export interface WizardUI {
 /** Prompts with VS Code's own quick pick, input box and message dialogs. */
 export class VsCodeUI implements WizardUI {
   async pick<T extends string>(_step: string, items: Choice<T>[], options: PickOptions): Promise<T | undefined> {
-    const picked = await vscode.window.showQuickPick(
-      items.map((item) => ({ ...item, choice: item.id })),
-      { title: options.title, placeHolder: options.placeHolder, ignoreFocusOut: true, matchOnDescription: true },
-    );
-    return picked?.choice;
+    const picked = await quickPick(items, options, false);
+    return picked?.[0];
   }
 
-  async pickMany<T extends string>(_step: string, items: Choice<T>[], options: PickOptions): Promise<T[] | undefined> {
-    const picked = await vscode.window.showQuickPick(
-      items.map((item) => ({ ...item, choice: item.id })),
-      { title: options.title, placeHolder: options.placeHolder, ignoreFocusOut: true, canPickMany: true },
-    );
-    return picked?.map((p) => p.choice);
+  pickMany<T extends string>(_step: string, items: Choice<T>[], options: PickOptions): Promise<T[] | undefined> {
+    return quickPick(items, options, true);
   }
 
   input(_step: string, options: InputOptions): Promise<string | undefined> {
-    return Promise.resolve(
-      vscode.window.showInputBox({
-        title: options.title,
-        prompt: options.prompt,
-        placeHolder: options.placeHolder,
-        value: options.value,
-        password: options.password,
-        ignoreFocusOut: true,
-        validateInput: options.validate,
-      }),
-    );
+    const box = vscode.window.createInputBox();
+    Object.assign(box, { title: options.title, prompt: options.prompt, placeholder: options.placeHolder, value: options.value ?? '', password: options.password ?? false, ignoreFocusOut: true });
+    if (options.back) box.buttons = [vscode.QuickInputButtons.Back];
+    return new Promise<string | undefined>((resolve, reject) => {
+      const done = (settle: () => void) => {
+        settle();
+        box.dispose();
+      };
+      box.onDidChangeValue((value) => (box.validationMessage = options.validate?.(value)));
+      box.onDidAccept(() => {
+        const problem = options.validate?.(box.value);
+        if (problem) box.validationMessage = problem;
+        else done(() => resolve(box.value));
+      });
+      box.onDidTriggerButton(() => done(() => reject(new GoBack())));
+      box.onDidHide(() => done(() => resolve(undefined)));
+      box.show();
+    });
   }
 
   async ask<T extends string>(_step: string, message: string, options: AskOptions<T>): Promise<T | undefined> {
@@ -107,4 +124,27 @@ type Show = <I extends vscode.MessageItem & { id: string }>(message: string, ...
 function showFor(severity: Severity | undefined): Show {
   const fn = severity === 'error' ? vscode.window.showErrorMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   return fn as unknown as Show;
+}
+
+/** A quick pick (one or many) with an optional Back button; undefined when dismissed. */
+function quickPick<T extends string>(items: Choice<T>[], options: PickOptions, many: boolean): Promise<T[] | undefined> {
+  const pick = vscode.window.createQuickPick<vscode.QuickPickItem & { choice: T }>();
+  const entries = items.map((item) => ({ label: item.label, description: item.description, detail: item.detail, choice: item.id }));
+  Object.assign(pick, { title: options.title, placeholder: options.placeHolder, ignoreFocusOut: true, canSelectMany: many, matchOnDescription: true, items: entries });
+  if (many) pick.selectedItems = entries.filter((_, i) => items[i].picked);
+  if (options.back) pick.buttons = [vscode.QuickInputButtons.Back];
+  return new Promise<T[] | undefined>((resolve, reject) => {
+    const done = (settle: () => void) => {
+      settle();
+      pick.dispose();
+    };
+    pick.onDidAccept(() => {
+      const chosen = many ? pick.selectedItems : pick.activeItems.slice(0, 1);
+      if (!many && chosen.length === 0) return;
+      done(() => resolve(chosen.map((c) => c.choice)));
+    });
+    pick.onDidTriggerButton(() => done(() => reject(new GoBack())));
+    pick.onDidHide(() => done(() => resolve(undefined)));
+    pick.show();
+  });
 }

@@ -14,6 +14,7 @@ import type { TestApi } from '../../../client/src/extension';
 import type { MigrateOutcome } from '../../../client/src/wizard/migrateWizard';
 import type { DeploymentNode, ExplorerNode, GroupNode, KeyNode, LoadMoreNode } from '../../../client/src/views/keyExplorer';
 import { EXTENSION_ID, extensionApi, script } from './support/api';
+import { BACK, type Answer, type MemoryClipboard } from './support/scriptedUI';
 import { envValue, readFixture, type Fixture } from './support/fixture';
 import { waitFor } from './support/wait';
 
@@ -199,6 +200,22 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     api.explorer.clearSearch(found.deployment);
   });
 
+  test('a copy message says when the key leaves the clipboard, or that this editor cannot clear it (a browser)', async () => {
+    const { ui } = script(api);
+    ui.answer('authKeyTarget', 'copy');
+    await vscode.commands.executeCommand('gptLoad.generateAuthKey');
+    assert.equal(ui.messages('authKeyCopied')[0], 'A new AUTH_KEY was copied. It is cleared from the clipboard in 2 s.');
+    // Where the clipboard cannot be read (code-server, vscode.dev) nothing is promised.
+    const { ui: ui2, clipboard: browser } = script(api);
+    browser.canClear = false;
+    ui2.answer('authKeyTarget', 'copy');
+    await vscode.commands.executeCommand('gptLoad.generateAuthKey');
+    assert.equal(ui2.messages('authKeyCopied')[0], 'A new AUTH_KEY was copied. This editor cannot clear the clipboard: clear it yourself after pasting.');
+    assert.ok(ui2.prompts.find((p) => p.step === 'authKeyTarget')?.labels?.some((l) => l.includes('cannot clear the clipboard')));
+    assert.ok(browser.text.length >= 32);
+    assert.equal(await api.ctx.clearClipboardIf(browser.text), false, 'a clipboard that cannot be read was cleared');
+  });
+
   test('Generate AUTH_KEY copies a strong key; Rotate AUTH_KEY replaces it in .env and remembers when', async () => {
     const { ui, clipboard } = script(api);
     ui.answer('authKeyTarget', 'copy');
@@ -235,41 +252,242 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     assert.match(ui.messages('authKeyDue')[0] ?? '', /91 days/);
   });
 
-  test('Migrate Keys asks the daemon whether GPT-Load runs before the backup step, with "Check again"', async () => {
+  /** What a Migrate Keys run may leave behind: the .env, the backups folder, the deployment's key copies. */
+  const leftovers = () => ({
+    env: readFileSync(fixture.envFile, 'utf8'),
+    backups: existsSync(join(fixture.workspace, 'backups')) ? readdirSync(join(fixture.workspace, 'backups')).sort() : [],
+    copies: api.ctx.keyCopies.list(fixture.envFile).map((c) => c.id),
+  });
+  /** The wizard's steps with a generated key, in order, and answers that go on from each. */
+  const WIZARD_STEPS = ['action', 'newKeyMethod', 'saveKey', 'showKey', 'confirmLast4', 'backup', 'confirm'];
+  const goOn = (clipboard: MemoryClipboard): Record<string, Answer> => ({
+    action: 'enable',
+    newKeyMethod: 'generate',
+    saveKey: ['secretStorage', 'clipboard'],
+    showKey: 'saved',
+    // The key was just shown and copied: the user reads its end from there.
+    confirmLast4: () => clipboard.text.slice(-4),
+    backup: 'backup',
+    confirm: 'migrate',
+  });
+
+  test('Migrate Keys is a multi-step input: "Step n/m" in every title, Back on every later step, Back past "save" removes the copy', async () => {
+    const before = leftovers();
+    const { ui, clipboard } = script(api);
+    const answers = goOn(clipboard);
+    ui.answer('action', answers.action)
+      .answer('newKeyMethod', answers.newKeyMethod)
+      .answer('saveKey', answers.saveKey)
+      .answer('showKey', BACK, 'saved')
+      .answer('confirmLast4', answers.confirmLast4)
+      .answer('backup', BACK, 'skip')
+      .answer('confirm', 'back', undefined);
+    let copiesAtSecondSave: number | undefined;
+    const wrappedPickMany = ui.pickMany.bind(ui);
+    ui.pickMany = async (step, items, options) => {
+      if (step === 'saveKey' && ui.steps().includes('showKey')) copiesAtSecondSave = api.ctx.keyCopies.list(fixture.envFile).length;
+      return wrappedPickMany(step, items, options);
+    };
+    assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined);
+    assert.deepEqual(ui.steps().filter((s) => s !== 'keyCopied'), [
+      'action', 'newKeyMethod', 'saveKey', 'showKey', 'saveKey', 'showKey', 'confirmLast4', 'backup', 'confirmLast4', 'backup', 'confirm', 'backup', 'confirm', 'migrateCancelled',
+    ]);
+    // Going back from "show" to "save" undid the save: the copy was gone before the second save.
+    assert.equal(copiesAtSecondSave, before.copies.length);
+    const asked = ui.prompts.filter((p) => p.kind === 'pick' || p.kind === 'pickMany' || p.kind === 'input');
+    for (const prompt of asked) {
+      const [, n, m] = /^Step (\d+)\/(\d+): /.exec(prompt.message ?? '') ?? [];
+      assert.ok(n && m === '7', `${prompt.step}: ${prompt.message}`);
+      assert.equal(prompt.back, prompt.step !== 'action', `${prompt.step} Back button`);
+    }
+    assert.deepEqual(asked.map((p) => Number(/^Step (\d+)/.exec(p.message!)![1])), [1, 2, 3, 4, 3, 4, 5, 6, 5, 6, 6]);
+    // The final question can be answered, Back included.
+    assert.deepEqual(ui.prompts.find((p) => p.step === 'confirm')?.items, ['migrate', 'back']);
+    assert.deepEqual(leftovers(), before);
+    assert.equal(clipboard.text, '', 'the new key stayed on the clipboard');
+    assert.match(ui.messages('migrateCancelled')[0] ?? '', /unchanged.*removed from secret storage.*cleared from the clipboard/);
+  });
+
+  test('Migrate Keys cancelled at each step leaves the .env, the backups and the key copies as they were, and says so', async () => {
+    const before = leftovers();
+    for (const [index, cancelAt] of WIZARD_STEPS.entries()) {
+      const { ui, clipboard } = script(api);
+      const answers = goOn(clipboard);
+      for (const step of WIZARD_STEPS.slice(0, index)) ui.answer(step, answers[step]);
+      ui.answer(cancelAt, undefined);
+      assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined, cancelAt);
+      assert.deepEqual(ui.steps().filter((s) => s !== 'keyCopied').slice(0, -1), WIZARD_STEPS.slice(0, index + 1), cancelAt);
+      assert.deepEqual(leftovers(), before, `left behind when cancelled at ${cancelAt}`);
+      assert.equal(clipboard.text, '', `the new key stayed on the clipboard (${cancelAt})`);
+      const message = ui.messages('migrateCancelled')[0] ?? '';
+      assert.match(message, /the stored keys and .* are unchanged/, cancelAt);
+      assert.equal(/removed from secret storage/.test(message), index > WIZARD_STEPS.indexOf('saveKey'), `${cancelAt}: ${message}`);
+    }
+  });
+
+  test('Migrate Keys waits while GPT-Load runs ("Check again"); a cancel after the backup names the backup it kept', async () => {
     // "GPT-Load" answers /health on the .env's PORT until the user stops it.
     const gptLoad: Server = createServer((_req, res) => res.end('{"status":"healthy"}'));
     await new Promise<void>((resolve) => gptLoad.listen(0, '127.0.0.1', resolve));
     const port = (gptLoad.address() as AddressInfo).port;
     const envBefore = readFileSync(fixture.envFile, 'utf8');
-    const backups = () => (existsSync(join(fixture.workspace, 'backups')) ? readdirSync(join(fixture.workspace, 'backups')) : []);
-    const backupsBefore = backups();
     writeFileSync(fixture.envFile, `${envBefore.replace(/\n?$/, '\n')}PORT=${port}\n`);
+    const before = leftovers();
+    const changed = api.ctx.backups.changed.bind(api.ctx.backups);
+    let kept: string | undefined;
     try {
-      // Not stopped: the wizard ends there, nothing backed up.
-      const { ui } = script(api);
-      ui.answer('action', 'enable').answer('newKeyMethod', 'generate').answer('serviceRunning', undefined);
+      // Running: the wizard ends there, nothing backed up, the key copy removed.
+      const { ui, clipboard } = script(api);
+      const answers = goOn(clipboard);
+      for (const step of WIZARD_STEPS) ui.answer(step, answers[step]);
+      ui.answer('serviceRunning', undefined);
       assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined);
-      assert.deepEqual(ui.steps(), ['action', 'newKeyMethod', 'serviceRunning']);
+      assert.deepEqual(ui.steps().filter((s) => s !== 'keyCopied'), [...WIZARD_STEPS, 'serviceRunning', 'migrateCancelled']);
       const refusal = ui.prompts.find((p) => p.step === 'serviceRunning')!;
       assert.ok(refusal.message?.includes(`127.0.0.1:${port}/health`), `the daemon's finding is not shown: ${refusal.message}`);
       assert.deepEqual(refusal.items, ['checkAgain']);
+      assert.deepEqual(leftovers(), before);
 
-      // Stopped, then "Check again": on to the backup step (cancelled there).
-      const { ui: ui2 } = script(api);
-      ui2.answer('action', 'enable').answer('newKeyMethod', 'generate').answer('backup', undefined);
-      ui2.answer('serviceRunning', () => {
-        gptLoad.close();
-        gptLoad.closeAllConnections();
-        return 'checkAgain';
-      });
+      // Stopped, "Check again": the backup is taken — and GPT-Load starts again before the switch.
+      api.ctx.backups.changed = (deployment) => {
+        if (!gptLoad.listening) gptLoad.listen(port, '127.0.0.1');
+        changed(deployment);
+      };
+      const { ui: ui2, clipboard: clipboard2 } = script(api);
+      const answers2 = goOn(clipboard2);
+      for (const step of WIZARD_STEPS) ui2.answer(step, answers2[step]);
+      ui2.answer(
+        'serviceRunning',
+        () => {
+          gptLoad.close();
+          gptLoad.closeAllConnections();
+          return 'checkAgain';
+        },
+        undefined,
+      );
       assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined);
-      assert.deepEqual(ui2.steps(), ['action', 'newKeyMethod', 'serviceRunning', 'backup']);
+      assert.deepEqual(ui2.steps().filter((s) => s !== 'keyCopied'), [...WIZARD_STEPS, 'serviceRunning', 'serviceRunning', 'migrateCancelled']);
+      const after = leftovers();
+      assert.equal(after.env, before.env, 'the .env changed');
+      assert.deepEqual(after.copies, before.copies, 'the unused key copy was kept');
+      const added = after.backups.filter((b) => !before.backups.includes(b) && !b.endsWith('.sha256'));
+      assert.equal(added.length, 1, `backups: ${after.backups.join(', ')}`);
+      kept = join(fixture.workspace, 'backups', added[0]);
+      const message = ui2.messages('migrateCancelled')[0] ?? '';
+      assert.ok(message.includes(kept), `the kept backup is not named: ${message}`);
+      assert.match(message, /unchanged/);
     } finally {
+      api.ctx.backups.changed = changed;
       gptLoad.close();
+      gptLoad.closeAllConnections();
+      writeFileSync(fixture.envFile, envBefore);
+      if (kept) for (const file of [kept, `${kept}.sha256`]) rmSync(file, { force: true });
+    }
+  });
+
+  test('Migrate Keys with the weak ENCRYPTION_KEY already in .env shows GPT-Load\'s warnings and needs "Use it anyway"', async () => {
+    const envBefore = readFileSync(fixture.envFile, 'utf8');
+    writeFileSync(fixture.envFile, envBefore.replace(/^ENCRYPTION_KEY=.*$/m, 'ENCRYPTION_KEY=abc123'));
+    try {
+      const before = leftovers();
+      const { ui } = script(api);
+      ui.answer('action', 'enable')
+        .answer('newKeyMethod', 'env', 'env')
+        .answer('weakKey', 'other', 'use')
+        .answer('saveKey', [])
+        .answer('backup', 'skip')
+        .answer('confirm', 'migrate');
+      // The migration request is caught on its way to the daemon (and answered "cancelled"): it must carry allowWeakKey.
+      const withProgress = api.ctx.withProgress.bind(api.ctx);
+      let sent: Record<string, unknown> | undefined;
+      api.ctx.withProgress = (async (title: string, type: { method: string }, params: Record<string, unknown>) => {
+        if (type.method !== 'gptLoad/migrate') return withProgress(title, type as never, params as never);
+        sent = params;
+        throw Object.assign(new Error('cancelled'), { code: -32800 });
+      }) as typeof api.ctx.withProgress;
+      try {
+        assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined);
+      } finally {
+        api.ctx.withProgress = withProgress;
+      }
+      assert.equal(sent?.allowWeakKey, true, 'the daemon was not told the weak key was accepted');
+      // "Choose another" went back to the method; a key from the .env is neither shown nor asked for again.
+      assert.deepEqual(ui.steps(), ['action', 'newKeyMethod', 'weakKey', 'newKeyMethod', 'weakKey', 'saveKey', 'backup', 'confirm', 'migrateCancelled']);
+      assert.match(ui.messages('migrateCancelled')[0] ?? '', /unchanged/);
+      const weak = ui.prompts.find((p) => p.step === 'weakKey')!;
+      assert.deepEqual(weak.items, ['other', 'use']);
+      assert.ok(weak.back, 'the weak-key step has no Back button');
+      // GPT-Load's own warnings: migrate-keys' length check and the dashboard's verdict on ENCRYPTION_KEY.
+      assert.match(weak.placeHolder ?? '', /shorter than 16 characters/);
+      assert.match(weak.placeHolder ?? '', /ENCRYPTION_KEY/);
+      assert.match(weak.message ?? '', /weak/);
+      assert.deepEqual(leftovers(), before);
+    } finally {
       writeFileSync(fixture.envFile, envBefore);
     }
-    assert.deepEqual(backups(), backupsBefore, 'a backup was taken while GPT-Load ran');
-    assert.equal(envValue(fixture.envFile, 'ENCRYPTION_KEY') ?? '', '', 'the .env changed');
+  });
+
+  test('restart advice names the command only for the deployment found beside the .env, with Copy', async () => {
+    const layouts: Array<{ file?: string; text?: string; command: string | null }> = [
+      { file: 'docker-compose.yml', text: 'services:\n  gpt-load-app:\n    image: ghcr.io/tbphp/gpt-load:latest\n    env_file: .env\n', command: 'docker compose up -d --force-recreate gpt-load-app' },
+      { file: 'Makefile', text: 'run:\n\tgo run .\n', command: 'make run' },
+      { file: 'gpt-load', text: '', command: './gpt-load' },
+      { command: null },
+    ];
+    for (const layout of layouts) {
+      const path = layout.file ? join(fixture.workspace, layout.file) : undefined;
+      if (path) writeFileSync(path, layout.text ?? '');
+      try {
+        const { ui, clipboard } = script(api);
+        ui.answer('rotateConfirm', 'rotate').answer('removeOldProxyKey', 'keep').answer('authKeyRotated', 'copyCommand');
+        await vscode.commands.executeCommand('gptLoad.rotateAuthKey', fixture.envFile);
+        const notice = ui.prompts.find((p) => p.step === 'authKeyRotated')!;
+        const sentences = (notice.message ?? '').split(/(?<=\.) /);
+        const restart = sentences.filter((s) => /restart/i.test(s));
+        assert.equal(restart.length, 1, `one restart sentence: ${notice.message}`);
+        if (layout.command) {
+          assert.ok(restart[0].includes(layout.command), restart[0]);
+          assert.ok(notice.items?.includes('copyCommand'));
+          assert.equal(clipboard.text, layout.command);
+        } else {
+          assert.doesNotMatch(notice.message ?? '', /\.\/gpt-load|make run|docker compose/);
+          assert.ok(!notice.items?.includes('copyCommand'), 'Copy offered without a command');
+        }
+      } finally {
+        if (path) rmSync(path, { force: true });
+      }
+    }
+  });
+
+  test('the quick fix of "AUTH_KEY is also a proxy key" removes it from the stored proxy keys after asking', async () => {
+    const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+    const dbFile = join(fixture.workspace, 'data', 'gpt-load.db');
+    const globalProxyKeys = (value?: string) => {
+      const db = new Database(dbFile);
+      try {
+        if (value !== undefined) db.prepare("UPDATE system_settings SET setting_value = ? WHERE setting_key = 'proxy_keys'").run(value);
+        return (db.prepare("SELECT setting_value FROM system_settings WHERE setting_key = 'proxy_keys'").get() as { setting_value: string }).setting_value;
+      } finally {
+        db.close();
+      }
+    };
+    const authKey = envValue(fixture.envFile, 'AUTH_KEY')!;
+    const before = globalProxyKeys(`${authKey},client-Kq7-proxy-key-0123456789`);
+    try {
+      const { ui } = script(api);
+      ui.answer('removeProxyKeyConfirm', undefined);
+      await vscode.commands.executeCommand('gptLoad.removeAuthKeyFromProxyKeys', vscode.Uri.file(fixture.envFile).toString());
+      assert.equal(globalProxyKeys(), before, 'changed without a yes');
+      ui.answer('removeProxyKeyConfirm', 'remove');
+      await vscode.commands.executeCommand('gptLoad.removeAuthKeyFromProxyKeys', vscode.Uri.file(fixture.envFile).toString());
+      assert.equal(globalProxyKeys(), 'client-Kq7-proxy-key-0123456789');
+      const message = ui.messages('proxyKeyRemoved')[0] ?? '';
+      assert.match(message, /^AUTH_KEY was removed from GPT-Load's stored proxy keys \(global\)/);
+      assert.match(message, /restart|next start/i);
+      assert.ok(!message.includes(authKey), 'the key is shown');
+    } finally {
+      globalProxyKeys('');
+    }
   });
 
   test('Migrate Keys enables encryption end to end: database encrypted, .env updated, keys still reveal', async () => {
@@ -278,6 +496,7 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
       .answer('newKeyMethod', 'generate')
       .answer('backup', 'backup')
       .answer('saveKey', ['secretStorage'])
+      .answer('showKey', 'saved')
       .answer('confirm', 'migrate');
     // The last 4 characters come from the copy the wizard just stored, as a user reads them there.
     let stored: string | undefined;
@@ -299,8 +518,9 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     const summariesBefore = api.statusBar.summaryCount;
     const outcome = await vscode.commands.executeCommand<MigrateOutcome>('gptLoad.migrateKeys', fixture.envFile);
     assert.ok(outcome?.summary, `migration did not complete; prompts: ${ui.steps().join(' → ')}; messages: ${ui.messages().join(' | ')}`);
-    // GPT-Load was not running: the service check passed silently before the backup step.
-    assert.ok(ui.steps().indexOf('backup') > ui.steps().indexOf('newKeyMethod') && !ui.steps().includes('serviceRunning'), ui.steps().join(' → '));
+    // GPT-Load was not running: the service check passed silently before the backup.
+    assert.deepEqual(ui.steps().slice(0, -1), WIZARD_STEPS);
+    assert.ok(!ui.steps().includes('serviceRunning'), ui.steps().join(' → '));
     console.log(`migrate wizard: ${ui.steps().join(' → ')}`);
     // A verified backup was taken first, and the summary names it.
     assert.ok(outcome.backup && existsSync(outcome.backup), `no backup: ${outcome.backup}`);
@@ -311,7 +531,9 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     const newKey = await storedKey();
     assert.ok(newKey && newKey.length >= 32);
     assert.ok(envValue(fixture.envFile, 'ENCRYPTION_KEY') === newKey, '.env does not hold the new ENCRYPTION_KEY');
-    assert.match(ui.messages('migrated')[0] ?? '', /gpt-load|docker|make/);
+    // Nothing beside this .env says how GPT-Load runs: one sentence says how to restart, no command guessed.
+    assert.match(ui.messages('migrated')[0] ?? '', /ENCRYPTION_KEY in \.env is updated\. Restart GPT-Load the way it is run here/);
+    assert.ok(!ui.prompts.find((p) => p.step === 'migrated')?.items?.includes('copyCommand'));
     assert.ok(ui.messages('migrated')[0]?.includes(outcome.backup), 'the summary does not name the backup');
 
     const report = await vscode.commands.executeCommand<StatusReport>('gptLoad.showStatus', fixture.envFile, { open: false });
@@ -331,6 +553,26 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     const node = { kind: 'key', deployment: await api.ctx.deployments.forEnvFile(fixture.envFile), key: { id: sample.id } as KeyListItem } as KeyNode;
     await vscode.commands.executeCommand('gptLoad.revealKey', node);
     assert.ok(ui2.prompts.find((p) => p.kind === 'secret')?.secret === sample.plaintext, 'the key did not reveal after migration');
+  });
+
+  test('Show Status opens its report rendered (Markdown preview), in a tab titled by what it is', async () => {
+    const { ui } = script(api);
+    await vscode.commands.executeCommand('gptLoad.showStatus', fixture.envFile);
+    const tab = await waitFor('the rendered status report', () =>
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.label.includes('Encryption status — ')),
+    );
+    assert.match((tab.input as vscode.TabInputWebview).viewType, /markdown\.preview/);
+    assert.ok(!tab.label.endsWith('.md'), tab.label);
+    // The Markdown source is not opened as an editor tab of its own.
+    assert.ok(!vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputText && t.input.uri.scheme === 'gptload-report'));
+    const deployment = (await api.ctx.deployments.forEnvFile(fixture.envFile))!;
+    assert.ok(tab.label.includes(`Encryption status — ${deployment.label}`), tab.label);
+    const uri = api.ctx.reports.uriOf(`Encryption status — ${deployment.label}`, fixture.envFile);
+    const source = (await vscode.workspace.openTextDocument(uri)).getText();
+    assert.match(source, /^# GPT-Load encryption status/);
+    assert.match(source, new RegExp(`\\| api_keys \\| ${fixture.keys.toLocaleString('en-US')} \\|`));
+    await vscode.window.tabGroups.close(tab);
+    assert.deepEqual(ui.steps(), []);
   });
 
   test('the status bar follows saves of the .env', async () => {

@@ -230,7 +230,7 @@ suite('GPT-Load Keystore backups and key copies', () => {
   test('after a key change an old backup needs the old key: the saved copy with its fingerprint opens it, and Restore re-encrypts to the new key', async function () {
     this.timeout(120_000);
     const { ui, clipboard } = script(api);
-    ui.answer('action', 'change').answer('newKeyMethod', 'generate').answer('backup', 'skip').answer('saveKey', ['clipboard']).answer('confirm', 'migrate');
+    ui.answer('action', 'change').answer('newKeyMethod', 'generate').answer('backup', 'skip').answer('saveKey', ['clipboard']).answer('showKey', 'saved').answer('confirm', 'migrate');
     ui.answer('confirmLast4', () => clipboard.text.slice(-4));
     await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile);
     const newKey = envValue(fixture.envFile, 'ENCRYPTION_KEY');

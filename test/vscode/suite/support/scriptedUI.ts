@@ -3,7 +3,10 @@
  * a script keyed by step id, and every prompt and notification is recorded. A prompt without an
  * answer fails the test at once instead of waiting for a human.
  */
-import type { AskOptions, Choice, InputOptions, PickOptions, WizardUI } from '../../../../client/src/wizard/ui';
+import { GoBack, type AskOptions, type Choice, type InputOptions, type PickOptions, type WizardUI } from '../../../../client/src/wizard/ui';
+
+/** The answer that presses a step's Back button. */
+export const BACK = '$back';
 
 export type Answer = string | string[] | undefined | ((prompt: Prompt) => string | string[] | undefined);
 
@@ -12,6 +15,12 @@ export interface Prompt {
   step: string;
   message?: string;
   detail?: string;
+  /** The step offered a Back button. */
+  back?: boolean;
+  /** Item labels and descriptions of a pick, as shown. */
+  labels?: string[];
+  /** A pick's placeholder (where a step shows its warnings). */
+  placeHolder?: string;
   items?: string[];
   options?: InputOptions;
   /** showSecret's value: only ever compared in tests, never printed. */
@@ -47,18 +56,32 @@ export class ScriptedUI implements WizardUI {
     return this.prompts.filter((p) => (step ? p.step === step : p.kind === 'notify')).map((p) => p.message ?? '');
   }
 
+  /** Presses Back when the script says so (and the step has the button). */
+  private backIf(step: string, answer: unknown, back: boolean | undefined): void {
+    if (answer !== BACK) return;
+    if (!back) throw new Error(`'${step}' has no Back button`);
+    throw new GoBack();
+  }
+
   async pick<T extends string>(step: string, items: Choice<T>[], options: PickOptions): Promise<T | undefined> {
-    const answer = this.next({ kind: 'pick', step, message: options.title, items: items.map((i) => i.id) }, true);
+    const answer = this.next(
+      { kind: 'pick', step, message: options.title, items: items.map((i) => i.id), back: options.back, placeHolder: options.placeHolder, labels: items.map((i) => [i.label, i.description, i.detail].filter(Boolean).join(' ')) },
+      true,
+    );
+    this.backIf(step, answer, options.back);
     if (answer !== undefined && !items.some((i) => i.id === answer)) throw new Error(`'${step}' offers ${items.map((i) => i.id).join(', ')}, not ${answer}`);
     return answer as T | undefined;
   }
 
   async pickMany<T extends string>(step: string, items: Choice<T>[], options: PickOptions): Promise<T[] | undefined> {
-    return this.next({ kind: 'pickMany', step, message: options.title, items: items.map((i) => i.id) }, true) as T[] | undefined;
+    const answer = this.next({ kind: 'pickMany', step, message: options.title, items: items.map((i) => i.id), back: options.back }, true);
+    this.backIf(step, answer, options.back);
+    return answer as T[] | undefined;
   }
 
   async input(step: string, options: InputOptions): Promise<string | undefined> {
-    const answer = this.next({ kind: 'input', step, message: options.title, options }, true) as string | undefined;
+    const answer = this.next({ kind: 'input', step, message: options.title, options, back: options.back }, true) as string | undefined;
+    this.backIf(step, answer, options.back);
     const problem = answer !== undefined ? options.validate?.(answer) : undefined;
     if (problem) throw new Error(`'${step}' rejects the scripted answer: ${problem}`);
     return answer;
@@ -80,6 +103,7 @@ export class ScriptedUI implements WizardUI {
 /** A clipboard in memory: the web workbench's real one needs browser permissions headless Chromium lacks. */
 export class MemoryClipboard {
   text = '';
+  canClear = true;
   async readText(): Promise<string> {
     return this.text;
   }
