@@ -101,6 +101,22 @@ for (const engine of ENGINES) {
     assert.match(status.stdout, /undecryptable rows \(api_keys 1, request_logs 1\): list them with gpt-load-keystore keys list --undecryptable/);
   });
 
+  test(`the command status names for leftovers under the configured key resolves them: status ok afterwards, on ${engine}`, async (t) => {
+    const db = await history(t, engine);
+    if (!db) return;
+    const before = cli(db, ['status']);
+    assert.equal(before.status, 1);
+    assert.match(before.stdout, /migrate-keys --to-prompt \(give the configured ENCRYPTION_KEY\)/);
+    // --to-prompt needs a terminal; the same key given another way.
+    const run = cli(db, ['migrate-keys', '--to-env', 'KEY', '--no-backup', '--json'], { KEY: HISTORY_KEY });
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).outcome, 'finished');
+    assert.equal(await check(db, HISTORY_KEY), db.rows.length);
+    const after = cli(db, ['status', '--json']);
+    assert.equal(after.status, 0, after.stdout);
+    assert.deepEqual([JSON.parse(after.stdout).state, JSON.parse(after.stdout).attention], ['ok', []]);
+  });
+
   test(`migrate-keys disable and enable bring GPT-Load's history to plaintext and back, on ${engine}`, async (t) => {
     const db = await history(t, engine, { tempMigration: true });
     if (!db) return;

@@ -50,12 +50,18 @@ test("GPT-Load's dashboard: a row decrypting but with another key_hash does not 
 
 const counts = (c: Partial<RowCounts>): RowCounts => ({ total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0, unknownIds: [], ...c });
 
-test('overall state from exact counts: empty, ok, needs-migration, key-missing, wrong-key, mixed', () => {
+test('overall state from exact counts: empty, ok, needs-migration, key-missing, wrong-key, mixed, not-encrypted', () => {
   assert.equal(overallState(counts({}), true), 'empty');
   assert.equal(overallState(counts({ total: 3, empty: 3 }), false), 'empty');
   assert.equal(overallState(counts({ total: 5, encrypted: 5 }), true), 'ok');
   assert.equal(overallState(counts({ total: 6, encrypted: 5, empty: 1 }), true), 'ok');
-  assert.equal(overallState(counts({ total: 5, plaintext: 5 }), false), 'ok');
+  // Encryption off is never ok: GPT-Load's dashboard warns that data is stored in plain text.
+  assert.equal(overallState(counts({ total: 5, plaintext: 5 }), false), 'not-encrypted');
+  assert.equal(overallState(counts({ total: 5, plaintext: 3, noHash: 2 }), false), 'not-encrypted');
+  assert.equal(overallState(counts({ total: 5, plaintext: 3, noHash: 2 }), true), 'needs-migration');
+  // Both tables: request logs GPT-Load left in plaintext keep the state from ok.
+  assert.equal(overallState([counts({ total: 5, encrypted: 5 }), counts({ total: 3, plaintext: 3 })], true), 'mixed');
+  assert.equal(overallState([counts({ total: 5, encrypted: 5 }), counts({ total: 3, encrypted: 2, wrongHash: 1 })], true), 'mixed');
   assert.equal(overallState(counts({ total: 5, plaintext: 5 }), true), 'needs-migration');
   assert.equal(overallState(counts({ total: 5, unknown: 5 }), false), 'key-missing');
   assert.equal(overallState(counts({ total: 5, unknown: 5 }), true), 'wrong-key');
@@ -85,7 +91,7 @@ test('status text: verdict, counts with example ids, groups — in English and C
   assert.match(en, /^State: mixed — /m);
   assert.match(en, /^GPT-Load's dashboard: no warning \(sample 20\)$/m);
   assert.match(en, /^api_keys: 1,207 rows: 1 plaintext, 1,201 encrypted with the configured key, 5 undecryptable \(e\.g\. ids 3, 5, 7, 11, 12\)$/m);
-  assert.match(en, /^request_logs: 100 rows: 1 plaintext, 96 encrypted with the configured key, 2 undecryptable, 1 without key/m);
+  assert.match(en, /^request_logs: 100 rows: 1 plaintext, 96 encrypted with the configured key, 2 undecryptable \(e\.g\. ids 0a, 0b\), 1 without key/m);
   assert.match(en, /^ {2}openai \[openai\]: 1,000 active, 7 invalid$/m);
   assert.match(en, /^ {2}openai-all \[openai, aggregate\]: 0 active, 0 invalid$/m);
   assert.ok(!en.includes(KEY));

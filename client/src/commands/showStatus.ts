@@ -2,7 +2,7 @@ import type { RowCounts, StatusReport } from '../../../shared/protocol';
 import { Ctx, type DeploymentArg } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState, describeVerdict } from '../describe';
-import { num, t, tn } from '../l10n';
+import { currentLanguage, num, t, tn } from '../l10n';
 import { protocol } from '../protocol';
 import { CommandIds } from './ids';
 
@@ -27,6 +27,10 @@ export function renderStatus(deployment: Deployment, report: StatusReport): stri
     counts('request_logs', report.requestLogs),
   ];
   if (report.apiKeys.unknownIds.length > 0) lines.push('', t('Undecryptable api_keys rows, e.g. ids {0}', report.apiKeys.unknownIds.join(', ')));
+  // What status found beyond the table (GPT-Load's history, temp_migration), each with the command resolving it.
+  if (report.attention?.length) {
+    lines.push('', `## ${t('Needs attention')}`, '', ...report.attention.map((item) => `- ${currentLanguage() === 'zh-cn' ? item.zh : item.en}`));
+  }
   lines.push('', `## ${t('Groups')}`, '', `| ${t('Group')} | ${t('Channel')} | ${t('Active')} | ${t('Invalid')} |`, '|---|---|---:|---:|');
   for (const g of report.groups) lines.push(`| ${g.displayName || g.name} | ${g.channelType} | ${num(g.active)} | ${num(g.invalid)} |`);
   if (report.state !== 'ok' && report.state !== 'empty') lines.push('', t('Run "GPT-Load: Migrate Keys" to fix the encryption state.'));
