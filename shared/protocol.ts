@@ -63,6 +63,7 @@ export const KeystoreErrorCodes: Record<ErrorCode, number> = {
   io: 4070,
   internal: 4099,
   cancelled: -32800,
+  untrusted: 4080,
 };
 
 /** The ErrorCode of a JSON-RPC error code (undefined for codes that are not ours). */

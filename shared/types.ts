@@ -35,7 +35,8 @@ export type ErrorCode =
   | 'cancelled'
   | 'backup-invalid'
   | 'io'
-  | 'internal';
+  | 'internal'
+  | 'untrusted';
 
 /** `ResponseError.data` of every keystore error. `message` is already in the client's language. */
 export interface ErrorData {
@@ -382,6 +383,12 @@ export interface InitializationOptions {
   connectTimeoutMs?: number;
   /** Compute database-backed .env diagnostics (default true). */
   databaseDiagnostics?: boolean;
+  /**
+   * The workspace is trusted (default true, for editors without workspace trust). false: the daemon
+   * lints and parses only — it runs no process (git) and opens no connection (database, Redis,
+   * GPT-Load's health endpoint); requests that would answer the 'untrusted' error.
+   */
+  trusted?: boolean;
 }
 
 /**

@@ -34,6 +34,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   io: 10,
   cancelled: 130,
   internal: 70,
+  untrusted: 11,
 };
 
 export class KeystoreError extends Error {

@@ -156,9 +156,11 @@ export class DiagnosticsScheduler {
   /** The git answer when missing or stale, and the database check when none is cached; both land with a new publish. */
   private backgroundChecks(view: EnvView, state: DocState): void {
     state.background = undefined;
+    // Untrusted: git would run the repository's own configured commands (core.fsmonitor, …).
+    if (!this.session.options.trusted) return;
     if (view.path !== null) this.refreshGitState(view.path);
     const { target } = view;
-    if (this.session.options.databaseDiagnostics && target !== null && !view.doc.error && !this.checks.peek(target, view.encryptionKey)) {
+    if (this.session.checksDatabase && target !== null && !view.doc.error && !this.checks.peek(target, view.encryptionKey)) {
       this.runDatabaseCheck(view, target);
     }
   }
@@ -193,7 +195,7 @@ export class DiagnosticsScheduler {
         },
       ];
     }
-    if (!this.session.options.databaseDiagnostics || view.target === null || view.doc.error) return [];
+    if (!this.session.checksDatabase || view.target === null || view.doc.error) return [];
     const cached = this.checks.peek(view.target, view.encryptionKey);
     return cached ? checkDiagnostics(cached, view, this.session.lang) : [];
   }

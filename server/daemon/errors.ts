@@ -32,3 +32,11 @@ export function toResponseError(err: unknown, lang: Lang, method: string): Respo
 export function usageError(en: string, zh: string, details?: Record<string, unknown>): KeystoreError {
   return new KeystoreError('usage', { en, zh }, details);
 }
+
+/** What every request that would run a process or open a connection answers in an untrusted workspace. */
+export function untrustedError(): KeystoreError {
+  return new KeystoreError('untrusted', {
+    en: 'The workspace is not trusted: in Restricted Mode GPT-Load Keystore only checks .env files — it runs no git and opens no database, Redis or GPT-Load connection. Trust the workspace to use this.',
+    zh: '工作区不受信任：在受限模式下，GPT-Load Keystore 只检查 .env 文件——不运行 git，也不连接数据库、Redis 或 GPT-Load。请信任此工作区后再使用此功能。',
+  });
+}

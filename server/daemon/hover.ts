@@ -58,7 +58,7 @@ export function provideHover(params: HoverParams, session: Session, documents: T
 
 function encryptionState(view: EnvView, checks: DatabaseChecks, session: Session, lang: Lang): string {
   const t = (text: Localized) => localize(text, lang);
-  if (!session.options.databaseDiagnostics || view.target === null) return t({ en: 'Encryption state: not checked', zh: '加密状态：未检查' });
+  if (!session.checksDatabase || view.target === null) return t({ en: 'Encryption state: not checked', zh: '加密状态：未检查' });
   const check: DbCheck | undefined = checks.peek(view.target, view.encryptionKey);
   if (!check) return t({ en: 'Encryption state: checking the database…', zh: '加密状态：正在检查数据库…' });
   if (!check.ok) return t({ en: `Encryption state: unknown — ${check.error.text.en}`, zh: `加密状态：未知——${check.error.text.zh}` });
