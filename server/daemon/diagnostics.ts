@@ -75,7 +75,8 @@ export class DiagnosticsScheduler {
   }
 
   schedule(document: TextDocument, immediately = false): void {
-    if (documentKind(document) === null) return;
+    // Before initialize the client has not said whether it trusts the folder: nothing runs.
+    if (!this.session.initialized || documentKind(document) === null) return;
     const state = this.states.get(document.uri) ?? { lintMs: 0, lastChange: 0, lint: [], version: -1 };
     this.states.set(document.uri, state);
     state.timer?.();

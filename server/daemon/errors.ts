@@ -4,7 +4,7 @@
  * 'internal' with a generic message: its text may quote a DSN or a value, so it goes only to the
  * (redacted) log.
  */
-import { ResponseError } from 'vscode-languageserver/node';
+import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { KeystoreError, type ErrorCode as CoreErrorCode, type Lang } from '../core/errors';
 import { KeystoreErrorCodes, type ErrorCode, type ErrorData } from '../../shared/protocol';
 import { log } from './log';
@@ -39,4 +39,9 @@ export function untrustedError(): KeystoreError {
     en: 'The workspace is not trusted: in Restricted Mode GPT-Load Keystore only checks .env files — it runs no git and opens no database, Redis or GPT-Load connection. Trust the workspace to use this.',
     zh: '工作区不受信任：在受限模式下，GPT-Load Keystore 只检查 .env 文件——不运行 git，也不连接数据库、Redis 或 GPT-Load。请信任此工作区后再使用此功能。',
   });
+}
+
+/** LSP's answer to a request that comes before `initialize`. */
+export function notInitializedError(): ResponseError<void> {
+  return new ResponseError(ErrorCodes.ServerNotInitialized, 'the daemon is not initialized: send initialize first (请先发送 initialize)');
 }

@@ -21,7 +21,7 @@ import {
   type InitializationOptions,
 } from '../../shared/protocol';
 import type { DaemonArgs } from './args';
-import { toResponseError, untrustedError } from './errors';
+import { notInitializedError, toResponseError, untrustedError } from './errors';
 import { log, redactor } from './log';
 import { fields, type Fields } from './params';
 import { WorkDone } from './progress';
@@ -54,6 +54,8 @@ export class Session {
   canCreateProgress = false;
   /** The client applies WorkspaceEdits that create files. */
   canCreateFiles = false;
+  /** `initialize` was answered: requests are served, documents diagnosed. */
+  initialized = false;
   readonly stores = new StorePool(() => this.options.connectTimeoutMs, () => this.options.trusted);
 
   constructor(
@@ -87,6 +89,7 @@ export class Session {
       const started = performance.now();
       log.trace(`→ ${type.method}`);
       let work: WorkDone | undefined;
+      if (!this.initialized) return notInitializedError();
       try {
         if (!this.options.trusted && !OFFLINE_METHODS.has(type.method)) throw untrustedError();
         const params = fields(rawParams);
