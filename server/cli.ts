@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { COMMANDS } from './cli/commands';
 import type { CliCommand, CliIO } from './cli/command';
 import { asKeystoreError, EXIT_CODES, KeystoreError, localize, type Lang } from './core/errors';
+import { maskDsn } from './store/dsn';
 
 const VERSION = '0.1.0';
 
@@ -86,7 +87,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return await command.run(parsed as never, io);
   } catch (err) {
     const error = asKeystoreError(err);
-    io.stderr.write(`gpt-load-keystore ${command.name}: ${error.localized(io.lang)}\n`);
+    io.stderr.write(`gpt-load-keystore ${command.name}: ${maskDsn(error.localized(io.lang))}\n`);
     return EXIT_CODES[error.code];
   }
 }
@@ -118,7 +119,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`gpt-load-keystore: ${asKeystoreError(err).message}\n`);
+      process.stderr.write(`gpt-load-keystore: ${maskDsn(asKeystoreError(err).message)}\n`);
       process.exitCode = EXIT_CODES.internal;
     },
   );

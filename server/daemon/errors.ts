@@ -7,6 +7,7 @@
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import { KeystoreError, type ErrorCode as CoreErrorCode, type Lang } from '../core/errors';
 import { KeystoreErrorCodes, type ErrorCode, type ErrorData } from '../../shared/protocol';
+import { maskDsn } from '../store/dsn';
 import { log } from './log';
 
 // The wire list and the core list must stay the same list.
@@ -18,7 +19,7 @@ export function toResponseError(err: unknown, lang: Lang, method: string): Respo
   if (err instanceof ResponseError) return err as ResponseError<ErrorData>;
   if (err instanceof KeystoreError) {
     log.debug(`${method}: ${err.code}`);
-    return new ResponseError(KeystoreErrorCodes[err.code], err.localized(lang), { code: err.code, details: err.details });
+    return new ResponseError(KeystoreErrorCodes[err.code], maskDsn(err.localized(lang)), { code: err.code, details: err.details });
   }
   const error = err instanceof Error ? err : new Error(String(err));
   log.error(`${method}: unexpected ${error.name}: ${error.message}\n${error.stack ?? ''}`);
