@@ -17,6 +17,7 @@ import { openStore, type Store } from '../store/connect';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
 import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
+import { printable, printableLines } from '../../shared/printable';
 
 // ---------------------------------------------------------------------------------------------
 // shared plumbing
@@ -172,13 +173,13 @@ Examples:
     const lang = io.lang;
     const info = result.info;
     io.stdout.write(
-      [
+      printableLines([
         t(lang, { en: `Backup written: ${info.path} (${bytes(info.bytes)}, mode 0600)`, zh: `备份已写入：${info.path}（${bytes(info.bytes)}，权限 0600）` }),
         t(lang, { en: `  source: ${info.source}`, zh: `  来源：${info.source}` }),
         t(lang, { en: `  rows: ${rowsText(info)}`, zh: `  行数：${rowsText(info)}` }),
         t(lang, { en: `  needs key: ${info.keyFingerprint}`, zh: `  所需密钥：${info.keyFingerprint}` }),
         ...findingLines(result.warnings, lang),
-      ].join('\n') + '\n',
+      ]),
     );
     return 0;
   },
@@ -217,7 +218,7 @@ function checkText(report: BackupCheckReport, lang: Lang): string {
   }
   lines.push(...findingLines(report.findings, lang));
   lines.push(`${t(lang, { en: 'Verdict', zh: '结论' })}: ${t(lang, VERDICT_TEXT[report.verdict])}`);
-  return lines.join('\n') + '\n';
+  return printableLines(lines);
 }
 
 export const backupCheckCommand: CliCommand = {
@@ -303,7 +304,7 @@ function restoreText(report: BackupRestoreReport, lang: Lang): string {
   if (report.cache) lines.push(t(lang, { en: `  Redis: removed ${report.cache.removed} stale entries`, zh: `  Redis：删除了 ${report.cache.removed} 个过期条目` }));
   for (const w of report.warnings) lines.push(`${t(lang, { en: 'warning', zh: '警告' })}: ${t(lang, w)}`);
   if (!report.dryRun) lines.push(t(lang, { en: 'Start GPT-Load again when ready.', zh: '准备就绪后请重新启动 GPT-Load。' }));
-  return lines.join('\n') + '\n';
+  return printableLines(lines);
 }
 
 
@@ -404,12 +405,12 @@ function listText(entries: BackupListEntry[], directory: string, lang: Lang): st
     e.key.needed ?? '?',
     bytes(e.bytes),
     e.path.slice(directory.length + 1),
-  ]);
+  ].map(printable));
   const header = t(lang, { en: 'VERDICT|CREATED|ENGINE|NEEDS KEY|SIZE|FILE', zh: '结论|创建时间|引擎|所需密钥|大小|文件' }).split('|');
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const lines = [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
   for (const e of entries.filter((x) => x.verdict === 'corrupt')) lines.push(...findingLines(e.findings.filter((f) => f.severity === 'error'), lang).map((l) => `${e.path.slice(directory.length + 1)}: ${l}`));
-  return lines.join('\n') + '\n';
+  return printableLines(lines);
 }
 
 export const backupListCommand: CliCommand = {

@@ -24,6 +24,7 @@ import {
 } from '../../shared/protocol';
 import { cachedCodec, freshCodec } from './codecs';
 import { log, redactor } from './log';
+import { printable } from '../../shared/printable';
 import { deploymentRef, filePath, optBool, optDeploymentRef, optString, stringArray, type Fields } from './params';
 import type { Session } from './session';
 import type { StorePool } from './stores';
@@ -31,11 +32,11 @@ import type { StorePool } from './stores';
 const MAX_KEY_COPIES = 16;
 
 function wireInfo(info: CoreBackupInfo, warnings: BackupFinding[], lang: Lang): BackupInfo {
-  return { ...info, warnings: warnings.map((w) => localize(w.text, lang)) };
+  return { ...info, warnings: warnings.map((w) => printable(localize(w.text, lang))) };
 }
 
 function problemsOf(findings: BackupFinding[], lang: Lang): string[] {
-  return findings.filter((f) => f.severity !== 'info').map((f) => localize(f.text, lang));
+  return findings.filter((f) => f.severity !== 'info').map((f) => printable(localize(f.text, lang)));
 }
 
 function checkResult(report: BackupCheckReport, lang: Lang): BackupCheckResult {
@@ -49,7 +50,7 @@ function checkResult(report: BackupCheckReport, lang: Lang): BackupCheckResult {
     live: live ? { missing: live.missing, added: live.added, backupKeys: live.backupKeys, liveKeys: live.liveKeys } : null,
     ageMs: report.ageMs,
     keyCheck: { checked: report.key.checked, failed: report.key.failed },
-    notes: report.findings.filter((f) => f.severity === 'info').map((f) => localize(f.text, lang)),
+    notes: report.findings.filter((f) => f.severity === 'info').map((f) => printable(localize(f.text, lang))),
   };
 }
 

@@ -23,6 +23,7 @@ import { composeDiagnostics, isComposeFile, fileUriToPath } from './compose';
 import { sha256, type DatabaseChecks, type DbCheck } from './dbcheck';
 import { envView, forgetView, isDotenvDocument, rangeFor, type EnvView } from './envView';
 import { log } from './log';
+import { printable } from '../../shared/printable';
 import type { Session } from './session';
 
 const MAX_DEBOUNCE_MS = 200;
@@ -260,7 +261,8 @@ export function checkDiagnostics(check: DbCheck, view: EnvView, lang: Lang): Dia
   const t = (text: Localized) => localize(text, lang);
   const out: Diagnostic[] = [];
   const add = (range: Diagnostic['range'], severity: DiagnosticSeverity, code: string, text: Localized, data?: Record<string, unknown>) =>
-    out.push({ range, severity, source: DIAGNOSTIC_SOURCE, code, message: t(text), ...(data ? { data } : {}) });
+    // Messages quote stored text (group names): shown escaped.
+    out.push({ range, severity, source: DIAGNOSTIC_SOURCE, code, message: printable(t(text)), ...(data ? { data } : {}) });
 
   if (!check.ok) {
     // A missing SQLite file at the default place is a deployment GPT-Load has not started yet.

@@ -7,6 +7,7 @@
  * tooltip ever holds a plaintext key.
  */
 import * as vscode from 'vscode';
+import { printable } from '../../../shared/printable';
 import type { EnvReadResult, GroupSummary, KeyListItem, KeyStatus } from '../../../shared/protocol';
 import { CommandIds } from '../commands/ids';
 import type { Ctx } from '../context';
@@ -284,9 +285,9 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
       }
       case 'group': {
         const g = node.group;
-        const item = new vscode.TreeItem(g.displayName || g.name, vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(printable(g.displayName || g.name), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `group:${node.deployment.envFile}:${g.id}:${this.filter}`;
-        item.description = `${g.channelType} · ${t('{0} active', g.active)} · ${t('{0} invalid', g.invalid)}`;
+        item.description = `${printable(g.channelType)} · ${t('{0} active', g.active)} · ${t('{0} invalid', g.invalid)}`;
         item.tooltip = `${g.name} (${g.groupType}, ${g.channelType})\n${t('{0} active', g.active)} · ${t('{0} invalid', g.invalid)}`;
         item.iconPath = new vscode.ThemeIcon(g.groupType === 'aggregate' ? 'layers' : 'folder');
         item.contextValue = 'gptLoad.group';
@@ -294,7 +295,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
       }
       case 'key': {
         const k = node.key;
-        const item = new vscode.TreeItem(k.notes || k.masked, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(printable(k.notes || k.masked), vscode.TreeItemCollapsibleState.None);
         item.id = `key:${node.deployment.envFile}:${k.id}`;
         item.description = [k.notes ? k.masked : undefined, t('{0} requests', k.requestCount), t('{0} failures', k.failureCount), relativeTime(k.lastUsedAt)].filter(Boolean).join(' · ');
         item.tooltip = [`#${k.id} ${k.masked}`, `${k.groupName} · ${k.status}`, k.notes, `${t('{0} requests', k.requestCount)}, ${t('{0} failures', k.failureCount)}`, k.lastUsedAt ?? t('never used')].filter(Boolean).join('\n');
