@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import type { KeyCodec } from '../core/crypto';
 import { EXIT_CODES, KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
@@ -17,6 +16,8 @@ import { describeTarget } from '../store/dsn';
 import { iterateKeyRows } from '../store/rows';
 import {
   backupInfo,
+  BodyLineError,
+  bodyLines,
   decodeManifestMember,
   digestSidecar,
   fileSha256,
@@ -25,6 +26,7 @@ import {
   MANIFEST_MEMBER_OVERHEAD,
   MANIFEST_PREFIX_BYTES,
   manifestLineLength,
+  MAX_BODY_LINE,
   parseDigestLine,
   PARTIAL_EXT,
   plaintextWarning,
@@ -136,7 +138,6 @@ export interface BackupCheckReport {
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-const MAX_LINE = 64 * 1024 * 1024;
 const SAMPLE_IDS = 10;
 
 // ---------------------------------------------------------------------------------------------
@@ -151,6 +152,7 @@ const MANIFEST_FAILURES: Record<ManifestDecodeFailure | 'missing', Localized> = 
   truncated: { en: 'the file ends inside its manifest (truncated)', zh: '文件在清单中途结束（已截断）' },
   crc: { en: 'the manifest is damaged (gzip CRC mismatch)', zh: '清单已损坏（gzip CRC 不匹配）' },
   json: { en: 'the manifest is damaged (not valid JSON)', zh: '清单已损坏（不是有效的 JSON）' },
+  shape: { en: 'the manifest is malformed (a field is missing or of the wrong type): corrupt or forged', zh: '清单格式错误（字段缺失或类型不对）：已损坏或被伪造' },
   seal: { en: 'the manifest was altered or damaged (its seal does not match)', zh: '清单被改动或已损坏（封印不匹配）' },
   version: { en: 'the backup format version is newer than this tool understands: update gpt-load-keystore', zh: '备份格式版本高于本工具支持的版本：请升级 gpt-load-keystore' },
   missing: { en: 'no manifest table in this SQLite file: not a gpt-load-keystore backup, or an incomplete one', zh: '此 SQLite 文件中没有清单表：不是 gpt-load-keystore 备份，或备份不完整' },
@@ -465,21 +467,16 @@ async function readBodyLines(gunzip: NodeJS.ReadableStream, manifest: BackupMani
     return structure('an unknown line', '未知的行');
   };
 
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  let ok = true;
-  for await (const chunk of gunzip) {
-    throwIfCancelled(context.cancellation);
-    const text = carry + decoder.write(chunk as Buffer);
-    const lines = text.split('\n');
-    carry = lines.pop()!;
-    if (carry.length > MAX_LINE) ok = structure('a line is impossibly long', '某行长度异常');
-    for (const line of lines) if (ok && !(ok = onLine(line))) break;
-    if (!ok) return;
-    await checks.settle();
+  try {
+    for await (const lines of bodyLines(gunzip as AsyncIterable<Buffer>)) {
+      throwIfCancelled(context.cancellation);
+      for (const line of lines) if (!onLine(line)) return;
+      await checks.settle();
+    }
+  } catch (err) {
+    if (!(err instanceof BodyLineError)) throw err;
+    return void (err.reason === 'too-long' ? structure(`a line is longer than ${MAX_BODY_LINE} characters`, `某行超过 ${MAX_BODY_LINE} 个字符`) : structure('the last line is cut off', '最后一行不完整'));
   }
-  carry += decoder.end();
-  if (carry !== '') return void structure('the last line is cut off', '最后一行不完整');
   if (!ended) return void structure('the end mark is missing (truncated)', '缺少结束标记（已截断）');
   report(done, true);
   compareTables(manifest, read, findings);

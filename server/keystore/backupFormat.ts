@@ -6,9 +6,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { crc32 } from 'node:zlib';
 import type { KeyCodec } from '../core/crypto';
 import type { Localized } from '../core/errors';
+import { isManifestShape } from './backupSchema';
 import { stateUnderKey } from './migrateCrypto';
 
 export const BACKUP_FORMAT = 'gpt-load-keystore-backup';
@@ -223,7 +225,7 @@ export function manifestLineLength(prefix: Buffer): number | null {
   return (~prefix.readUInt16LE(at + 3) & 0xffff) === length ? length : null;
 }
 
-export type ManifestDecodeFailure = 'not-a-backup' | 'truncated' | 'crc' | 'json' | 'seal' | 'version';
+export type ManifestDecodeFailure = 'not-a-backup' | 'truncated' | 'crc' | 'json' | 'shape' | 'seal' | 'version';
 
 /** The manifest from member 1 (`member` = the first MANIFEST_MEMBER_OVERHEAD + length bytes). */
 export function decodeManifestMember(member: Buffer): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
@@ -236,17 +238,68 @@ export function decodeManifestMember(member: Buffer): { manifest: BackupManifest
   return parseManifest(line.toString('utf8'));
 }
 
+/** A manifest longer than this is no manifest of ours (a portable one is at most 64 KiB by construction). */
+export const MAX_MANIFEST_CHARS = 1024 * 1024;
+
 export function parseManifest(text: string): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
-  let manifest: BackupManifest;
+  if (text.length > MAX_MANIFEST_CHARS) return { failure: 'shape' };
+  let value: unknown;
   try {
-    manifest = JSON.parse(text) as BackupManifest;
+    value = JSON.parse(text);
   } catch {
     return { failure: 'json' };
   }
-  if (manifest === null || typeof manifest !== 'object' || manifest.format !== BACKUP_FORMAT) return { failure: 'not-a-backup' };
-  if (!manifestSealOk(manifest)) return { failure: 'seal' };
-  if (manifest.version !== BACKUP_FORMAT_VERSION) return { failure: 'version' };
-  return { manifest };
+  if (value === null || typeof value !== 'object' || (value as { format?: unknown }).format !== BACKUP_FORMAT) return { failure: 'not-a-backup' };
+  const version = (value as { version?: unknown }).version;
+  if (typeof version === 'number' && version > BACKUP_FORMAT_VERSION) return { failure: 'version' };
+  // The shape before any field is read; a version this tool never wrote fails it too.
+  if (!isManifestShape(value) || value.version !== BACKUP_FORMAT_VERSION) return { failure: 'shape' };
+  if (!manifestSealOk(value)) return { failure: 'seal' };
+  return { manifest: value };
+}
+
+/** Longest body line read (characters): a longer one is damage or an attack, never held whole in memory. */
+export const MAX_BODY_LINE = 32 * 1024 * 1024;
+
+/** Why a body's lines cannot be read: a line over MAX_BODY_LINE, or a last line without its newline. */
+export class BodyLineError extends Error {
+  constructor(readonly reason: 'too-long' | 'cut-off') {
+    super(reason);
+  }
+}
+
+/**
+ * The lines of a decompressed body, a batch per chunk (empty batches included, so callers can check
+ * cancellation), in time and memory linear in the input: a line is joined once, when its newline
+ * arrives, and one over `maxLine` characters stops the read (BodyLineError) as soon as it is seen.
+ */
+export async function* bodyLines(stream: AsyncIterable<Buffer | string>, maxLine = MAX_BODY_LINE): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder('utf8');
+  let pieces: string[] = [];
+  let pending = 0;
+  const split = (text: string): string[] => {
+    const lines: string[] = [];
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', start)) {
+      const part = text.slice(start, newline);
+      if (pending + part.length > maxLine) throw new BodyLineError('too-long');
+      lines.push(pieces.length > 0 ? pieces.join('') + part : part);
+      pieces = [];
+      pending = 0;
+      start = newline + 1;
+    }
+    const rest = text.slice(start);
+    if (rest !== '') {
+      pending += rest.length;
+      if (pending > maxLine) throw new BodyLineError('too-long');
+      pieces.push(rest);
+    }
+    return lines;
+  };
+  for await (const chunk of stream) yield split(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+  const tail = split(decoder.end());
+  if (pending > 0) throw new BodyLineError('cut-off');
+  if (tail.length > 0) yield tail;
 }
 
 /** Body lines: a section starts with {"table": NAME}; rows are JSON arrays; {"end": true} closes the body. */

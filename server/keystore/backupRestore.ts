@@ -10,7 +10,6 @@
  * to the .env's key inside the same transaction, so GPT-Load can read the result at once.
  */
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import { codecFor, sha256Hex, type KeyCodec } from '../core/crypto';
@@ -19,7 +18,7 @@ import { openStore } from '../store/connect';
 import { clearStaleCache, type CacheClearResult } from './cache';
 import { createVerifiedBackup } from './backup';
 import { checkBackup, readPortableManifest, type BackupCheckReport } from './backupCheck';
-import { BACKUP_TABLES, KEY_TABLES, TableDigest, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type TableManifest } from './backupFormat';
+import { BACKUP_TABLES, BodyLineError, bodyLines, KEY_TABLES, TableDigest, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type TableManifest } from './backupFormat';
 import { openSqliteFile } from './backupSqlite';
 import { describeTables, insertRows, pinTransaction, resetSequence } from './backupTables';
 import type { Deployment } from './deployment';
@@ -191,8 +190,6 @@ function portableFeeder(file: string, manifest: BackupManifest, bodyOffset: numb
     const gunzip = createGunzip();
     source.on('error', (err) => gunzip.destroy(err));
     source.pipe(gunzip);
-    const decoder = new StringDecoder('utf8');
-    let carry = '';
     let writer: TableWriter | null = null;
     let digest: TableDigest | null = null;
     let batch: unknown[][] = [];
@@ -205,10 +202,8 @@ function portableFeeder(file: string, manifest: BackupManifest, bodyOffset: numb
       if (writer && digest && (digest.rows !== writer.table.rows || digest.digest() !== writer.table.sha256)) throw changed(writer.table.name);
     };
     try {
-      for await (const chunk of gunzip) {
+      for await (const lines of bodyLines(gunzip as AsyncIterable<Buffer>)) {
         throwIfCancelled(context.cancellation);
-        const lines = (carry + decoder.write(chunk as Buffer)).split('\n');
-        carry = lines.pop()!;
         for (const line of lines) {
           if (line.startsWith('[')) {
             if (!writer || !digest) throw changed('body');
@@ -228,6 +223,8 @@ function portableFeeder(file: string, manifest: BackupManifest, bodyOffset: numb
         }
       }
       throw changed('body');
+    } catch (err) {
+      throw err instanceof BodyLineError ? changed('body') : err;
     } finally {
       gunzip.destroy();
       source.destroy();
