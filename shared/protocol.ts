@@ -437,6 +437,8 @@ export namespace BackupRestoreRequest {
     clearCache?: boolean;
     /** HOST[:PORT] replacing REDIS_DSN's host (Compose service names do not resolve outside). */
     redisHost?: string;
+    /** Restore although the backup's seal cannot be verified with the keys at hand (default false: refused). */
+    acceptUnverified?: boolean;
   }
   export type Result = BackupRestoreResult;
   export const type = new RequestType<Params, Result, void>(method);

@@ -17,6 +17,7 @@ import { openStore, type Store } from '../store/connect';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
 import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
+import { deploymentSealKeys } from '../keystore/backupSeal';
 import { printable, printableLines } from '../../shared/printable';
 
 // ---------------------------------------------------------------------------------------------
@@ -112,6 +113,7 @@ const VERDICT_TEXT: Record<BackupVerdict, Localized> = {
   stale: { en: 'stale — whole, but old', zh: '过旧 — 完整，但时间较久' },
   differs: { en: 'differs — whole, but the live database has changed since', zh: '已不同 — 完整，但当前数据库此后已变化' },
   'needs-key': { en: 'needs another key — whole, but the key given does not open it', zh: '需要其他密钥 — 完整，但所给密钥无法打开' },
+  unverified: { en: 'UNVERIFIED — its seal cannot be verified with the keys at hand: anyone with the backups folder could have rewritten it', zh: '未验证 — 无法用手头的密钥验证其封印：任何能访问备份目录的人都可能改写过它' },
   corrupt: { en: 'corrupt — damaged, incomplete or not a backup: do not rely on it', zh: '已损坏 — 损坏、不完整或不是备份：不可依赖' },
 };
 
@@ -156,6 +158,7 @@ Examples:
         store,
         {
           encryptionKey: deployment.encryptionKey,
+          authKey: deployment.env.get('AUTH_KEY'),
           envDir: deployment.envDir,
           out: str(args, 'out') !== undefined ? resolve(io.cwd, str(args, 'out')!) : undefined,
           dir: str(args, 'dir') !== undefined ? resolve(io.cwd, str(args, 'dir')!) : undefined,
@@ -268,7 +271,7 @@ Examples:
     }
     let report: BackupCheckReport;
     try {
-      report = await checkBackup(resolve(io.cwd, file), { codec, live, maxAgeMs: durationFlag(args, 'max-age') }, { progress: flag(args, 'json') ? undefined : progressPrinter(io), cancellation: io.cancellation });
+      report = await checkBackup(resolve(io.cwd, file), { codec, sealKeys: deploymentSealKeys(deployment), live, maxAgeMs: durationFlag(args, 'max-age') }, { progress: flag(args, 'json') ? undefined : progressPrinter(io), cancellation: io.cancellation });
     } finally {
       await store?.close();
     }
@@ -333,6 +336,9 @@ Options:
   --no-cache            do not clear GPT-Load's stale Redis entries afterwards
   --redis-host HOST[:PORT]  reach REDIS_DSN's server here
   --json                machine-readable result on stdout
+  --accept-unverified   restore even though the backup's seal cannot be verified with the keys at
+                        hand (an older unkeyed backup, or one sealed under a key not given): its
+                        rows may not be what was backed up. Only for files you know the origin of
 ${KEY_HELP}
 ${DEPLOYMENT_HELP}
 
@@ -353,6 +359,7 @@ Examples:
     'no-cache': { type: 'boolean' },
     'redis-host': { type: 'string' },
     json: { type: 'boolean' },
+    'accept-unverified': { type: 'boolean' },
   },
   async run(args, io) {
     const file = resolve(io.cwd, singleFile(args, 'backup restore'));
@@ -370,6 +377,7 @@ Examples:
         clearCache: !flag(args, 'no-cache'),
         redisHost: str(args, 'redis-host'),
         timeoutMs: timeoutMs(args),
+        acceptUnverified: flag(args, 'accept-unverified'),
         hooks: {
           async confirm(plan) {
             if (io.stdin.isTTY !== true || flag(args, 'yes')) return true;
@@ -396,6 +404,7 @@ function listText(entries: BackupListEntry[], directory: string, lang: Lang): st
     stale: { en: 'stale', zh: '过旧' },
     differs: { en: 'differs', zh: '已不同' },
     'needs-key': { en: 'needs another key', zh: '需要其他密钥' },
+    unverified: { en: 'UNVERIFIED', zh: '未验证' },
     corrupt: { en: 'CORRUPT', zh: '已损坏' },
   };
   const rows = entries.map((e) => [
@@ -434,7 +443,7 @@ Exit codes: 0 listed (whatever the verdicts), 3 .env unreadable, 10 folder unrea
   async run(args, io) {
     const deployment = deploymentOf(args, io);
     const directory = str(args, 'dir') !== undefined ? resolve(io.cwd, str(args, 'dir')!) : defaultBackupDir(deployment.envDir);
-    const list = await listBackups(directory, { codec: codecFor(deployment.encryptionKey), maxAgeMs: durationFlag(args, 'max-age') }, { cancellation: io.cancellation });
+    const list = await listBackups(directory, { codec: codecFor(deployment.encryptionKey), sealKeys: deploymentSealKeys(deployment), maxAgeMs: durationFlag(args, 'max-age') }, { cancellation: io.cancellation });
     if (flag(args, 'json')) writeJson(io, list);
     else io.stdout.write(listText(list.backups, list.directory, io.lang));
     return 0;

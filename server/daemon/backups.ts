@@ -11,6 +11,7 @@ import { createVerifiedBackup } from '../keystore/backup';
 import { backupFilesIn, checkBackup, listBackups, type BackupCheckReport } from '../keystore/backupCheck';
 import { defaultBackupDir, layoutOfFile, type BackupFinding, type BackupInfo as CoreBackupInfo } from '../keystore/backupFormat';
 import { checkKeyCandidates } from '../keystore/backupKeys';
+import { deploymentSealKeys } from '../keystore/backupSeal';
 import { restoreBackup } from '../keystore/backupRestore';
 import {
   BackupCheckRequest,
@@ -106,6 +107,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
           store,
           {
             encryptionKey: deployment.encryptionKey,
+            authKey: deployment.env.get('AUTH_KEY'),
             codec,
             envDir: deployment.envDir,
             out: destination !== undefined && !isFolder ? destination : undefined,
@@ -130,6 +132,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
       const deployment = ref ? session.deployment(ref) : undefined;
       const codec = key !== undefined ? await freshCodec(key) : deployment ? await cachedCodec(deployment.encryptionKey) : undefined;
       if (!deployment) return checkResult(await checkBackup(path, { codec }, context), session.lang);
+      const sealKeys = deploymentSealKeys(deployment);
       const liveCodec = await cachedCodec(deployment.encryptionKey);
       // The file is checked either way: a database that cannot be opened only skips the comparison.
       let opened = false;
@@ -137,13 +140,13 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
       try {
         return await stores.use(deployment.target, async (store) => {
           opened = true;
-          return checkResult(await checkBackup(path, { codec, live: { store, codec: liveCodec } }, context), session.lang);
+          return checkResult(await checkBackup(path, { codec, sealKeys, live: { store, codec: liveCodec } }, context), session.lang);
         });
       } catch (err) {
         if (opened || !(err instanceof KeystoreError) || err.code === 'cancelled') throw err;
         unavailable = err.text;
       }
-      return checkResult(await checkBackup(path, { codec, live: { unavailable } }, context), session.lang);
+      return checkResult(await checkBackup(path, { codec, sealKeys, live: { unavailable } }, context), session.lang);
     },
     { en: 'GPT-Load: checking a backup', zh: 'GPT-Load：检查备份' },
   );
@@ -169,6 +172,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
             clearCache: optBool(params, 'clearCache') ?? true,
             redisHost: optString(params, 'redisHost', 300),
             timeoutMs: session.options.connectTimeoutMs,
+            acceptUnverified: optBool(params, 'acceptUnverified') ?? false,
           },
           context,
         );
@@ -193,7 +197,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
   session.onRequest(BackupListRequest.type, async (params, { context }) => {
     const deployment = session.deployment(deploymentRef(params));
     const directory = optPath(params, 'directory') ?? defaultBackupDir(deployment.envDir);
-    const list = await listBackups(directory, { codec: await cachedCodec(deployment.encryptionKey) }, context);
+    const list = await listBackups(directory, { codec: await cachedCodec(deployment.encryptionKey), sealKeys: deploymentSealKeys(deployment) }, context);
     return {
       backups: list.backups.filter((b) => b.info !== null).map((b) => wireInfo(b.info!, [], session.lang)),
       checks: list.backups.map((b) => ({ path: b.path, verdict: b.verdict, problems: problemsOf(b.findings, session.lang) })),

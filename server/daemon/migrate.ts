@@ -36,7 +36,7 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
             redisHost: optString(params, 'redisHost', 300),
             timeoutMs: session.options.connectTimeoutMs,
             hooks: {
-              beforeWrite: optBool(params, 'backup') === false ? undefined : backupBeforeWrite({ fromKey, envDir: deployment.envDir }, context),
+              beforeWrite: optBool(params, 'backup') === false ? undefined : backupBeforeWrite({ fromKey, authKey: deployment.env.get('AUTH_KEY'), envDir: deployment.envDir }, context),
             },
           },
           context,

@@ -14,7 +14,8 @@ import { isManifestShape } from './backupSchema';
 import { stateUnderKey } from './migrateCrypto';
 
 export const BACKUP_FORMAT = 'gpt-load-keystore-backup';
-export const BACKUP_FORMAT_VERSION = 1;
+/** 2: keyed seal (backupSeal.ts). 1: unkeyed seal, still read — its seal cannot be verified. */
+export const BACKUP_FORMAT_VERSION = 2;
 /** The one table of ours inside a SQLite backup file (never copied into a live database). */
 export const MANIFEST_TABLE = 'gpt_load_keystore_backup';
 export const BACKUPS_DIR = 'backups';
@@ -96,7 +97,12 @@ export interface BackupManifest {
   encryption: BackupEncryption;
   /** Portable layout: the bytes after the manifest member (the gzip'd rows). */
   body?: { bytes: number; sha256: string };
-  /** SHA-256 of the canonical JSON of every other field: a changed manifest byte never goes unnoticed. */
+  /** Format 2: id of the key the seal is under (backupSeal.ts), not secret. */
+  sealKey?: string;
+  /**
+   * Format 2: HMAC-SHA256 of the canonical JSON of every other field under the seal key (backupSeal.ts).
+   * Format 1: plain SHA-256 of it — detects damage, but anyone can recompute it.
+   */
   seal: string;
 }
 
@@ -121,12 +127,8 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function sealManifest(manifest: UnsealedManifest): BackupManifest {
-  return { ...manifest, seal: sha256(canonicalJson(manifest)) };
-}
-
-/** Whether the manifest is exactly as sealed. */
-export function manifestSealOk(manifest: BackupManifest): boolean {
+/** Format 1 only: whether the manifest is as its unkeyed seal says (damage, not forgery, is ruled out). */
+export function unkeyedSealOk(manifest: BackupManifest): boolean {
   const { seal, ...rest } = manifest;
   return typeof seal === 'string' && seal === sha256(canonicalJson(rest));
 }
@@ -253,8 +255,9 @@ export function parseManifest(text: string): { manifest: BackupManifest } | { fa
   const version = (value as { version?: unknown }).version;
   if (typeof version === 'number' && version > BACKUP_FORMAT_VERSION) return { failure: 'version' };
   // The shape before any field is read; a version this tool never wrote fails it too.
-  if (!isManifestShape(value) || value.version !== BACKUP_FORMAT_VERSION) return { failure: 'shape' };
-  if (!manifestSealOk(value)) return { failure: 'seal' };
+  if (!isManifestShape(value) || ![1, 2].includes(value.version) || (value.version === 2) !== (value.sealKey !== undefined)) return { failure: 'shape' };
+  // A keyed seal needs the keys at hand: backupCheck verifies it (backupSeal.ts checkSeal).
+  if (value.version === 1 && !unkeyedSealOk(value)) return { failure: 'seal' };
   return { manifest: value };
 }
 

@@ -20,6 +20,7 @@ import { createVerifiedBackup } from './backup';
 import { checkBackup, readPortableManifest, type BackupCheckReport } from './backupCheck';
 import { BACKUP_TABLES, BodyLineError, bodyLines, KEY_TABLES, TableDigest, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type TableManifest } from './backupFormat';
 import { openSqliteFile } from './backupSqlite';
+import { deploymentSealKeys } from './backupSeal';
 import { describeTables, insertRows, pinTransaction, resetSequence } from './backupTables';
 import type { Deployment } from './deployment';
 import { phaseReporter, type OperationContext } from './operation';
@@ -44,6 +45,8 @@ export interface BackupRestoreParams {
   redisHost?: string;
   /** Connection timeout, ms (default 5000). */
   timeoutMs?: number;
+  /** Restore although the backup's seal cannot be verified with the keys at hand (loudly warned). */
+  acceptUnverified?: boolean;
   hooks?: {
     /** Every check passed and rows are about to be replaced: false stops the run ('cancelled', nothing written). */
     confirm?(plan: BackupRestoreReport): Promise<boolean>;
@@ -311,8 +314,15 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
   if (!head.valid || !head.manifest) throw invalid(head);
   const manifest = head.manifest;
   const { backupCodec, reencrypt } = chooseKeys(manifest, envCodec, params.backupKey);
-  const check = await checkBackup(params.file, { codec: backupCodec }, context);
+  const check = await checkBackup(params.file, { codec: backupCodec, sealKeys: deploymentSealKeys(deployment) }, context);
   if (!check.valid) throw invalid(check);
+  if (check.seal !== 'verified') {
+    if (!params.acceptUnverified) throw unverified(check);
+    warnings.push({
+      en: '--accept-unverified: this backup\'s seal could NOT be verified — its groups, upstreams, proxy keys and keys may not be what was backed up',
+      zh: '--accept-unverified：此备份的封印无法验证——其中的分组、上游、代理密钥和密钥可能并非当初备份的内容',
+    });
+  }
   if (check.key.works === false) {
     throw new KeystoreError(
       'decrypt-failed',
@@ -381,7 +391,7 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
       throw new KeystoreError('cancelled', { en: 'not confirmed; nothing was written', zh: '未确认；未写入任何内容' });
     }
     if (params.safetyBackup !== false) {
-      const safety = await createVerifiedBackup(store, { encryptionKey: deployment.encryptionKey, envDir: deployment.envDir, codec: envCodec }, context);
+      const safety = await createVerifiedBackup(store, { encryptionKey: deployment.encryptionKey, authKey: deployment.env.get('AUTH_KEY'), envDir: deployment.envDir, codec: envCodec }, context);
       report.safetyBackup = safety.info;
     }
 
@@ -428,6 +438,18 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
   } finally {
     await store.close();
   }
+}
+
+function unverified(check: BackupCheckReport): KeystoreError {
+  const why = check.findings.find((f) => f.code === 'seal-unverifiable')?.text ?? { en: 'its seal cannot be verified', zh: '其封印无法验证' };
+  return new KeystoreError(
+    'backup-invalid',
+    {
+      en: `${check.path} is not restored: ${why.en}. Nothing was written. If you know where this file comes from, --accept-unverified restores it anyway.`,
+      zh: `未恢复 ${check.path}：${why.zh}。未写入任何内容。如果你确认此文件的来源，可用 --accept-unverified 强制恢复。`,
+    },
+    { findings: ['seal-unverifiable'] },
+  );
 }
 
 function invalid(check: BackupCheckReport): KeystoreError {

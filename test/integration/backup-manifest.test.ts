@@ -98,8 +98,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
     const daemon = await startDaemon(t);
     const listed = await daemon.rpc.sendRequest(BackupListRequest.type, { deployment: { envFile: join(db.envDir, '.env') } });
-    assert.equal(listed.checks.length, MALFORMED.length + 1);
-    assert.equal(listed.checks.filter((c) => c.verdict === 'corrupt').length, MALFORMED.length);
+    assert.equal(listed.checks!.length, MALFORMED.length + 1);
+    assert.equal(listed.checks!.filter((c) => c.verdict === 'corrupt').length, MALFORMED.length);
     assert.equal(listed.backups.length, 1, 'only the sound backup has info');
   });
 }
