@@ -81,7 +81,7 @@ async function forge(file: string, how: Forgery): Promise<void> {
     file,
     (m) => {
       const tables = (m.tables as TableManifest[]).map((t) => (t.name === 'groups' ? { ...t, ...groups } : t));
-      const edited = { ...m, tables };
+      const edited: Record<string, unknown> = { ...m, tables };
       if (how === 'resealed-unkeyed') return unkeyedSeal(edited);
       const { sealKey: _k, seal: _s, ...rest } = edited;
       if (how === 'downgraded-to-format-1') return unkeyedSeal({ ...rest, version: 1 });
