@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDotenv, removeEnvKey, setEnvValue, writeFileAtomic } from '../core/env';
+import { parseDotenv, updateEnvVariables } from '../core/env';
 import { KeystoreError } from '../core/errors';
 
 export const PENDING_KEY_VAR = 'GPT_LOAD_KEYSTORE_PENDING_KEY';
@@ -36,30 +36,8 @@ export function readFileEncryptionKey(envPath: string): string {
   return (text === null ? undefined : parseDotenv(text).values?.ENCRYPTION_KEY) ?? '';
 }
 
-/**
- * Several variables of one `.env` in one atomic write (value null = remove), then read back: if
- * godotenv would not read exactly that, the previous content is restored. Returns whether the
- * file changed.
- */
-export function applyEnvChanges(path: string, changes: Record<string, string | null>): boolean {
-  const before = readText(path);
-  let after = before ?? '';
-  for (const [key, value] of Object.entries(changes)) after = value === null ? removeEnvKey(after, key) : setEnvValue(after, key, value);
-  if (after === (before ?? '')) return false;
-  writeFileAtomic(path, after);
-  const written = parseDotenv(readFileSync(path, 'utf8')).values;
-  const ok =
-    written !== null &&
-    Object.entries(changes).every(([key, value]) => (value === null ? !Object.prototype.hasOwnProperty.call(written, key) : written[key] === value));
-  if (!ok) {
-    writeFileAtomic(path, before ?? '');
-    throw new KeystoreError('internal', {
-      en: `${path}: after writing, godotenv did not read the new values as intended; the previous content was restored`,
-      zh: `${path}：写入后 godotenv 读到的值与预期不符，已恢复原内容`,
-    });
-  }
-  return true;
-}
+/** Several variables of one `.env` in one atomic write, every other byte kept (core updateEnvVariables). */
+export const applyEnvChanges = updateEnvVariables;
 
 export type DeploymentStyle = 'docker-compose' | 'make' | 'binary' | 'unknown';
 
