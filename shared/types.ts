@@ -327,6 +327,17 @@ export interface BackupRestoreResult {
   cacheCleared?: number | null;
   /** Dry run only: the live rows of each restored table now (the preview's "N now → M from the backup"). */
   current?: Record<string, number>;
+  /** Dry run only: what the restore changes besides the keys (stored text: show it escaped). */
+  outside?: OutsideKeyChanges;
+}
+
+/** What a restore changes besides the keys: groups, upstreams, where proxy keys differ (never their values), settings by name. */
+export interface OutsideKeyChanges {
+  groups: { added: string[]; removed: string[]; changed: Array<{ name: string; fields: string[] }> };
+  upstreams: Array<{ group: string; before: string | null; after: string | null }>;
+  /** Groups whose proxy_keys differ, and whether the global proxy_keys setting does. */
+  proxyKeys: { groups: string[]; global: boolean };
+  settings: { added: string[]; removed: string[]; changed: string[] };
 }
 
 // ---------------------------------------------------------------------------------------------

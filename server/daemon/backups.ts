@@ -187,6 +187,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
         untouched: report.untouched,
         reencrypted: report.reencrypted,
         cacheCleared: report.cache?.removed ?? null,
+        outside: report.outside,
       };
       if (dryRun) result.current = await currentRows(stores, deployment.target, Object.keys(report.restored));
       return result;

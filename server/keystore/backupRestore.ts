@@ -21,6 +21,7 @@ import { checkBackup, readPortableManifest, type BackupCheckReport } from './bac
 import { BACKUP_TABLES, BodyLineError, bodyLines, KEY_TABLES, TableDigest, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type TableManifest } from './backupFormat';
 import { openSqliteFile } from './backupSqlite';
 import { deploymentSealKeys } from './backupSeal';
+import { previewOutsideKeys, type OutsideKeyChanges } from './restorePreview';
 import { describeTables, insertRows, pinTransaction, resetSequence } from './backupTables';
 import type { Deployment } from './deployment';
 import { phaseReporter, type OperationContext } from './operation';
@@ -71,6 +72,8 @@ export interface BackupRestoreReport {
   /** Redis entries removed; null when REDIS_DSN is unset, clearing is off, or in a dry run. */
   cache: CacheClearResult | null;
   warnings: Localized[];
+  /** Dry run: what the restore changes besides the keys (groups, upstreams, proxy keys, settings). */
+  outside?: OutsideKeyChanges;
 }
 
 const INSERT_BATCH = 1000;
@@ -384,6 +387,8 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
     }
     if (report.dryRun) {
       if (reencrypt) report.reencrypted!.rows = manifest.encryption.apiKeys.total + (manifest.encryption.requestLogs?.total ?? 0);
+      const portable = manifest.layout === 'portable' ? readPortableManifest(check.path) : null;
+      report.outside = await previewOutsideKeys(store, check.path, manifest, portable && !('failure' in portable) ? portable.bodyOffset : undefined);
       return report;
     }
 

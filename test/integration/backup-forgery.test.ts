@@ -18,7 +18,7 @@ import { quotedColumns, sqlitePages } from '../../server/keystore/backupSqlite';
 import { sealKeyOfAuthKey, sealManifestWith } from '../../server/keystore/backupSeal';
 import { createGptLoadDatabase, ENGINES, type GptLoadDatabase } from '../support/databases';
 import { REPO_ROOT } from '../support/paths';
-import { rewriteBackup, unkeyedSeal } from './backup-manifest.test';
+import { rewriteBackup, unkeyedSeal } from '../support/backups';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 const KEY = 'forgery-test-key-Qm7-Lp2-Zx90-aa';
@@ -126,8 +126,16 @@ for (const engine of ENGINES) {
     const listed = cli(['backup', 'list'], db);
     assert.equal(listed.stdout.split('\n').filter((l) => /^UNVERIFIED/.test(l)).length, 2, listed.stdout);
 
-    // The loud override restores an unverifiable file (and says what it risks).
+    // The dry run shows what the file would change besides the keys.
     const downgraded = original.replace(/(\.db|\.jsonl\.gz)$/, '-downgraded-to-format-1$1');
+    const preview = cli(['backup', 'restore', downgraded, '--dry-run', '--accept-unverified'], db);
+    assert.equal(preview.status, 0, preview.stdout + preview.stderr);
+    assert.match(preview.stdout, /group \S+ changes: upstreams/);
+    assert.match(preview.stdout, /upstreams of \S+: .+ → \["https:\/\/evil\.example"\]/);
+    assert.match(cli(['backup', 'restore', original, '--dry-run'], db).stdout, /groups, upstreams, proxy keys and settings: as they are now/);
+    assert.deepEqual(await upstreams(db), before, 'a dry run writes nothing');
+
+    // The loud override restores an unverifiable file (and says what it risks).
     const forced = cli(['backup', 'restore', downgraded, '--yes', '--no-safety-backup', '--accept-unverified'], db);
     assert.equal(forced.status, 0, forced.stderr);
     assert.match(forced.stdout, /--accept-unverified: this backup's seal could NOT be verified/);

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createGzip } from 'node:zlib';
 import { readPortableManifest } from '../../server/keystore/backupCheck';
-import { canonicalJson, digestLine, digestSidecar, encodeManifestMember, MANIFEST_TABLE, sectionLine, END_LINE, type BackupManifest } from '../../server/keystore/backupFormat';
+import { END_LINE, sectionLine } from '../../server/keystore/backupFormat';
+import { rewriteBackup, unkeyedSeal } from '../support/backups';
 import { BackupListRequest } from '../../shared/protocol';
 import { createGptLoadDatabase, type Engine, type GptLoadDatabase } from '../support/databases';
 import { REPO_ROOT } from '../support/paths';
@@ -24,35 +24,6 @@ const KEY = 'manifest-test-key-Qm7-Lp2-Zx90-aa';
 function cli(args: string[], db: GptLoadDatabase, nodeArgs: string[] = []) {
   const r = spawnSync(process.execPath, [...nodeArgs, CLI, ...args], { cwd: db.envDir, encoding: 'utf8', timeout: 300_000, env: { PATH: process.env.PATH, LANG: 'C' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The seal as the unkeyed format computed it: what anyone with the folder can recompute. */
-export function unkeyedSeal(manifest: Record<string, unknown>): Record<string, unknown> {
-  const { seal: _seal, ...rest } = manifest;
-  return { ...rest, seal: createHash('sha256').update(canonicalJson(rest)).digest('hex') };
-}
-
-function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Rewrites a backup's manifest (and, portable, its body), recomputing the seal and the SQLite sidecar. */
-export function rewriteBackup(file: string, edit: (manifest: Record<string, unknown>) => Record<string, unknown>, body?: Buffer): void {
-  if (file.endsWith('.db')) {
-    const Database = require('better-sqlite3') as typeof import('better-sqlite3');
-    const db = new Database(file);
-    const { manifest } = db.prepare(`SELECT manifest FROM ${MANIFEST_TABLE}`).get() as { manifest: string };
-    db.prepare(`UPDATE ${MANIFEST_TABLE} SET manifest = ?`).run(JSON.stringify(edit(JSON.parse(manifest))));
-    db.close();
-    writeFileSync(digestSidecar(file), digestLine(sha256(readFileSync(file)), file));
-    return;
-  }
-  const head = readPortableManifest(file);
-  assert.ok(!('failure' in head));
-  const oldBody = readFileSync(file).subarray(head.bodyOffset);
-  const newBody = body ?? oldBody;
-  const manifest = edit({ ...head.manifest, body: { bytes: newBody.length, sha256: sha256(newBody) } } as unknown as Record<string, unknown>);
-  writeFileSync(file, Buffer.concat([encodeManifestMember(manifest as unknown as BackupManifest), newBody]));
 }
 
 async function deploymentWithBackup(t: TestContext, engine: Engine): Promise<{ db: GptLoadDatabase; file: string } | undefined> {
