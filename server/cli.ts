@@ -9,6 +9,7 @@ import { HELP_ZH, USAGE_ZH } from './cli/helpZh';
 import { asKeystoreError, EXIT_CODES, KeystoreError, localize, type Lang } from './core/errors';
 import { closest } from './cli/suggest';
 import packageJson from '../package.json';
+import { maskDsn } from './store/dsn';
 
 /** The version npm installs (`npm run pack:cli` copies it into the CLI package). */
 const VERSION = packageJson.version;
@@ -128,7 +129,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return await command.run(parsed as never, io);
   } catch (err) {
     const error = asKeystoreError(err);
-    io.stderr.write(`gpt-load-keystore ${command.name}: ${error.localized(io.lang)}\n`);
+    io.stderr.write(`gpt-load-keystore ${command.name}: ${maskDsn(error.localized(io.lang))}\n`);
     return EXIT_CODES[error.code];
   }
 }
@@ -160,7 +161,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`gpt-load-keystore: ${asKeystoreError(err).message}\n`);
+      process.stderr.write(`gpt-load-keystore: ${maskDsn(asKeystoreError(err).message)}\n`);
       process.exitCode = EXIT_CODES.internal;
     },
   );

@@ -68,6 +68,7 @@ export const KeystoreErrorCodes: Record<ErrorCode, number> = {
   cancelled: -32800,
   'compose-override': 4032,
   'weak-key': 4013,
+  untrusted: 4080,
 };
 
 /** The ErrorCode of a JSON-RPC error code (undefined for codes that are not ours). */
@@ -456,6 +457,8 @@ export namespace BackupRestoreRequest {
     clearCache?: boolean;
     /** HOST[:PORT] replacing REDIS_DSN's host (Compose service names do not resolve outside). */
     redisHost?: string;
+    /** Restore although the backup's seal cannot be verified with the keys at hand (default false: refused). */
+    acceptUnverified?: boolean;
   }
   export type Result = BackupRestoreResult;
   export const type = new RequestType<Params, Result, void>(method);

@@ -39,7 +39,9 @@ export type ErrorCode =
   /** Docker Compose would give GPT-Load's container another value than the change makes (exit 5). */
   | 'compose-override'
   /** A new key GPT-Load's dashboard would flag, with nobody to confirm it (exit 3). */
-  | 'weak-key';
+  | 'weak-key'
+  /** The workspace is not trusted: the daemon runs no process and opens no connection. */
+  | 'untrusted';
 
 /** `ResponseError.data` of every keystore error. `message` is already in the client's language. */
 export interface ErrorData {
@@ -368,6 +370,17 @@ export interface BackupRestoreResult {
   cacheCleared?: number | null;
   /** Dry run only: the live rows of each restored table now (the preview's "N now → M from the backup"). */
   current?: Record<string, number>;
+  /** Dry run only: what the restore changes besides the keys (stored text: show it escaped). */
+  outside?: OutsideKeyChanges;
+}
+
+/** What a restore changes besides the keys: groups, upstreams, where proxy keys differ (never their values), settings by name. */
+export interface OutsideKeyChanges {
+  groups: { added: string[]; removed: string[]; changed: Array<{ name: string; fields: string[] }> };
+  upstreams: Array<{ group: string; before: string | null; after: string | null }>;
+  /** Groups whose proxy_keys differ, and whether the global proxy_keys setting does. */
+  proxyKeys: { groups: string[]; global: boolean };
+  settings: { added: string[]; removed: string[]; changed: string[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,6 +442,12 @@ export interface InitializationOptions {
    * links to `docsUrl#<code>` (codeDescription) and hovers link there. Default: no links.
    */
   docsUrl?: string;
+  /**
+   * The workspace is trusted (default true, for editors without workspace trust). false: the daemon
+   * lints and parses only — it runs no process (git) and opens no connection (database, Redis,
+   * GPT-Load's health endpoint); requests that would answer the 'untrusted' error.
+   */
+  trusted?: boolean;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import type { BackupCheckResult, BackupInfo, BackupPlaintextRows } from '../../shared/protocol';
+import { printable } from '../../shared/printable';
 import type { Ctx } from './context';
 import type { Deployment } from './deployments';
 import { worseVerdict, type BackupVerdict } from './backupVerdicts';
@@ -31,7 +32,7 @@ export type BackupArg = { entry: BackupEntry } | vscode.Uri | string | undefined
 
 /** "2026-01-31 14:05" of a backup, else its file name. */
 export function backupLabel(entry: BackupEntry): string {
-  return entry.info ? shortDate(entry.info.createdAt) : basename(entry.path);
+  return printable(entry.info ? shortDate(entry.info.createdAt) : basename(entry.path));
 }
 
 export class Backups implements vscode.Disposable {

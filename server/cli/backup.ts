@@ -19,6 +19,9 @@ import { openStore, type Store } from '../store/connect';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
 import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
+import { deploymentSealKeys } from '../keystore/backupSeal';
+import type { OutsideKeyChanges } from '../keystore/restorePreview';
+import { printable, printableLines } from '../../shared/printable';
 
 // ---------------------------------------------------------------------------------------------
 // shared plumbing
@@ -110,6 +113,7 @@ const VERDICT_TEXT: Record<BackupVerdict, Localized> = {
   stale: { en: 'stale — whole, but old', zh: '过旧 — 完整，但时间较久' },
   differs: { en: 'differs — whole, but the live database has changed since', zh: '已不同 — 完整，但当前数据库此后已变化' },
   'needs-key': { en: 'needs another key — whole, but the key given does not open it', zh: '需要其他密钥 — 完整，但所给密钥无法打开' },
+  unverified: { en: 'UNVERIFIED — its seal cannot be verified with the keys at hand: anyone with the backups folder could have rewritten it', zh: '未验证 — 无法用手头的密钥验证其封印：任何能访问备份目录的人都可能改写过它' },
   corrupt: { en: 'corrupt — damaged, incomplete or not a backup: do not rely on it', zh: '已损坏 — 损坏、不完整或不是备份：不可依赖' },
 };
 
@@ -162,6 +166,7 @@ Examples:
         store,
         {
           encryptionKey: deployment.encryptionKey,
+          authKey: deployment.env.get('AUTH_KEY'),
           envDir: deployment.envDir,
           out: str(args, 'out') !== undefined ? resolve(io.cwd, str(args, 'out')!) : undefined,
           dir: str(args, 'dir') !== undefined ? resolve(io.cwd, str(args, 'dir')!) : undefined,
@@ -179,13 +184,13 @@ Examples:
     const lang = io.lang;
     const info = result.info;
     io.stdout.write(
-      [
+      printableLines([
         t(lang, { en: `Backup written: ${info.path} (${bytes(info.bytes)}, mode 0600)`, zh: `备份已写入：${info.path}（${bytes(info.bytes)}，权限 0600）` }),
         t(lang, { en: `  source: ${info.source}`, zh: `  来源：${info.source}` }),
         t(lang, { en: `  rows: ${rowsText(info)}`, zh: `  行数：${rowsText(info)}` }),
         t(lang, { en: `  needs key: ${info.keyFingerprint}`, zh: `  所需密钥：${info.keyFingerprint}` }),
         ...findingLines(result.warnings, lang),
-      ].join('\n') + '\n',
+      ]),
     );
     return 0;
   },
@@ -224,7 +229,7 @@ function checkText(report: BackupCheckReport, lang: Lang): string {
   }
   lines.push(...findingLines(report.findings, lang));
   lines.push(`${t(lang, { en: 'Verdict', zh: '结论' })}: ${t(lang, VERDICT_TEXT[report.verdict])}${report.plaintext ? t(lang, PLAINTEXT_RISK) : ''}`);
-  return lines.join('\n') + '\n';
+  return printableLines(lines);
 }
 
 export const backupCheckCommand: CliCommand = {
@@ -275,7 +280,7 @@ Examples:
     }
     let report: BackupCheckReport;
     try {
-      report = await checkBackup(resolve(io.cwd, file), { codec, live, maxAgeMs: durationFlag(args, 'max-age') }, { progress: flag(args, 'json') ? undefined : progressPrinter(io), cancellation: io.cancellation });
+      report = await checkBackup(resolve(io.cwd, file), { codec, sealKeys: deploymentSealKeys(deployment), live, maxAgeMs: durationFlag(args, 'max-age') }, { progress: flag(args, 'json') ? undefined : progressPrinter(io), cancellation: io.cancellation });
     } finally {
       await store?.close();
     }
@@ -303,6 +308,7 @@ function restoreText(report: BackupRestoreReport, lang: Lang): string {
       : t(lang, { en: `Restored ${report.file} into ${report.target}, in one transaction`, zh: `已在同一事务中把 ${report.file} 恢复到 ${report.target}` }),
     t(lang, { en: `  rows${report.dryRun ? ' (replacing every row of these tables)' : ''}: ${rows}`, zh: `  行数${report.dryRun ? '（替换这些表的全部数据）' : ''}：${rows}` }),
   ];
+  if (report.outside) lines.push(...outsideLines(report.outside, lang));
   if (report.untouched.length) lines.push(t(lang, { en: `  not in the backup, left as they are: ${report.untouched.join(', ')}`, zh: `  不在备份中、保持不变：${report.untouched.join('、')}` }));
   if (report.reencrypted) {
     lines.push(t(lang, { en: `  keys re-encrypted ${report.reencrypted.from} → ${report.reencrypted.to} (the .env's key): ${report.reencrypted.rows}`, zh: `  密钥重新加密 ${report.reencrypted.from} → ${report.reencrypted.to}（.env 的密钥）：${report.reencrypted.rows} 行` }));
@@ -311,9 +317,28 @@ function restoreText(report: BackupRestoreReport, lang: Lang): string {
   if (report.cache) lines.push(t(lang, { en: `  Redis: removed ${report.cache.removed} stale entries`, zh: `  Redis：删除了 ${report.cache.removed} 个过期条目` }));
   for (const w of report.warnings) lines.push(`${t(lang, { en: 'warning', zh: '警告' })}: ${t(lang, w)}`);
   if (!report.dryRun) lines.push(t(lang, { en: 'Start GPT-Load again when ready.', zh: '准备就绪后请重新启动 GPT-Load。' }));
-  return lines.join('\n') + '\n';
+  return printableLines(lines);
 }
 
+
+/** A dry run's changes besides the keys: what someone who rewrote the backup would have changed. */
+function outsideLines(outside: OutsideKeyChanges, lang: Lang): string[] {
+  const list = (names: string[]) => names.join(', ');
+  const lines: string[] = [];
+  const { groups, settings, proxyKeys } = outside;
+  if (groups.added.length) lines.push(t(lang, { en: `  groups added: ${list(groups.added)}`, zh: `  新增分组：${list(groups.added)}` }));
+  if (groups.removed.length) lines.push(t(lang, { en: `  groups removed: ${list(groups.removed)}`, zh: `  删除分组：${list(groups.removed)}` }));
+  for (const g of groups.changed) lines.push(t(lang, { en: `  group ${g.name} changes: ${list(g.fields)}`, zh: `  分组 ${g.name} 变更：${list(g.fields)}` }));
+  for (const u of outside.upstreams) lines.push(t(lang, { en: `    upstreams of ${u.group}: ${u.before ?? '-'} → ${u.after ?? '-'}`, zh: `    ${u.group} 的上游：${u.before ?? '-'} → ${u.after ?? '-'}` }));
+  if (proxyKeys.global || proxyKeys.groups.length) {
+    const where = [...(proxyKeys.global ? [t(lang, { en: 'the global proxy keys', zh: '全局代理密钥' })] : []), ...proxyKeys.groups];
+    lines.push(t(lang, { en: `  proxy keys change in: ${list(where)}`, zh: `  代理密钥变更于：${list(where)}` }));
+  }
+  const changedSettings = [...settings.added, ...settings.removed, ...settings.changed];
+  if (changedSettings.length) lines.push(t(lang, { en: `  settings change: ${list(changedSettings)}`, zh: `  设置变更：${list(changedSettings)}` }));
+  if (lines.length === 0) lines.push(t(lang, { en: '  groups, upstreams, proxy keys and settings: as they are now', zh: '  分组、上游、代理密钥和设置：与当前相同' }));
+  return lines;
+}
 
 export const backupRestoreCommand: CliCommand = {
   name: 'backup restore',
@@ -340,6 +365,9 @@ Options:
   --no-cache            do not clear GPT-Load's stale Redis entries afterwards
   --redis-host HOST[:PORT]  reach REDIS_DSN's server here
   --json                machine-readable result on stdout
+  --accept-unverified   restore even though the backup's seal cannot be verified with the keys at
+                        hand (an older unkeyed backup, or one sealed under a key not given): its
+                        rows may not be what was backed up. Only for files you know the origin of
 ${KEY_HELP}
 ${DEPLOYMENT_HELP}
 
@@ -360,6 +388,7 @@ Examples:
     'no-cache': { type: 'boolean' },
     'redis-host': { type: 'string' },
     json: { type: 'boolean' },
+    'accept-unverified': { type: 'boolean' },
   },
   async run(args, io) {
     const file = resolve(io.cwd, singleFile(args, 'backup restore'));
@@ -377,6 +406,7 @@ Examples:
         clearCache: !flag(args, 'no-cache'),
         redisHost: str(args, 'redis-host'),
         timeoutMs: timeoutMs(args),
+        acceptUnverified: flag(args, 'accept-unverified'),
         hooks: {
           async confirm(plan) {
             if (io.stdin.isTTY !== true || flag(args, 'yes')) return true;
@@ -403,6 +433,7 @@ function listText(entries: BackupListEntry[], directory: string, lang: Lang): st
     stale: { en: 'stale', zh: '过旧' },
     differs: { en: 'differs', zh: '已不同' },
     'needs-key': { en: 'needs another key', zh: '需要其他密钥' },
+    unverified: { en: 'UNVERIFIED', zh: '未验证' },
     corrupt: { en: 'CORRUPT', zh: '已损坏' },
   };
   // A plaintext backup is never shown as just "works with the current key": it is a copy of every key.
@@ -414,13 +445,13 @@ function listText(entries: BackupListEntry[], directory: string, lang: Lang): st
     e.key.needed ?? '?',
     bytes(e.bytes),
     e.path.slice(directory.length + 1),
-  ]);
+  ].map(printable));
   const header = t(lang, { en: 'VERDICT|CREATED|ENGINE|NEEDS KEY|SIZE|FILE', zh: '结论|创建时间|引擎|所需密钥|大小|文件' }).split('|');
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const lines = [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
   for (const e of entries.filter((x) => x.verdict === 'corrupt')) lines.push(...findingLines(e.findings.filter((f) => f.severity === 'error'), lang).map((l) => `${e.path.slice(directory.length + 1)}: ${l}`));
   for (const e of entries.filter((x) => x.plaintext !== null)) lines.push(...findingLines(e.findings.filter((f) => f.code === 'plaintext-keys'), lang).map((l) => `${e.path.slice(directory.length + 1)}: ${l}`));
-  return lines.join('\n') + '\n';
+  return printableLines(lines);
 }
 
 export const backupListCommand: CliCommand = {
@@ -446,7 +477,7 @@ Exit codes: 0 listed (whatever the verdicts), 3 .env unreadable, 10 folder unrea
   async run(args, io) {
     const deployment = deploymentOf(args, io);
     const directory = str(args, 'dir') !== undefined ? resolve(io.cwd, str(args, 'dir')!) : defaultBackupDir(deployment.envDir);
-    const list = await listBackups(directory, { codec: codecFor(deployment.encryptionKey), maxAgeMs: durationFlag(args, 'max-age') }, { cancellation: io.cancellation });
+    const list = await listBackups(directory, { codec: codecFor(deployment.encryptionKey), sealKeys: deploymentSealKeys(deployment), maxAgeMs: durationFlag(args, 'max-age') }, { cancellation: io.cancellation });
     if (flag(args, 'json')) writeJson(io, list);
     else io.stdout.write(listText(list.backups, list.directory, io.lang));
     return 0;

@@ -5,6 +5,7 @@ import { KeystoreError } from '../core/errors';
 import { findKeys, groupNamesById, listKeyPage, type KeyListItem, type KeyStatus } from '../keystore/keys';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, str, withStore, writeJson } from './options';
+import { printable } from '../../shared/printable';
 
 function statusOf(args: ParsedArgs): KeyStatus | undefined {
   const status = str(args, 'status');
@@ -18,7 +19,7 @@ function statusOf(args: ParsedArgs): KeyStatus | undefined {
 const NOTES_WIDTH = 40;
 
 function oneLine(text: string): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const flat = printable(text.trim());
   const chars = Array.from(flat);
   return chars.length > NOTES_WIDTH ? chars.slice(0, NOTES_WIDTH - 1).join('') + '…' : flat;
 }
@@ -31,7 +32,7 @@ function writeKeyTable(io: CliIO, items: KeyListItem[], lead?: { header: string;
   const header = ['ID', 'GROUP', 'STATUS', 'KEY', 'REQUESTS', 'FAILURES', 'LAST USED', 'NOTES'];
   const rows = items.map((k) => [
     String(k.id),
-    k.groupName,
+    printable(k.groupName),
     k.status,
     k.masked,
     String(k.requestCount),

@@ -382,7 +382,7 @@ Examples:
           },
           beforeWrite: flag(args, 'no-backup')
             ? undefined
-            : backupBeforeWrite({ fromKey: keys.fromKey, envDir: deployment.envDir, dir: str(args, 'backup-dir'), threads }, context),
+            : backupBeforeWrite({ fromKey: keys.fromKey, authKey: deployment.env.get('AUTH_KEY'), envDir: deployment.envDir, dir: str(args, 'backup-dir'), threads }, context),
         },
       },
       context,

@@ -9,6 +9,7 @@ import type { CliCommand, CliIO } from './command';
 import { readValues } from './keys';
 import { promptHidden } from './keyInput';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, withStore, writeJson } from './options';
+import { printableLines } from '../../shared/printable';
 
 function t(lang: Lang, en: string, zh: string): string {
   return lang === 'zh-CN' ? zh : en;
@@ -91,8 +92,7 @@ Examples:
       });
     } else {
       keys.forEach((k, i) => {
-        io.stdout.write(`#${i + 1}  ${k.masked}  ${describeUses(k.uses, io.lang)}\n`);
-        for (const line of flagsOf(k, io.lang, envPath)) io.stdout.write(`    ! ${line}\n`);
+        io.stdout.write(printableLines([`#${i + 1}  ${k.masked}  ${describeUses(k.uses, io.lang)}`, ...flagsOf(k, io.lang, envPath).map((line) => `    ! ${line}`)]));
       });
       io.stdout.write(
         t(io.lang, `-- ${keys.length} proxy key(s), ${flagged} with findings\n`, `-- 共 ${keys.length} 个代理密钥，其中 ${flagged} 个有问题\n`),
@@ -166,7 +166,7 @@ Examples:
       const uses = await withStore(args, io, (store) => findProxyKeyUses(store, value));
       if (json) writeJson(io, { dryRun: true, ...uses });
       else if (isUsed(uses)) {
-        io.stdout.write(t(io.lang, `Stored in: ${describeUses(uses, io.lang)}. Nothing changed (dry run).\n`, `存放于：${describeUses(uses, io.lang)}。未做任何修改（演练）。\n`));
+        io.stdout.write(printableLines([t(io.lang, `Stored in: ${describeUses(uses, io.lang)}. Nothing changed (dry run).`, `存放于：${describeUses(uses, io.lang)}。未做任何修改（演练）。`)]));
       }
       return isUsed(uses) ? 0 : notFound(io.lang, io);
     }
@@ -183,8 +183,7 @@ Examples:
         notes,
       });
     } else if (removal.restartRequired) {
-      io.stdout.write(t(io.lang, `Removed from ${describeUses(removal, io.lang)}.\n`, `已从${describeUses(removal, io.lang)}中删除。\n`));
-      for (const note of notes) io.stdout.write(note + '\n');
+      io.stdout.write(printableLines([t(io.lang, `Removed from ${describeUses(removal, io.lang)}.`, `已从${describeUses(removal, io.lang)}中删除。`), ...notes]));
     }
     return removal.restartRequired ? 0 : notFound(io.lang, io);
   },

@@ -1,5 +1,6 @@
 import { localize, type Lang } from '../core/errors';
 import { describeTempMigration } from '../keystore/history/tempMigration';
+import { printable } from '../../shared/printable';
 import { readStatus, type StatusReport } from '../keystore/status';
 import type { CliCommand } from './command';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, progressPrinter, withStore, writeJson } from './options';
@@ -47,7 +48,7 @@ export function formatStatus(report: StatusReport, lang: Lang): string {
     `${t('Groups', '分组')}:`,
     ...report.groups.map((g) => `  ${g.name} [${g.channelType}${g.groupType === 'aggregate' ? ', aggregate' : ''}]: ${n(g.active)} active, ${n(g.invalid)} invalid`),
   ];
-  return lines.join('\n');
+  return lines.map(printable).join('\n');
 }
 
 export const statusCommand: CliCommand = {

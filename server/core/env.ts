@@ -21,7 +21,7 @@
  * - The last assignment of a key wins. Any error drops the whole file (GPT-Load logs only an
  *   unrelated hint, then runs without any of it).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync, fchownSync } from 'node:fs';
+import { closeSync, fsyncSync, fstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync, fchownSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { KeystoreError, type Localized } from './errors';
@@ -700,11 +700,41 @@ export function removeEnvKey(text: string, key: string): string {
 }
 
 /**
- * Replaces `path` atomically: a temp file beside it, fsync, rename, fsync of the directory. An
- * existing file keeps its mode (and owner, when we may set it); a new one gets 0600. A symlink
- * is followed, so the link stays and its target is replaced.
+ * A `.env`'s text in a form that maps back to its exact bytes: UTF-8 when the file is valid UTF-8,
+ * else latin1 (one character per byte). godotenv's syntax is ASCII, so parsing and editing work the
+ * same on either; a value that is not UTF-8 (a legacy-encoded comment or note) survives an edit.
  */
-export function writeFileAtomic(path: string, text: string): void {
+export interface EnvFileText {
+  text: string;
+  encoding: 'utf8' | 'latin1';
+}
+
+/** The file's text (null when it does not exist). */
+export function readEnvFileText(path: string): EnvFileText | null {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw ioError(path, { en: 'read', zh: '读取' }, err);
+  }
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? { text, encoding: 'utf8' } : { text: bytes.toString('latin1'), encoding: 'latin1' };
+}
+
+/** A value as it appears in text of `encoding`: its UTF-8 bytes, one character each in latin1 text. */
+function inEncoding(value: string, encoding: EnvFileText['encoding']): string {
+  return encoding === 'utf8' ? value : Buffer.from(value, 'utf8').toString('latin1');
+}
+
+/**
+ * Replaces `path` atomically: a temp file beside it, fsync, rename, fsync of the directory. An
+ * existing file keeps its mode, owner and group — when the temp file cannot be given them (a
+ * non-root run on a file owned by someone else, or a group we are not in), nothing is written
+ * and the error says why: the rename would otherwise hand the file to us. A new one gets 0600.
+ * A symlink is followed, so the link stays and its target is replaced.
+ */
+export function writeFileAtomic(path: string, text: string, encoding: EnvFileText['encoding'] = 'utf8'): void {
   let target = path;
   let mode = 0o600;
   let owner: { uid: number; gid: number } | undefined;
@@ -720,8 +750,8 @@ export function writeFileAtomic(path: string, text: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(temp, 'wx', mode);
-    writeSync(fd, text, null, 'utf8');
-    if (owner && process.getuid?.() === 0) fchownSync(fd, owner.uid, owner.gid);
+    writeSync(fd, Buffer.from(text, encoding));
+    if (owner) keepOwner(fd, path, owner);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -734,7 +764,7 @@ export function writeFileAtomic(path: string, text: string): void {
     } catch {
       // already gone
     }
-    throw ioError(path, { en: 'write', zh: '写入' }, err);
+    throw err instanceof KeystoreError ? err : ioError(path, { en: 'write', zh: '写入' }, err);
   }
   try {
     const dir = openSync(dirname(target), 'r');
@@ -748,31 +778,55 @@ export function writeFileAtomic(path: string, text: string): void {
   }
 }
 
-/**
- * Sets (value) or removes (null) one variable of the `.env` at `path`, atomically. Refuses a file
- * godotenv cannot parse ('env-parse'); after writing, reads the file back and checks godotenv
- * gives the intended value — else restores the previous content and throws 'internal'.
- * Removing from a missing file does nothing; setting creates it (mode 0600).
- */
-export function updateEnvFile(path: string, key: string, value: string | null): void {
-  let before: string | null = null;
+/** Gives the temp file the original's owner and group, or refuses (KeystoreError 'io') when we may not. */
+function keepOwner(fd: number, path: string, owner: { uid: number; gid: number }): void {
+  const made = fstatSync(fd);
+  if (made.uid === owner.uid && made.gid === owner.gid) return;
   try {
-    before = readFileSync(path, 'utf8');
+    fchownSync(fd, owner.uid, owner.gid);
   } catch (err) {
-    if (!isMissing(err)) throw ioError(path, { en: 'read', zh: '读取' }, err);
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new KeystoreError(
+      'io',
+      {
+        en: `${path} is owned by uid ${owner.uid}, gid ${owner.gid}; rewriting it as uid ${made.uid} cannot keep that owner and group (${code}), so it was left unchanged. Run as its owner (or root), or edit it by hand.`,
+        zh: `${path} 的所有者为 uid ${owner.uid}、gid ${owner.gid}；以 uid ${made.uid} 改写会无法保留该所有者和组（${code}），因此未做修改。请以文件所有者（或 root）运行，或手动编辑。`,
+      },
+      { path, uid: owner.uid, gid: owner.gid },
+    );
   }
-  if (before === null && value === null) return;
-  const after = value === null ? removeEnvKey(before ?? '', key) : setEnvValue(before ?? '', key, value);
-  if (after === before) return;
-  writeFileAtomic(path, after);
-  const written = parseDotenv(readFileSync(path, 'utf8')).values;
-  const ok = written !== null && (value === null ? !Object.prototype.hasOwnProperty.call(written, key) : written[key] === value);
+}
+
+/**
+ * Several variables of the `.env` at `path` in one atomic write (value null = remove), every
+ * other byte kept (readEnvFileText), mode, owner and group too (writeFileAtomic). Refuses a file
+ * godotenv cannot parse ('env-parse'); after writing, reads the file back and checks godotenv gives
+ * the intended values — else restores the previous content and throws 'internal'. Removing from a
+ * missing file does nothing; setting creates it (mode 0600). Returns whether the file changed.
+ */
+export function updateEnvVariables(path: string, changes: Record<string, string | null>): boolean {
+  const before = readEnvFileText(path);
+  const encoding = before?.encoding ?? 'utf8';
+  const wanted = Object.entries(changes).map(([key, value]) => [key, value === null ? null : inEncoding(value, encoding)] as const);
+  if (before === null && wanted.every(([, value]) => value === null)) return false;
+  let after = before?.text ?? '';
+  for (const [key, value] of wanted) after = value === null ? removeEnvKey(after, key) : setEnvValue(after, key, value);
+  if (after === (before?.text ?? '')) return false;
+  writeFileAtomic(path, after, encoding);
+  const written = parseDotenv(readEnvFileText(path)?.text ?? '').values;
+  const ok = written !== null && wanted.every(([key, value]) => (value === null ? !Object.prototype.hasOwnProperty.call(written, key) : written[key] === value));
   if (!ok) {
-    if (before !== null) writeFileAtomic(path, before);
+    if (before !== null) writeFileAtomic(path, before.text, encoding);
     else unlinkSync(path);
     throw new KeystoreError('internal', {
-      en: `${path}: after writing, godotenv did not read ${key} as intended; the previous content was restored`,
-      zh: `${path}：写入后 godotenv 读到的 ${key} 与预期不符，已恢复原内容`,
+      en: `${path}: after writing, godotenv did not read the new values as intended; the previous content was restored`,
+      zh: `${path}：写入后 godotenv 读到的值与预期不符，已恢复原内容`,
     });
   }
+  return true;
+}
+
+/** Sets (value) or removes (null) one variable of the `.env` at `path`: updateEnvVariables for one. */
+export function updateEnvFile(path: string, key: string, value: string | null): void {
+  updateEnvVariables(path, { [key]: value });
 }

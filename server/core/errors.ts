@@ -36,6 +36,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   internal: 70,
   'compose-override': 5,
   'weak-key': 3,
+  untrusted: 11,
 };
 
 export class KeystoreError extends Error {

@@ -12,6 +12,7 @@ import { backupFilesIn, checkBackup, listBackups, type BackupCheckReport } from 
 import { defaultBackupDir, layoutOfFile, type BackupFinding, type BackupInfo as CoreBackupInfo } from '../keystore/backupFormat';
 import { checkKeyCandidates } from '../keystore/backupKeys';
 import { recordKeyCopyCheck } from '../keystore/audit/record';
+import { deploymentSealKeys } from '../keystore/backupSeal';
 import { restoreBackup } from '../keystore/backupRestore';
 import { pruneBackups, type PruneEntry } from '../keystore/backups/prune';
 import {
@@ -28,6 +29,7 @@ import {
 } from '../../shared/protocol';
 import { cachedCodec, freshCodec } from './codecs';
 import { log, redactor } from './log';
+import { printable } from '../../shared/printable';
 import { deploymentRef, filePath, optBool, optDeploymentRef, optInt, optString, stringArray, type Fields } from './params';
 import type { Session } from './session';
 import type { StorePool } from './stores';
@@ -35,11 +37,11 @@ import type { StorePool } from './stores';
 const MAX_KEY_COPIES = 16;
 
 function wireInfo(info: CoreBackupInfo, warnings: BackupFinding[], lang: Lang): BackupInfo {
-  return { ...info, warnings: warnings.map((w) => localize(w.text, lang)) };
+  return { ...info, warnings: warnings.map((w) => printable(localize(w.text, lang))) };
 }
 
 function problemsOf(findings: BackupFinding[], lang: Lang): string[] {
-  return findings.filter((f) => f.severity !== 'info').map((f) => localize(f.text, lang));
+  return findings.filter((f) => f.severity !== 'info').map((f) => printable(localize(f.text, lang)));
 }
 
 function checkResult(report: BackupCheckReport, lang: Lang): BackupCheckResult {
@@ -53,7 +55,7 @@ function checkResult(report: BackupCheckReport, lang: Lang): BackupCheckResult {
     live: live ? { missing: live.missing, added: live.added, backupKeys: live.backupKeys, liveKeys: live.liveKeys } : null,
     ageMs: report.ageMs,
     keyCheck: { checked: report.key.checked, failed: report.key.failed },
-    notes: report.findings.filter((f) => f.severity === 'info').map((f) => localize(f.text, lang)),
+    notes: report.findings.filter((f) => f.severity === 'info').map((f) => printable(localize(f.text, lang))),
     plaintext: report.plaintext,
   };
 }
@@ -112,6 +114,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
           store,
           {
             encryptionKey: deployment.encryptionKey,
+            authKey: deployment.env.get('AUTH_KEY'),
             codec,
             envDir: deployment.envDir,
             out: destination !== undefined && !isFolder ? destination : undefined,
@@ -136,6 +139,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
       const deployment = ref ? session.deployment(ref) : undefined;
       const codec = key !== undefined ? await freshCodec(key) : deployment ? await cachedCodec(deployment.encryptionKey) : undefined;
       if (!deployment) return checkResult(await checkBackup(path, { codec }, context), session.lang);
+      const sealKeys = deploymentSealKeys(deployment);
       const liveCodec = await cachedCodec(deployment.encryptionKey);
       // The file is checked either way: a database that cannot be opened only skips the comparison.
       let opened = false;
@@ -143,13 +147,13 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
       try {
         return await stores.use(deployment.target, async (store) => {
           opened = true;
-          return checkResult(await checkBackup(path, { codec, live: { store, codec: liveCodec } }, context), session.lang);
+          return checkResult(await checkBackup(path, { codec, sealKeys, live: { store, codec: liveCodec } }, context), session.lang);
         });
       } catch (err) {
         if (opened || !(err instanceof KeystoreError) || err.code === 'cancelled') throw err;
         unavailable = err.text;
       }
-      return checkResult(await checkBackup(path, { codec, live: { unavailable } }, context), session.lang);
+      return checkResult(await checkBackup(path, { codec, sealKeys, live: { unavailable } }, context), session.lang);
     },
     { en: 'GPT-Load: checking a backup', zh: 'GPT-Load：检查备份' },
   );
@@ -175,6 +179,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
             clearCache: optBool(params, 'clearCache') ?? true,
             redisHost: optString(params, 'redisHost', 300),
             timeoutMs: session.options.connectTimeoutMs,
+            acceptUnverified: optBool(params, 'acceptUnverified') ?? false,
           },
           context,
         );
@@ -189,6 +194,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
         untouched: report.untouched,
         reencrypted: report.reencrypted,
         cacheCleared: report.cache?.removed ?? null,
+        outside: report.outside,
       };
       if (dryRun) result.current = await currentRows(stores, deployment.target, Object.keys(report.restored));
       return result;
@@ -199,7 +205,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
   session.onRequest(BackupListRequest.type, async (params, { context }) => {
     const deployment = session.deployment(deploymentRef(params));
     const directory = optPath(params, 'directory') ?? defaultBackupDir(deployment.envDir);
-    const list = await listBackups(directory, { codec: await cachedCodec(deployment.encryptionKey) }, context);
+    const list = await listBackups(directory, { codec: await cachedCodec(deployment.encryptionKey), sealKeys: deploymentSealKeys(deployment) }, context);
     return {
       backups: list.backups.filter((b) => b.info !== null).map((b) => wireInfo(b.info!, [], session.lang)),
       checks: list.backups.map((b) => ({ path: b.path, verdict: b.verdict, problems: problemsOf(b.findings, session.lang), plaintext: b.plaintext })),

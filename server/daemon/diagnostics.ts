@@ -24,6 +24,7 @@ import { composeDiagnostics, fileUriToPath } from './compose';
 import { sha256, type DatabaseChecks, type DbCheck } from './dbcheck';
 import { envView, forgetView, isDotenvDocument, rangeFor, type EnvView } from './envView';
 import { log } from './log';
+import { printable } from '../../shared/printable';
 import type { Session } from './session';
 
 const MAX_DEBOUNCE_MS = 200;
@@ -76,7 +77,8 @@ export class DiagnosticsScheduler {
   }
 
   schedule(document: TextDocument, immediately = false): void {
-    if (documentKind(document) === null) return;
+    // Before initialize the client has not said whether it trusts the folder: nothing runs.
+    if (!this.session.initialized || documentKind(document) === null) return;
     const state = this.states.get(document.uri) ?? { lintMs: 0, lastChange: 0, lint: [], version: -1 };
     this.states.set(document.uri, state);
     state.timer?.();
@@ -162,9 +164,11 @@ export class DiagnosticsScheduler {
   /** The git answer when missing or stale, and the database check when none is cached; both land with a new publish. */
   private backgroundChecks(view: EnvView, state: DocState): void {
     state.background = undefined;
+    // Untrusted: git would run the repository's own configured commands (core.fsmonitor, …).
+    if (!this.session.options.trusted) return;
     if (view.path !== null) this.refreshGitState(view.path);
     const { target } = view;
-    if (this.session.options.databaseDiagnostics && target !== null && !view.doc.error && !this.checks.peek(target, view.encryptionKey)) {
+    if (this.session.checksDatabase && target !== null && !view.doc.error && !this.checks.peek(target, view.encryptionKey)) {
       this.runDatabaseCheck(view, target);
     }
   }
@@ -199,7 +203,7 @@ export class DiagnosticsScheduler {
         },
       ];
     }
-    if (!this.session.options.databaseDiagnostics || view.target === null || view.doc.error) return [];
+    if (!this.session.checksDatabase || view.target === null || view.doc.error) return [];
     const cached = this.checks.peek(view.target, view.encryptionKey);
     return cached ? checkDiagnostics(cached, view, this.session.lang) : [];
   }
@@ -263,7 +267,8 @@ export function checkDiagnostics(check: DbCheck, view: EnvView, lang: Lang): Dia
   const t = (text: Localized) => localize(text, lang);
   const out: Diagnostic[] = [];
   const add = (range: Diagnostic['range'], severity: DiagnosticSeverity, code: string, text: Localized, data?: Record<string, unknown>) =>
-    out.push({ range, severity, source: DIAGNOSTIC_SOURCE, code, message: t(text), ...(data ? { data } : {}) });
+    // Messages quote stored text (group names): shown escaped.
+    out.push({ range, severity, source: DIAGNOSTIC_SOURCE, code, message: printable(t(text)), ...(data ? { data } : {}) });
 
   if (!check.ok) {
     // A missing SQLite file at the default place is a deployment GPT-Load has not started yet.

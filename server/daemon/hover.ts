@@ -57,7 +57,7 @@ export function provideHover(params: HoverParams, session: Session, documents: T
 
 /** The background check's verdict in one sentence; nothing while it runs or when it failed (the diagnostics say so). */
 function encryptionState(view: EnvView, checks: DatabaseChecks, session: Session, lang: Lang): string {
-  if (!session.options.databaseDiagnostics || view.target === null) return '';
+  if (!session.checksDatabase || view.target === null) return '';
   const check: DbCheck | undefined = checks.peek(view.target, view.encryptionKey);
   if (!check?.ok) return '';
   const of = check.examined >= check.totalKeys ? n(check.totalKeys) : `${n(check.examined)}/${n(check.totalKeys)}`;

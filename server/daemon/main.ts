@@ -18,6 +18,8 @@ import { registerBackupPruneRequest, registerBackupRequests } from './backups';
 import { CodeActions } from './codeActions';
 import { DatabaseChecks } from './dbcheck';
 import { DiagnosticsScheduler } from './diagnostics';
+import { notInitializedError } from './errors';
+import { FrameGuard } from './frames';
 import { registerEnvRequests } from './envRequests';
 import { provideHover } from './hover';
 import { registerKeystoreRequests } from './keystore';
@@ -32,8 +34,19 @@ import { protocolStdout } from './stdio';
 
 export const DAEMON_VERSION = '0.1.0';
 
+/** Exit status after a broken frame on stdin: the stream cannot be re-aligned, the client restarts us. */
+const BROKEN_FRAME_EXIT = 1;
+
 function connect(args: DaemonArgs): Connection {
-  if (args.transport === 'stdio') return createConnection(ProposedFeatures.all, process.stdin, protocolStdout);
+  if (args.transport === 'stdio') {
+    const input = process.stdin.pipe(
+      new FrameGuard((reason) => {
+        log.error(`broken frame on stdin (${reason}): the stream cannot be re-aligned; exiting so the client restarts the daemon`);
+        process.exit(BROKEN_FRAME_EXIT);
+      }),
+    );
+    return createConnection(ProposedFeatures.all, input, protocolStdout);
+  }
   // --node-ipc, --socket=N, --pipe=NAME: vscode-languageserver reads them from process.argv.
   return createConnection(ProposedFeatures.all);
 }
@@ -78,6 +91,11 @@ export function startDaemon(argv: string[]): void {
     session.canCreateProgress = caps.window?.workDoneProgress === true;
     session.canCreateFiles = caps.workspace?.workspaceEdit?.resourceOperations?.includes('create') === true && caps.workspace?.workspaceEdit?.documentChanges === true;
     codeActions.canResolveEdits = caps.textDocument?.codeAction?.resolveSupport?.properties.includes('edit') === true;
+    // The library has just installed its own window/workDoneProgress/cancel handler (when the
+    // client declares workDoneProgress), replacing ours; it cancels only the library's own progress
+    // objects, which the daemon does not use. Ours goes back in, after it.
+    listenForProgressCancel(connection);
+    session.initialized = true;
     log.info(`daemon ${DAEMON_VERSION} started (${parsed.transport}, ${session.lang}, node ${process.versions.node})`);
     return {
       capabilities: {
@@ -92,9 +110,11 @@ export function startDaemon(argv: string[]): void {
   documents.onDidOpen((e) => diagnostics.schedule(e.document, true));
   documents.onDidChangeContent((e) => diagnostics.schedule(e.document));
   documents.onDidClose((e) => diagnostics.close(e.document.uri));
-  connection.onCodeAction((params) => guard('codeAction', () => codeActions.provide(params), []));
-  connection.onCodeActionResolve((action) => guard('codeAction/resolve', () => codeActions.resolve(action), action));
-  connection.onHover((params) => guard('hover', () => provideHover(params, session, documents, checks), null));
+  // Before initialize: -32002, as LSP requires (and nothing runs before the client said whether it trusts the folder).
+  const ready = <P, R>(handler: (params: P) => R) => (params: P) => (session.initialized ? handler(params) : notInitializedError());
+  connection.onCodeAction(ready((params) => guard('codeAction', () => codeActions.provide(params), [])));
+  connection.onCodeActionResolve(ready((action) => guard('codeAction/resolve', () => codeActions.resolve(action), action)));
+  connection.onHover(ready((params) => guard('hover', () => provideHover(params, session, documents, checks), null)));
   connection.onDidChangeConfiguration(() => {
     checks.clear();
     diagnostics.refreshAll();
@@ -120,6 +140,7 @@ export function startDaemon(argv: string[]): void {
       return { heapUsed, rss, collected: gc !== undefined };
     });
   }
+  // Clients that do not declare workDoneProgress keep this one (see onInitialize).
   listenForProgressCancel(connection);
 
   connection.onShutdown(async () => {

@@ -38,7 +38,7 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
             allowWeakKey: optBool(params, 'allowWeakKey') ?? false,
             timeoutMs: session.options.connectTimeoutMs,
             hooks: {
-              beforeWrite: optBool(params, 'backup') === false ? undefined : backupBeforeWrite({ fromKey, envDir: deployment.envDir }, context),
+              beforeWrite: optBool(params, 'backup') === false ? undefined : backupBeforeWrite({ fromKey, authKey: deployment.env.get('AUTH_KEY'), envDir: deployment.envDir }, context),
             },
           },
           context,

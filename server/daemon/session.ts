@@ -10,9 +10,18 @@ import { KeystoreError, localize } from '../core/errors';
 import { describeEnvParseError, loadEnv } from '../core/env';
 import { resolveDeployment, type Deployment } from '../keystore/deployment';
 import type { OperationContext } from '../keystore/operation';
-import type { DeploymentRef, InitializationOptions } from '../../shared/protocol';
+import {
+  DecryptRequest,
+  EncryptRequest,
+  EnvReadRequest,
+  EnvWriteRequest,
+  GenerateSecretRequest,
+  HashRequest,
+  type DeploymentRef,
+  type InitializationOptions,
+} from '../../shared/protocol';
 import type { DaemonArgs } from './args';
-import { toResponseError } from './errors';
+import { notInitializedError, toResponseError, untrustedError } from './errors';
 import { log, redactor } from './log';
 import { fields, type Fields } from './params';
 import { WorkDone } from './progress';
@@ -30,14 +39,24 @@ export function langOf(locale: string | undefined | null): Lang {
   return /^zh/i.test(locale ?? '') ? 'zh-CN' : 'en';
 }
 
+/**
+ * The requests an untrusted workspace may make: they read and write `.env` text and compute, and
+ * run no process and open no connection. Every other request — any new one included — is refused.
+ */
+const OFFLINE_METHODS: ReadonlySet<string> = new Set(
+  [EnvReadRequest, EnvWriteRequest, GenerateSecretRequest, EncryptRequest, DecryptRequest, HashRequest].map((r) => r.method),
+);
+
 export class Session {
   lang: Lang = 'en';
-  options: Required<InitializationOptions> = { connectTimeoutMs: 5000, databaseDiagnostics: true, docsUrl: '' };
+  options: Required<InitializationOptions> = { connectTimeoutMs: 5000, databaseDiagnostics: true, docsUrl: '', trusted: true };
   /** The client accepts window/workDoneProgress/create. */
   canCreateProgress = false;
   /** The client applies WorkspaceEdits that create files. */
   canCreateFiles = false;
-  readonly stores = new StorePool(() => this.options.connectTimeoutMs);
+  /** `initialize` was answered: requests are served, documents diagnosed. */
+  initialized = false;
+  readonly stores = new StorePool(() => this.options.connectTimeoutMs, () => this.options.trusted);
 
   constructor(
     readonly connection: Connection,
@@ -54,6 +73,13 @@ export class Session {
     if (typeof o.connectTimeoutMs === 'number' && o.connectTimeoutMs >= 100 && o.connectTimeoutMs <= 120_000) this.options.connectTimeoutMs = o.connectTimeoutMs;
     if (typeof o.databaseDiagnostics === 'boolean') this.options.databaseDiagnostics = o.databaseDiagnostics;
     if (typeof o.docsUrl === 'string' && o.docsUrl.length <= 4096 && /^(https?|file):/i.test(o.docsUrl)) this.options.docsUrl = o.docsUrl.replace(/#.*$/, '');
+    // Anything but an explicit true from a client that sends the option is untrusted.
+    if ('trusted' in o) this.options.trusted = o.trusted === true;
+  }
+
+  /** Database-backed diagnostics and hovers: asked for, and allowed by the workspace's trust. */
+  get checksDatabase(): boolean {
+    return this.options.trusted && this.options.databaseDiagnostics;
   }
 
   text(t: Localized): string {
@@ -69,7 +95,9 @@ export class Session {
       const started = performance.now();
       log.trace(`→ ${type.method}`);
       let work: WorkDone | undefined;
+      if (!this.initialized) return notInitializedError();
       try {
+        if (!this.options.trusted && !OFFLINE_METHODS.has(type.method)) throw untrustedError();
         const params = fields(rawParams);
         const cancellation = { get cancelled() { return token.isCancellationRequested; } };
         let context: OperationContext = { cancellation };

@@ -10,6 +10,7 @@ import { KeystoreError } from '../core/errors';
 import { openStore, type Store } from '../store/connect';
 import type { DatabaseTarget } from '../store/dsn';
 import { log, redactor } from './log';
+import { untrustedError } from './errors';
 
 const STORE_IDLE_MS = 60_000;
 const CONNECTION_CODES = new Set(['host-not-found', 'connection-refused', 'connection-timeout', 'auth-refused', 'database-missing', 'io', 'internal']);
@@ -38,7 +39,11 @@ export class StorePool {
   private readonly entries = new Map<string, Entry>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly timeoutMs: () => number) {
+  constructor(
+    private readonly timeoutMs: () => number,
+    /** false in an untrusted workspace: no connection is ever opened (a second lock behind the request gate). */
+    private readonly mayConnect: () => boolean,
+  ) {
     this.timer = setInterval(() => this.closeIdle(), STORE_IDLE_MS / 4);
     this.timer.unref();
   }
@@ -71,6 +76,7 @@ export class StorePool {
   }
 
   private acquire(target: DatabaseTarget): Entry {
+    if (!this.mayConnect()) throw untrustedError();
     rememberPassword(target);
     const key = JSON.stringify(target);
     let entry = this.entries.get(key);

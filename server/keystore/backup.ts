@@ -34,7 +34,6 @@ import {
   neededFingerprint,
   PARTIAL_EXT,
   plaintextWarning,
-  sealManifest,
   sectionLine,
   TableDigest,
   tallyKeyStates,
@@ -52,6 +51,7 @@ import { createKeyRunner, OrderedResults } from './cryptoPool';
 import { copyLiveDatabase, openSqliteFile, quotedColumns, sqlitePages, sqliteReader, writeManifestTable } from './backupSqlite';
 import { describeTables, openSnapshot, readTableText, type SqlReader } from './backupTables';
 import { phaseReporter, type OperationContext } from './operation';
+import { deploymentSealKey, sealKeysAtHand, sealManifestWith, type SealKey } from './backupSeal';
 import { removeOrphanedFiles } from './orphans';
 
 export const TOOL = { name: 'gpt-load-keystore', version: packageJson.version };
@@ -74,6 +74,8 @@ export interface BackupCreateParams {
   busyTimeoutMs?: number;
   /** The codec of `encryptionKey`, when the caller derived it already. */
   codec?: KeyCodec;
+  /** AUTH_KEY of the deployment: seals the backup when encryption is disabled (backupSeal.ts). */
+  authKey?: string;
   /** Crypto worker threads for large tables (default: one per CPU; 0 = the main thread only). */
   threads?: number;
 }
@@ -244,9 +246,10 @@ function manifestOf(
   createdAt: Date,
   read: TablesRead,
   codec: KeyCodec,
+  seal: SealKey,
   body?: UnsealedManifest['body'],
 ): BackupManifest {
-  return sealManifest({
+  return sealManifestWith({
     format: BACKUP_FORMAT,
     version: BACKUP_FORMAT_VERSION,
     layout,
@@ -263,7 +266,7 @@ function manifestOf(
       requestLogs: read.requestLogs,
     },
     ...(body ? { body } : {}),
-  });
+  }, seal);
 }
 
 /** The rows of a key table carry key_value and key_hash after the canonical columns. */
@@ -274,7 +277,7 @@ function keyColumnsOf(name: BackupTable, columns: ColumnInfo[]): number[] {
 
 // ---------------------------------------------------------------------------------------------
 
-async function createSqliteBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, file: { final: string; partial: string }, context: OperationContext) {
+async function createSqliteBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, seal: SealKey, file: { final: string; partial: string }, context: OperationContext) {
   if (store.target.kind !== 'sqlite') throw new RangeError('not a SQLite store');
   let copying: ReturnType<typeof phaseReporter> | null = null;
   await copyLiveDatabase(store.target.path, file.partial, params.busyTimeoutMs ?? 5000, (done, total) => {
@@ -303,7 +306,7 @@ async function createSqliteBackup(store: Store, params: BackupCreateParams, code
         return mapPages(sqlitePages(db, table, [...quotedColumns(columns), ...keys], READ_BATCH), (v) => (v === null ? null : String(v)));
       },
     );
-    manifest = manifestOf('sqlite', store, createdAt, read, codec);
+    manifest = manifestOf('sqlite', store, createdAt, read, codec, seal);
     writeManifestTable(db, manifest);
     if (!includeLogs) db.exec('VACUUM');
   } finally {
@@ -364,7 +367,7 @@ class BodyWriter {
   }
 }
 
-async function createPortableBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, file: { final: string; partial: string }, context: OperationContext) {
+async function createPortableBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, seal: SealKey, file: { final: string; partial: string }, context: OperationContext) {
   const bodyPath = `${file.final}.body.${process.pid}${PARTIAL_EXT}`;
   const body = new BodyWriter(bodyPath);
   let manifest: BackupManifest;
@@ -389,7 +392,7 @@ async function createPortableBackup(store: Store, params: BackupCreateParams, co
       await snapshot.close();
     }
     await body.write(END_LINE);
-    manifest = manifestOf('portable', store, createdAt, read, codec, await body.finish());
+    manifest = manifestOf('portable', store, createdAt, read, codec, seal, await body.finish());
     const fd = openSync(file.partial, 'w', FILE_MODE);
     try {
       writeSync(fd, encodeManifestMember(manifest));
@@ -420,10 +423,12 @@ async function* withKeyColumns(pages: AsyncIterable<(string | null)[][]>, keys: 
 /** Takes a backup of the store's GPT-Load tables. Throws KeystoreError('io') when the file cannot be written. */
 export async function createBackup(store: Store, params: BackupCreateParams, context: OperationContext = {}): Promise<BackupCreateResult> {
   const codec = params.codec ?? codecFor(params.encryptionKey);
+  // Before any file exists: a deployment with neither key cannot seal, so gets no backup.
+  const seal = deploymentSealKey(codec, params.authKey ?? '');
   const file = reserveFile(params, store.kind, new Date());
   let manifest: BackupManifest;
   try {
-    manifest = store.kind === 'sqlite' ? await createSqliteBackup(store, params, codec, file, context) : await createPortableBackup(store, params, codec, file, context);
+    manifest = store.kind === 'sqlite' ? await createSqliteBackup(store, params, codec, seal, file, context) : await createPortableBackup(store, params, codec, seal, file, context);
   } catch (err) {
     removeQuietly(file.partial);
     throw err;
@@ -454,7 +459,7 @@ export interface VerifiedBackup extends BackupCreateResult {
 export async function createVerifiedBackup(store: Store, params: BackupCreateParams, context: OperationContext = {}): Promise<VerifiedBackup> {
   const codec = params.codec ?? codecFor(params.encryptionKey);
   const created = await createBackup(store, { ...params, codec }, context);
-  const check = await checkBackup(created.file, { codec, threads: params.threads }, context);
+  const check = await checkBackup(created.file, { codec, sealKeys: sealKeysAtHand([codec], params.authKey), threads: params.threads }, context);
   if (!check.valid) {
     removeQuietly(created.file);
     removeQuietly(digestSidecar(created.file));

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import type { KeyCodec } from '../core/crypto';
 import { EXIT_CODES, KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
@@ -17,6 +16,8 @@ import { describeTarget } from '../store/dsn';
 import { iterateKeyRows } from '../store/rows';
 import {
   backupInfo,
+  BodyLineError,
+  bodyLines,
   decodeManifestMember,
   digestSidecar,
   fileSha256,
@@ -25,6 +26,7 @@ import {
   MANIFEST_MEMBER_OVERHEAD,
   MANIFEST_PREFIX_BYTES,
   manifestLineLength,
+  MAX_BODY_LINE,
   parseDigestLine,
   PARTIAL_EXT,
   plaintextRows,
@@ -40,6 +42,7 @@ import {
   type TableManifest,
 } from './backupFormat';
 import { integrityProblems, isSqliteFileError, openSqliteFile, quotedColumns, readManifestTable, sqlitePages, sqliteReader, type SqliteDb } from './backupSqlite';
+import { checkSeal, sealKeysAtHand, type SealKey } from './backupSeal';
 import { describeTables } from './backupTables';
 import { createKeyRunner, OrderedResults, type CryptoRunner } from './cryptoPool';
 import { stateUnderKey, type RowsIn } from './migrateCrypto';
@@ -49,9 +52,11 @@ import { formatAgo } from '../../shared/format';
 /**
  * ok: whole, opened by the key, fresh, same keys as the live database. stale: older than the age limit.
  * differs: the live database has keys the backup lacks or lost keys it has. needs-key: the key given
- * (or the .env's) does not open every stored key. corrupt: damaged, incomplete or not a backup.
+ * (or the .env's) does not open every stored key. unverified: whole as far as its own digests say,
+ * but its seal is not under any key at hand (or is an older unkeyed one), so nothing rules out that
+ * someone rewrote it. corrupt: damaged, forged, incomplete or not a backup.
  */
-export type BackupVerdict = 'ok' | 'stale' | 'differs' | 'needs-key' | 'corrupt';
+export type BackupVerdict = 'ok' | 'stale' | 'differs' | 'needs-key' | 'unverified' | 'corrupt';
 
 /** Exit codes of `backup check` (and of `backup list` for its worst entry). */
 export const VERDICT_EXIT_CODES: Record<BackupVerdict, number> = {
@@ -59,10 +64,11 @@ export const VERDICT_EXIT_CODES: Record<BackupVerdict, number> = {
   stale: 1,
   differs: 1,
   'needs-key': EXIT_CODES['wrong-key'],
+  unverified: EXIT_CODES['backup-invalid'],
   corrupt: EXIT_CODES['backup-invalid'],
 };
 
-const VERDICT_RANK: BackupVerdict[] = ['ok', 'stale', 'differs', 'needs-key', 'corrupt'];
+const VERDICT_RANK: BackupVerdict[] = ['ok', 'stale', 'differs', 'needs-key', 'unverified', 'corrupt'];
 
 export function worstVerdict(verdicts: BackupVerdict[]): BackupVerdict {
   return verdicts.reduce<BackupVerdict>((worst, v) => (VERDICT_RANK.indexOf(v) > VERDICT_RANK.indexOf(worst) ? v : worst), 'ok');
@@ -77,8 +83,10 @@ export interface LiveDatabase {
 }
 
 export interface BackupCheckParams {
-  /** The key to open the backup's keys with (the .env's or a given one); omitted: no key test. */
+  /** The key to open the backup's keys with (the .env's or a given one); omitted: no key test. Its seal key is tried too. */
   codec?: KeyCodec;
+  /** Further keys the seal may be under (backupSeal.ts sealKeysAtHand: the .env's ENCRYPTION_KEY and AUTH_KEY). */
+  sealKeys?: SealKey[];
   /** Compare with this database, or say why it was not reachable. */
   live?: LiveDatabase | { unavailable: Localized };
   /** Older than this is stale (default 7 days). */
@@ -138,10 +146,11 @@ export interface BackupCheckReport {
   decryptsWithKey: boolean | null;
   /** Key rows the backup holds in plaintext: a risk whatever the verdict (null: none, or unreadable). */
   plaintext: PlaintextRows | null;
+  /** verified: sealed by a key at hand; unverifiable: see BackupVerdict 'unverified'; null: no manifest read. */
+  seal: 'verified' | 'unverifiable' | null;
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-const MAX_LINE = 64 * 1024 * 1024;
 const SAMPLE_IDS = 10;
 
 // ---------------------------------------------------------------------------------------------
@@ -156,10 +165,29 @@ const MANIFEST_FAILURES: Record<ManifestDecodeFailure | 'missing', Localized> = 
   truncated: { en: 'the file ends inside its manifest (truncated)', zh: '文件在清单中途结束（已截断）' },
   crc: { en: 'the manifest is damaged (gzip CRC mismatch)', zh: '清单已损坏（gzip CRC 不匹配）' },
   json: { en: 'the manifest is damaged (not valid JSON)', zh: '清单已损坏（不是有效的 JSON）' },
-  seal: { en: 'the manifest was altered or damaged (its seal does not match)', zh: '清单被改动或已损坏（封印不匹配）' },
+  shape: { en: 'the manifest is malformed (a field is missing or of the wrong type): corrupt or forged', zh: '清单格式错误（字段缺失或类型不对）：已损坏或被伪造' },
+  seal: { en: 'the manifest was altered or damaged after it was sealed (its seal does not match): forged or corrupt', zh: '清单在加封后被改动或已损坏（封印不匹配）：被伪造或已损坏' },
   version: { en: 'the backup format version is newer than this tool understands: update gpt-load-keystore', zh: '备份格式版本高于本工具支持的版本：请升级 gpt-load-keystore' },
   missing: { en: 'no manifest table in this SQLite file: not a gpt-load-keystore backup, or an incomplete one', zh: '此 SQLite 文件中没有清单表：不是 gpt-load-keystore 备份，或备份不完整' },
 };
+
+/** The seal cannot be checked with the keys at hand: said plainly, with what would check it. */
+function unverifiableFinding(sealKey: string | null): BackupFinding {
+  return {
+    code: 'seal-unverifiable',
+    severity: 'warning',
+    text:
+      sealKey === null
+        ? {
+            en: 'its seal is an older, unkeyed one (format 1): anyone who could write the backups folder could have changed it (groups, upstreams, proxy keys) and resealed it. It cannot be verified; restore refuses it unless --accept-unverified',
+            zh: '其封印是旧版无密钥封印（格式 1）：任何能写入备份目录的人都可以改动它（分组、上游、代理密钥）并重新加封。无法验证；恢复时会拒绝，除非使用 --accept-unverified',
+          }
+        : {
+            en: `its seal (key id ${sealKey}) is under none of the keys at hand (the .env's ENCRYPTION_KEY or AUTH_KEY, or the key given): it cannot be verified. Give the ENCRYPTION_KEY (or AUTH_KEY) the backup was taken under with --key-env / --key-file / --key-prompt`,
+            zh: `其封印（密钥 id ${sealKey}）不属于手头任何密钥（.env 中的 ENCRYPTION_KEY、AUTH_KEY 或所给密钥）：无法验证。请用 --key-env / --key-file / --key-prompt 提供备份时使用的 ENCRYPTION_KEY（或 AUTH_KEY）`,
+          },
+  };
+}
 
 function tableFinding(code: string, table: string, en: string, zh: string): BackupFinding {
   return corrupt(code, { en: `${table}: ${en}`, zh: `${table}：${zh}` });
@@ -470,21 +498,16 @@ async function readBodyLines(gunzip: NodeJS.ReadableStream, manifest: BackupMani
     return structure('an unknown line', '未知的行');
   };
 
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  let ok = true;
-  for await (const chunk of gunzip) {
-    throwIfCancelled(context.cancellation);
-    const text = carry + decoder.write(chunk as Buffer);
-    const lines = text.split('\n');
-    carry = lines.pop()!;
-    if (carry.length > MAX_LINE) ok = structure('a line is impossibly long', '某行长度异常');
-    for (const line of lines) if (ok && !(ok = onLine(line))) break;
-    if (!ok) return;
-    await checks.settle();
+  try {
+    for await (const lines of bodyLines(gunzip as AsyncIterable<Buffer>)) {
+      throwIfCancelled(context.cancellation);
+      for (const line of lines) if (!onLine(line)) return;
+      await checks.settle();
+    }
+  } catch (err) {
+    if (!(err instanceof BodyLineError)) throw err;
+    return void (err.reason === 'too-long' ? structure(`a line is longer than ${MAX_BODY_LINE} characters`, `某行超过 ${MAX_BODY_LINE} 个字符`) : structure('the last line is cut off', '最后一行不完整'));
   }
-  carry += decoder.end();
-  if (carry !== '') return void structure('the last line is cut off', '最后一行不完整');
   if (!ended) return void structure('the end mark is missing (truncated)', '缺少结束标记（已截断）');
   report(done, true);
   compareTables(manifest, read, findings);
@@ -663,6 +686,7 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
     findings,
     decryptsWithKey: null,
     plaintext: null,
+    seal: null,
   };
   const layout = bytes > 0 ? detectLayout(path) : null;
   report.layout = layout;
@@ -733,6 +757,10 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
 
   const manifest = report.manifest!;
   report.info = backupInfo(path, manifest, bytes);
+  const seal = checkSeal(manifest, sealKeysAtHand([params.codec], undefined).concat(params.sealKeys ?? []));
+  if (seal.state === 'forged') findings.push(corrupt('seal', MANIFEST_FAILURES.seal));
+  else if (seal.state === 'unverifiable') findings.push(unverifiableFinding(seal.sealKey));
+  report.seal = seal.state === 'verified' ? 'verified' : seal.state === 'unverifiable' ? 'unverifiable' : null;
   report.valid = !findings.some((f) => f.severity === 'error');
   const rowChecks = checks as RowChecks | null;
   report.key = rowChecks?.key ?? quickKeyCheck(manifest, params.codec);
@@ -774,15 +802,18 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
     }
   }
 
+  // A key that does not open the backup says more (which key to give) than the seal it cannot check.
   report.verdict = !report.valid
     ? 'corrupt'
     : report.key.works === false
       ? 'needs-key'
-      : report.live && (report.live.missing > 0 || report.live.added > 0)
-        ? 'differs'
-        : stale
-          ? 'stale'
-          : 'ok';
+      : report.seal === 'unverifiable'
+        ? 'unverified'
+        : report.live && (report.live.missing > 0 || report.live.added > 0)
+          ? 'differs'
+          : stale
+            ? 'stale'
+            : 'ok';
   return report;
 }
 

@@ -7,13 +7,16 @@ import { keysAndLogs } from '../core/counts';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { crc32 } from 'node:zlib';
 import type { KeyCodec } from '../core/crypto';
 import type { Localized } from '../core/errors';
+import { isManifestShape } from './backupSchema';
 import { stateUnderKey } from './migrateCrypto';
 
 export const BACKUP_FORMAT = 'gpt-load-keystore-backup';
-export const BACKUP_FORMAT_VERSION = 1;
+/** 2: keyed seal (backupSeal.ts). 1: unkeyed seal, still read — its seal cannot be verified. */
+export const BACKUP_FORMAT_VERSION = 2;
 /** The one table of ours inside a SQLite backup file (never copied into a live database). */
 export const MANIFEST_TABLE = 'gpt_load_keystore_backup';
 export const BACKUPS_DIR = 'backups';
@@ -95,7 +98,12 @@ export interface BackupManifest {
   encryption: BackupEncryption;
   /** Portable layout: the bytes after the manifest member (the gzip'd rows). */
   body?: { bytes: number; sha256: string };
-  /** SHA-256 of the canonical JSON of every other field: a changed manifest byte never goes unnoticed. */
+  /** Format 2: id of the key the seal is under (backupSeal.ts), not secret. */
+  sealKey?: string;
+  /**
+   * Format 2: HMAC-SHA256 of the canonical JSON of every other field under the seal key (backupSeal.ts).
+   * Format 1: plain SHA-256 of it — detects damage, but anyone can recompute it.
+   */
   seal: string;
 }
 
@@ -120,12 +128,8 @@ export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-export function sealManifest(manifest: UnsealedManifest): BackupManifest {
-  return { ...manifest, seal: sha256(canonicalJson(manifest)) };
-}
-
-/** Whether the manifest is exactly as sealed. */
-export function manifestSealOk(manifest: BackupManifest): boolean {
+/** Format 1 only: whether the manifest is as its unkeyed seal says (damage, not forgery, is ruled out). */
+export function unkeyedSealOk(manifest: BackupManifest): boolean {
   const { seal, ...rest } = manifest;
   return typeof seal === 'string' && seal === sha256(canonicalJson(rest));
 }
@@ -224,7 +228,7 @@ export function manifestLineLength(prefix: Buffer): number | null {
   return (~prefix.readUInt16LE(at + 3) & 0xffff) === length ? length : null;
 }
 
-export type ManifestDecodeFailure = 'not-a-backup' | 'truncated' | 'crc' | 'json' | 'seal' | 'version';
+export type ManifestDecodeFailure = 'not-a-backup' | 'truncated' | 'crc' | 'json' | 'shape' | 'seal' | 'version';
 
 /** The manifest from member 1 (`member` = the first MANIFEST_MEMBER_OVERHEAD + length bytes). */
 export function decodeManifestMember(member: Buffer): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
@@ -237,17 +241,69 @@ export function decodeManifestMember(member: Buffer): { manifest: BackupManifest
   return parseManifest(line.toString('utf8'));
 }
 
+/** A manifest longer than this is no manifest of ours (a portable one is at most 64 KiB by construction). */
+export const MAX_MANIFEST_CHARS = 1024 * 1024;
+
 export function parseManifest(text: string): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
-  let manifest: BackupManifest;
+  if (text.length > MAX_MANIFEST_CHARS) return { failure: 'shape' };
+  let value: unknown;
   try {
-    manifest = JSON.parse(text) as BackupManifest;
+    value = JSON.parse(text);
   } catch {
     return { failure: 'json' };
   }
-  if (manifest === null || typeof manifest !== 'object' || manifest.format !== BACKUP_FORMAT) return { failure: 'not-a-backup' };
-  if (!manifestSealOk(manifest)) return { failure: 'seal' };
-  if (manifest.version !== BACKUP_FORMAT_VERSION) return { failure: 'version' };
-  return { manifest };
+  if (value === null || typeof value !== 'object' || (value as { format?: unknown }).format !== BACKUP_FORMAT) return { failure: 'not-a-backup' };
+  const version = (value as { version?: unknown }).version;
+  if (typeof version === 'number' && version > BACKUP_FORMAT_VERSION) return { failure: 'version' };
+  // The shape before any field is read; a version this tool never wrote fails it too.
+  if (!isManifestShape(value) || ![1, 2].includes(value.version) || (value.version === 2) !== (value.sealKey !== undefined)) return { failure: 'shape' };
+  // A keyed seal needs the keys at hand: backupCheck verifies it (backupSeal.ts checkSeal).
+  if (value.version === 1 && !unkeyedSealOk(value)) return { failure: 'seal' };
+  return { manifest: value };
+}
+
+/** Longest body line read (characters): a longer one is damage or an attack, never held whole in memory. */
+export const MAX_BODY_LINE = 32 * 1024 * 1024;
+
+/** Why a body's lines cannot be read: a line over MAX_BODY_LINE, or a last line without its newline. */
+export class BodyLineError extends Error {
+  constructor(readonly reason: 'too-long' | 'cut-off') {
+    super(reason);
+  }
+}
+
+/**
+ * The lines of a decompressed body, a batch per chunk (empty batches included, so callers can check
+ * cancellation), in time and memory linear in the input: a line is joined once, when its newline
+ * arrives, and one over `maxLine` characters stops the read (BodyLineError) as soon as it is seen.
+ */
+export async function* bodyLines(stream: AsyncIterable<Buffer | string>, maxLine = MAX_BODY_LINE): AsyncGenerator<string[]> {
+  const decoder = new StringDecoder('utf8');
+  let pieces: string[] = [];
+  let pending = 0;
+  const split = (text: string): string[] => {
+    const lines: string[] = [];
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', start)) {
+      const part = text.slice(start, newline);
+      if (pending + part.length > maxLine) throw new BodyLineError('too-long');
+      lines.push(pieces.length > 0 ? pieces.join('') + part : part);
+      pieces = [];
+      pending = 0;
+      start = newline + 1;
+    }
+    const rest = text.slice(start);
+    if (rest !== '') {
+      pending += rest.length;
+      if (pending > maxLine) throw new BodyLineError('too-long');
+      pieces.push(rest);
+    }
+    return lines;
+  };
+  for await (const chunk of stream) yield split(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+  const tail = split(decoder.end());
+  if (pending > 0) throw new BodyLineError('cut-off');
+  if (tail.length > 0) yield tail;
 }
 
 /** Body lines: a section starts with {"table": NAME}; rows are JSON arrays; {"end": true} closes the body. */

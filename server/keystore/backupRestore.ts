@@ -10,7 +10,6 @@
  * to the .env's key inside the same transaction, so GPT-Load can read the result at once.
  */
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
 import { codecFor, sha256Hex, type KeyCodec } from '../core/crypto';
@@ -19,8 +18,10 @@ import { openStore } from '../store/connect';
 import { clearStaleCache, type CacheClearResult } from './cache';
 import { createVerifiedBackup } from './backup';
 import { checkBackup, readPortableManifest, type BackupCheckReport } from './backupCheck';
-import { BACKUP_TABLES, KEY_TABLES, TableDigest, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type TableManifest } from './backupFormat';
+import { BACKUP_TABLES, BodyLineError, bodyLines, KEY_TABLES, TableDigest, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type TableManifest } from './backupFormat';
 import { openSqliteFile } from './backupSqlite';
+import { deploymentSealKeys } from './backupSeal';
+import { previewOutsideKeys, type OutsideKeyChanges } from './restorePreview';
 import { describeTables, insertRows, pinTransaction, resetSequence } from './backupTables';
 import type { Deployment } from './deployment';
 import { phaseReporter, type OperationContext } from './operation';
@@ -45,6 +46,8 @@ export interface BackupRestoreParams {
   redisHost?: string;
   /** Connection timeout, ms (default 5000). */
   timeoutMs?: number;
+  /** Restore although the backup's seal cannot be verified with the keys at hand (loudly warned). */
+  acceptUnverified?: boolean;
   hooks?: {
     /** Every check passed and rows are about to be replaced: false stops the run ('cancelled', nothing written). */
     confirm?(plan: BackupRestoreReport): Promise<boolean>;
@@ -69,6 +72,8 @@ export interface BackupRestoreReport {
   /** Redis entries removed; null when REDIS_DSN is unset, clearing is off, or in a dry run. */
   cache: CacheClearResult | null;
   warnings: Localized[];
+  /** Dry run: what the restore changes besides the keys (groups, upstreams, proxy keys, settings). */
+  outside?: OutsideKeyChanges;
 }
 
 const INSERT_BATCH = 1000;
@@ -191,8 +196,6 @@ function portableFeeder(file: string, manifest: BackupManifest, bodyOffset: numb
     const gunzip = createGunzip();
     source.on('error', (err) => gunzip.destroy(err));
     source.pipe(gunzip);
-    const decoder = new StringDecoder('utf8');
-    let carry = '';
     let writer: TableWriter | null = null;
     let digest: TableDigest | null = null;
     let batch: unknown[][] = [];
@@ -205,10 +208,8 @@ function portableFeeder(file: string, manifest: BackupManifest, bodyOffset: numb
       if (writer && digest && (digest.rows !== writer.table.rows || digest.digest() !== writer.table.sha256)) throw changed(writer.table.name);
     };
     try {
-      for await (const chunk of gunzip) {
+      for await (const lines of bodyLines(gunzip as AsyncIterable<Buffer>)) {
         throwIfCancelled(context.cancellation);
-        const lines = (carry + decoder.write(chunk as Buffer)).split('\n');
-        carry = lines.pop()!;
         for (const line of lines) {
           if (line.startsWith('[')) {
             if (!writer || !digest) throw changed('body');
@@ -228,6 +229,8 @@ function portableFeeder(file: string, manifest: BackupManifest, bodyOffset: numb
         }
       }
       throw changed('body');
+    } catch (err) {
+      throw err instanceof BodyLineError ? changed('body') : err;
     } finally {
       gunzip.destroy();
       source.destroy();
@@ -314,8 +317,15 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
   if (!head.valid || !head.manifest) throw invalid(head);
   const manifest = head.manifest;
   const { backupCodec, reencrypt } = chooseKeys(manifest, envCodec, params.backupKey);
-  const check = await checkBackup(params.file, { codec: backupCodec }, context);
+  const check = await checkBackup(params.file, { codec: backupCodec, sealKeys: deploymentSealKeys(deployment) }, context);
   if (!check.valid) throw invalid(check);
+  if (check.seal !== 'verified') {
+    if (!params.acceptUnverified) throw unverified(check);
+    warnings.push({
+      en: '--accept-unverified: this backup\'s seal could NOT be verified — its groups, upstreams, proxy keys and keys may not be what was backed up',
+      zh: '--accept-unverified：此备份的封印无法验证——其中的分组、上游、代理密钥和密钥可能并非当初备份的内容',
+    });
+  }
   if (check.key.works === false) {
     throw new KeystoreError(
       'decrypt-failed',
@@ -377,6 +387,8 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
     }
     if (report.dryRun) {
       if (reencrypt) report.reencrypted!.rows = manifest.encryption.apiKeys.total + (manifest.encryption.requestLogs?.total ?? 0);
+      const portable = manifest.layout === 'portable' ? readPortableManifest(check.path) : null;
+      report.outside = await previewOutsideKeys(store, check.path, manifest, portable && !('failure' in portable) ? portable.bodyOffset : undefined);
       return report;
     }
 
@@ -384,7 +396,7 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
       throw new KeystoreError('cancelled', { en: 'not confirmed; nothing was written', zh: '未确认；未写入任何内容' });
     }
     if (params.safetyBackup !== false) {
-      const safety = await createVerifiedBackup(store, { encryptionKey: deployment.encryptionKey, envDir: deployment.envDir, codec: envCodec }, context);
+      const safety = await createVerifiedBackup(store, { encryptionKey: deployment.encryptionKey, authKey: deployment.env.get('AUTH_KEY'), envDir: deployment.envDir, codec: envCodec }, context);
       report.safetyBackup = safety.info;
     }
 
@@ -431,6 +443,18 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
   } finally {
     await store.close();
   }
+}
+
+function unverified(check: BackupCheckReport): KeystoreError {
+  const why = check.findings.find((f) => f.code === 'seal-unverifiable')?.text ?? { en: 'its seal cannot be verified', zh: '其封印无法验证' };
+  return new KeystoreError(
+    'backup-invalid',
+    {
+      en: `${check.path} is not restored: ${why.en}. Nothing was written. If you know where this file comes from, --accept-unverified restores it anyway.`,
+      zh: `未恢复 ${check.path}：${why.zh}。未写入任何内容。如果你确认此文件的来源，可用 --accept-unverified 强制恢复。`,
+    },
+    { findings: ['seal-unverifiable'] },
+  );
 }
 
 function invalid(check: BackupCheckReport): KeystoreError {

@@ -20,13 +20,13 @@ export interface MigrationBackup {
 }
 
 export function backupBeforeWrite(
-  params: { fromKey: string; envDir: string; dir?: string; threads?: number },
+  params: { fromKey: string; authKey?: string; envDir: string; dir?: string; threads?: number },
   context: OperationContext,
 ): (plan: unknown, store: Store) => Promise<MigrationBackup> {
   // Any run's beforeWrite hook: migrate-keys and redact-logs.
   return async (_plan, store): Promise<MigrationBackup> => {
     // Under fromKey: that is what the rows are encrypted with now, also on a resumed run.
-    const backup = await createVerifiedBackup(store, { encryptionKey: params.fromKey, envDir: params.envDir, dir: params.dir, threads: params.threads }, context);
+    const backup = await createVerifiedBackup(store, { encryptionKey: params.fromKey, authKey: params.authKey, envDir: params.envDir, dir: params.dir, threads: params.threads }, context);
     return { file: backup.file, keyFingerprint: backup.info.keyFingerprint, rows: backup.info.rows, plaintext: plaintextRows(backup.manifest) };
   };
 }

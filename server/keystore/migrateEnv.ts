@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveComposeDeployment } from '../core/compose';
-import { parseDotenv, removeEnvKey, setEnvValue, writeFileAtomic } from '../core/env';
+import { parseDotenv, removeEnvKey, setEnvValue, updateEnvVariables } from '../core/env';
 import { KeystoreError, type Localized } from '../core/errors';
 
 export const PENDING_KEY_VAR = 'GPT_LOAD_KEYSTORE_PENDING_KEY';
@@ -44,29 +44,8 @@ export function envTextAfter(text: string, changes: Record<string, string | null
   return after;
 }
 
-/**
- * Several variables of one `.env` in one atomic write (value null = remove), then read back: if
- * godotenv would not read exactly that, the previous content is restored. Returns whether the
- * file changed.
- */
-export function applyEnvChanges(path: string, changes: Record<string, string | null>): boolean {
-  const before = readText(path);
-  const after = envTextAfter(before ?? '', changes);
-  if (after === (before ?? '')) return false;
-  writeFileAtomic(path, after);
-  const written = parseDotenv(readFileSync(path, 'utf8')).values;
-  const ok =
-    written !== null &&
-    Object.entries(changes).every(([key, value]) => (value === null ? !Object.prototype.hasOwnProperty.call(written, key) : written[key] === value));
-  if (!ok) {
-    writeFileAtomic(path, before ?? '');
-    throw new KeystoreError('internal', {
-      en: `${path}: after writing, godotenv did not read the new values as intended; the previous content was restored`,
-      zh: `${path}：写入后 godotenv 读到的值与预期不符，已恢复原内容`,
-    });
-  }
-  return true;
-}
+/** Several variables of one `.env` in one atomic write, every other byte kept (core updateEnvVariables). */
+export const applyEnvChanges = updateEnvVariables;
 
 export type DeploymentStyle = 'docker-compose' | 'make' | 'binary' | 'unknown';
 

@@ -261,11 +261,26 @@ export function overrideHost(target: DatabaseTarget, hostPort: string): Database
   return { ...target, url: url.toString(), host: newHost, port };
 }
 
+/**
+ * Masks the passwords of every DSN form in `text`: URL userinfo (`postgres://u:PASSWORD@h`, any
+ * scheme), key/value pairs (libpq `password=…` / `password='…'`, a URL's `?password=`) and
+ * go-sql-driver's `user:PASSWORD@tcp(…)`, `@unix(…)`, `@/db`. A DSN GPT-Load does not recognise is
+ * a SQLite path to it — resolved beside the .env, `//` collapsed — so paths derived from one are
+ * masked alike.
+ * The one function for every message, label or log line that shows a DSN or such a path.
+ */
+export function maskDsn(text: string): string {
+  return text
+    .replace(/\b(password|passwd|pwd)(\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&;]*)/gi, '$1$2****')
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/+[^\s:/@]*):\S*@/gi, '$1:****@')
+    .replace(/(^|[\s/\\(])([^\s:/@()]*):\S*@(?=[a-z0-9]*\(|\/)/gi, '$1$2:****@');
+}
+
 /** For logs and messages: never the password. */
 export function describeTarget(target: DatabaseTarget): string {
   switch (target.kind) {
     case 'sqlite':
-      return `sqlite ${target.path}`;
+      return `sqlite ${maskDsn(target.path)}`;
     case 'mysql':
       return `mysql ${target.user}@${bracket(target.host)}:${target.port}/${target.database}`;
     case 'postgres':

@@ -5,7 +5,7 @@
  * cannot echo SQL parameters.
  */
 import { KeystoreError, type ErrorCode, type Localized } from '../core/errors';
-import { describeTarget, type DatabaseTarget } from './dsn';
+import { describeTarget, maskDsn, type DatabaseTarget } from './dsn';
 
 interface DriverError {
   code?: unknown;
@@ -45,7 +45,7 @@ function failure(code: ErrorCode, text: Localized, target: DatabaseTarget, detai
 }
 
 function endpoint(target: DatabaseTarget): string {
-  if (target.kind === 'sqlite') return target.path;
+  if (target.kind === 'sqlite') return maskDsn(target.path);
   return `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
 }
 
@@ -96,10 +96,10 @@ export function databaseMissing(target: DatabaseTarget): KeystoreError {
       'database-missing',
       {
         en:
-          `No SQLite database at ${target.path}. GPT-Load creates it on its first start; check DATABASE_DSN and that ` +
+          `No SQLite database at ${maskDsn(target.path)}. GPT-Load creates it on its first start; check DATABASE_DSN and that ` +
           `you point at the folder holding GPT-Load's .env (the default database is ./data/gpt-load.db beside it).`,
         zh:
-          `${target.path} 处没有 SQLite 数据库。GPT-Load 首次启动时才会创建它；请检查 DATABASE_DSN，并确认指向` +
+          `${maskDsn(target.path)} 处没有 SQLite 数据库。GPT-Load 首次启动时才会创建它；请检查 DATABASE_DSN，并确认指向` +
           `GPT-Load 的 .env 所在目录（默认数据库为其旁边的 ./data/gpt-load.db）。`,
       },
       target,
@@ -274,11 +274,11 @@ export function queryFailure(
         'connection-timeout',
         {
           en:
-            `The SQLite database ${target.path} is locked: another process held a write lock longer than the busy ` +
+            `The SQLite database ${maskDsn(target.path)} is locked: another process held a write lock longer than the busy ` +
             `timeout (${busyTimeoutMs} ms). GPT-Load itself is the usual holder: stop it, or wait for its writes to ` +
             `finish, and try again.`,
           zh:
-            `SQLite 数据库 ${target.path} 已被锁定（database is locked）：另一个进程持有写锁的时间超过了忙等待超时` +
+            `SQLite 数据库 ${maskDsn(target.path)} 已被锁定（database is locked）：另一个进程持有写锁的时间超过了忙等待超时` +
             `（${busyTimeoutMs} 毫秒）。通常是 GPT-Load 本身：请停止它或等其写入完成后重试。`,
         },
         target,
@@ -290,11 +290,11 @@ export function queryFailure(
         'io',
         {
           en:
-            `Cannot write to the SQLite database ${target.path} (${all[0]}): the file or its folder is read-only for ` +
+            `Cannot write to the SQLite database ${maskDsn(target.path)} (${all[0]}): the file or its folder is read-only for ` +
             `this user (Docker often creates data/ as root), or it was opened read-only. Fix the permissions or run ` +
             `as the file's owner.`,
           zh:
-            `无法写入 SQLite 数据库 ${target.path}（${all[0]}）：该文件或其目录对当前用户只读（Docker 常以 root ` +
+            `无法写入 SQLite 数据库 ${maskDsn(target.path)}（${all[0]}）：该文件或其目录对当前用户只读（Docker 常以 root ` +
             `身份创建 data/），或以只读方式打开。请修正权限，或以文件所有者身份运行。`,
         },
         target,

@@ -18,12 +18,15 @@ import { createBackup, createVerifiedBackup } from '../../server/keystore/backup
 import { checkBackup, listBackups, readPortableManifest } from '../../server/keystore/backupCheck';
 import { digestLine, digestSidecar, encodeManifestMember, MANIFEST_TABLE, type BackupManifest } from '../../server/keystore/backupFormat';
 import { checkKeyCandidates } from '../../server/keystore/backupKeys';
+import { sealKeysAtHand } from '../../server/keystore/backupSeal';
 import { describeTarget } from '../../server/store/dsn';
 import { createGptLoadDatabase, ENGINES, type Engine, type GptLoadDatabase } from '../support/databases';
 import { closedPort } from '../support/gptload';
 
 const KEY = 'backup-test-key-Qm7-Lp2-Zx90-aa';
 const OTHER = 'another-backup-key-Vb3-Nw8-Kq55';
+/** Seals backups when encryption is disabled. */
+const AUTH = 'backup-test-auth-key-Kp0w-Mn44-Zq81';
 
 async function setup(t: TestContext, engine: Engine, options: { keys?: number; logs?: number; key?: string } = {}) {
   const port = await closedPort();
@@ -182,7 +185,7 @@ for (const engine of ENGINES) {
     assert.equal(wrong.verdict, 'needs-key');
     assert.equal(wrong.valid, true);
     assert.equal(wrong.decryptsWithKey, false);
-    assert.match(wrong.findings[0].text.en, new RegExp(`needs the ENCRYPTION_KEY with fingerprint ${codecFor(KEY).fingerprint}; the key given has fingerprint ${codecFor(OTHER).fingerprint}`));
+    assert.match(wrong.findings.find((f) => f.code === 'needs-key')!.text.en, new RegExp(`needs the ENCRYPTION_KEY with fingerprint ${codecFor(KEY).fingerprint}; the key given has fingerprint ${codecFor(OTHER).fingerprint}`));
 
     // Keys removed and added since the backup, by hash.
     await store.execute('DELETE FROM api_keys WHERE id IN (2, 5, 7)');
@@ -258,17 +261,19 @@ test('plaintext backups warn; backups without logs say so; verified backups read
   const db = await setup(t, 'sqlite', { key: '' });
   if (!db) return;
   const store = await db.open();
-  const plain = await createVerifiedBackup(store, { encryptionKey: '', envDir: db.envDir });
+  const plain = await createVerifiedBackup(store, { encryptionKey: '', authKey: AUTH, envDir: db.envDir });
   assert.equal(plain.manifest.encryption.keyFingerprint, 'plaintext');
   assert.deepEqual(plain.warnings.map((w) => w.code), ['plaintext-keys']);
   assert.equal(plain.check.verdict, 'ok');
   // A plaintext backup needs no key: any key given "works".
   assert.equal((await checkBackup(plain.file, { codec: codecFor(OTHER) })).key.works, true);
-  const noLogs = await createBackup(store, { encryptionKey: '', envDir: db.envDir, includeLogs: false });
+  const noLogs = await createBackup(store, { encryptionKey: '', authKey: AUTH, envDir: db.envDir, includeLogs: false });
   const logs = noLogs.manifest.tables.find((x) => x.name === 'request_logs')!;
   assert.deepEqual([logs.present, logs.included, logs.rows], [true, false, 0]);
   assert.equal(noLogs.manifest.encryption.requestLogs, null);
-  assert.equal((await checkBackup(noLogs.file, {})).verdict, 'ok');
+  assert.equal((await checkBackup(noLogs.file, { sealKeys: sealKeysAtHand([], AUTH) })).verdict, 'ok');
+  // Without AUTH_KEY at hand the seal of a plaintext backup cannot be checked: said plainly.
+  assert.equal((await checkBackup(noLogs.file, {})).verdict, 'unverified');
   await store.close();
 });
 

@@ -234,7 +234,7 @@ test('plaintext backups are encrypted with the .env key; backups without logs le
   const db = await setup(t, 'sqlite', { key: '' });
   if (!db) return;
   const store = await db.open();
-  const noLogs = await createBackup(store, { encryptionKey: '', envDir: db.envDir, includeLogs: false });
+  const noLogs = await createBackup(store, { encryptionKey: '', authKey: deploymentOf(db).env.get('AUTH_KEY'), envDir: db.envDir, includeLogs: false });
   const logsBefore = await store.query('SELECT * FROM request_logs ORDER BY id');
   await store.close();
   setEnvKey(db, NEW_KEY);

@@ -59,7 +59,7 @@ for (const engine of ENGINES) {
     assert.equal(text.status, 0, text.stderr);
     const [header, row1, row2, row3, tail] = text.stdout.split('\n');
     assert.match(header, /^ID\s+GROUP\s+STATUS\s+KEY\s+REQUESTS\s+FAILURES\s+LAST USED\s+NOTES$/);
-    assert.ok(row1.startsWith('1 ') && row1.includes(maskSecret(db.plaintexts.get(1)!)) && row1.endsWith('team budget 备用 Q3'), row1);
+    assert.ok(row1.startsWith('1 ') && row1.includes(maskSecret(db.plaintexts.get(1)!)) && row1.endsWith('team budget 备用\\tQ3'), row1);
     assert.ok(row2.startsWith('2 ') && row2.includes(maskSecret(db.plaintexts.get(2)!)), row2);
     assert.ok(row3.startsWith('3 '), row3);
     assert.equal(tail, '-- more: --after 3');

@@ -13,23 +13,26 @@ import {
   fileTimestamp,
   layoutOfFile,
   manifestLineLength,
-  manifestSealOk,
   MANIFEST_PREFIX_BYTES,
   neededFingerprint,
   parseDigestLine,
   parseManifest,
-  sealManifest,
   TableDigest,
   tallyKeyStates,
   type BackupManifest,
   type UnsealedManifest,
 } from '../../server/keystore/backupFormat';
+import { checkSeal, sealKeyOfAuthKey, sealKeyOfCodec, sealManifestWith, type SealKey } from '../../server/keystore/backupSeal';
 import { MigrationCrypto } from '../../server/keystore/migrateCrypto';
+
+const SEAL_KEY = sealKeyOfAuthKey('unit-test-auth-key-Kp0w-Mn44')!;
+const sealManifest = (m: UnsealedManifest, key: SealKey = SEAL_KEY) => sealManifestWith(m, key);
+const sealOk = (m: BackupManifest) => checkSeal(m, [SEAL_KEY]).state === 'verified';
 
 function sampleManifest(): UnsealedManifest {
   return {
     format: 'gpt-load-keystore-backup',
-    version: 1,
+    version: 2,
     layout: 'portable',
     engine: 'postgres',
     source: 'postgres gpt@db:5432/gptload',
@@ -55,9 +58,9 @@ test('canonical JSON sorts keys at every level and drops undefined', () => {
   assert.equal(canonicalJson({ a: 1, b: 2 }), canonicalJson({ b: 2, a: 1 }));
 });
 
-test('the seal covers every manifest field', () => {
+test('the keyed seal covers every manifest field', () => {
   const sealed = sealManifest(sampleManifest());
-  assert.ok(manifestSealOk(sealed));
+  assert.ok(sealOk(sealed));
   const tampered: BackupManifest[] = [
     { ...sealed, createdAt: '2025-01-02T03:04:06.000Z' },
     { ...sealed, encryption: { ...sealed.encryption, keyFingerprint: 'fedcba9876543210' } },
@@ -65,7 +68,29 @@ test('the seal covers every manifest field', () => {
     { ...sealed, body: { bytes: 1235, sha256: sealed.body!.sha256 } },
     { ...sealed, seal: sealed.seal.replace(/^./, (c) => (c === '0' ? '1' : '0')) },
   ];
-  for (const m of tampered) assert.equal(manifestSealOk(m), false);
+  for (const m of tampered) assert.equal(checkSeal(m, [SEAL_KEY]).state, 'forged');
+  // Resealing without the key (the unkeyed scheme, or another key) is not the deployment's seal.
+  const other = sealKeyOfAuthKey('someone-else-auth-key-Zq81-Lm2Kp0')!;
+  assert.equal(checkSeal(sealManifest(sampleManifest(), other), [SEAL_KEY]).state, 'unverifiable');
+  assert.deepEqual(checkSeal({ ...sealManifest(sampleManifest(), other), sealKey: SEAL_KEY.id }, [SEAL_KEY]).state, 'forged');
+});
+
+test('seal keys: ENCRYPTION_KEY and AUTH_KEY derive different, stable ids; a disabled codec has none', () => {
+  const fromKey = sealKeyOfCodec(codecFor('seal-id-test-key-Qm7-Lp2-Zx90'))!;
+  assert.match(fromKey.id, /^[0-9a-f]{16}$/);
+  assert.equal(sealKeyOfCodec(codecFor('seal-id-test-key-Qm7-Lp2-Zx90'))!.id, fromKey.id);
+  assert.notEqual(sealKeyOfAuthKey('seal-id-test-key-Qm7-Lp2-Zx90')!.id, fromKey.id);
+  assert.equal(sealKeyOfCodec(codecFor('')), null);
+  assert.equal(sealKeyOfAuthKey(''), null);
+});
+
+test('format 1 (unkeyed seal) still reads, and its seal is unverifiable whatever the keys', () => {
+  const { sealKey: _id, ...unsealed } = { ...sampleManifest(), version: 1 } as UnsealedManifest & { sealKey?: string };
+  const v1 = { ...unsealed, seal: sha256Hex(canonicalJson(unsealed)) } as BackupManifest;
+  const parsed = parseManifest(JSON.stringify(v1));
+  assert.ok('manifest' in parsed);
+  assert.deepEqual(checkSeal(parsed.manifest, [SEAL_KEY]), { state: 'unverifiable', reason: 'unkeyed', sealKey: null });
+  assert.deepEqual(parseManifest(JSON.stringify({ ...v1, createdAt: '2026-01-01T00:00:00.000Z' })), { failure: 'seal' }, 'damage is still caught');
 });
 
 test('a manifest member is a valid gzip member holding the manifest line, and decodes back', () => {

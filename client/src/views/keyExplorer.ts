@@ -7,6 +7,7 @@
  * tooltip ever holds a plaintext key.
  */
 import * as vscode from 'vscode';
+import { printable } from '../../../shared/printable';
 import type { EnvReadResult, GroupSummary, KeyListItem, KeyStatus } from '../../../shared/protocol';
 import { CommandIds } from '../commands/ids';
 import type { Ctx } from '../context';
@@ -300,9 +301,9 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
       }
       case 'group': {
         const g = node.group;
-        const item = new vscode.TreeItem(g.displayName || g.name, vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(printable(g.displayName || g.name), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `group:${node.deployment.envFile}:${g.id}:${this.filter}`;
-        item.description = `${g.channelType} · ${t('{0} active', num(g.active))} · ${t('{0} invalid', num(g.invalid))}`;
+        item.description = `${printable(g.channelType)} · ${t('{0} active', num(g.active))} · ${t('{0} invalid', num(g.invalid))}`;
         item.tooltip = `${g.name} (${g.groupType}, ${g.channelType})\n${t('{0} active', num(g.active))} · ${t('{0} invalid', num(g.invalid))}`;
         item.iconPath = new vscode.ThemeIcon(g.groupType === 'aggregate' ? 'layers' : 'folder');
         item.contextValue = 'gptLoad.group';
@@ -310,7 +311,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
       }
       case 'key': {
         const k = node.key;
-        const item = new vscode.TreeItem(k.notes || k.masked, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(printable(k.notes || k.masked), vscode.TreeItemCollapsibleState.None);
         item.id = `key:${node.deployment.envFile}:${k.id}`;
         item.description = [k.notes ? k.masked : undefined, tn(k.requestCount, '{0} request', '{0} requests'), tn(k.failureCount, '{0} failure', '{0} failures'), relativeTime(k.lastUsedAt)].filter(Boolean).join(' · ');
         item.tooltip = [`#${k.id} ${k.masked}`, `${k.groupName} · ${k.status}`, k.notes, `${tn(k.requestCount, '{0} request', '{0} requests')}, ${tn(k.failureCount, '{0} failure', '{0} failures')}`, k.lastUsedAt ?? t('never used')].filter(Boolean).join('\n');
