@@ -351,7 +351,7 @@ in ONE transaction: a crash or kill at any point leaves the old data as it was. 
 restored into the live file itself (its journal makes the transaction atomic); the state before
 is first saved as a new verified backup (unless --no-safety-backup).
 
-Refuses while GPT-Load runs (its /health answers, or other sessions are connected to the
+Refuses a backup whose seal cannot be verified (unless --accept-unverified), and refuses while GPT-Load runs (its /health answers, or other sessions are connected to the
 database) unless --force; refuses a damaged backup; refuses when the backup's keys are under
 another ENCRYPTION_KEY than the .env's unless that key is given — then every key is
 re-encrypted to the .env's key in the same transaction, so GPT-Load reads them at once. A backup

@@ -321,7 +321,7 @@ ${DEPLOYMENT_HELP_ZH}
 旧数据都保持原样。SQLite 直接恢复到正在使用的文件中（其日志保证事务的原子性）；恢复前的
 状态会先另存为一个经过检查的新备份（除非给出 --no-safety-backup）。
 
-以下情况会拒绝执行：GPT-Load 正在运行（其 /health 有响应，或有其他会话连接到数据库），除非
+以下情况会拒绝执行：备份的封签无法验证（除非给出 --accept-unverified）；GPT-Load 正在运行（其 /health 有响应，或有其他会话连接到数据库），除非
 给出 --force；备份已损坏；备份中的密钥使用的 ENCRYPTION_KEY 与 .env 中的不同且未提供该密钥——
 提供后，每个密钥都会在同一事务中重新加密为 .env 的密钥，GPT-Load 可立即读取。明文密钥的备份
 也会以同样方式用 .env 的密钥加密。
@@ -334,6 +334,8 @@ ${DEPLOYMENT_HELP_ZH}
   --no-cache            之后不清除 GPT-Load 过时的 Redis 条目
   --redis-host HOST[:PORT]  通过此地址访问 REDIS_DSN 的服务器
   --json                在标准输出中给出机器可读的结果
+  --accept-unverified   即使无法用手头的密钥验证备份的封签（较旧的无密钥封签备份，或用未提供的
+                        密钥封签）也恢复：其中的行可能已不是当初备份的内容。仅用于来源可信的文件
 ${BACKUP_KEY_HELP_ZH}
 ${DEPLOYMENT_HELP_ZH}
 
