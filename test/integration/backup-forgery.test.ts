@@ -149,7 +149,7 @@ test('a backup taken before a key rotation verifies with the old key given, and 
   assert.equal(cli(['backup', 'create'], db).status, 0);
   const [name] = readdirSync(join(db.envDir, 'backups')).filter((f) => !f.endsWith('.sha256'));
   const file = join('backups', name);
-  const NEW = 'rotated-forgery-test-key-Lm2-Kp0-Zq8';
+  const NEW = 'rotated-Forgery-Lm2-Kp0-Zq8-Wx4-Rn7';
   const migrated = cli(['migrate-keys', '--from-env', 'OLD_KEY', '--to-env', 'NEW_KEY', '--update-env', '--yes', '--no-backup'], db, { OLD_KEY: KEY, NEW_KEY: NEW });
   assert.equal(migrated.status, 0, migrated.stdout + migrated.stderr);
   const without = cli(['backup', 'check', file, '--no-live'], db);

@@ -16,7 +16,7 @@ import { closedPort } from '../support/gptload';
 import { REPO_ROOT } from '../support/paths';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
-const NEW = 'Qm4-second_key.9876543210zyxwvuTS';
+const NEW = 'Qm4-second_Kv.9876543210zyxwvuTS';
 
 function cli(db: GptLoadDatabase, args: string[], lang = 'en') {
   const result = spawnSync(process.execPath, [CLI, ...args, '--env', join(db.envDir, '.env'), '--lang', lang], {

@@ -18,7 +18,7 @@ import { DEFAULT_CAPABILITIES, SERVER_JS } from '../protocol/daemon';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 const OLD = 'env-bytes-old-key-Qm7-Lp2-Zx90-aa';
-const NEW = 'env-bytes-new-key-Vb3-Nw8-Kq55-bb';
+const NEW = 'env-bytes-new-Kv-Vb3-Nw8-Kq55-bb';
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
 

@@ -12,7 +12,7 @@ import { createGptLoadDatabase } from '../support/databases';
 import { closedPort } from '../support/gptload';
 import { startDaemon } from './daemon';
 
-const NEW = 'prune-protocol-key-7Hq2-Wd90-Ux31';
+const NEW = 'prune-Protocol-Kv-7Hq2-Wd90-Ux31';
 
 test('enable encryption: the plaintext pre-write backup is a risk in the summary, list and check; prune deletes it once a backup under the new key exists', async (t) => {
   const db = await createGptLoadDatabase(t, 'sqlite', { keys: 1200, logs: 300, env: { PORT: String(await closedPort()) } });

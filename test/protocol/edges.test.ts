@@ -72,7 +72,7 @@ for (const [name, frame] of BROKEN_FRAMES) {
 
 test('window/workDoneProgress/cancel stops a migration on a daemon-created progress while the client declares workDoneProgress', async (t) => {
   const OLD = 'Old-cancel-edge-key-7Hq2-xP9w-ZZ41';
-  const NEW = 'New-cancel-edge-key-3Lm8-vQ0e-KK73';
+  const NEW = 'New-cancel-edge-Kv-3Lm8-vQ0e-KK73';
   const db = await createGptLoadDatabase(t, 'sqlite', { keys: 40_000, encryptionKey: OLD, env: true });
   assert.ok(db);
   const daemon = await startDaemon(t);

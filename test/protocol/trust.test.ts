@@ -91,7 +91,9 @@ test('untrusted: lint only — no git, no connection, every keystore request ref
   await linted;
 
   const hover = (await daemon.rpc.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 5, character: 2 } })) as Hover;
-  assert.match(JSON.stringify(hover.contents), /Encryption state: not checked/);
+  // The hover still reads the .env, but says nothing of the stored keys: no database was asked.
+  assert.match(JSON.stringify(hover.contents), /GPT-Load reads/);
+  assert.doesNotMatch(JSON.stringify(hover.contents), /Stored keys/);
   for (const [method, params] of KEYSTORE_REQUESTS) {
     await assert.rejects(daemon.rpc.sendRequest(method, params(repo.envPath)), (err: ResponseError<{ code: string }>) => {
       assert.equal(err.code, KeystoreErrorCodes.untrusted, method);
