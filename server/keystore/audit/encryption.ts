@@ -6,6 +6,7 @@
 import { codecFor } from '../../core/crypto';
 import { assessSecret, maskSecret } from '../../core/secrets';
 import type { Store } from '../../store/connect';
+import { describeTempMigration, findTempMigration } from '../history/tempMigration';
 import { readStatusSummary } from '../status';
 import { strengthFinding } from './authKey';
 import { finding, type AuditFinding } from './findings';
@@ -86,27 +87,23 @@ async function storedSecretFindings(inputs: AuditInputs): Promise<AuditFinding[]
   return [await leftoverFinding(store), await keyInLogsFinding(store), ...(await groupConfigFindings(store))];
 }
 
-async function tableExists(store: Store, name: string): Promise<boolean> {
-  const sql =
-    store.kind === 'sqlite'
-      ? `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ${store.p(1)}`
-      : store.kind === 'mysql'
-        ? `SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ${store.p(1)}`
-        : `SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ${store.p(1)}`;
-  return (await store.query(sql, [name])).length > 0;
-}
-
-// Read-only stand-ins for the `history` branch's temp_migration detection and redact-logs scan:
-// fold into those homes when they are merged.
+/** temp_migration as status reports it (history/tempMigration.ts is its one home). */
 async function leftoverFinding(store: Store): Promise<AuditFinding> {
-  if (!(await tableExists(store, 'temp_migration'))) {
+  const leftover = await findTempMigration(store);
+  if (!leftover) {
     return finding('encryption', 'plaintext-leftover', 'pass', { en: 'No leftover temp_migration table.', zh: '没有残留的 temp_migration 表。' });
   }
-  const [{ n }] = await store.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM temp_migration');
-  return finding('encryption', 'plaintext-leftover', 'fail', {
-    en: `A temp_migration table from an interrupted GPT-Load migrate-keys holds ${Number(n)} copies of keys (in plaintext if it was disabling encryption); api_keys does not need it. Drop it once no migrate-keys runs: DROP TABLE temp_migration`,
-    zh: `中断的 GPT-Load migrate-keys 留下的 temp_migration 表中有 ${Number(n)} 份密钥副本（若当时在关闭加密则为明文）；api_keys 不需要它。确认没有 migrate-keys 在运行后删除：DROP TABLE temp_migration`,
-  });
+  const what = describeTempMigration(leftover);
+  return finding(
+    'encryption',
+    'plaintext-leftover',
+    'fail',
+    {
+      en: `${what.en}; api_keys does not need it. gpt-load-keystore redact-logs (or the next migrate-keys) drops it.`,
+      zh: `${what.zh}；api_keys 不需要它。gpt-load-keystore redact-logs（或下一次 migrate-keys）会删除它。`,
+    },
+    { fix: 'redact-logs' },
+  );
 }
 
 /**
