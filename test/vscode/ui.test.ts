@@ -103,6 +103,8 @@ test('UI: Migrate Keys from the command palette encrypts the database and update
     await workbench.runCommand('GPT-Load: Migrate Keys');
     await pick(workbench, 'Enable encryption');
     await pick(workbench, 'Type a key');
+    // The key's input box replaces the pick: typing before it is there would go to the old one.
+    await workbench.page.locator('.quick-input-widget .quick-input-title', { hasText: 'New ENCRYPTION_KEY' }).waitFor({ state: 'visible', timeout: 30_000 });
     await type(workbench, NEW_KEY);
     await workbench.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'secret storage' }).first().waitFor({ state: 'visible' });
     // The save step: "Step 3/5" in its title and a Back button, as the user sees it.
