@@ -16,7 +16,7 @@ export const ROW_SOURCE = 1;
 export const ROW_TARGET = 2;
 export const ROW_PLAINTEXT = 3;
 export const ROW_UNKNOWN = 4;
-/** Phase 2 only: a new value did not decrypt back to its plaintext (never expected; aborts the run). */
+/** migrate() only: a new value did not decrypt back to its plaintext (never expected; aborts the run). */
 export const ROW_VERIFY_FAILED = 5;
 
 export type RowStateCode = 0 | 1 | 2 | 3 | 4 | 5;
@@ -91,10 +91,8 @@ export class MigrationCrypto {
   }
 
   /**
-   * Phase 2: source rows decrypted with the source key, encrypted and hashed with the target key,
-   * each new value verified by decrypting it again. Other rows are only classified. The source
-   * row's own key_hash was checked in phase 1 and the run's digest proves the row is unchanged
-   * since, so it is not recomputed here (except for plaintext, where it is the only test).
+   * Phase 1 of a run that writes: every row classified as by classify(), and the source rows
+   * encrypted and hashed with the target key, each new value verified by decrypting it again.
    */
   migrate(rows: RowsIn): MigratedRows {
     const n = rows.values.length;
@@ -107,13 +105,10 @@ export class MigrationCrypto {
       const plain = plains[i];
       values[i] = '';
       hashes[i] = '';
-      if (plain === null) {
-        states[i] = this.classifyRow(rows.values[i], rows.hashes[i], null);
-        continue;
-      }
-      states[i] = ROW_SOURCE;
-      values[i] = nonces ? this.encrypt(plain, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)) : plain;
-      hashes[i] = this.target.hash(plain);
+      states[i] = this.classifyRow(rows.values[i], rows.hashes[i], plain);
+      if (states[i] !== ROW_SOURCE) continue;
+      values[i] = nonces ? this.encrypt(plain!, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)) : plain!;
+      hashes[i] = this.target.hash(plain!);
     }
     if (nonces) {
       // Every new value decrypted back, in one batch.
