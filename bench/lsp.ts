@@ -26,7 +26,7 @@ import { listKeyPage } from '../server/keystore/keys';
 import { openStore } from '../server/store/connect';
 import { listKeys } from '../server/store/rows';
 import { KeysRequest } from '../shared/protocol';
-import { sharedPath } from '../test/support/paths';
+import { fixturePath } from '../test/support/paths';
 import { fileUri, startDaemon, type Daemon } from '../test/protocol/daemon';
 
 const KEYS = Number(process.env.GLK_BENCH_KEYS ?? 1_000_000);
@@ -139,7 +139,7 @@ function millionKeyDatabase(): { envDir: string; dbPath: string } {
   const db = new Database(partial);
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
-  db.exec(readFileSync(sharedPath('design', 'ddl', 'sqlite.sql'), 'utf8'));
+  db.exec(readFileSync(fixturePath('ddl', 'sqlite.sql'), 'utf8'));
   const codec = codecFor(ENCRYPTION_KEY);
   const now = '2025-06-01 08:00:00.000+00:00';
   db.prepare(`INSERT INTO groups (id, name, display_name, proxy_keys, group_type, upstreams, channel_type, sort, test_model, created_at, updated_at)

@@ -68,8 +68,11 @@ export async function dropStaging(runner: SqlRunner, table: MigrationTable): Pro
   await runner.execute(`DROP ${runner.kind === 'mysql' ? 'TEMPORARY ' : ''}TABLE IF EXISTS ${runner.q(stagingTable(table))}`);
 }
 
-/** MySQL statements stay under max_allowed_packet (4 MiB on old servers): a quarter of it, counted in UTF-16 units. */
-const MYSQL_STATEMENT_CHARS = 1 << 20;
+/**
+ * MySQL statements stay far under max_allowed_packet (4 MiB on old servers), counted in UTF-16
+ * units: about 1,000 rows, which also keeps the client's packet buffers small.
+ */
+const MYSQL_STATEMENT_CHARS = 1 << 19;
 /**
  * Bound parameters per SQLite statement when staging: the SQLite better-sqlite3 bundles (3.32 and
  * later) takes 32,766. Each statement outside a transaction commits the temporary database on its
