@@ -70,9 +70,11 @@ export async function dropStaging(runner: SqlRunner, table: MigrationTable): Pro
 }
 
 /**
- * MySQL statements stay far under max_allowed_packet (4 MiB on old servers), counted in UTF-16
- * units: about 1,000 rows, which also keeps the client's packet buffers small.
+ * MySQL: rows per staging statement, a fixed number so that few distinct prepared statements exist
+ * (the driver caches each one, with its parameter metadata); halved while a statement would pass
+ * MYSQL_STATEMENT_CHARS, far under max_allowed_packet (4 MiB on old servers), in UTF-16 units.
  */
+const MYSQL_STAGING_ROWS = 500;
 const MYSQL_STATEMENT_CHARS = 1 << 19;
 /**
  * Bound parameters per SQLite statement when staging: the SQLite better-sqlite3 bundles (3.32 and
@@ -105,15 +107,16 @@ export async function stageRows(runner: SqlRunner, table: MigrationTable, rows: 
     );
     return;
   }
-  const maxRows = Math.floor((runner.kind === 'sqlite' ? SQLITE_STAGING_PARAMS : runner.maxParams) / 5);
+  const maxRows = runner.kind === 'sqlite' ? Math.floor(SQLITE_STAGING_PARAMS / 5) : Math.min(MYSQL_STAGING_ROWS, Math.floor(runner.maxParams / 5));
+  const charsOf = (from: number, to: number) => {
+    let chars = 0;
+    for (let i = from; i < to; i++) chars += rows.values[i].length + rows.hashes[i].length + next.values[i].length + next.hashes[i].length + 40;
+    return chars;
+  };
   let start = 0;
   while (start < n) {
-    let end = start;
-    let chars = 0;
-    while (end < n && end - start < maxRows && (runner.kind !== 'mysql' || chars < MYSQL_STATEMENT_CHARS)) {
-      chars += rows.values[end].length + rows.hashes[end].length + next.values[end].length + next.hashes[end].length + 40;
-      end++;
-    }
+    let end = Math.min(n, start + maxRows);
+    while (runner.kind === 'mysql' && end - start > 1 && charsOf(start, end) > MYSQL_STATEMENT_CHARS) end = start + Math.ceil((end - start) / 2);
     const params: unknown[] = new Array((end - start) * 5);
     for (let i = start, k = 0; i < end; i++) {
       params[k++] = rows.ids[i];
