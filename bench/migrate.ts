@@ -33,7 +33,7 @@ import { createGptLoadDatabase, type Engine, type GptLoadDatabase } from '../tes
 import { closedPort } from '../test/support/gptload';
 import { REPO_ROOT } from '../test/support/paths';
 
-const KEYS = ['bench-key-one.0123456789abcdefGHIJ', 'bench-key-two.9876543210zyxwvuTSRQ'] as const;
+const KEYS = ['bench-Zq7-one.0192837465fedcbaGHIJ', 'bench-Wv4-two.9876543210zyxwvuTSRQ'] as const;
 const BATCH = 2000;
 
 const { values: args } = parseArgs({
