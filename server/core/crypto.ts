@@ -4,7 +4,7 @@
  * value = hex(nonce[12] ‖ ciphertext ‖ tag[16]); key_hash = HMAC-SHA256(derived, plain) or,
  * with encryption disabled, SHA-256(plain). An empty plaintext always hashes to "".
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { GcmOpener } from './gcmOpen';
 
 export const KDF_SALT = 'gpt-load-encryption-v1';
@@ -32,6 +32,13 @@ export class DecryptError extends Error {
 
 export function deriveKey(password: string): Buffer {
   return pbkdf2Sync(Buffer.from(password, 'utf8'), KDF_SALT, KDF_ITERATIONS, 32, 'sha256');
+}
+
+/** deriveKey in libuv's thread pool: several derive in parallel while the main thread goes on. */
+export function deriveKeyAsync(password: string): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    pbkdf2(Buffer.from(password, 'utf8'), KDF_SALT, KDF_ITERATIONS, 32, 'sha256', (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }
 
 export function sha256Hex(text: string): string {

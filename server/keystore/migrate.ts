@@ -2,32 +2,34 @@
  * migrate-keys: enable, change or disable the encryption of stored keys (api_keys and, unless
  * skipped, request_logs) so that GPT-Load reads every row afterwards.
  *
- * 1. Checks, writing nothing: GPT-Load stopped (no /health answer, no other database session),
- *    Redis reachable when REDIS_DSN is set, and a read-only pass over every row of both tables
- *    (keyset batches) that classifies each against both keys and digests the rows to change.
- *    Any row in an unexpected state refuses the run with exact counts per table and per state.
- * 2. One transaction per database: rows re-read in keyset batches (locked), decrypted, encrypted,
- *    hashed and verified by decrypting the new value (worker threads), written in batched UPDATEs;
- *    the digest of what was read must equal phase 1's before COMMIT. GPT-Load sees all-old or
- *    all-new; a cancel, error or kill before COMMIT leaves the database untouched.
+ * 1. Checks, writing nothing to GPT-Load's tables: GPT-Load stopped (no /health answer, no other
+ *    database session), Redis reachable when REDIS_DSN is set, and a read-only pass over every row
+ *    of both tables (keyset batches) that classifies each against both keys. Any row in an
+ *    unexpected state refuses the run with exact counts per table and per state. A run that may
+ *    write also encrypts, hashes and verifies (by decrypting it back) the new value of every row to
+ *    rewrite in that pass (worker threads) and stages it, with each row as read, in a temporary table
+ *    of its own connection (invisible to others, gone with the connection).
+ * 2. One transaction per database: the tables locked, every row proved to be exactly as staged (none
+ *    changed, added or removed), the staged values written with set-based UPDATE … JOINs. GPT-Load
+ *    sees all-old or all-new; a cancel, error or kill before COMMIT leaves the database untouched.
  * 3. After the commit: .env (--update-env), GPT-Load's stale Redis entries, the journal removed.
  *
- * No side table: the transaction is the journal. A small non-secret file beside .env
+ * No side table in GPT-Load's database: the transaction is the journal. A small non-secret file beside .env
  * (journal.ts) records the run so that `status` can explain an interruption and a rerun of the
  * same command finishes it. Keys never appear in errors, logs or the result: fingerprints only.
  *
  * Here: the run's steps. migratePlan.ts decides from the counts, migrateRows.ts does the two
- * passes (SQL in migrateSql.ts, crypto in migrateCrypto.ts via cryptoPool.ts), migrateEnv.ts the
+ * passes (SQL and staging in migrateSql.ts, crypto in migrateCrypto.ts via cryptoPool.ts), migrateEnv.ts the
  * .env, migrateNotes.ts the texts.
  */
-import { codecFromDerivedKey, deriveKey, keyFingerprint } from '../core/crypto';
+import { codecFromDerivedKey, deriveKeyAsync, keyFingerprint } from '../core/crypto';
 import { KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
 import { assessSecret, type SecretWarning } from '../core/secrets';
 import { assertComposeDelivers, checkComposeDatabase } from './composeCheck';
-import { openStore, type Store } from '../store/connect';
+import { openStore, type Session, type Store } from '../store/connect';
 import { countRows } from '../store/rows';
 import { checkRedis, clearStaleCache, type CacheClearResult } from './cache';
-import { createCryptoRunner, type CryptoRunner } from './cryptoPool';
+import { createCryptoRunner } from './cryptoPool';
 import type { Deployment } from './deployment';
 import {
   explainJournal,
@@ -45,7 +47,7 @@ import { applyEnvChanges, PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey
 import { currentKeyWarnings, dryRunNote, envKeyHint, journalDatabaseState, summaryNotes, withInterruption } from './migrateNotes';
 import { alreadyDoneRefusal, decide, leftovers, migrationMode, n, rewritten, type MigrationMode, type MigrationTable, type PhaseOneCounts } from './migratePlan';
 import { CommitSent, scanTable, writeAll, type Scans } from './migrateRows';
-import { truncateSqliteWal } from './migrateSql';
+import { dropStaging, truncateSqliteWal } from './migrateSql';
 import type { OperationContext } from './operation';
 import { checkService, describeService, serviceRunningError, type ServiceCheck } from './service';
 import { dropTempMigration, findTempMigration, type TempMigrationLeftover } from './history/tempMigration';
@@ -209,14 +211,21 @@ function tablesOf(skipLogs: boolean): MigrationTable[] {
   return skipLogs ? ['api_keys'] : ['api_keys', 'request_logs'];
 }
 
-/** One run's fixed facts: the keys (derived once), their fingerprints, what was found beside .env. */
-interface Run {
-  params: MigrateKeysParams;
-  deployment: Deployment;
-  mode: MigrationMode;
+/** The derived keys of a run and their fingerprints. */
+interface RunKeys {
   keys: MigrationKeys;
   fromFingerprint: string;
   toFingerprint: string;
+}
+
+/** One run's fixed facts: the keys (derived once), their fingerprints, what was found beside .env. */
+interface Run extends RunBase, RunKeys {}
+
+/** What is known before the keys are derived. */
+interface RunBase {
+  params: MigrateKeysParams;
+  deployment: Deployment;
+  mode: MigrationMode;
   journal: MigrationJournal | null;
   redisDsn: string | null;
   redisOptions: { redisHost?: string; timeoutMs: number };
@@ -229,25 +238,46 @@ interface Run {
 
 export async function migrateKeys(params: MigrateKeysParams, context: OperationContext = {}): Promise<MigrateKeysResult> {
   const started = Date.now();
-  const run = prepare(params);
-  const store = await openStore(run.deployment.target, { timeoutMs: run.timeoutMs });
-  let crypto: CryptoRunner | null = null;
+  const base = prepare(params);
+  // PBKDF2 runs twice 100,000 rounds: both in the thread pool while the database connects and is checked.
+  const derived = deriveRunKeys(params);
+  derived.catch(() => undefined);
+  const store = await openStore(base.deployment.target, { timeoutMs: base.timeoutMs });
   try {
     if (store.kind === 'sqlite') {
       await store.query(`PRAGMA cache_size = -${SQLITE_CACHE_KIB}`);
       // Opening the file already rolled back a hot journal; a WAL may still hold rolled-back frames.
-      if (run.journal) await truncateSqliteWal(store);
+      if (base.journal) await truncateSqliteWal(store);
     }
-    const ready = await preflight(run, store, envNamesTarget(run));
+    const ready = await preflight(base, store, envNamesTarget(base));
     const skipLogs = params.skipLogs ?? false;
     const totals: Record<MigrationTable, number> = {
       api_keys: await countRows(store, 'api_keys'),
       request_logs: skipLogs ? 0 : await countRows(store, 'request_logs'),
     };
-    const cryptoOptions = { rows: 2 * (totals.api_keys + totals.request_logs), threads: params.threads };
-    crypto = await createCryptoRunner(run.keys, cryptoOptions);
-    const { plan, result, scans } = await precheck(run, store, crypto, ready, totals, context);
-    if (ready.blocked && !plan.upToDate) throw ready.blocked;
+    const run: Run = { ...base, ...(await derived) };
+    // Only a run that may write stages new values: not a dry run, nor one GPT-Load still blocks
+    // (it goes on only to find a rerun with nothing to do).
+    const stages = !params.dryRun && ready.blocked === null;
+    // One connection holds the staging tables from the pre-check to the write (and drops them after).
+    const { plan, result } = await store.session(async (session) => {
+      try {
+        const { plan, result, scans } = await precheck(run, store, ready, totals, context, stages ? session : null);
+        if (ready.blocked && !plan.upToDate) throw ready.blocked;
+        if (!params.dryRun && !plan.upToDate) {
+          if (plan.rows > 0) {
+            await confirmAndBackUp(run, store, plan, result, context);
+            await write(run, store, session, plan, scans, result, context);
+          } else if (plan.tempMigration) {
+            // Nothing else to write: the garbage table goes on its own.
+            await dropTempMigration(store);
+          }
+        }
+        return { plan, result };
+      } finally {
+        if (stages) for (const table of tablesOf(skipLogs)) await dropStaging(session, table).catch(() => undefined);
+      }
+    });
     if (plan.upToDate && !params.dryRun) {
       result.outcome = 'nothing-to-do';
       if (params.updateEnv) result.env.action = 'unchanged';
@@ -259,21 +289,6 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
       if (plan.interrupted) run.notes.push(plan.interrupted.explanation);
       run.notes.push(dryRunNote(plan, run.redisDsn !== null));
     } else {
-      if (plan.rows > 0) {
-        // The backup runs workers of its own; ours would sit idle beside them, holding memory.
-        if (params.hooks?.beforeWrite) {
-          await crypto.close();
-          crypto = null;
-        }
-        await confirmAndBackUp(run, store, plan, result, context);
-        crypto ??= await createCryptoRunner(run.keys, cryptoOptions);
-        await write(run, store, crypto, plan, scans, result, context);
-      } else if (plan.tempMigration) {
-        // Nothing else to write: the garbage table goes on its own.
-        await dropTempMigration(store);
-      }
-      await crypto?.close();
-      crypto = null;
       await finishAfterCommit(run, plan, result);
       result.outcome =
         plan.action === 'migrate' ? 'migrated' : plan.action === 'finish' ? 'finished' : plan.alreadyDone > 0 ? 'completed' : 'nothing-to-migrate';
@@ -286,13 +301,12 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
     result.durationMs = Date.now() - started;
     return result;
   } finally {
-    await crypto?.close();
     await store.close();
   }
 }
 
 /** Keys, fingerprints, an earlier run's journal and leftovers; nothing touches the database yet. */
-function prepare(params: MigrateKeysParams): Run {
+function prepare(params: MigrateKeysParams): RunBase {
   const { deployment } = params;
   const mode = migrationMode(params.fromKey, params.toKey);
   if (params.updateEnv && !deployment.env.exists) {
@@ -309,11 +323,6 @@ function prepare(params: MigrateKeysParams): Run {
   if (weak.length > 0 && !params.allowWeakKey) throw weakKeyError(weak);
   if (params.updateEnv) assertComposeDelivers(deployment, { ENCRYPTION_KEY: params.toKey === '' ? null : params.toKey });
   const databaseWarning = checkComposeDatabase(deployment, deployment.target);
-  const keys: MigrationKeys = {
-    source: params.fromKey ? deriveKey(params.fromKey) : null,
-    target: params.toKey ? deriveKey(params.toKey) : null,
-  };
-  const fingerprint = (key: Uint8Array | null) => codecFromDerivedKey(key === null ? null : Buffer.from(key)).fingerprint;
   const journal = readJournal(deployment.envDir);
   if (journal && journalOwnerAlive(journal)) {
     throw new KeystoreError('refused-by-check', {
@@ -338,9 +347,6 @@ function prepare(params: MigrateKeysParams): Run {
     params,
     deployment,
     mode,
-    keys,
-    fromFingerprint: fingerprint(keys.source),
-    toFingerprint: fingerprint(keys.target),
     journal,
     redisDsn: params.clearCache !== false && deployment.redisDsn ? deployment.redisDsn : null,
     redisOptions: { redisHost: params.redisHost, timeoutMs },
@@ -365,9 +371,20 @@ export function weakKeyError(warnings: SecretWarning[]): KeystoreError {
   );
 }
 
-/** The `.env` already names the target key (a rerun of a finished change looks like this). */
-function envNamesTarget(run: Run): boolean {
-  return keyFingerprint(readFileEncryptionKey(run.deployment.envPath)) === run.toFingerprint;
+/**
+ * The `.env` already names the target key (a rerun of a finished change looks like this). Compared
+ * as text, which GPT-Load derives its key from: known before (and without) a key derivation.
+ */
+function envNamesTarget(run: RunBase): boolean {
+  return readFileEncryptionKey(run.deployment.envPath) === run.params.toKey;
+}
+
+/** Both keys derived at once, off the main thread. */
+async function deriveRunKeys(params: MigrateKeysParams): Promise<RunKeys> {
+  const derive = (password: string) => (password ? deriveKeyAsync(password) : Promise.resolve(null));
+  const [source, target] = await Promise.all([derive(params.fromKey), derive(params.toKey)]);
+  const fingerprint = (key: Buffer | null) => codecFromDerivedKey(key).fingerprint;
+  return { keys: { source, target }, fromFingerprint: fingerprint(source), toFingerprint: fingerprint(target) };
 }
 
 /**
@@ -375,7 +392,7 @@ function envNamesTarget(run: Run): boolean {
  * `.env` already names the target key, a running GPT-Load may be the restart after a finished
  * change: the read-only pass decides (`blocked` is thrown unless nothing is left to do).
  */
-async function preflight(run: Run, store: Store, mayBeDone: boolean): Promise<{ service: ServiceCheck; restart: RestartHint; blocked: KeystoreError | null }> {
+async function preflight(run: RunBase, store: Store, mayBeDone: boolean): Promise<{ service: ServiceCheck; restart: RestartHint; blocked: KeystoreError | null }> {
   const { params, deployment, clock } = run;
   const restart = restartHint(deployment.envDir);
   const service = await clock.time('check service', () => checkService(store, deployment));
@@ -396,18 +413,23 @@ async function preflight(run: Run, store: Store, mayBeDone: boolean): Promise<{ 
 async function precheck(
   run: Run,
   store: Store,
-  crypto: CryptoRunner,
   { service, restart, blocked }: { service: ServiceCheck; restart: RestartHint; blocked: KeystoreError | null },
   totals: Record<MigrationTable, number>,
   context: OperationContext,
+  stageOn: Session | null,
 ): Promise<{ plan: MigrationPlan; result: MigrateKeysResult; scans: Scans }> {
   const { params, deployment, mode, clock, warnings } = run;
   const skipLogs = params.skipLogs ?? false;
   const batchSize = params.batchSize ?? DEFAULT_BATCH[store.kind];
   const scans = await clock.time('pre-check', async () => {
-    const out: Scans = {};
-    for (const table of tablesOf(skipLogs)) out[table] = await scanTable(store, table, crypto, batchSize, totals[table], context);
-    return out;
+    const crypto = await createCryptoRunner(run.keys, { rows: totals.api_keys + totals.request_logs, threads: params.threads });
+    try {
+      const out: Scans = {};
+      for (const table of tablesOf(skipLogs)) out[table] = await scanTable(store, table, crypto, batchSize, totals[table], context, stageOn);
+      return out;
+    } finally {
+      await crypto.close();
+    }
   });
   const counts: PhaseOneCounts = { api_keys: scans.api_keys!.counts, request_logs: scans.request_logs?.counts ?? null };
   const journal = run.journal;
@@ -505,7 +527,7 @@ async function confirmAndBackUp(run: Run, store: Store, plan: MigrationPlan, res
  * A last service check, then the journal, the parked key and the one transaction. Any failure
  * before COMMIT leaves the database as it was and cleans up.
  */
-async function write(run: Run, store: Store, crypto: CryptoRunner, plan: MigrationPlan, scans: Scans, result: MigrateKeysResult, context: OperationContext): Promise<void> {
+async function write(run: Run, store: Store, session: Session, plan: MigrationPlan, scans: Scans, result: MigrateKeysResult, context: OperationContext): Promise<void> {
   const { params, deployment } = run;
   if (!params.force) {
     const again = await checkService(store, deployment);
@@ -520,11 +542,9 @@ async function write(run: Run, store: Store, crypto: CryptoRunner, plan: Migrati
     if (parksKey) applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: params.toKey });
     // temp_migration goes inside the transaction where DDL is transactional (SQLite, PostgreSQL).
     const dropInside = plan.tempMigration && store.kind !== 'mysql' ? dropTempMigration : undefined;
-    ({ seconds } = await run.clock.time('write', () =>
-      writeAll(store, crypto, scans, tablesOf(plan.skipLogs), params.batchSize ?? DEFAULT_BATCH[store.kind], context, dropInside),
-    ));
+    ({ seconds } = await run.clock.time('write', () => writeAll(session, scans, tablesOf(plan.skipLogs), context, dropInside)));
   } catch (err) {
-    await afterFailedWrite(store, deployment, err, parksKey);
+    await afterFailedWrite(session, deployment, err, parksKey);
     throw err;
   }
   result.rate = seconds > 0 ? Math.round(plan.rows / seconds) : null;
@@ -539,7 +559,7 @@ async function write(run: Run, store: Store, crypto: CryptoRunner, plan: Migrati
  * lost, which the server rolls back): the database is all-old, so the journal and the parked key
  * go. If COMMIT was sent, the outcome is unknown: both stay, and a rerun decides from the rows.
  */
-async function afterFailedWrite(store: Store, deployment: Deployment, err: unknown, parkedKey: boolean): Promise<void> {
+async function afterFailedWrite(session: Session, deployment: Deployment, err: unknown, parkedKey: boolean): Promise<void> {
   if (err instanceof CommitSent) {
     const cause = err.cause instanceof KeystoreError ? err.cause.text : { en: 'error', zh: '错误' };
     throw new KeystoreError('connection-refused', {
@@ -547,7 +567,7 @@ async function afterFailedWrite(store: Store, deployment: Deployment, err: unkno
       zh: `提交时数据库连接失败（${cause.zh}）；无法确定变更是否已生效。请重新运行同一命令：已提交则完成剩余步骤，否则重新开始。`,
     });
   }
-  await truncateSqliteWal(store).catch(() => undefined);
+  await truncateSqliteWal(session).catch(() => undefined);
   if (parkedKey) applyEnvChanges(deployment.envPath, { [PENDING_KEY_VAR]: null });
   removeJournal(deployment.envDir);
 }

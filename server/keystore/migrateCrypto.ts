@@ -16,7 +16,7 @@ export const ROW_SOURCE = 1;
 export const ROW_TARGET = 2;
 export const ROW_PLAINTEXT = 3;
 export const ROW_UNKNOWN = 4;
-/** Phase 2 only: a new value did not decrypt back to its plaintext (never expected; aborts the run). */
+/** migrate() only: a new value did not decrypt back to its plaintext (never expected; aborts the run). */
 export const ROW_VERIFY_FAILED = 5;
 /**
  * Plaintext left by GPT-Load with a NULL or empty key_hash (request logs from before v1.1.0): a value
@@ -90,7 +90,7 @@ export interface RowsIn {
 }
 
 export interface MigratedRows {
-  /** One code per input row; only ROW_SOURCE rows carry a new value. */
+  /** One code per input row; only rows to rewrite (isRewritten) carry a new value. */
   states: Uint8Array;
   /** New key_value / key_hash, '' where the row is not migrated. */
   values: string[];
@@ -130,9 +130,9 @@ export class MigrationCrypto {
   }
 
   /**
-   * Phase 2: rows to rewrite (source rows and leftovers, see isRewritten) opened, encrypted and
-   * hashed with the target key, each new value verified by decrypting it again. Other rows are only
-   * classified. The run's digest proves every rewritten row is the one phase 1 judged.
+   * Phase 1 of a run that writes: every row classified as by classify(), and the rows to rewrite
+   * (source rows and leftovers, see isRewritten) opened, encrypted and hashed with the target key,
+   * each new value verified by decrypting it again.
    */
   migrate(rows: RowsIn): MigratedRows {
     const n = rows.values.length;

@@ -1,86 +1,93 @@
 /**
- * The two passes of migrate-keys over a table, in keyset batches with the crypto in flight while
- * the database reads the next batch. Phase 1 (read-only) classifies every row and digests the rows
- * to change; phase 2 (inside the one write transaction) re-reads them locked, rewrites them, and
- * proves by the same digest that they are exactly the rows phase 1 judged.
+ * The two passes of migrate-keys over a table. Phase 1 (read-only for GPT-Load's tables) reads every
+ * row in keyset batches, classifies it with the crypto in flight while the database reads on and,
+ * for a run that will write, stages each row as read plus the new values of the rows to rewrite (source
+ * rows and the leftovers of GPT-Load's history, see isRewritten; each already verified by decrypting
+ * it back) in a temporary table of its own connection (migrateSql.ts). Phase 2, the one write
+ * transaction, proves the table is exactly as staged (undecryptable rows left in place included) and
+ * writes the staged values with set-based UPDATEs: no row is read or encrypted twice.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { KeystoreError, throwIfCancelled, type Cancellation, type Localized } from '../core/errors';
-import type { SqlRunner, Store } from '../store/connect';
+import { KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
+import type { Session, SqlRunner, Store } from '../store/connect';
 import { OrderedResults, type CryptoRunner } from './cryptoPool';
-import { isRewritten, ROW_EMPTY, ROW_TARGET, ROW_UNKNOWN, ROW_VERIFY_FAILED } from './migrateCrypto';
-import { emptyTableCounts, n, rewritten, tallyStates, type MigrationTable, type TableCounts } from './migratePlan';
-import { lockForWrite, readRows, suspendKeyIndexes, updateRows, type KeyedRows, type RowId } from './migrateSql';
+import { isRewritten, ROW_VERIFY_FAILED } from './migrateCrypto';
+import { emptyTableCounts, n, tallyStates, type MigrationTable, type TableCounts } from './migratePlan';
+import { applyStaged, compareWithStaged, createStaging, lockForWrite, otherWriters, readRows, stageRows, suspendKeyIndexes, type RowId } from './migrateSql';
 import { phaseReporter, type OperationContext } from './operation';
 
 /** How long the write transaction waits for another writer's locks before giving up. */
 const LOCK_TIMEOUT_MS = 10_000;
 
+/** A staged batch: its last id and how many of its rows get new values. */
+interface StagedBatch {
+  last: RowId;
+  rewritten: number;
+}
+
 export interface TableScan {
   counts: TableCounts;
-  /**
-   * SHA-256 over (state, id, key_value, key_hash) of every row to rewrite and every undecryptable row
-   * (left as it is with --leave-undecryptable), in id order.
-   */
-  digest: string;
+  /** Null in a dry run (nothing staged). */
+  staged: StagedBatch[] | null;
+  /** otherWriters() before the table was read (SQLite), null elsewhere. */
+  writesBefore: number | null;
 }
 
 export type Scans = Partial<Record<MigrationTable, TableScan>>;
 
-/** Keyset batches through the crypto runner, a few in flight (OrderedResults), consumed in order. */
-async function pipeline<R>(
-  runner: SqlRunner,
+/**
+ * Phase 1 over one table. With `stageOn` (a run that may write), each batch is also migrated by the
+ * crypto runner and staged on that session; otherwise only classified.
+ */
+export async function scanTable(
+  store: Store,
   table: MigrationTable,
-  batchSize: number,
-  lock: boolean,
-  work: (rows: KeyedRows) => Promise<R>,
-  consume: (rows: KeyedRows, result: R) => Promise<void>,
   crypto: CryptoRunner,
-  cancellation: Cancellation | undefined,
-): Promise<void> {
+  batchSize: number,
+  total: number,
+  context: OperationContext,
+  stageOn: Session | null,
+): Promise<TableScan> {
+  const counts = emptyTableCounts();
+  const staged: StagedBatch[] | null = stageOn ? [] : null;
+  const report = phaseReporter(context, `pre-check ${table}`, total);
+  if (stageOn) await createStaging(stageOn, table);
+  const writesBefore = await otherWriters(store);
   const batches = new OrderedResults(crypto);
   let after: RowId | null = null;
   for (;;) {
     await batches.room();
-    throwIfCancelled(cancellation);
-    const rows = await readRows(runner, table, after, batchSize, lock);
+    throwIfCancelled(context.cancellation);
+    const rows = await readRows(store, table, after, batchSize);
     if (rows.ids.length === 0) break;
     after = rows.ids[rows.ids.length - 1];
-    batches.push(work(rows), (result: R) => consume(rows, result));
+    if (stageOn) {
+      batches.push(crypto.migrate(rows), async (out) => {
+        let rewritten = 0;
+        for (let i = 0; i < out.states.length; i++) {
+          if (out.states[i] === ROW_VERIFY_FAILED) {
+            throw new KeystoreError('internal', {
+              en: `${table} row ${rows.ids[i]}: the new value did not decrypt back to the key; nothing was changed`,
+              zh: `${table} 第 ${rows.ids[i]} 行：新值无法解密回原密钥；未做任何改动`,
+            });
+          }
+          if (isRewritten(out.states[i])) rewritten++;
+        }
+        tallyStates(counts, out.states, rows.ids);
+        await stageRows(stageOn, table, rows, out);
+        staged!.push({ last: rows.ids[rows.ids.length - 1], rewritten });
+        report(counts.total);
+      });
+    } else {
+      batches.push(crypto.classify(rows), (states) => {
+        tallyStates(counts, states, rows.ids);
+        report(counts.total);
+      });
+    }
     if (rows.ids.length < batchSize) break;
   }
   await batches.settle(0);
-}
-
-function digestSourceRows(hash: Hash, rows: KeyedRows, states: Uint8Array): void {
-  let chunk = '';
-  for (let i = 0; i < states.length; i++) {
-    const state = states[i];
-    if (isRewritten(state) || state === ROW_UNKNOWN) chunk += `${state}\u0000${rows.ids[i]}\u0000${rows.values[i]}\u0000${rows.hashes[i]}\u0001`;
-  }
-  hash.update(chunk);
-}
-
-export async function scanTable(store: Store, table: MigrationTable, crypto: CryptoRunner, batchSize: number, total: number, context: OperationContext): Promise<TableScan> {
-  const counts = emptyTableCounts();
-  const hash = createHash('sha256');
-  const report = phaseReporter(context, `pre-check ${table}`, total);
-  await pipeline(
-    store,
-    table,
-    batchSize,
-    false,
-    (rows) => crypto.classify(rows),
-    async (rows, states) => {
-      tallyStates(counts, states, rows.ids);
-      digestSourceRows(hash, rows, states);
-      report(counts.total);
-    },
-    crypto,
-    context.cancellation,
-  );
   report(counts.total, true);
-  return { counts, digest: hash.digest('hex') };
+  return { counts, staged, writesBefore };
 }
 
 function changedUnderUs(table: MigrationTable, what: Localized): KeystoreError {
@@ -98,11 +105,9 @@ function changedUnderUs(table: MigrationTable, what: Localized): KeystoreError {
 export class CommitSent extends Error {}
 
 export async function writeAll(
-  store: Store,
-  crypto: CryptoRunner,
+  session: Session,
   scans: Scans,
   tables: MigrationTable[],
-  batchSize: number,
   context: OperationContext,
   /** Last step inside the transaction, after every row is verified (transactional DDL only: not on MySQL). */
   beforeCommit?: (tx: SqlRunner) => Promise<void>,
@@ -110,11 +115,12 @@ export async function writeAll(
   const start = Date.now();
   let commitSent = false;
   try {
-    await store.transaction(async (tx) => {
+    await session.transaction(async (tx) => {
       await lockForWrite(tx, tables, LOCK_TIMEOUT_MS);
-      const written = tables.filter((table) => rewritten(scans[table]?.counts ?? emptyTableCounts()) > 0);
+      const written = tables.filter((table) => scans[table]!.staged!.some((batch) => batch.rewritten > 0));
+      for (const table of written) await checkUnchanged(tx, table, scans[table]!);
       const indexes = await suspendKeyIndexes(tx, written);
-      for (const table of written) await writeTable(tx, table, crypto, scans[table]!, batchSize, context);
+      for (const table of written) await writeTable(tx, table, scans[table]!, context);
       throwIfCancelled(context.cancellation);
       if (indexes.count > 0) {
         context.progress?.({ phase: 'rebuild indexes', done: 0, total: indexes.count });
@@ -134,54 +140,38 @@ export async function writeAll(
   return { seconds: (Date.now() - start) / 1000 };
 }
 
-async function writeTable(tx: SqlRunner, table: MigrationTable, crypto: CryptoRunner, expected: TableScan, batchSize: number, context: OperationContext): Promise<void> {
-  const hash = createHash('sha256');
-  const toWrite = rewritten(expected.counts);
-  const report = phaseReporter(context, `write ${table}`, toWrite);
-  // Undecryptable rows reach the write only with --leave-undecryptable (decide refuses otherwise); the digest holds them to phase 1's.
-  const leaving = expected.counts.unknown > 0;
-  let written = 0;
-  await pipeline(
-    tx,
-    table,
-    batchSize,
-    true,
-    (rows) => crypto.migrate(rows),
-    async (rows, out) => {
-      const update: KeyedRows = { ids: [], values: [], hashes: [] };
-      for (let i = 0; i < out.states.length; i++) {
-        const state = out.states[i];
-        if (isRewritten(state)) {
-          update.ids.push(rows.ids[i]);
-          update.values.push(out.values[i]);
-          update.hashes.push(out.hashes[i]);
-        } else if (state === ROW_VERIFY_FAILED) {
-          throw new KeystoreError('internal', {
-            en: `${table} row ${rows.ids[i]}: the new value did not decrypt back to the key; nothing was changed`,
-            zh: `${table} 第 ${rows.ids[i]} 行：新值无法解密回原密钥；未做任何改动`,
-          });
-        } else if (state !== ROW_TARGET && state !== ROW_EMPTY && !(leaving && state === ROW_UNKNOWN)) {
-          throw changedUnderUs(table, { en: `row ${rows.ids[i]} is no longer in the state the pre-check saw`, zh: `第 ${rows.ids[i]} 行已不是预检查时的状态` });
-        }
-      }
-      digestSourceRows(hash, rows, out.states);
-      if (update.ids.length > 0) {
-        const changed = await updateRows(tx, table, update);
-        if (changed !== update.ids.length) {
-          throw changedUnderUs(table, { en: `${changed} of ${update.ids.length} rows updated`, zh: `${update.ids.length} 行中只更新了 ${changed} 行` });
-        }
-      }
-      written += update.ids.length;
-      report(written);
-    },
-    crypto,
-    context.cancellation,
-  );
-  report(written, true);
-  if (written !== toWrite || hash.digest('hex') !== expected.digest) {
+/** Under the lock: every row still exactly as the pre-check staged it, none added or removed. */
+async function checkUnchanged(tx: SqlRunner, table: MigrationTable, expected: TableScan): Promise<void> {
+  // SQLite: no other connection committed since the pre-check began, so not a row can differ.
+  if (expected.writesBefore !== null && (await otherWriters(tx)) === expected.writesBefore) return;
+  const { rows, unchanged } = await compareWithStaged(tx, table);
+  const total = expected.counts.total;
+  if (rows !== total || unchanged !== total) {
     throw changedUnderUs(table, {
-      en: `${n(written)} rows to rewrite now, ${n(toWrite)} at the pre-check, or their contents differ`,
-      zh: `现在需改写 ${n(written)} 行，预检查时为 ${n(toWrite)} 行，或其内容不同`,
+      en: `${n(rows)} rows now, ${n(total)} at the pre-check, ${n(total - unchanged)} of them changed or gone`,
+      zh: `现在 ${n(rows)} 行，预检查时 ${n(total)} 行，其中 ${n(total - unchanged)} 行已改变或消失`,
     });
   }
+}
+
+async function writeTable(tx: SqlRunner, table: MigrationTable, expected: TableScan, context: OperationContext): Promise<void> {
+  const report = phaseReporter(context, `write ${table}`, expected.staged!.reduce((sum, batch) => sum + batch.rewritten, 0));
+  let written = 0;
+  let after: RowId | null = null;
+  for (const batch of expected.staged!) {
+    // A turn of the event loop: better-sqlite3 runs each statement synchronously, and a cancel request
+    // (Ctrl-C, the daemon's $/cancelRequest) can only arrive between them.
+    await new Promise((resolve) => setImmediate(resolve));
+    throwIfCancelled(context.cancellation);
+    if (batch.rewritten > 0) {
+      const changed = await applyStaged(tx, table, after, batch.last);
+      if (changed !== batch.rewritten) {
+        throw changedUnderUs(table, { en: `${changed} of ${batch.rewritten} rows updated`, zh: `${batch.rewritten} 行中只更新了 ${changed} 行` });
+      }
+      written += changed;
+      report(written);
+    }
+    after = batch.last;
+  }
+  report(written, true);
 }

@@ -1,9 +1,10 @@
 /**
- * The SQL of migrate-keys: keyset reads of (id, key_value, key_hash) — on the store for the
- * read-only pre-check, on the transaction for the write — and batched updates within the engine's
- * parameter limit. Only key_value and key_hash are ever written.
+ * The SQL of migrate-keys: keyset reads of (id, key_value, key_hash) for the read-only pre-check, the
+ * temporary staging table it fills, and the write from it inside the one transaction. Of GPT-Load's
+ * tables, only key_value and key_hash are ever written.
  */
 import type { SqlRunner } from '../store/connect';
+import { isRewritten, type MigratedRows } from './migrateCrypto';
 import type { MigrationTable } from './migratePlan';
 
 export interface KeyedRows {
@@ -15,12 +16,11 @@ export interface KeyedRows {
 
 export type RowId = number | string;
 
-/** Rows after `after` (null: from the start) in id order. `lock`: MySQL `FOR UPDATE` inside the write transaction. */
-export async function readRows(runner: SqlRunner, table: MigrationTable, after: RowId | null, limit: number, lock = false): Promise<KeyedRows> {
+/** Rows after `after` (null: from the start) in id order. */
+export async function readRows(runner: SqlRunner, table: MigrationTable, after: RowId | null, limit: number): Promise<KeyedRows> {
   const where = after === null ? '' : ` WHERE id > ${runner.p(1)}`;
-  const suffix = lock && runner.kind === 'mysql' ? ' FOR UPDATE' : '';
   const raw = await runner.query<{ id: RowId; key_value: string | null; key_hash: string | null }>(
-    `SELECT id, key_value, key_hash FROM ${runner.q(table)}${where} ORDER BY id LIMIT ${Math.floor(limit)}${suffix}`,
+    `SELECT id, key_value, key_hash FROM ${runner.q(table)}${where} ORDER BY id LIMIT ${Math.floor(limit)}`,
     after === null ? [] : [after],
   );
   const n = raw.length;
@@ -34,72 +34,151 @@ export async function readRows(runner: SqlRunner, table: MigrationTable, after: 
   return rows;
 }
 
-/**
- * Rows per UPDATE. A CASE list costs each row a scan of the list, so SQLite (no round trip to save)
- * keeps it short — 50 measured fastest, ahead of one prepared UPDATE per row — and MySQL trades
- * that against its round trips.
- */
-function rowsPerStatement(runner: SqlRunner): number {
-  if (runner.kind === 'postgres') return Math.min(1000, Math.floor(runner.maxParams / 3));
-  return Math.min(runner.kind === 'mysql' ? 500 : 50, Math.floor(runner.maxParams / 5));
+// ---------------------------------------------------------------------------------------------
+// Staging: the pre-check leaves, in a temporary table of its own connection, every row as it saw it
+// (kv, kh: key_value and key_hash, NULL read as '') and, for the rows to rewrite, the new values
+// (nkv, nkh; NULL for rows left as they are). A temporary table is invisible to other sessions, is
+// never written to GPT-Load's tables and goes with the connection, so a crash leaves nothing of it
+// (SQLite unlinks its temporary files as it opens them). The write is then a set-based UPDATE … JOIN
+// inside the one transaction.
+
+export function stagingTable(table: MigrationTable): string {
+  return `glk_staged_${table}`;
+}
+
+/** Creates (afresh) the staging table of `table` on this connection. */
+export async function createStaging(runner: SqlRunner, table: MigrationTable): Promise<void> {
+  const staged = runner.q(stagingTable(table));
+  const numericId = table === 'api_keys';
+  await dropStaging(runner, table);
+  if (runner.kind === 'sqlite') {
+    await runner.execute(`CREATE TEMP TABLE ${staged} (id ${numericId ? 'INTEGER' : 'TEXT'} PRIMARY KEY, kv TEXT NOT NULL, kh TEXT NOT NULL, nkv TEXT, nkh TEXT)`);
+  } else if (runner.kind === 'mysql') {
+    // id copied from the table (type, charset and collation), so the join uses its primary key; CREATE … SELECT
+    // wants the other columns nullable.
+    await runner.execute(
+      `CREATE TEMPORARY TABLE ${staged} (PRIMARY KEY (id), kv LONGTEXT NULL, kh VARCHAR(255) NULL, nkv LONGTEXT NULL, nkh VARCHAR(255) NULL) ` +
+        `SELECT id FROM ${runner.q(table)} LIMIT 0`,
+    );
+  } else {
+    await runner.execute(`CREATE TEMP TABLE ${staged} (id ${numericId ? 'bigint' : 'text'} PRIMARY KEY, kv text NOT NULL, kh text NOT NULL, nkv text, nkh text)`);
+  }
+}
+
+export async function dropStaging(runner: SqlRunner, table: MigrationTable): Promise<void> {
+  await runner.execute(`DROP ${runner.kind === 'mysql' ? 'TEMPORARY ' : ''}TABLE IF EXISTS ${runner.q(stagingTable(table))}`);
 }
 
 /**
- * Writes new key_value / key_hash for the given ids; resolves to the number of rows the engine
- * reports changed (the caller checks it against the count it asked for).
+ * MySQL: rows per staging statement, a fixed number so that few distinct prepared statements exist
+ * (the driver caches each one, with its parameter metadata); halved while a statement would pass
+ * MYSQL_STATEMENT_CHARS, far under max_allowed_packet (4 MiB on old servers), in UTF-16 units.
  */
-export async function updateRows(runner: SqlRunner, table: MigrationTable, rows: KeyedRows): Promise<number> {
-  const per = rowsPerStatement(runner);
-  let changed = 0;
-  for (let start = 0; start < rows.ids.length; start += per) {
-    const end = Math.min(rows.ids.length, start + per);
-    changed += runner.kind === 'postgres' ? await updateFromValues(runner, table, rows, start, end) : await updateWithCase(runner, table, rows, start, end);
+const MYSQL_STAGING_ROWS = 500;
+const MYSQL_STATEMENT_CHARS = 1 << 19;
+/**
+ * Bound parameters per SQLite statement when staging: the SQLite better-sqlite3 bundles (3.32 and
+ * later) takes 32,766. Each statement outside a transaction commits the temporary database on its
+ * own, so one statement per batch costs far less than many of 999.
+ */
+const SQLITE_STAGING_PARAMS = 32_766;
+
+/**
+ * Adds a batch to the staging table: every row as read, and `next` (new key_value, key_hash) for the
+ * rows to rewrite (isRewritten); the others, undecryptable rows left in place included, stage none.
+ */
+export async function stageRows(runner: SqlRunner, table: MigrationTable, rows: KeyedRows, next: MigratedRows): Promise<void> {
+  const staged = runner.q(stagingTable(table));
+  const n = rows.ids.length;
+  const newValue = (i: number) => (isRewritten(next.states[i]) ? next.values[i] : null);
+  const newHash = (i: number) => (isRewritten(next.states[i]) ? next.hashes[i] : null);
+  if (runner.kind === 'postgres') {
+    // One statement per batch: five array parameters, whatever the row count.
+    const idType = table === 'api_keys' ? 'bigint' : 'text';
+    const nkv = new Array<string | null>(n);
+    const nkh = new Array<string | null>(n);
+    for (let i = 0; i < n; i++) {
+      nkv[i] = newValue(i);
+      nkh[i] = newHash(i);
+    }
+    await runner.execute(
+      `INSERT INTO ${staged} (id, kv, kh, nkv, nkh) SELECT * FROM unnest($1::${idType}[], $2::text[], $3::text[], $4::text[], $5::text[])`,
+      [rows.ids, rows.values, rows.hashes, nkv, nkh],
+    );
+    return;
   }
-  return changed;
+  const maxRows = runner.kind === 'sqlite' ? Math.floor(SQLITE_STAGING_PARAMS / 5) : Math.min(MYSQL_STAGING_ROWS, Math.floor(runner.maxParams / 5));
+  const charsOf = (from: number, to: number) => {
+    let chars = 0;
+    for (let i = from; i < to; i++) chars += rows.values[i].length + rows.hashes[i].length + next.values[i].length + next.hashes[i].length + 40;
+    return chars;
+  };
+  let start = 0;
+  while (start < n) {
+    let end = Math.min(n, start + maxRows);
+    while (runner.kind === 'mysql' && end - start > 1 && charsOf(start, end) > MYSQL_STATEMENT_CHARS) end = start + Math.ceil((end - start) / 2);
+    const params: unknown[] = new Array((end - start) * 5);
+    for (let i = start, k = 0; i < end; i++) {
+      params[k++] = rows.ids[i];
+      params[k++] = rows.values[i];
+      params[k++] = rows.hashes[i];
+      params[k++] = newValue(i);
+      params[k++] = newHash(i);
+    }
+    await runner.executeBatch(`INSERT INTO ${staged} (id, kv, kh, nkv, nkh) VALUES ${'(?, ?, ?, ?, ?), '.repeat(end - start - 1)}(?, ?, ?, ?, ?)`, params);
+    start = end;
+  }
 }
 
-/** SQLite, MySQL: `UPDATE t SET key_value = CASE id WHEN ? THEN ? … END, key_hash = CASE … END WHERE id IN (…)`. */
-function updateWithCase(runner: SqlRunner, table: MigrationTable, rows: KeyedRows, start: number, end: number): Promise<number> {
-  const count = end - start;
-  const whens = ' WHEN ? THEN ?'.repeat(count);
-  const sql =
-    `UPDATE ${runner.q(table)} SET key_value = CASE id${whens} END, key_hash = CASE id${whens} END ` +
-    `WHERE id IN (${'?, '.repeat(count - 1)}?)`;
-  const params: unknown[] = new Array(count * 5);
-  for (let i = 0; i < count; i++) {
-    const id = rows.ids[start + i];
-    params[2 * i] = id;
-    params[2 * i + 1] = rows.values[start + i];
-    params[2 * count + 2 * i] = id;
-    params[2 * count + 2 * i + 1] = rows.hashes[start + i];
-    params[4 * count + i] = id;
-  }
-  return runner.execute(sql, params);
+/**
+ * SQLite's count of commits by other connections to the database file (PRAGMA data_version): the
+ * same value before the pre-check and under the write lock proves nobody else wrote in between.
+ * null on other engines.
+ */
+export async function otherWriters(runner: SqlRunner): Promise<number | null> {
+  if (runner.kind !== 'sqlite') return null;
+  const [row] = await runner.query<{ data_version: number }>('PRAGMA data_version');
+  return Number(row?.data_version);
 }
 
-/** PostgreSQL: `UPDATE t AS a SET … FROM (VALUES …) AS v(id, kv, kh) WHERE a.id = v.id`. */
-function updateFromValues(runner: SqlRunner, table: MigrationTable, rows: KeyedRows, start: number, end: number): Promise<number> {
-  const count = end - start;
-  const idType = table === 'api_keys' ? 'bigint' : 'text';
-  const tuples: string[] = new Array(count);
-  const params: unknown[] = new Array(count * 3);
-  for (let i = 0; i < count; i++) {
-    tuples[i] = `($${3 * i + 1}::${idType}, $${3 * i + 2}::text, $${3 * i + 3}::text)`;
-    params[3 * i] = rows.ids[start + i];
-    params[3 * i + 1] = rows.values[start + i];
-    params[3 * i + 2] = rows.hashes[start + i];
+/**
+ * Inside the write transaction, once the table is locked: its row count, and how many of its rows are
+ * exactly as the pre-check staged them (same id, key_value, key_hash). Both equal to the staged count
+ * prove that nothing was added, removed or changed since. MySQL: the count is a locking read of every
+ * row and the gaps between them, which keeps other writers out until COMMIT.
+ */
+export async function compareWithStaged(tx: SqlRunner, table: MigrationTable): Promise<{ rows: number; unchanged: number }> {
+  const t = tx.q(table);
+  const staged = tx.q(stagingTable(table));
+  // MySQL compares bytes (its default collations ignore case); SQLite and PostgreSQL already do.
+  const exact = (expr: string) => (tx.kind === 'mysql' ? `BINARY ${expr}` : expr);
+  const [all] = await tx.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t}${tx.kind === 'mysql' ? ' FOR UPDATE' : ''}`);
+  const [same] = await tx.query<{ n: number | string }>(
+    `SELECT COUNT(*) AS n FROM ${t} a JOIN ${staged} s ON a.id = s.id ` +
+      `AND ${exact("COALESCE(a.key_value, '')")} = ${exact('s.kv')} AND ${exact("COALESCE(a.key_hash, '')")} = ${exact('s.kh')}`,
+  );
+  return { rows: Number(all?.n ?? 0), unchanged: Number(same?.n ?? 0) };
+}
+
+/** Writes the staged new values of the rows with after < id <= last (after null: from the start); resolves to the rows written. */
+export function applyStaged(tx: SqlRunner, table: MigrationTable, after: RowId | null, last: RowId): Promise<number> {
+  const t = tx.q(table);
+  const staged = tx.q(stagingTable(table));
+  const range = after === null ? [last] : [after, last];
+  const bounds = (column: string) => (after === null ? `${column} <= ${tx.p(1)}` : `${column} > ${tx.p(1)} AND ${column} <= ${tx.p(2)}`);
+  if (tx.kind === 'mysql') {
+    return tx.execute(`UPDATE ${t} a JOIN ${staged} s ON a.id = s.id SET a.key_value = s.nkv, a.key_hash = s.nkh WHERE s.nkh IS NOT NULL AND ${bounds('a.id')}`, range);
   }
-  const sql =
-    `UPDATE ${runner.q(table)} AS a SET key_value = v.kv, key_hash = v.kh ` +
-    `FROM (VALUES ${tuples.join(', ')}) AS v(id, kv, kh) WHERE a.id = v.id`;
-  return runner.execute(sql, params);
+  const target = tx.kind === 'sqlite' ? t : `${t} AS a`;
+  const id = tx.kind === 'sqlite' ? `${t}.id` : 'a.id';
+  return tx.execute(`UPDATE ${target} SET key_value = s.nkv, key_hash = s.nkh FROM ${staged} s WHERE ${id} = s.id AND s.nkh IS NOT NULL AND ${bounds(id)}`, range);
 }
 
 /**
  * Keeps other writers out of the tables for the rest of the transaction, readers in: PostgreSQL
  * takes SHARE ROW EXCLUSIVE (blocks INSERT/UPDATE/DELETE, not SELECT), waiting at most
  * `lockTimeoutMs`. SQLite's BEGIN IMMEDIATE already holds the only write lock; MySQL locks the rows
- * (and the gaps between them) as the FOR UPDATE reads reach them.
+ * (and the gaps between them) with the locking read of compareWithStaged.
  */
 export async function lockForWrite(runner: SqlRunner, tables: MigrationTable[], lockTimeoutMs: number): Promise<void> {
   if (runner.kind === 'postgres') {

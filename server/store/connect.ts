@@ -8,7 +8,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { DataSource, type DataSourceOptions, type QueryResult, type QueryRunner } from 'typeorm';
+import { DataSource, QueryResult, type DataSourceOptions, type QueryRunner } from 'typeorm';
 import { KeystoreError } from '../core/errors';
 import { parseGoDuration, type DatabaseKind, type DatabaseTarget } from './dsn';
 import { entitiesFor, type GptLoadEntities } from './entities';
@@ -37,6 +37,11 @@ export interface SqlRunner {
   query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
   /** INSERT / UPDATE / DELETE / DDL; resolves to the number of rows changed. */
   execute(sql: string, params?: readonly unknown[]): Promise<number>;
+  /**
+   * As execute, for large batches of values: MySQL sends them through a prepared statement (binary
+   * protocol, so the server neither parses nor unescapes them), elsewhere this is execute.
+   */
+  executeBatch(sql: string, params: readonly unknown[]): Promise<number>;
 }
 
 export interface Store extends SqlRunner {
@@ -49,7 +54,17 @@ export interface Store extends SqlRunner {
    * to taking the write lock). Use only `tx` inside `fn`: calling the store itself there throws.
    */
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` with one connection of its own (SQLite: the store's only one), so that temporary tables
+   * created on it live until `fn` ends; its `transaction` runs on that connection.
+   */
+  session<T>(fn: (session: Session) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** Statements and transactions on one connection (Store.session). */
+export interface Session extends SqlRunner {
+  transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
 }
 
 export interface ConnectOptions {
@@ -107,12 +122,15 @@ function quoteFor(kind: DatabaseKind): (name: string) => string {
   return kind === 'postgres' ? (name) => `"${name.replace(/"/g, '""')}"` : (name) => `\`${name.replace(/`/g, '``')}\``;
 }
 
+type Run = (sql: string, params: readonly unknown[]) => Promise<QueryResult>;
+
 class Runner implements SqlRunner {
   readonly maxParams: number;
   readonly q: (name: string) => string;
   constructor(
     readonly kind: DatabaseKind,
-    private readonly run: (sql: string, params: readonly unknown[]) => Promise<QueryResult>,
+    private readonly run: Run,
+    private readonly runPrepared: Run = run,
   ) {
     this.maxParams = MAX_PARAMS[kind];
     this.q = quoteFor(kind);
@@ -131,7 +149,13 @@ class Runner implements SqlRunner {
     const result = await this.run(sql, params);
     return result.affected ?? 0;
   }
+  async executeBatch(sql: string, params: readonly unknown[]): Promise<number> {
+    const result = await this.runPrepared(sql, params);
+    return result.affected ?? 0;
+  }
 }
+
+type MysqlConnection = { execute(sql: string, params: unknown[], done: (err: unknown, result: { affectedRows?: number }) => void): void };
 
 class StoreImpl extends Runner implements Store {
   private closed = false;
@@ -163,6 +187,20 @@ class StoreImpl extends Runner implements Store {
     }
   }
 
+  /** MySQL: through mysql2's prepared statements on the runner's connection (cached per statement text). */
+  private async runPreparedOn(runner: QueryRunner, sql: string, params: readonly unknown[]): Promise<QueryResult> {
+    if (this.kind !== 'mysql') return this.runOn(runner, sql, params);
+    try {
+      const connection = (await runner.connect()) as MysqlConnection;
+      const affected = await new Promise<number>((resolve, reject) =>
+        connection.execute(sql, params as unknown[], (err, result) => (err ? reject(err) : resolve(result?.affectedRows ?? 0))),
+      );
+      return Object.assign(new QueryResult(), { affected });
+    } catch (err) {
+      throw this.fail(err, params.length > 0);
+    }
+  }
+
   private async runOutside(sql: string, params: readonly unknown[]): Promise<QueryResult> {
     if (insideTransaction.getStore() === this) {
       throw new KeystoreError('internal', {
@@ -184,30 +222,50 @@ class StoreImpl extends Runner implements Store {
   transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
     const work = async () => {
       const runner = this.dataSource.createQueryRunner();
-      const tx = new Runner(this.kind, (sql, params) => this.runOn(runner, sql, params));
       try {
-        if (this.kind === 'sqlite') await this.runOn(runner, this.readonly ? 'BEGIN' : 'BEGIN IMMEDIATE', []);
-        else await runner.startTransaction().catch((err) => Promise.reject(this.fail(err)));
-        let result: T;
-        try {
-          result = await insideTransaction.run(this, () => fn(tx));
-        } catch (err) {
-          await (this.kind === 'sqlite' ? runner.query('ROLLBACK') : runner.rollbackTransaction()).catch(() => undefined);
-          throw err;
-        }
-        try {
-          if (this.kind === 'sqlite') await runner.query('COMMIT');
-          else await runner.commitTransaction();
-        } catch (err) {
-          await (this.kind === 'sqlite' ? runner.query('ROLLBACK') : runner.rollbackTransaction()).catch(() => undefined);
-          throw this.fail(err);
-        }
-        return result;
+        return await this.transactionOn(runner, fn);
       } finally {
         await runner.release();
       }
     };
     return this.lock ? this.lock.run(work) : work();
+  }
+
+  private async transactionOn<T>(runner: QueryRunner, fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+    const tx = new Runner(this.kind, (sql, params) => this.runOn(runner, sql, params), (sql, params) => this.runPreparedOn(runner, sql, params));
+    if (this.kind === 'sqlite') await this.runOn(runner, this.readonly ? 'BEGIN' : 'BEGIN IMMEDIATE', []);
+    else await runner.startTransaction().catch((err) => Promise.reject(this.fail(err)));
+    let result: T;
+    try {
+      result = await insideTransaction.run(this, () => fn(tx));
+    } catch (err) {
+      await (this.kind === 'sqlite' ? runner.query('ROLLBACK') : runner.rollbackTransaction()).catch(() => undefined);
+      throw err;
+    }
+    try {
+      if (this.kind === 'sqlite') await runner.query('COMMIT');
+      else await runner.commitTransaction();
+    } catch (err) {
+      await (this.kind === 'sqlite' ? runner.query('ROLLBACK') : runner.rollbackTransaction()).catch(() => undefined);
+      throw this.fail(err);
+    }
+    return result;
+  }
+
+  async session<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    // better-sqlite3: one connection already; its statements and transactions take turns on the lock.
+    if (this.lock) return fn(this);
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.connect().catch((err) => Promise.reject(this.fail(err)));
+      const run: Run = (sql, params) => this.runOn(runner, sql, params);
+      const session = Object.assign(new Runner(this.kind, run, (sql, params) => this.runPreparedOn(runner, sql, params)), {
+        transaction: <R>(work: (tx: SqlRunner) => Promise<R>) => this.transactionOn(runner, work),
+      });
+      return await fn(session);
+    } finally {
+      await runner.release();
+    }
   }
 
   async close(): Promise<void> {

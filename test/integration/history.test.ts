@@ -15,7 +15,7 @@ import { assertHistoryUnder, createHistoryDatabase, geminiError, HISTORY_KEY, wi
 import { REPO_ROOT } from '../support/paths';
 
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
-const NEW_KEY = 'Qm4-second_Kv.9876543210zyxwvuTS';
+const NEW_KEY = 'Qm4-second_Wv.9876543210zyxwvuTS';
 
 function cli(db: HistoryDatabase, args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args, '--env', join(db.envDir, '.env')], {
@@ -107,7 +107,8 @@ for (const engine of ENGINES) {
     const before = cli(db, ['status']);
     assert.equal(before.status, 1);
     assert.match(before.stdout, /migrate-keys --to-prompt \(give the configured ENCRYPTION_KEY\)/);
-    // --to-prompt needs a terminal; the same key given another way.
+    // --to-prompt needs a terminal; the same key given another way. Without one, --allow-weak-key stands
+    // for the terminal's confirmation of the configured key, which GPT-Load's dashboard flags.
     const run = cli(db, ['migrate-keys', '--to-env', 'KEY', '--allow-weak-key', '--no-backup', '--json'], { KEY: HISTORY_KEY });
     assert.equal(run.status, 0, run.stderr);
     assert.equal(JSON.parse(run.stdout).outcome, 'finished');
