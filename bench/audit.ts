@@ -8,9 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { createGptLoadDatabase, type Engine } from '../test/support/databases';
 import { REPO_ROOT } from '../test/support/paths';
+import { benchContext, runBench } from './session';
 
 const engine = (process.argv[2] ?? 'sqlite') as Engine;
 const keys = Number(process.argv[3] ?? 1_000_000);
@@ -18,8 +18,7 @@ const logMiB = Number(process.argv[4] ?? 1024);
 const KEY = 'Bench-9Hq4Lx7Wp2Zr5Tm8Vb3Nc6Kd1Gf0Sa';
 const CLI = join(REPO_ROOT, 'dist', 'cli.js');
 
-const cleanups: Array<() => unknown> = [];
-const context = { after: (fn: () => unknown) => cleanups.push(fn), skip: (why: string) => console.log(`skipped: ${why}`) } as unknown as TestContext;
+const context = benchContext;
 
 /** GPT-Load's text log: mostly proxied requests, a failed login or admin 401 now and then, a burst every ~100k lines. */
 async function writeLog(path: string, bytes: number): Promise<number> {
@@ -69,11 +68,4 @@ async function main() {
   measure('audit (database + log)', [CLI, 'audit', '--json', '--log', log], db.envDir);
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    for (const fn of cleanups.reverse()) await fn();
-  });
+runBench(main);

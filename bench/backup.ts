@@ -5,21 +5,20 @@
  *   npx tsx bench/backup.ts [sqlite|mysql|postgres] [keys=100000] [logs=keys/4]
  */
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { createBackup } from '../server/keystore/backup';
 import { checkBackup } from '../server/keystore/backupCheck';
 import { restoreBackup } from '../server/keystore/backupRestore';
 import { codecFor } from '../server/core/crypto';
 import { resolveDeployment } from '../server/keystore/deployment';
 import { createGptLoadDatabase, type Engine } from '../test/support/databases';
+import { benchContext, runBench } from './session';
 
 const engine = (process.argv[2] ?? 'sqlite') as Engine;
 const keys = Number(process.argv[3] ?? 100_000);
 const logs = Number(process.argv[4] ?? Math.floor(keys / 4));
 const KEY = 'bench-key-0123456789abcdef';
 
-const cleanups: Array<() => unknown> = [];
-const context = { after: (fn: () => unknown) => cleanups.push(fn), skip: (why: string) => console.log(`skipped: ${why}`) } as unknown as TestContext;
+const context = benchContext;
 
 async function phase<T>(name: string, rows: number, work: () => Promise<T>): Promise<T> {
   global.gc?.();
@@ -60,11 +59,4 @@ async function main() {
   await phase('restore', rows, () => restoreBackup({ deployment, file: created.file, safetyBackup: false }));
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    for (const fn of cleanups.reverse()) await fn();
-  });
+runBench(main);

@@ -23,7 +23,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { parseArgs } from 'node:util';
 import { codecFor } from '../server/core/crypto';
 import { openStore } from '../server/store/connect';
@@ -32,6 +31,7 @@ import { readRows, type RowId } from '../server/keystore/migrateSql';
 import { createGptLoadDatabase, type Engine, type GptLoadDatabase } from '../test/support/databases';
 import { closedPort } from '../test/support/gptload';
 import { REPO_ROOT } from '../test/support/paths';
+import { benchContext, runBench } from './session';
 
 const KEYS = ['bench-Zq7-one.0192837465fedcbaGHIJ', 'bench-Wv4-two.9876543210zyxwvuTSRQ'] as const;
 const BATCH = 2000;
@@ -123,8 +123,7 @@ async function floor(dsn: string, envDir: string, fromKey: string, toKey: string
 // ---------------------------------------------------------------------------------------------
 // the driver
 
-const cleanups: Array<() => unknown> = [];
-const context = { after: (fn: () => unknown) => cleanups.push(fn), skip: (why: string) => console.log(`skipped: ${why}`) } as unknown as TestContext;
+const context = benchContext;
 
 /** A child process, its peak RSS (VmHWM) sampled until it exits. */
 interface Measured {
@@ -285,12 +284,5 @@ if (args.floor) {
     process.exitCode = 1;
   });
 } else {
-  main()
-    .catch((err) => {
-      console.error(err);
-      process.exitCode = 1;
-    })
-    .finally(async () => {
-      for (const fn of cleanups.reverse()) await fn();
-    });
+  runBench(main);
 }

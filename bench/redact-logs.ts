@@ -17,7 +17,6 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { parseArgs } from 'node:util';
 import { codecFor } from '../server/core/crypto';
 import { maskApiKey } from '../server/core/redact';
@@ -28,6 +27,7 @@ import { createGptLoadDatabase } from '../test/support/databases';
 import { closedPort } from '../test/support/gptload';
 import { geminiError } from '../test/support/history';
 import { REPO_ROOT } from '../test/support/paths';
+import { benchContext, runBench } from './session';
 
 const KEY = 'bench-redact-key.0123456789abcdefGHIJ';
 
@@ -76,8 +76,7 @@ function floor(path: string): void {
 // ---------------------------------------------------------------------------------------------
 // the driver
 
-const cleanups: Array<() => unknown> = [];
-const context = { after: (fn: () => unknown) => cleanups.push(fn), skip: (why: string) => console.log(`skipped: ${why}`) } as unknown as TestContext;
+const context = benchContext;
 
 /** The process's own peak RSS (KiB, threads included), printed by a preload as it exits. */
 const REPORT_PEAK = 'data:text/javascript,process.on("exit",()=>process.stderr.write("\\npeak-rss-kib="+process.resourceUsage().maxRSS+"\\n"))';
@@ -162,12 +161,5 @@ async function main(): Promise<void> {
 
 if (args.floor) floor(args.floor);
 else {
-  main()
-    .catch((err) => {
-      console.error(err);
-      process.exitCode = 1;
-    })
-    .finally(async () => {
-      for (const fn of cleanups.reverse()) await fn();
-    });
+  runBench(main);
 }
