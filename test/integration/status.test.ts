@@ -90,11 +90,16 @@ for (const engine of ENGINES) {
     assert.equal(report.tempMigration, null);
     assert.ok(report.attention.length >= 2, 'plaintext and undecryptable rows, each with its command');
     // GPT-Load's own 20-row sample sees 1 plaintext and 14 of 20 decrypting (SQLite, MySQL): no warning, although 5 rows are lost.
-    // PostgreSQL returns the unordered LIMIT 20 in heap order, where the rows updated above moved to the end.
-    assert.deepEqual(
-      report.dashboard,
-      engine === 'postgres' ? { verdict: null, sampled: 20, plaintextShare: 0, decryptShare: 0.85 } : { verdict: null, sampled: 20, plaintextShare: 0.05, decryptShare: 0.7 },
-    );
+    // PostgreSQL returns the unordered LIMIT 20 in heap order: an updated row stays in its page (a HOT
+    // update) or moves to the end, so which of the 6 changed rows its sample sees varies from run to run.
+    if (engine === 'postgres') {
+      const { verdict, sampled, plaintextShare, decryptShare } = report.dashboard;
+      assert.deepEqual({ verdict, sampled }, { verdict: null, sampled: 20 });
+      assert.ok([0, 0.05].includes(plaintextShare), `plaintextShare ${plaintextShare}`);
+      assert.ok(decryptShare >= 0.7 && decryptShare <= 1 - plaintextShare, `decryptShare ${decryptShare}`);
+    } else {
+      assert.deepEqual(report.dashboard, { verdict: null, sampled: 20, plaintextShare: 0.05, decryptShare: 0.7 });
+    }
     assert.deepEqual(
       report.groups.map((g: { name: string; active: number; invalid: number; groupType: string; channelType: string }) => [g.name, g.active, g.invalid, g.groupType, g.channelType]),
       db.seeded!.groups.map((g) => [g.name, g.active, g.invalid, g.group_type, g.channel_type]),
