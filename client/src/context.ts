@@ -76,7 +76,11 @@ export class Ctx implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('GPT-Load Keystore', { log: true });
     this.secrets = new Secrets(extension.secrets);
-    this.keyCopies = new KeyCopies(extension.globalState, this.secrets);
+    this.keyCopies = new KeyCopies(extension.globalState, this.secrets, async (key) => {
+      // A hash of no values answers the key's fingerprint; the daemon derives it off this thread.
+      const { HashRequest } = await protocol();
+      return (await this.daemon.request(HashRequest.type, { values: [], encryptionKey: key })).keyFingerprint;
+    });
     this.backups = new Backups(this);
     this.deployments = new Deployments(this.config, extension.workspaceState);
     this.daemon = new Daemon({

@@ -2,12 +2,12 @@
  * Copies of ENCRYPTION_KEY the extension keeps on request (GPT-Load's advice: keep the key in several
  * safe places, or a lost `.env` makes every stored key unrecoverable, backups included). The label —
  * deployment, date, fingerprint, last check — lives in globalState; the key only in SecretStorage.
- * The fingerprint (server/core/crypto.ts: an HMAC under the derived key) tells copies apart and pairs
- * them with the key a backup needs, without revealing anything about the key.
+ * The fingerprint (an HMAC under the derived key, computed by the daemon: PBKDF2 must not block the
+ * extension host) tells copies apart and pairs them with the key a backup needs, without revealing
+ * anything about the key.
  */
 import { randomUUID } from 'node:crypto';
 import type * as vscode from 'vscode';
-import { codecFor } from '../../server/core/crypto';
 import type { Deployment } from './deployments';
 import { shortDate } from './describe';
 import type { Secrets } from './secrets';
@@ -32,10 +32,8 @@ const COPIES_KEY = 'gptLoad.keyCopies';
 const CHECKS_KEY = 'gptLoad.keyChecks';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The fingerprint daemon, CLI and backups show for a key ("plaintext" for ''). PBKDF2: ~50 ms, call it once per key. */
-export function fingerprintOf(key: string): string {
-  return codecFor(key).fingerprint;
-}
+/** The fingerprint daemon, CLI and backups show for a key ("plaintext" for ''); the daemon derives it. */
+export type FingerprintOf = (key: string) => Promise<string>;
 
 /** "deployment · 2026-01-31 14:05": how a copy is named in pickers and reports. */
 export function copyLabel(copy: KeyCopy): string {
@@ -46,6 +44,7 @@ export class KeyCopies {
   constructor(
     private readonly state: vscode.Memento,
     private readonly secrets: Secrets,
+    readonly fingerprintOf: FingerprintOf,
   ) {}
 
   /** Every copy (or a deployment's), newest first. */
@@ -62,7 +61,7 @@ export class KeyCopies {
 
   /** Saves a copy; when the deployment already has this key, that copy is kept and returned. */
   async save(deployment: Deployment, value: string, source: KeyCopySource): Promise<{ copy: KeyCopy; existed: boolean }> {
-    const fingerprint = fingerprintOf(value);
+    const fingerprint = await this.fingerprintOf(value);
     const existing = this.list(deployment.envFile).find((c) => c.fingerprint === fingerprint);
     if (existing && (await this.secrets.keyCopy(existing.id)) === value) return { copy: existing, existed: true };
     const copy: KeyCopy = { id: randomUUID(), envFile: deployment.envFile, deployment: deployment.label, savedAt: new Date().toISOString(), fingerprint, source };

@@ -7,7 +7,7 @@
 import { Ctx } from './context';
 import type { Deployment } from './deployments';
 import { Cancelled } from './errors';
-import { copyLabel, fingerprintOf, type KeyCopy } from './keyCopies';
+import { copyLabel, type KeyCopy } from './keyCopies';
 import { t } from './l10n';
 
 export interface ChosenKey {
@@ -59,7 +59,7 @@ export async function askForKey(ctx: Ctx, deployment: Deployment, options: { ste
           back: options.back,
         }),
       );
-      chosen = { value, fingerprint: fingerprintOf(value), label: t('the pasted key') };
+      chosen = { value, fingerprint: await ctx.keyCopies.fingerprintOf(value), label: t('the pasted key') };
     } else {
       const copy = copies.find((c) => c.id === id)!;
       const value = await ctx.keyCopies.value(copy);
