@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { codecFor } from '../../server/core/crypto';
@@ -21,6 +21,15 @@ const OLD = 'env-bytes-old-key-Qm7-Lp2-Zx90-aa';
 const NEW = 'env-bytes-new-Kv-Vb3-Nw8-Kq55-bb';
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
+
+/** Another user can reach the daemon's bundle: every folder above it searchable by others, the file readable. */
+function othersCanRead(file: string): boolean {
+  if ((statSync(file).mode & 0o004) === 0) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    if (dirname(dir) === dir) return true;
+  }
+}
 
 test('migrate-keys --update-env changes only the ENCRYPTION_KEY bytes: non-UTF-8 values, CRLF, mode and group stay', async (t) => {
   const db = await createGptLoadDatabase(t, 'sqlite', { keys: 5, encryptionKey: OLD, env: true });
@@ -68,7 +77,7 @@ async function daemonAsNobody(t: TestContext) {
   return rpc;
 }
 
-test('an unprivileged rewrite keeps owner, group and mode, or refuses and says why', { skip: !isRoot && 'needs root to run the daemon as another user' }, async (t) => {
+test('an unprivileged rewrite keeps owner, group and mode, or refuses and says why', { skip: !isRoot ? 'needs root to run the daemon as another user' : !othersCanRead(SERVER_JS) && `user nobody cannot read ${SERVER_JS} (a folder above it is private)` }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'glk-envown-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   chmodSync(dir, 0o777);
