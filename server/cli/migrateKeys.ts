@@ -13,10 +13,11 @@ import { migrateKeys, type MigrateKeysResult, type MigrationPlan } from '../keys
 import { backupBeforeWrite, plaintextBackupWarning, type MigrationBackup } from '../keystore/migrateBackup';
 import { keysAndLogs } from '../core/counts';
 import { PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey } from '../keystore/migrateEnv';
-import { breakdown, n } from '../keystore/migratePlan';
+import { breakdown, migrationMode, n } from '../keystore/migratePlan';
+import { readStatus } from '../keystore/status';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
-import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
+import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, withStore, writeJson } from './options';
 
 // ---------------------------------------------------------------------------------------------
 // keys from flags
@@ -248,6 +249,31 @@ function summaryText(result: MigrateKeysResult, lang: Lang): string {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * --from and --to name the same key: what a rerun of `--from-env ENCRYPTION_KEY --update-env` reads
+ * once the first run succeeded (.env holds the new key on both sides). Nothing to do when status
+ * finds every row under that key and .env says so; anything else is the usage error it always was.
+ */
+async function rerunAfterSuccess(args: ParsedArgs, io: CliIO, deployment: Deployment, key: string, json: boolean): Promise<number> {
+  const report = await withStore(args, io, (store) =>
+    readStatus(store, { encryptionKey: key, skipLogs: flag(args, 'skip-logs'), envPath: deployment.envPath }, { progress: progressPrinter(io), cancellation: io.cancellation }),
+  );
+  if (!['ok', 'empty'].includes(report.state) || readFileEncryptionKey(deployment.envPath) !== key) migrationMode(key, key);
+  if (json) writeJson(io, { outcome: 'nothing-to-do', keyFingerprint: report.keyFingerprint });
+  else {
+    io.stdout.write(
+      `${localize(
+        {
+          en: `Nothing to do (already done): every stored key is under key ${report.keyFingerprint} and ${deployment.envPath} already says so`,
+          zh: `无需操作（已完成）：所有已存储的密钥都已使用密钥 ${report.keyFingerprint}，且 ${deployment.envPath} 也已是该设置`,
+        },
+        io.lang,
+      )}\n`,
+    );
+  }
+  return 0;
+}
+
 export const migrateKeysCommand: CliCommand = {
   name: 'migrate-keys',
   summary: 'enable, change or disable encryption of stored keys (api_keys and request_logs), all or nothing',
@@ -343,6 +369,7 @@ Examples:
     const deployment = deploymentOf(args, io);
     const keys = await resolveMigrationKeys(args, io, deployment);
     for (const notice of keys.notices) io.stderr.write(`${localize(notice, io.lang)}\n`);
+    if (keys.fromKey !== '' && keys.fromKey === keys.toKey) return rerunAfterSuccess(args, io, deployment, keys.toKey, json);
     let keyShown = keys.toSource !== 'generated';
     const showGenerated = () => {
       if (keyShown) return;

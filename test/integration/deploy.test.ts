@@ -244,6 +244,24 @@ for (const engine of ENGINES) {
     const other = await cli(db.envDir, ['migrate-keys', '--from-env', 'NEW', '--to-env', 'OLD'], { OLD: K1, NEW: K2 });
     assert.equal(other.code, 6, other.stderr);
   });
+
+  test(`${engine}: rerunning "--from-env ENCRYPTION_KEY" (the .env's key) after it succeeded exits 0 with "nothing to do"`, async (t) => {
+    const db = await deployment(t, engine);
+    if (!db) return;
+    // ENCRYPTION_KEY is not in the process environment: --from-env reads it from the .env, which the first run rewrites.
+    const args = ['migrate-keys', '--from-env', 'ENCRYPTION_KEY', '--to-env', 'NEW', '--update-env', '--no-backup'];
+    const first = await cli(db.envDir, args, { NEW: K2 });
+    assert.equal(first.code, 0, first.stderr);
+    const before = await snapshot(db);
+    const again = await cli(db.envDir, args, { NEW: K2 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^Nothing to do \(already done\): every stored key is under key [0-9a-f]{16} and .*\.env already says so/);
+    await assertNothingChanged(db, before, 'rerun');
+    // The same key on both sides where the data is not under it is still the usage error.
+    const wrong = await cli(db.envDir, ['migrate-keys', '--from-env', 'OLD', '--to-env', 'OLD'], { OLD: K1 });
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.match(wrong.stderr, /the new key is the same as the old key/);
+  });
 }
 
 test("sqlite: on a terminal, a weak new key's warnings come with the plan, before the confirmation", async (t) => {
