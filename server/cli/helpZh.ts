@@ -347,7 +347,7 @@ ${DEPLOYMENT_HELP_ZH}
   OLD_KEY=… gpt-load-keystore backup restore old.db --key-env OLD_KEY`,
   },
   'backup list': {
-    summary: '列出部署旁的备份及其结论（可用当前密钥打开/需要其他密钥/已过时/已损坏）',
+    summary: '列出部署旁的备份及其结论（可用当前密钥打开/需要其他密钥/已过时/已损坏/含明文密钥）',
     help: `用法：gpt-load-keystore backup list [--dir DIR] [--max-age 7d] [--json]
 
 列出 DIR（默认：.env 旁的 backups/）中的备份，最新的在前，并对每个做快速检查：清单和封签、
@@ -442,7 +442,7 @@ ${DEPLOYMENT_HELP_ZH}
   gpt-load-keystore proxy-keys remove --env /srv/gpt-load/.env      （会询问密钥）`,
   },
   'backup prune': {
-    summary: '删除没有规则保留的备份（明文备份可优先删除）',
+    summary: '删除旧备份（可按要求先删明文备份），每个密钥保留最新的一份',
     help: `用法：gpt-load-keystore backup prune [--keep N] [--max-age DUR] [--plaintext] [--dry-run] [--yes] [--dir DIR] [--json]
 
 删除 DIR（默认：.env 旁的 backups/）中没有任何规则保留的备份。始终保留：每个 ENCRYPTION_KEY
@@ -470,7 +470,7 @@ ${DEPLOYMENT_HELP_ZH}
   gpt-load-keystore backup prune --plaintext --yes`,
   },
   'redact-logs': {
-    summary: '遮盖 request_logs.error_message 中的密钥（按 GPT-Load v1.4.9 的方式）',
+    summary: '遮盖 GPT-Load（v1.4.9 之前）存入 request_logs.error_message 的上游密钥',
     help: `用法：gpt-load-keystore redact-logs [--dry-run] [--yes] [--no-backup] [选项]
 
 v1.4.9 之前，GPT-Load 把带完整上游 URL 的传输错误写入 request_logs.error_message，而 Gemini

@@ -10,7 +10,7 @@ import { generateSecret } from '../core/secrets';
 import type { Deployment } from '../keystore/deployment';
 import { readJournal } from '../keystore/journal';
 import { migrateKeys, type MigrateKeysResult, type MigrationPlan } from '../keystore/migrate';
-import { backupBeforeWrite, plaintextBackupWarning, type MigrationBackup } from '../keystore/migrateBackup';
+import { backupBeforeWrite, plaintextBackupWarning, previousKeyBackupNote, type MigrationBackup } from '../keystore/migrateBackup';
 import { keysAndLogs } from '../core/counts';
 import { PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey } from '../keystore/migrateEnv';
 import { breakdown, migrationMode, n } from '../keystore/migratePlan';
@@ -241,6 +241,8 @@ function summaryText(result: MigrateKeysResult, lang: Lang): string {
   );
   const plaintextBackup = plaintextBackupWarning(backup);
   if (plaintextBackup) lines.push(`${t({ en: 'warning', zh: '警告' })}: ${t(plaintextBackup)}`);
+  const previousKeyBackup = previousKeyBackupNote(backup);
+  if (previousKeyBackup) lines.push(`  ${t(previousKeyBackup)}`);
   if (result.forced) lines.push(t({ en: '  --force: GPT-Load looked running and the checks were overridden', zh: '  --force：GPT-Load 似乎在运行，已强制跳过检查' }));
   for (const w of result.warnings) lines.push(`${t({ en: 'warning', zh: '警告' })}: ${t(w)}`);
   for (const note of result.notes) lines.push(t(note));

@@ -5,7 +5,7 @@
  */
 import { localize } from '../core/errors';
 import { migrateKeys } from '../keystore/migrate';
-import { backupBeforeWrite, plaintextBackupWarning, type MigrationBackup } from '../keystore/migrateBackup';
+import { backupBeforeWrite, plaintextBackupWarning, previousKeyBackupNote, type MigrationBackup } from '../keystore/migrateBackup';
 import { MigrateRequest, type MigrationSummary } from '../../shared/protocol';
 import { redactor } from './log';
 import { deploymentRef, optBool, optString, reqString } from './params';
@@ -48,7 +48,7 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
       }
       const t = (texts: Array<{ en: string; zh: string }>) => texts.map((text) => localize(text, session.lang));
       const backup = result.backup as MigrationBackup | null;
-      const plaintextBackup = plaintextBackupWarning(backup);
+      const backupNote = plaintextBackupWarning(backup) ?? previousKeyBackupNote(backup);
       const summary: MigrationSummary = {
         mode: result.mode,
         apiKeys: result.apiKeys,
@@ -58,7 +58,7 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
         cacheCleared: result.cacheCleared,
         envUpdated: result.envUpdated,
         durationMs: result.durationMs,
-        notes: t(plaintextBackup ? [...result.notes, plaintextBackup] : result.notes),
+        notes: t(backupNote ? [...result.notes, backupNote] : result.notes),
         backupFile: backup?.file ?? null,
         outcome: result.outcome,
         warnings: t(result.warnings),

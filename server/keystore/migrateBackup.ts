@@ -47,3 +47,19 @@ export function plaintextBackupWarning(backup: MigrationBackup | null): Localize
       '待 GPT-Load 用新密钥运行后，先在新密钥下备份（gpt-load-keystore backup create），再删除这份明文备份：gpt-load-keystore backup prune --plaintext；或将其移到离线位置。',
   };
 }
+
+/**
+ * What the summary says of a backup under the previous key: it opens only with that key, and the
+ * audit counts it as unchecked until a backup under the new key exists. null for none or plaintext.
+ */
+export function previousKeyBackupNote(backup: MigrationBackup | null): Localized | null {
+  if (backup === null || backup.plaintext != null) return null;
+  return {
+    en:
+      `the backup of the state before (${backup.file}) opens only with the previous ENCRYPTION_KEY (fingerprint ${backup.keyFingerprint}): keep that key as long as you keep the backup. ` +
+      'Once GPT-Load runs on the new key, take a backup under it: gpt-load-keystore backup create',
+    zh:
+      `迁移前状态的备份（${backup.file}）只能用之前的 ENCRYPTION_KEY（指纹 ${backup.keyFingerprint}）打开：保留该备份期间请一并保留那个密钥。` +
+      '待 GPT-Load 用新密钥运行后，请在新密钥下再做一次备份：gpt-load-keystore backup create',
+  };
+}

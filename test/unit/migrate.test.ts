@@ -24,6 +24,7 @@ import {
 import { applyEnvChanges, PENDING_KEY_VAR, readPendingKey, restartHint } from '../../server/keystore/migrateEnv';
 import { alreadyDoneRefusal, decide, emptyTableCounts, migrationMode, tallyStates, type TableCounts } from '../../server/keystore/migratePlan';
 import { gptLoadVectors } from '../support/gptload';
+import { previousKeyBackupNote } from '../../server/keystore/migrateBackup';
 
 const vectors = gptLoadVectors();
 
@@ -315,4 +316,14 @@ test('migrate-keys --help documents every key input and the exit codes', () => {
   for (const word of ['--from-env', '--to-env', '--to-file', '--to-prompt', '--generate', '--update-env', '--skip-logs', '--dry-run', '--force', '--yes', '--json', '5 refused', '6 GPT-Load is running', '7 cannot connect']) {
     assert.ok(migrateKeysCommand.help.includes(word), word);
   }
+});
+
+test('after a key change the summary says the backup of the state before needs the previous key, and to back up under the new one', () => {
+  const backup = { file: '/srv/gpt-load/backups/b.db', keyFingerprint: '0123456789abcdef', rows: { api_keys: 3 }, plaintext: null };
+  const note = previousKeyBackupNote(backup)!;
+  for (const text of [note.en, note.zh]) {
+    assert.ok(text.includes('/srv/gpt-load/backups/b.db') && text.includes('0123456789abcdef') && text.includes('gpt-load-keystore backup create'), text);
+  }
+  assert.equal(previousKeyBackupNote(null), null);
+  assert.equal(previousKeyBackupNote({ ...backup, plaintext: { apiKeys: 3, requestLogs: 0 } }), null, 'a plaintext backup has its own warning');
 });
