@@ -252,8 +252,8 @@ function summaryText(result: MigrateKeysResult, lang: Lang): string {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * --from and --to name the same key: what a rerun of `--from-env ENCRYPTION_KEY --update-env` reads
- * once the first run succeeded (.env holds the new key on both sides). Nothing to do when status
+ * --from-env read the .env and found the --to key: what a rerun of `--from-env ENCRYPTION_KEY
+ * --update-env` reads once the first run succeeded (.env holds the new key on both sides). Nothing to do when status
  * finds every row under that key and .env says so; anything else is the usage error it always was.
  */
 async function rerunAfterSuccess(args: ParsedArgs, io: CliIO, deployment: Deployment, key: string, json: boolean): Promise<number> {
@@ -371,7 +371,10 @@ Examples:
     const deployment = deploymentOf(args, io);
     const keys = await resolveMigrationKeys(args, io, deployment);
     for (const notice of keys.notices) io.stderr.write(`${localize(notice, io.lang)}\n`);
-    if (keys.fromKey !== '' && keys.fromKey === keys.toKey) return rerunAfterSuccess(args, io, deployment, keys.toKey, json);
+    // --from-env NAME read from the .env (not the environment) is the key the .env names now.
+    const fromEnvName = str(args, 'from-env');
+    const fromDotenv = fromEnvName !== undefined && io.env[fromEnvName] === undefined;
+    if (fromDotenv && keys.fromKey !== '' && keys.fromKey === keys.toKey) return rerunAfterSuccess(args, io, deployment, keys.toKey, json);
     let keyShown = keys.toSource !== 'generated';
     const showGenerated = () => {
       if (keyShown) return;
