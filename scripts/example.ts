@@ -2,8 +2,7 @@
  * `npm run example`: builds a realistic GPT-Load deployment in ./example — a `.env` as GPT-Load's
  * .env.example ships it and a SQLite data/gpt-load.db with a few thousand keys in several groups,
  * plaintext as GPT-Load stores them before ENCRYPTION_KEY is set — then runs the CLI on it.
- * The schema is GPT-Load's own (scripts/fixtures/gpt-load-schema.sqlite.sql, kept identical to the
- * design's DDL by a test).
+ * The schema is GPT-Load's own SQLite DDL, the one the tests apply (test/fixtures/gpt-load/ddl).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,7 +39,7 @@ async function build(keys: number, logs: number): Promise<void> {
   const dbPath = join(dir, 'data', 'gpt-load.db');
   const Database = loadBetterSqlite3() as new (path: string) => { exec(sql: string): void; close(): void };
   const db = new Database(dbPath);
-  db.exec(readFileSync(join(root, 'scripts', 'fixtures', 'gpt-load-schema.sqlite.sql'), 'utf8'));
+  db.exec(readFileSync(join(root, 'test', 'fixtures', 'gpt-load', 'ddl', 'sqlite.sql'), 'utf8'));
   db.close();
   const store = await openStore({ kind: 'sqlite', path: dbPath });
   try {
