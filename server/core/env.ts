@@ -797,6 +797,13 @@ function keepOwner(fd: number, path: string, owner: { uid: number; gid: number }
   }
 }
 
+/** A `.env` text after `changes` (value null = remove), every other byte kept: what updateEnvVariables writes. */
+export function envTextAfter(text: string, changes: Record<string, string | null>): string {
+  let after = text;
+  for (const [key, value] of Object.entries(changes)) after = value === null ? removeEnvKey(after, key) : setEnvValue(after, key, value);
+  return after;
+}
+
 /**
  * Several variables of the `.env` at `path` in one atomic write (value null = remove), every
  * other byte kept (readEnvFileText), mode, owner and group too (writeFileAtomic). Refuses a file
@@ -809,8 +816,7 @@ export function updateEnvVariables(path: string, changes: Record<string, string 
   const encoding = before?.encoding ?? 'utf8';
   const wanted = Object.entries(changes).map(([key, value]) => [key, value === null ? null : inEncoding(value, encoding)] as const);
   if (before === null && wanted.every(([, value]) => value === null)) return false;
-  let after = before?.text ?? '';
-  for (const [key, value] of wanted) after = value === null ? removeEnvKey(after, key) : setEnvValue(after, key, value);
+  const after = envTextAfter(before?.text ?? '', Object.fromEntries(wanted));
   if (after === (before?.text ?? '')) return false;
   writeFileAtomic(path, after, encoding);
   const written = parseDotenv(readEnvFileText(path)?.text ?? '').values;

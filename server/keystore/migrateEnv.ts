@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveComposeDeployment } from '../core/compose';
-import { parseDotenv, removeEnvKey, setEnvValue, updateEnvVariables } from '../core/env';
+import { parseDotenv, updateEnvVariables } from '../core/env';
 import { KeystoreError, type Localized } from '../core/errors';
 
 export const PENDING_KEY_VAR = 'GPT_LOAD_KEYSTORE_PENDING_KEY';
@@ -35,13 +35,6 @@ export function readPendingKey(envPath: string): string | null {
 export function readFileEncryptionKey(envPath: string): string {
   const text = readText(envPath);
   return (text === null ? undefined : parseDotenv(text).values?.ENCRYPTION_KEY) ?? '';
-}
-
-/** A `.env` text after `changes` (value null = remove), as applyEnvChanges writes it. */
-export function envTextAfter(text: string, changes: Record<string, string | null>): string {
-  let after = text;
-  for (const [key, value] of Object.entries(changes)) after = value === null ? removeEnvKey(after, key) : setEnvValue(after, key, value);
-  return after;
 }
 
 /** Several variables of one `.env` in one atomic write, every other byte kept (core updateEnvVariables). */
