@@ -5,9 +5,9 @@
  *   npx tsx bench/backup.ts [sqlite|mysql|postgres] [keys=100000] [logs=keys/4]
  */
 import { join } from 'node:path';
-import { createBackup } from '../server/keystore/backup';
-import { checkBackup } from '../server/keystore/backupCheck';
-import { restoreBackup } from '../server/keystore/backupRestore';
+import { createBackup } from '../server/keystore/backup/create';
+import { checkBackup } from '../server/keystore/backup/check';
+import { restoreBackup } from '../server/keystore/backup/restore';
 import { codecFor } from '../server/core/crypto';
 import { resolveDeployment } from '../server/keystore/deployment';
 import { createGptLoadDatabase, type Engine } from '../test/support/databases';

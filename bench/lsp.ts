@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { codecFor } from '../server/core/crypto';
-import { parseDotenv } from '../server/core/env';
+import { parseDotenv } from '../server/core/env/read';
 import { lintEnv } from '../server/core/lint';
 import { listKeyPage } from '../server/keystore/keys';
 import { openStore } from '../server/store/connect';

@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { codecFor } from '../server/core/crypto';
 import { openStore } from '../server/store/connect';
 import { resolveDsn, type DatabaseTarget } from '../server/store/dsn';
-import { readRows, type RowId } from '../server/keystore/migrateSql';
+import { readRows, type RowId } from '../server/keystore/migrate/sql';
 import { createGptLoadDatabase, type Engine, type GptLoadDatabase } from '../test/support/databases';
 import { closedPort } from '../test/support/gptload';
 import { REPO_ROOT } from '../test/support/paths';

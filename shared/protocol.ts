@@ -405,7 +405,7 @@ export namespace EnvWriteRequest {
 }
 
 // ---------------------------------------------------------------------------------------------
-// backups (operations of server/keystore/backup*.ts by the backups module; shapes may gain optional fields)
+// backups (operations of server/keystore/backup/ by the backups module; shapes may gain optional fields)
 
 /** client → daemon: backs up the key store and reads the backup back before answering (implemented by backups). Work-done progress; cancellable. */
 export namespace BackupCreateRequest {

@@ -1,5 +1,5 @@
 /**
- * Verdicts of `backup check` / `backup list` (server/keystore/backupCheck.ts), best first, and the
+ * Verdicts of `backup check` / `backup list` (server/keystore/backup/check.ts), best first, and the
  * tree rows' context values built from them (package.json's menus match these). No VS Code import:
  * test/vscode/manifest.test.ts checks the menus against it.
  */

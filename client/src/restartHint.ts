@@ -1,6 +1,6 @@
 /**
  * How the operator restarts GPT-Load after a change: the daemon detects the deployment beside the
- * `.env` (server/keystore/migrateEnv.ts `restartHint`) and says it in one sentence; the client shows
+ * `.env` (server/keystore/migrate/env.ts `restartHint`) and says it in one sentence; the client shows
  * that sentence and offers "Copy Restart Command" only when a command was detected.
  */
 import type { RestartAdviceRequest } from '../../shared/protocol';

@@ -7,20 +7,20 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { codecFor, type KeyCodec } from '../core/crypto';
 import { KeystoreError, localize, type Lang, type Localized } from '../core/errors';
-import { createBackup } from '../keystore/backup';
-import { backupFilesIn, checkBackup, listBackups, VERDICT_EXIT_CODES, type BackupCheckReport, type BackupListEntry, type BackupVerdict, type LiveDatabase } from '../keystore/backupCheck';
-import { defaultBackupDir, type BackupFinding, type BackupInfo } from '../keystore/backupFormat';
-import { checkKeyCandidates, type KeyCandidatesReport } from '../keystore/backupKeys';
+import { createBackup } from '../keystore/backup/create';
+import { backupFilesIn, checkBackup, listBackups, VERDICT_EXIT_CODES, type BackupCheckReport, type BackupListEntry, type BackupVerdict, type LiveDatabase } from '../keystore/backup/check';
+import { defaultBackupDir, type BackupFinding, type BackupInfo } from '../keystore/backup/format';
+import { checkKeyCandidates, type KeyCandidatesReport } from '../keystore/backup/keys';
 import { recordKeyCopyCheck } from '../keystore/audit/record';
-import { restoreBackup, type BackupRestoreReport } from '../keystore/backupRestore';
+import { restoreBackup, type BackupRestoreReport } from '../keystore/backup/restore';
 import type { Deployment } from '../keystore/deployment';
 import { formatAgo } from '../../shared/format';
 import { openStore, type Store } from '../store/connect';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
 import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
-import { deploymentSealKeys } from '../keystore/backupSeal';
-import type { OutsideKeyChanges } from '../keystore/restorePreview';
+import { deploymentSealKeys } from '../keystore/backup/seal';
+import type { OutsideKeyChanges } from '../keystore/backup/restorePreview';
 import { printable, printableLines } from '../../shared/printable';
 
 // ---------------------------------------------------------------------------------------------

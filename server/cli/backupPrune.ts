@@ -1,9 +1,9 @@
-/** `backup prune`: flags in, keystore/backups/prune.ts, what went and what stayed out. */
+/** `backup prune`: flags in, keystore/backup/prune.ts, what went and what stayed out. */
 import { resolve } from 'node:path';
 import { codecFor } from '../core/crypto';
 import { localize, type Lang, type Localized } from '../core/errors';
-import { defaultBackupDir } from '../keystore/backupFormat';
-import { plaintextHeld, pruneBackups, type PruneEntry, type PruneReason, type PruneReport } from '../keystore/backups/prune';
+import { defaultBackupDir } from '../keystore/backup/format';
+import { plaintextHeld, pruneBackups, type PruneEntry, type PruneReason, type PruneReport } from '../keystore/backup/prune';
 import { bytes, durationFlag } from './backup';
 import type { CliCommand } from './command';
 import { askYes } from './keyInput';

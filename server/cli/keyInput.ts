@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KeystoreError, localize, type Localized } from '../core/errors';
-import type { LoadedEnv } from '../core/env';
+import type { LoadedEnv } from '../core/env/read';
 import type { CliIO } from './command';
 
 export function keyRequired(en: string, zh: string): KeystoreError {

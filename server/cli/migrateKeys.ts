@@ -1,19 +1,20 @@
 /**
- * `migrate-keys`: GPT-Load's command (same flags, same scenarios) on top of keystore/migrate.ts,
+ * `migrate-keys`: GPT-Load's command (same flags, same scenarios) on top of keystore/migrate/migrateKeys.ts,
  * plus ways to pass keys that stay out of shell history and `ps`, a generated key, .env update,
  * confirmation on a terminal, dry run and JSON output. This module turns flags into the two keys,
- * asks, prints; the operation itself lives in keystore/migrate.ts (the daemon calls it too).
+ * asks, prints; the operation itself lives in keystore/migrate/migrateKeys.ts (the daemon calls it too).
  */
 import { keyFingerprint } from '../core/crypto';
 import { KeystoreError, localize, type Lang, type Localized } from '../core/errors';
 import { generateSecret } from '../core/secrets';
 import type { Deployment } from '../keystore/deployment';
 import { readJournal } from '../keystore/journal';
-import { migrateKeys, type MigrateKeysResult, type MigrationPlan } from '../keystore/migrate';
-import { backupBeforeWrite, plaintextBackupWarning, previousKeyBackupNote, type MigrationBackup } from '../keystore/migrateBackup';
+import { migrateKeys } from '../keystore/migrate/migrateKeys';
+import type { MigrateKeysResult, MigrationPlan } from '../keystore/migrate/types';
+import { backupBeforeWrite, plaintextBackupWarning, previousKeyBackupNote, type MigrationBackup } from '../keystore/backup/beforeWrite';
 import { keysAndLogs } from '../core/counts';
-import { PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey } from '../keystore/migrateEnv';
-import { breakdown, migrationMode, n } from '../keystore/migratePlan';
+import { PENDING_KEY_VAR, readFileEncryptionKey, readPendingKey } from '../keystore/migrate/env';
+import { breakdown, migrationMode, n } from '../keystore/migrate/plan';
 import { readStatus } from '../keystore/status';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';

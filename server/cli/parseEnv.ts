@@ -1,7 +1,7 @@
 /** `parse-env FILE`: the variables godotenv v1.5.1 reads from one file, as JSON. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describeEnvParseError, parseDotenv } from '../core/env';
+import { describeEnvParseError, parseDotenv } from '../core/env/read';
 import { KeystoreError, localize } from '../core/errors';
 import { maskSecret } from '../core/secrets';
 import type { CliCommand, CliIO } from './command';

@@ -2,8 +2,8 @@
 import { localize, type Lang, type Localized } from '../core/errors';
 import { redactLogs, type RedactLogsPlan, type RedactLogsResult } from '../keystore/history/redactLogs';
 import { describeTempMigration } from '../keystore/history/tempMigration';
-import { backupBeforeWrite, type MigrationBackup } from '../keystore/migrateBackup';
-import { n } from '../keystore/migratePlan';
+import { backupBeforeWrite, type MigrationBackup } from '../keystore/backup/beforeWrite';
+import { n } from '../keystore/migrate/plan';
 import type { CliCommand } from './command';
 import { askYes } from './keyInput';
 import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';

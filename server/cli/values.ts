@@ -1,7 +1,7 @@
 /** `encrypt`, `decrypt`, `hash`: GPT-Load's transforms over stdin lines, for scripts and checks. */
 import { createInterface } from 'node:readline';
 import { codecFor, DecryptError, type DecryptFailure, type KeyCodec } from '../core/crypto';
-import { describeEnvParseError, loadEnv } from '../core/env';
+import { describeEnvParseError, loadEnv } from '../core/env/read';
 import { EXIT_CODES, KeystoreError, localize, type Localized } from '../core/errors';
 import { resolve } from 'node:path';
 import type { CliCommand, CliIO, ParsedArgs } from './command';

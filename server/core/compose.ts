@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
-import { LineIndex, parseDotenv, type DotenvDocument, type EnvEntry } from './env';
+import { LineIndex, parseDotenv, type DotenvDocument, type EnvEntry } from './env/read';
 import { localize, type Lang, type Localized } from './errors';
 import type { Finding } from './lint';
 

@@ -8,7 +8,7 @@
  * secret-reused, secret-expands, undefined-variable, duplicate-key, compose-disagrees.
  */
 import { readEnvAsCompose } from './compose';
-import { describeEnvParseError, parseDotenv, type DotenvDocument, type EnvEntry, type Range } from './env';
+import { describeEnvParseError, parseDotenv, type DotenvDocument, type EnvEntry, type Range } from './env/read';
 import { localize, type Lang, type Localized } from './errors';
 import { assessSecret, goLength, maskSecret } from './secrets';
 

@@ -1,20 +1,20 @@
 /**
  * Backup requests and the key-copy check: thin calls into the backups module's operations
- * (server/keystore/backup*.ts), shaped to the wire types. Restores close the daemon's pooled
+ * (server/keystore/backup/), shaped to the wire types. Restores close the daemon's pooled
  * connection first and drop cached database checks afterwards, like migrate.
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KeystoreError, localize, type Lang, type Localized } from '../core/errors';
 import type { DatabaseTarget } from '../store/dsn';
-import { createVerifiedBackup } from '../keystore/backup';
-import { backupFilesIn, checkBackup, listBackups, type BackupCheckReport } from '../keystore/backupCheck';
-import { defaultBackupDir, layoutOfFile, type BackupFinding, type BackupInfo as CoreBackupInfo } from '../keystore/backupFormat';
-import { checkKeyCandidates } from '../keystore/backupKeys';
+import { createVerifiedBackup } from '../keystore/backup/create';
+import { backupFilesIn, checkBackup, listBackups, type BackupCheckReport } from '../keystore/backup/check';
+import { defaultBackupDir, layoutOfFile, type BackupFinding, type BackupInfo as CoreBackupInfo } from '../keystore/backup/format';
+import { checkKeyCandidates } from '../keystore/backup/keys';
 import { recordKeyCopyCheck } from '../keystore/audit/record';
-import { deploymentSealKeys } from '../keystore/backupSeal';
-import { restoreBackup } from '../keystore/backupRestore';
-import { pruneBackups, type PruneEntry } from '../keystore/backups/prune';
+import { deploymentSealKeys } from '../keystore/backup/seal';
+import { restoreBackup } from '../keystore/backup/restore';
+import { pruneBackups, type PruneEntry } from '../keystore/backup/prune';
 import {
   BackupCheckRequest,
   BackupCreateRequest,

@@ -19,7 +19,8 @@ import {
   type TextEdit,
   type WorkspaceEdit,
 } from 'vscode-languageserver/node';
-import { parseDotenv, quoteForDotenv, type EnvEntry } from '../core/env';
+import { parseDotenv, type EnvEntry } from '../core/env/read';
+import { quoteForDotenv } from '../core/env/write';
 import { localize, type Localized } from '../core/errors';
 import { generateSecret } from '../core/secrets';
 import { ClientCommands, DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE } from '../../shared/protocol';

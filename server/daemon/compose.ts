@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { CreateFile, DiagnosticSeverity, TextDocumentEdit, type CodeAction, type Diagnostic, type Range, type WorkspaceEdit } from 'vscode-languageserver/node';
 import { lintCompose, literalComposeSecrets } from '../core/compose';
-import { quoteForDotenv, setEnvValue } from '../core/env';
+import { quoteForDotenv, setEnvValue } from '../core/env/write';
 import { localize, type Lang } from '../core/errors';
 import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE } from '../../shared/protocol';
 

@@ -1,7 +1,8 @@
 /** `.env` requests: godotenv's reading of a file on disk (masked) and a safe one-key write. */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { describeEnvParseError, parseDotenv, updateEnvFile } from '../core/env';
+import { describeEnvParseError, parseDotenv } from '../core/env/read';
+import { updateEnvFile } from '../core/env/write';
 import { KeystoreError, localize } from '../core/errors';
 import { maskSecret } from '../core/secrets';
 import { assertComposeDelivers } from '../keystore/composeCheck';

@@ -5,7 +5,7 @@
  */
 import { basename, dirname } from 'node:path';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { parseDotenv, type DotenvDocument, type EnvEntry } from '../core/env';
+import { parseDotenv, type DotenvDocument, type EnvEntry } from '../core/env/read';
 import { KeystoreError } from '../core/errors';
 import { resolveDsn, type DatabaseTarget } from '../store/dsn';
 import { fileUriToPath } from './compose';

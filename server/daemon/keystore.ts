@@ -5,7 +5,7 @@
 import { DecryptError, type KeyCodec } from '../core/crypto';
 import { assessSecret, generateSecret, weakNewKeyWarnings } from '../core/secrets';
 import { groupNamesById, listKeyPage, revealKey } from '../keystore/keys';
-import { restartHint } from '../keystore/migrateEnv';
+import { restartHint } from '../keystore/migrate/env';
 import { checkService, describeService } from '../keystore/service';
 import { readGroups, readStatus, readStatusSummary } from '../keystore/status';
 import {

@@ -4,8 +4,8 @@
  * and cached database checks are dropped afterwards so diagnostics show the new state.
  */
 import { localize } from '../core/errors';
-import { migrateKeys } from '../keystore/migrate';
-import { backupBeforeWrite, plaintextBackupWarning, previousKeyBackupNote, type MigrationBackup } from '../keystore/migrateBackup';
+import { migrateKeys } from '../keystore/migrate/migrateKeys';
+import { backupBeforeWrite, plaintextBackupWarning, previousKeyBackupNote, type MigrationBackup } from '../keystore/backup/beforeWrite';
 import { MigrateRequest, type MigrationSummary } from '../../shared/protocol';
 import { redactor } from './log';
 import { deploymentRef, optBool, optString, reqString } from './params';

@@ -5,7 +5,7 @@
  */
 import { localize } from '../core/errors';
 import { redactLogs } from '../keystore/history/redactLogs';
-import { backupBeforeWrite, type MigrationBackup } from '../keystore/migrateBackup';
+import { backupBeforeWrite, type MigrationBackup } from '../keystore/backup/beforeWrite';
 import { RedactLogsRequest, type RedactLogsSummary } from '../../shared/protocol';
 import { deploymentRef, optBool } from './params';
 import type { Session } from './session';

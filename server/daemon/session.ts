@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import type { CancellationToken, Connection, ProgressToken, RequestType } from 'vscode-languageserver/node';
 import type { Lang, Localized } from '../core/errors';
 import { KeystoreError, localize } from '../core/errors';
-import { describeEnvParseError, loadEnv } from '../core/env';
+import { describeEnvParseError, loadEnv } from '../core/env/read';
 import { resolveDeployment, type Deployment } from '../keystore/deployment';
 import type { OperationContext } from '../keystore/operation';
 import {

@@ -11,7 +11,7 @@ import { resolveComposeDeployment, type ComposeDeployment, type EffectiveVariabl
 import { KeystoreError, type Localized } from '../core/errors';
 import { describeTarget, resolveDsn, type DatabaseTarget } from '../store/dsn';
 import type { Deployment } from './deployment';
-import { envTextAfter } from '../core/env';
+import { envTextAfter } from '../core/env/write';
 
 type ComposeDeploymentRef = Pick<Deployment, 'envPath' | 'envDir' | 'processEnv' | 'composeFiles'>;
 

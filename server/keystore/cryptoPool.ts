@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { derivedKeyOf, type KeyCodec } from '../core/crypto';
 import { KeystoreError } from '../core/errors';
-import { MigrationCrypto, type MigratedRows, type MigrationKeys, type OpenedRows, type RowsIn } from './migrateCrypto';
+import { MigrationCrypto, type MigratedRows, type MigrationKeys, type OpenedRows, type RowsIn } from './migrate/crypto';
 import type { WorkerReply, WorkerRequest } from './worker';
 
 export interface CryptoRunner {

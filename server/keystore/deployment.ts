@@ -4,7 +4,7 @@
  * them, with the operator's overrides (--dsn, --db-host) on top.
  */
 import { dirname, resolve } from 'node:path';
-import { describeEnvParseError, loadEnv, type LoadedEnv } from '../core/env';
+import { describeEnvParseError, loadEnv, type LoadedEnv } from '../core/env/read';
 import { KeystoreError } from '../core/errors';
 import { describeTarget, overrideHost, resolveDsn, type DatabaseTarget } from '../store/dsn';
 

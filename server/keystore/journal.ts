@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from '../core/env';
+import { writeFileAtomic } from '../core/fs';
 import { KeystoreError, type Localized } from '../core/errors';
 import { processAlive, removeOrphanedFiles } from './orphans';
 

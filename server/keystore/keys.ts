@@ -8,7 +8,7 @@ import { maskSecret } from '../core/secrets';
 import type { Store } from '../store/connect';
 import { listKeys, type KeyFilter, type KeyRow } from '../store/rows';
 import type { KeyListItem, KeyPage, KeyStatus } from '../../shared/types';
-import { looksEncrypted, MigrationCrypto, ROW_UNKNOWN } from './migrateCrypto';
+import { looksEncrypted, MigrationCrypto, ROW_UNKNOWN } from './migrate/crypto';
 
 // Pages cross the wire as they are (shared/types.ts).
 export type { KeyListItem, KeyPage, KeyStatus };

@@ -12,7 +12,7 @@ import { KeystoreError, throwIfCancelled, type Localized } from '../core/errors'
 import { assessSecret, goLength, maskSecret, type SecretWarning } from '../core/secrets';
 import type { SqlRunner, Store } from '../store/connect';
 import type { Deployment } from './deployment';
-import { restartHint, type RestartHint } from './migrateEnv';
+import { restartHint, type RestartHint } from './migrate/env';
 import type { OperationContext } from './operation';
 import { checkService, describeService, type ServiceCheck } from './service';
 

@@ -11,9 +11,9 @@ import { describeTarget } from '../store/dsn';
 import type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowCounts, StatusReport as WireStatusReport, StatusSummary } from '../../shared/types';
 import { countRows, iterateKeyRows, iterateLogRows, listGroups, sampleHashedKeys } from '../store/rows';
 import { explainJournal, readJournal, type JournalDatabaseState, type MigrationJournal } from './journal';
-import { readFileEncryptionKey, readPendingKey } from './migrateEnv';
+import { readFileEncryptionKey, readPendingKey } from './migrate/env';
 import { createCryptoRunner, OrderedResults, type CryptoRunner } from './cryptoPool';
-import { kindUnderKey, type RowsIn } from './migrateCrypto';
+import { kindUnderKey, type RowsIn } from './migrate/crypto';
 import { describeTempMigration, findTempMigration } from './history/tempMigration';
 import { phaseReporter, type OperationContext } from './operation';
 

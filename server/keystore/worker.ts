@@ -4,7 +4,7 @@
  * password, never touches the database and keeps nothing between batches.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { MigrationCrypto, type MigrationKeys, type RowsIn } from './migrateCrypto';
+import { MigrationCrypto, type MigrationKeys, type RowsIn } from './migrate/crypto';
 
 export interface WorkerRequest extends RowsIn {
   id: number;

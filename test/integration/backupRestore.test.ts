@@ -12,9 +12,9 @@ import { PassThrough } from 'node:stream';
 import { codecFor } from '../../server/core/crypto';
 import { runCli } from '../../server/cli';
 import type { CliIO } from '../../server/cli/command';
-import { createBackup } from '../../server/keystore/backup';
-import { checkBackup } from '../../server/keystore/backupCheck';
-import { restoreBackup } from '../../server/keystore/backupRestore';
+import { createBackup } from '../../server/keystore/backup/create';
+import { checkBackup } from '../../server/keystore/backup/check';
+import { restoreBackup } from '../../server/keystore/backup/restore';
 import { resolveDeployment } from '../../server/keystore/deployment';
 import { readStatus } from '../../server/keystore/status';
 import { createGptLoadDatabase, ENGINES, SERVER_ENGINES, type Engine, type GptLoadDatabase } from '../support/databases';
@@ -113,7 +113,7 @@ for (const engine of ENGINES) {
         '--import',
         'tsx',
         '-e',
-        `const { restoreBackup } = require('./server/keystore/backupRestore.ts');
+        `const { restoreBackup } = require('./server/keystore/backup/restore.ts');
          const { resolveDeployment } = require('./server/keystore/deployment.ts');
          const deployment = resolveDeployment({ envFile: process.env.GLK_ENV, cwd: process.cwd(), processEnv: {} });
          restoreBackup({ deployment, file: process.env.GLK_BACKUP, safetyBackup: false }, {

@@ -17,11 +17,11 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { classifyRows, codecFor, deriveKey, sha256Hex } from '../../server/core/crypto';
-import { loadEnv } from '../../server/core/env';
+import { loadEnv } from '../../server/core/env/read';
 import { runCli } from '../../server/cli';
 import type { CliIO } from '../../server/cli/command';
 import { readJournal, type MigrationJournal } from '../../server/keystore/journal';
-import { PENDING_KEY_VAR } from '../../server/keystore/migrateEnv';
+import { PENDING_KEY_VAR } from '../../server/keystore/migrate/env';
 import { readStatus } from '../../server/keystore/status';
 import { countOtherSessions, type Store } from '../../server/store/connect';
 import { createGptLoadDatabase, ENGINES, type Engine, type GptLoadDatabase } from '../support/databases';

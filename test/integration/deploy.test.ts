@@ -17,7 +17,7 @@ import { runCli } from '../../server/cli';
 import type { CliIO } from '../../server/cli/command';
 import { keyFingerprint } from '../../server/core/crypto';
 import { resolveComposeDeployment } from '../../server/core/compose';
-import { loadEnv } from '../../server/core/env';
+import { loadEnv } from '../../server/core/env/read';
 import { createGptLoadDatabase, ENGINES, type Engine, type GptLoadDatabase } from '../support/databases';
 import { assertGptLoadReads, closedPort, dumpDatabase, startFakeGptLoad } from '../support/gptload';
 import { STOCK_GPT_LOAD_SERVICE } from '../support/compose';

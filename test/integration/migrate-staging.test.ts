@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { codecFor } from '../../server/core/crypto';
 import { KeystoreError } from '../../server/core/errors';
 import { resolveDeployment } from '../../server/keystore/deployment';
-import { migrateKeys } from '../../server/keystore/migrate';
+import { migrateKeys } from '../../server/keystore/migrate/migrateKeys';
 import type { Store } from '../../server/store/connect';
 import { createGptLoadDatabase, ENGINES } from '../support/databases';
 import { closedPort, dumpDatabase, GPT_LOAD_TABLES, tableNames } from '../support/gptload';

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyFingerprint } from '../../server/core/crypto';
-import { parseDotenv } from '../../server/core/env';
+import { parseDotenv } from '../../server/core/env/read';
 import { assessSecret } from '../../server/core/secrets';
 import { readRecord } from '../../server/keystore/audit/record';
 import { createGptLoadDatabase, ENGINES, type GptLoadDatabase } from '../support/databases';

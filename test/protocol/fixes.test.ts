@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { CodeAction, Diagnostic, TextDocumentEdit, TextEdit, WorkspaceEdit } from 'vscode-languageserver-protocol';
-import { parseDotenv } from '../../server/core/env';
+import { parseDotenv } from '../../server/core/env/read';
 import { createGptLoadDatabase } from '../support/databases';
 import { fileUri, startDaemon, type Daemon } from './daemon';
 

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readPortableManifest } from '../../server/keystore/backupCheck';
-import { canonicalJson, digestLine, digestSidecar, encodeManifestMember, MANIFEST_TABLE, type BackupManifest } from '../../server/keystore/backupFormat';
+import { readPortableManifest } from '../../server/keystore/backup/check';
+import { canonicalJson, digestLine, digestSidecar, encodeManifestMember, MANIFEST_TABLE, type BackupManifest } from '../../server/keystore/backup/format';
 
 /** The seal as the unkeyed format computed it: what anyone with the folder can recompute. */
 export function unkeyedSeal(manifest: Record<string, unknown>): Record<string, unknown> {

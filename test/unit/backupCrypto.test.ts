@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyRows, codecFor, sha256Hex, type KeyCodec } from '../../server/core/crypto';
 import { createKeyRunner, INLINE_BELOW_ROWS, OrderedResults, type CryptoRunner } from '../../server/keystore/cryptoPool';
-import { stateUnderKey, type RowsIn } from '../../server/keystore/migrateCrypto';
+import { stateUnderKey, type RowsIn } from '../../server/keystore/migrate/crypto';
 import { gptLoadVectors } from '../support/gptload';
 
 const vectors = gptLoadVectors();

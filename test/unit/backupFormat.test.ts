@@ -21,9 +21,9 @@ import {
   tallyKeyStates,
   type BackupManifest,
   type UnsealedManifest,
-} from '../../server/keystore/backupFormat';
-import { checkSeal, sealKeyOfAuthKey, sealKeyOfCodec, sealManifestWith, type SealKey } from '../../server/keystore/backupSeal';
-import { MigrationCrypto } from '../../server/keystore/migrateCrypto';
+} from '../../server/keystore/backup/format';
+import { checkSeal, sealKeyOfAuthKey, sealKeyOfCodec, sealManifestWith, type SealKey } from '../../server/keystore/backup/seal';
+import { MigrationCrypto } from '../../server/keystore/migrate/crypto';
 
 const SEAL_KEY = sealKeyOfAuthKey('unit-test-auth-key-Kp0w-Mn44')!;
 const sealManifest = (m: UnsealedManifest, key: SealKey = SEAL_KEY) => sealManifestWith(m, key);

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDotenv, quoteForDotenv, removeEnvKey, setEnvValue, updateEnvFile, writeFileAtomic } from '../../server/core/env';
+import { parseDotenv } from '../../server/core/env/read';
+import { quoteForDotenv, removeEnvKey, setEnvValue, updateEnvFile } from '../../server/core/env/write';
+import { writeFileAtomic } from '../../server/core/fs';
 import { KeystoreError } from '../../server/core/errors';
 
 const read = (text: string, key: string) => parseDotenv(text).values?.[key];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeEnvParseError, goQuote, loadEnv, parseDotenv, writtenValue, type EnvEntry } from '../../server/core/env';
+import { describeEnvParseError, goQuote, loadEnv, parseDotenv, writtenValue, type EnvEntry } from '../../server/core/env/read';
 import { fixturePath } from '../support/paths';
 
 const values = (text: string) => parseDotenv(text).values;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDotenv } from '../../server/core/env';
+import { parseDotenv } from '../../server/core/env/read';
 import { lintEnv, type Finding, type LintOptions } from '../../server/core/lint';
 import { generateSecret } from '../../server/core/secrets';
 

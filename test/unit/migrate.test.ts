@@ -20,11 +20,11 @@ import {
   ROW_SOURCE,
   ROW_TARGET,
   ROW_UNKNOWN,
-} from '../../server/keystore/migrateCrypto';
-import { applyEnvChanges, PENDING_KEY_VAR, readPendingKey, restartHint } from '../../server/keystore/migrateEnv';
-import { alreadyDoneRefusal, decide, emptyTableCounts, migrationMode, tallyStates, type TableCounts } from '../../server/keystore/migratePlan';
+} from '../../server/keystore/migrate/crypto';
+import { applyEnvChanges, PENDING_KEY_VAR, readPendingKey, restartHint } from '../../server/keystore/migrate/env';
+import { alreadyDoneRefusal, decide, emptyTableCounts, migrationMode, tallyStates, type TableCounts } from '../../server/keystore/migrate/plan';
 import { gptLoadVectors } from '../support/gptload';
-import { previousKeyBackupNote } from '../../server/keystore/migrateBackup';
+import { previousKeyBackupNote } from '../../server/keystore/backup/beforeWrite';
 
 const vectors = gptLoadVectors();
 

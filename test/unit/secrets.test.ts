@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDotenv, quoteForDotenv } from '../../server/core/env';
+import { parseDotenv } from '../../server/core/env/read';
+import { quoteForDotenv } from '../../server/core/env/write';
 import { KeystoreError } from '../../server/core/errors';
 import { assessSecret, generateSecret, maskSecret, SAFE_SECRET_ALPHABET, weakNewKeyWarnings } from '../../server/core/secrets';
 

@@ -4,7 +4,7 @@
  * upstream keys in plaintext.
  */
 import { codecFor } from '../../core/crypto';
-import { listBackups } from '../backupCheck';
+import { listBackups } from '../backup/check';
 import { finding, type AuditFinding } from './findings';
 import { setting, type AuditInputs } from './inputs';
 

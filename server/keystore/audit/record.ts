@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyFingerprint } from '../../core/crypto';
-import { writeFileAtomic } from '../../core/env';
+import { writeFileAtomic } from '../../core/fs';
 import { KeystoreError } from '../../core/errors';
 
 export const RECORD_FILE = '.gpt-load-keystore.json';

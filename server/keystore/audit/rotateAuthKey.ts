@@ -8,7 +8,7 @@ import { KeystoreError, type Localized } from '../../core/errors';
 import { assessSecret, maskSecret } from '../../core/secrets';
 import type { Store } from '../../store/connect';
 import type { Deployment } from '../deployment';
-import { applyEnvChanges, restartHint, type RestartHint } from '../migrateEnv';
+import { applyEnvChanges, restartHint, type RestartHint } from '../migrate/env';
 import type { OperationContext } from '../operation';
 import { findProxyKeyUses, isUsed, proxyKeyValue, removeProxyKey, type ProxyKeyUses } from '../proxyKeys';
 import { assertComposeDelivers } from '../composeCheck';

@@ -8,7 +8,7 @@ import { sha256Hex } from '../../core/crypto';
 import type { Localized } from '../../core/errors';
 import { tableExists, type SqlRunner } from '../../store/connect';
 import type { TempMigrationLeftover } from '../../../shared/types';
-import { looksEncrypted } from '../migrateCrypto';
+import { looksEncrypted } from '../migrate/crypto';
 
 export type { TempMigrationLeftover };
 

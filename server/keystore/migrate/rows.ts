@@ -7,13 +7,13 @@
  * transaction, proves the table is exactly as staged (undecryptable rows left in place included) and
  * writes the staged values with set-based UPDATEs: no row is read or encrypted twice.
  */
-import { KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
-import type { Session, SqlRunner, Store } from '../store/connect';
-import { OrderedResults, type CryptoRunner } from './cryptoPool';
-import { isRewritten, ROW_VERIFY_FAILED } from './migrateCrypto';
-import { emptyTableCounts, n, tallyStates, type MigrationTable, type TableCounts } from './migratePlan';
-import { applyStaged, compareWithStaged, createStaging, lockForWrite, otherWriters, readRows, stageRows, suspendKeyIndexes, type RowId } from './migrateSql';
-import { phaseReporter, type OperationContext } from './operation';
+import { KeystoreError, throwIfCancelled, type Localized } from '../../core/errors';
+import type { Session, SqlRunner, Store } from '../../store/connect';
+import { OrderedResults, type CryptoRunner } from '../cryptoPool';
+import { isRewritten, ROW_VERIFY_FAILED } from './crypto';
+import { emptyTableCounts, n, tallyStates, type MigrationTable, type TableCounts } from './plan';
+import { applyStaged, compareWithStaged, createStaging, lockForWrite, otherWriters, readRows, stageRows, suspendKeyIndexes, type RowId } from './sql';
+import { phaseReporter, type OperationContext } from '../operation';
 
 /** How long the write transaction waits for another writer's locks before giving up. */
 const LOCK_TIMEOUT_MS = 10_000;

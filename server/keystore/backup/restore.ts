@@ -12,20 +12,20 @@
 import { createReadStream } from 'node:fs';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
-import { codecFor, sha256Hex, type KeyCodec } from '../core/crypto';
-import { KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
-import { openStore } from '../store/connect';
-import { clearStaleCache, type CacheClearResult } from './cache';
-import { createVerifiedBackup } from './backup';
-import { checkBackup, readPortableManifest, type BackupCheckReport } from './backupCheck';
-import { BACKUP_TABLES, BodyLineError, bodyLines, KEY_TABLES, TableDigest, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type TableManifest } from './backupFormat';
-import { openSqliteFile } from './backupSqlite';
-import { deploymentSealKeys } from './backupSeal';
+import { codecFor, sha256Hex, type KeyCodec } from '../../core/crypto';
+import { KeystoreError, throwIfCancelled, type Localized } from '../../core/errors';
+import { openStore } from '../../store/connect';
+import { clearStaleCache, type CacheClearResult } from '../cache';
+import { createVerifiedBackup } from './create';
+import { checkBackup, readPortableManifest, type BackupCheckReport } from './check';
+import { BACKUP_TABLES, BodyLineError, bodyLines, KEY_TABLES, TableDigest, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type TableManifest } from './format';
+import { openSqliteFile } from './sqlite';
+import { deploymentSealKeys } from './seal';
 import { previewOutsideKeys, type OutsideKeyChanges } from './restorePreview';
-import { describeTables, insertRows, pinTransaction, resetSequence } from './backupTables';
-import type { Deployment } from './deployment';
-import { phaseReporter, type OperationContext } from './operation';
-import { checkService, describeService, serviceRunningError, type ServiceCheck } from './service';
+import { describeTables, insertRows, pinTransaction, resetSequence } from './tables';
+import type { Deployment } from '../deployment';
+import { phaseReporter, type OperationContext } from '../operation';
+import { checkService, describeService, serviceRunningError, type ServiceCheck } from '../service';
 
 export interface BackupRestoreParams {
   deployment: Deployment;

@@ -3,12 +3,12 @@
  * checked (every byte and row read back, every key decrypted) before the first write. Both fronts
  * plug it into migrateKeys' beforeWrite hook, so a run whose backup fails writes nothing.
  */
-import { keysAndLogs } from '../core/counts';
-import type { Localized } from '../core/errors';
-import type { OperationContext } from './operation';
-import { createVerifiedBackup } from './backup';
-import { plaintextRows, type PlaintextRows } from './backupFormat';
-import type { Store } from '../store/connect';
+import { keysAndLogs } from '../../core/counts';
+import type { Localized } from '../../core/errors';
+import type { OperationContext } from '../operation';
+import { createVerifiedBackup } from './create';
+import { plaintextRows, type PlaintextRows } from './format';
+import type { Store } from '../../store/connect';
 
 /** What the summary reports of the backup: the file that restores the state before the run. */
 export interface MigrationBackup {

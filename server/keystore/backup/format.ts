@@ -3,16 +3,16 @@
  * canonical row encoding its checksums are taken over, and the portable container (gzip'd JSON Lines
  * whose first gzip member is the manifest). No database: bytes, text and file names.
  */
-import { keysAndLogs } from '../core/counts';
+import { keysAndLogs } from '../../core/counts';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { crc32 } from 'node:zlib';
-import type { KeyCodec } from '../core/crypto';
-import type { Localized } from '../core/errors';
-import { isManifestShape } from './backupSchema';
-import { stateUnderKey } from './migrateCrypto';
+import type { KeyCodec } from '../../core/crypto';
+import type { Localized } from '../../core/errors';
+import { isManifestShape } from './schema';
+import { stateUnderKey } from '../migrate/crypto';
 
 export const BACKUP_FORMAT = 'gpt-load-keystore-backup';
 /** 2: keyed seal (backupSeal.ts). 1: unkeyed seal, still read — its seal cannot be verified. */

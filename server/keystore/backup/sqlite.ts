@@ -4,10 +4,10 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { setImmediate as nextTick } from 'node:timers/promises';
-import { KeystoreError } from '../core/errors';
-import { loadBetterSqlite3 } from '../store/connect';
-import { MANIFEST_TABLE, parseManifest, type BackupManifest, type BackupTable, type ColumnInfo, type ManifestDecodeFailure } from './backupFormat';
-import type { SqlReader } from './backupTables';
+import { KeystoreError } from '../../core/errors';
+import { loadBetterSqlite3 } from '../../store/connect';
+import { MANIFEST_TABLE, parseManifest, type BackupManifest, type BackupTable, type ColumnInfo, type ManifestDecodeFailure } from './format';
+import type { SqlReader } from './tables';
 
 export type SqliteDb = BetterSqlite3.Database;
 

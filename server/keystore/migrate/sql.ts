@@ -3,9 +3,9 @@
  * temporary staging table it fills, and the write from it inside the one transaction. Of GPT-Load's
  * tables, only key_value and key_hash are ever written.
  */
-import type { SqlRunner } from '../store/connect';
-import { isRewritten, type MigratedRows } from './migrateCrypto';
-import type { MigrationTable } from './migratePlan';
+import type { SqlRunner } from '../../store/connect';
+import { isRewritten, type MigratedRows } from './crypto';
+import type { MigrationTable } from './plan';
 
 export interface KeyedRows {
   /** As the driver returns them (bigint ids may be strings); passed back unchanged. */

@@ -11,10 +11,10 @@
  * key) sealed it — and says plainly when none of them did.
  */
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { codecFor, derivedKeyOf, type KeyCodec } from '../core/crypto';
-import { KeystoreError } from '../core/errors';
-import { canonicalJson, type BackupManifest, type UnsealedManifest } from './backupFormat';
-import type { Deployment } from './deployment';
+import { codecFor, derivedKeyOf, type KeyCodec } from '../../core/crypto';
+import { KeystoreError } from '../../core/errors';
+import { canonicalJson, type BackupManifest, type UnsealedManifest } from './format';
+import type { Deployment } from '../deployment';
 
 const SALT = 'gpt-load-keystore backup seal';
 

@@ -2,17 +2,17 @@
  * What migrate-keys tells the operator besides its counts: the dry-run verdict, what to do next,
  * how an interrupted earlier run relates to this one, and the likely cause of a refusal.
  */
-import { classifyRows, codecFor } from '../core/crypto';
-import type { Localized } from '../core/errors';
-import { assessSecret } from '../core/secrets';
-import type { Store } from '../store/connect';
-import { sampleHashedKeys } from '../store/rows';
-import type { Deployment } from './deployment';
-import type { JournalDatabaseState, MigrationJournal } from './journal';
-import type { InterruptedRun, MigrateKeysResult, MigrationPlan } from './migrate';
-import { PENDING_KEY_VAR, readFileEncryptionKey } from './migrateEnv';
-import { describeTempMigration } from './history/tempMigration';
-import { leftovers, n, rewritten, type PhaseOneCounts } from './migratePlan';
+import { classifyRows, codecFor } from '../../core/crypto';
+import type { Localized } from '../../core/errors';
+import { assessSecret } from '../../core/secrets';
+import type { Store } from '../../store/connect';
+import { sampleHashedKeys } from '../../store/rows';
+import type { Deployment } from '../deployment';
+import type { JournalDatabaseState, MigrationJournal } from '../journal';
+import type { InterruptedRun, MigrateKeysResult, MigrationPlan } from './types';
+import { PENDING_KEY_VAR, readFileEncryptionKey } from './env';
+import { describeTempMigration } from '../history/tempMigration';
+import { leftovers, n, rewritten, type PhaseOneCounts } from './plan';
 
 /** The database relative to an interrupted run, from this run's phase-1 counts. */
 export function journalDatabaseState(journal: MigrationJournal, from: string, to: string, counts: PhaseOneCounts): JournalDatabaseState {

@@ -3,8 +3,8 @@
  * per-row states add up, and what the run may do with them — migrate, finish a partial change,
  * report it complete, or refuse with exact counts per table and per state.
  */
-import { KeystoreError, type Localized } from '../core/errors';
-import { ROW_EMPTY, ROW_NO_HASH, ROW_PLAINTEXT, ROW_SOURCE, ROW_TARGET, ROW_UNKNOWN, ROW_WRONG_HASH } from './migrateCrypto';
+import { KeystoreError, type Localized } from '../../core/errors';
+import { ROW_EMPTY, ROW_NO_HASH, ROW_PLAINTEXT, ROW_SOURCE, ROW_TARGET, ROW_UNKNOWN, ROW_WRONG_HASH } from './crypto';
 
 /** enable: plaintext → key; disable: key → plaintext; change: key → another key. */
 export type MigrationMode = 'enable' | 'disable' | 'change';

@@ -12,11 +12,11 @@ import { dirname, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, type ZlibOptions } from 'node:zlib';
-import packageJson from '../../package.json';
-import { codecFor, type KeyCodec } from '../core/crypto';
-import { KeystoreError, throwIfCancelled } from '../core/errors';
-import type { Store } from '../store/connect';
-import { describeTarget } from '../store/dsn';
+import packageJson from '../../../package.json';
+import { codecFor, type KeyCodec } from '../../core/crypto';
+import { KeystoreError, throwIfCancelled } from '../../core/errors';
+import type { Store } from '../../store/connect';
+import { describeTarget } from '../../store/dsn';
 import {
   BACKUP_FORMAT,
   BACKUP_FORMAT_VERSION,
@@ -45,14 +45,14 @@ import {
   type KeyStateCounts,
   type TableManifest,
   type UnsealedManifest,
-} from './backupFormat';
-import { checkBackup, type BackupCheckReport } from './backupCheck';
-import { createKeyRunner, OrderedResults } from './cryptoPool';
-import { copyLiveDatabase, openSqliteFile, quotedColumns, sqlitePages, sqliteReader, writeManifestTable } from './backupSqlite';
-import { describeTables, openSnapshot, readTableText, type SqlReader } from './backupTables';
-import { phaseReporter, type OperationContext } from './operation';
-import { deploymentSealKey, sealKeysAtHand, sealManifestWith, type SealKey } from './backupSeal';
-import { removeOrphanedFiles } from './orphans';
+} from './format';
+import { checkBackup, type BackupCheckReport } from './check';
+import { createKeyRunner, OrderedResults } from '../cryptoPool';
+import { copyLiveDatabase, openSqliteFile, quotedColumns, sqlitePages, sqliteReader, writeManifestTable } from './sqlite';
+import { describeTables, openSnapshot, readTableText, type SqlReader } from './tables';
+import { phaseReporter, type OperationContext } from '../operation';
+import { deploymentSealKey, sealKeysAtHand, sealManifestWith, type SealKey } from './seal';
+import { removeOrphanedFiles } from '../orphans';
 
 export const TOOL = { name: 'gpt-load-keystore', version: packageJson.version };
 const READ_BATCH = 1000;

@@ -6,11 +6,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import type { OutsideKeyChanges } from '../../shared/types';
-import type { Store } from '../store/connect';
-import { bodyLines, type BackupManifest, type TableManifest } from './backupFormat';
-import { openSqliteFile, quotedColumns, sqlitePages } from './backupSqlite';
-import { openSnapshot, readTableText } from './backupTables';
+import type { OutsideKeyChanges } from '../../../shared/types';
+import type { Store } from '../../store/connect';
+import { bodyLines, type BackupManifest, type TableManifest } from './format';
+import { openSqliteFile, quotedColumns, sqlitePages } from './sqlite';
+import { openSnapshot, readTableText } from './tables';
 
 export type { OutsideKeyChanges };
 

@@ -4,12 +4,12 @@
  * .env's key and with the key each backup needs. Candidates live only for the call and are never
  * returned, logged or put into a message: results name them by index and fingerprint.
  */
-import { codecFor, sha256Hex } from '../core/crypto';
-import { throwIfCancelled } from '../core/errors';
-import type { Store } from '../store/connect';
-import { sampleHashedKeys } from '../store/rows';
-import { readBackupManifest } from './backupCheck';
-import type { OperationContext } from './operation';
+import { codecFor, sha256Hex } from '../../core/crypto';
+import { throwIfCancelled } from '../../core/errors';
+import type { Store } from '../../store/connect';
+import { sampleHashedKeys } from '../../store/rows';
+import { readBackupManifest } from './check';
+import type { OperationContext } from '../operation';
 
 export interface KeyCandidatesParams {
   /** The copies to check (secrets: used for this call only). */

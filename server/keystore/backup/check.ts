@@ -9,11 +9,11 @@ import { closeSync, createReadStream, openSync, readdirSync, readFileSync, readS
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import type { KeyCodec } from '../core/crypto';
-import { EXIT_CODES, KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
-import type { Store } from '../store/connect';
-import { describeTarget } from '../store/dsn';
-import { iterateKeyRows } from '../store/rows';
+import type { KeyCodec } from '../../core/crypto';
+import { EXIT_CODES, KeystoreError, throwIfCancelled, type Localized } from '../../core/errors';
+import type { Store } from '../../store/connect';
+import { describeTarget } from '../../store/dsn';
+import { iterateKeyRows } from '../../store/rows';
 import {
   backupInfo,
   BodyLineError,
@@ -40,14 +40,14 @@ import {
   type ManifestDecodeFailure,
   type PlaintextRows,
   type TableManifest,
-} from './backupFormat';
-import { integrityProblems, isSqliteFileError, openSqliteFile, quotedColumns, readManifestTable, sqlitePages, sqliteReader, type SqliteDb } from './backupSqlite';
-import { checkSeal, sealKeysAtHand, type SealKey } from './backupSeal';
-import { describeTables } from './backupTables';
-import { createKeyRunner, OrderedResults, type CryptoRunner } from './cryptoPool';
-import { stateUnderKey, type RowsIn } from './migrateCrypto';
-import { phaseReporter, type OperationContext } from './operation';
-import { formatAgo } from '../../shared/format';
+} from './format';
+import { integrityProblems, isSqliteFileError, openSqliteFile, quotedColumns, readManifestTable, sqlitePages, sqliteReader, type SqliteDb } from './sqlite';
+import { checkSeal, sealKeysAtHand, type SealKey } from './seal';
+import { describeTables } from './tables';
+import { createKeyRunner, OrderedResults, type CryptoRunner } from '../cryptoPool';
+import { stateUnderKey, type RowsIn } from '../migrate/crypto';
+import { phaseReporter, type OperationContext } from '../operation';
+import { formatAgo } from '../../../shared/format';
 
 /**
  * ok: whole, opened by the key, fresh, same keys as the live database. stale: older than the age limit.

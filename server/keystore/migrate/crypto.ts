@@ -9,7 +9,7 @@
  * (no key at all: request logs of requests that never picked one).
  */
 import { createCipheriv, randomFillSync } from 'node:crypto';
-import { codecFromDerivedKey, sha256Hex, type KeyCodec, type RowState } from '../core/crypto';
+import { codecFromDerivedKey, sha256Hex, type KeyCodec, type RowState } from '../../core/crypto';
 
 export const ROW_EMPTY = 0;
 export const ROW_SOURCE = 1;

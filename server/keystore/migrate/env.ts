@@ -7,9 +7,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveComposeDeployment } from '../core/compose';
-import { parseDotenv, updateEnvVariables } from '../core/env';
-import { KeystoreError, type Localized } from '../core/errors';
+import { resolveComposeDeployment } from '../../core/compose';
+import { parseDotenv } from '../../core/env/read';
+import { updateEnvVariables } from '../../core/env/write';
+import { KeystoreError, type Localized } from '../../core/errors';
 
 export const PENDING_KEY_VAR = 'GPT_LOAD_KEYSTORE_PENDING_KEY';
 

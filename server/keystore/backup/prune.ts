@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import type { KeyCodec } from '../../core/crypto';
 import { KeystoreError, throwIfCancelled, type Localized } from '../../core/errors';
 import { keysAndLogs } from '../../core/counts';
-import { listBackups, type BackupListEntry } from '../backupCheck';
-import { DIGEST_EXT, digestSidecar, layoutOfFile, PARTIAL_EXT, type PlaintextRows } from '../backupFormat';
+import { listBackups, type BackupListEntry } from './check';
+import { DIGEST_EXT, digestSidecar, layoutOfFile, PARTIAL_EXT, type PlaintextRows } from './format';
 import type { OperationContext } from '../operation';
 
 export interface PruneParams {

@@ -5,7 +5,7 @@
  * never a crash of the command reading it.
  */
 import Ajv from 'ajv';
-import { BACKUP_FORMAT, BACKUP_TABLES, type BackupManifest } from './backupFormat';
+import { BACKUP_FORMAT, BACKUP_TABLES, type BackupManifest } from './format';
 
 const HEX64 = '^[0-9a-f]{64}$';
 const count = { type: 'integer', minimum: 0 };

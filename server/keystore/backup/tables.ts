@@ -5,10 +5,10 @@
  * `CAST(… AS CHAR)`) so a restore writes back exactly what was read; a session's time zone and date style
  * are pinned to UTC / ISO on both sides.
  */
-import { KeystoreError } from '../core/errors';
-import type { SqlRunner, Store } from '../store/connect';
-import { queryFailure } from '../store/failures';
-import { BACKUP_TABLES, type BackupTable, type ColumnInfo } from './backupFormat';
+import { KeystoreError } from '../../core/errors';
+import type { SqlRunner, Store } from '../../store/connect';
+import { queryFailure } from '../../store/failures';
+import { BACKUP_TABLES, type BackupTable, type ColumnInfo } from './format';
 
 export type Row = Record<string, unknown>;
 /** What schema and row reads need from a connection: a store, a transaction or a snapshot. */
