@@ -1,8 +1,8 @@
 /** `lint [FILE...]`: the .env checks of the editor, for terminals and CI. */
 import { basename, resolve } from 'node:path';
-import { isComposeFileName, lintCompose, looksLikeCompose } from '../core/compose';
+import { isComposeFileName, looksLikeCompose } from '../core/compose';
 import { KeystoreError } from '../core/errors';
-import { lintEnv, type Finding } from '../core/lint';
+import { lintCompose, lintEnv, type Finding } from '../core/lint';
 import { gitIgnoreState } from '../keystore/gitCheck';
 import type { CliCommand } from './command';
 import { str, writeJson } from './options';

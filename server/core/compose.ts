@@ -9,14 +9,13 @@
  *
  * Entry points: resolveComposeDeployment (→ service, ports, effectiveVariable, hostPath);
  * parseComposeText (one file's services with positions, for editors); interpolate; readEnvAsCompose
- * (a `.env` / env_file as Compose reads it); lintCompose (the Compose findings of `lint` and the editor).
+ * (a `.env` / env_file as Compose reads it); literalComposeSecrets (lint.ts turns them into findings).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { LineIndex, parseDotenv, type DotenvDocument, type EnvEntry } from './env/read';
-import { localize, type Lang, type Localized } from './errors';
-import type { Finding } from './lint';
+import type { Localized } from './errors';
 
 /** The files `docker compose` looks for, in its order of preference (the first found wins). */
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
@@ -620,22 +619,4 @@ export function literalComposeSecrets(text: string): LiteralComposeSecret[] {
     }
   }
   return found;
-}
-
-/** Findings for one Compose file (`file`: its name, for messages). */
-export function lintCompose(text: string, file: string, lang: Lang): Finding[] {
-  const lines = new LineIndex(text);
-  return literalComposeSecrets(text).map((s) => ({
-    code: 'compose-literal-secret',
-    severity: 'warning',
-    message: localize(
-      {
-        en: `${s.name} is written literally in ${file} (service ${s.service}): whoever reads this file or its Git history has it. Move it to .env and reference it as \${${s.name}}.`,
-        zh: `${s.name} 以明文写在 ${file} 中（服务 ${s.service}）：任何能读到此文件或其 Git 历史的人都能拿到它。请移到 .env，并以 \${${s.name}} 引用。`,
-      },
-      lang,
-    ),
-    range: { start: lines.positionAt(s.span[0]), end: lines.positionAt(s.span[1]) },
-    data: { name: s.name },
-  }));
 }

@@ -7,8 +7,8 @@
  * secret-too-short, secret-short, secret-weak-pattern, secret-low-complexity, secret-placeholder,
  * secret-reused, secret-expands, undefined-variable, duplicate-key, compose-disagrees.
  */
-import { readEnvAsCompose } from './compose';
-import { describeEnvParseError, parseDotenv, type DotenvDocument, type EnvEntry, type Range } from './env/read';
+import { literalComposeSecrets, readEnvAsCompose } from './compose';
+import { describeEnvParseError, LineIndex, parseDotenv, type DotenvDocument, type EnvEntry, type Range } from './env/read';
 import { localize, type Lang, type Localized } from './errors';
 import { assessSecret, goLength, maskSecret } from './secrets';
 
@@ -355,4 +355,22 @@ export function lintEnv(text: string, options: LintOptions, doc: DotenvDocument 
     composeFindings(text, doc, keys, reported, out);
   }
   return out.list.sort(compareRanges);
+}
+
+/** Findings for one Compose file (`file`: its name, for messages). */
+export function lintCompose(text: string, file: string, lang: Lang): Finding[] {
+  const lines = new LineIndex(text);
+  return literalComposeSecrets(text).map((s) => ({
+    code: 'compose-literal-secret',
+    severity: 'warning',
+    message: localize(
+      {
+        en: `${s.name} is written literally in ${file} (service ${s.service}): whoever reads this file or its Git history has it. Move it to .env and reference it as \${${s.name}}.`,
+        zh: `${s.name} 以明文写在 ${file} 中（服务 ${s.service}）：任何能读到此文件或其 Git 历史的人都能拿到它。请移到 .env，并以 \${${s.name}} 引用。`,
+      },
+      lang,
+    ),
+    range: { start: lines.positionAt(s.span[0]), end: lines.positionAt(s.span[1]) },
+    data: { name: s.name },
+  }));
 }
