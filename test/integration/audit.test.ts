@@ -151,3 +151,16 @@ test('audit: a --log, --access-log or --proxy-config that is not a file is a usa
     assert.match(r.stderr, new RegExp(`${flag} missing\\.log: no such file`));
   }
 });
+
+test('audit: right after a key change the pre-change backup (under the previous key) is a warning that names its fingerprint, not a failure', async (t) => {
+  const previous = 'Prv-8Hq2Wd5Lm9Tc3Vb7Xn1Kf4Gj6Ry0Zs';
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 20, encryptionKey: previous, authKey: STRONG_AUTH, env: true });
+  if (!db) return;
+  const env = { PATH: process.env.PATH, LANG: 'C', NEW_KEY: STRONG_ENC };
+  const migrate = spawnSync(process.execPath, [CLI, 'migrate-keys', '--from-env', 'ENCRYPTION_KEY', '--to-env', 'NEW_KEY', '--update-env', '--yes'], { cwd: db.envDir, encoding: 'utf8', env });
+  assert.equal(migrate.status, 0, migrate.stderr);
+  const { report } = audit(db, [], [previous, STRONG_ENC]);
+  const unchecked = report.findings.find((f) => f.code === 'backup-unchecked')!;
+  assert.equal(unchecked.severity, 'warn');
+  assert.match(unchecked.message, /another ENCRYPTION_KEY \(fingerprint [0-9a-f]+\).*backup create/);
+});

@@ -34,12 +34,19 @@ export async function backupFindings(inputs: AuditInputs): Promise<AuditFinding[
       : finding('backups', 'backup-stale', 'pass', { en: `The newest backup is ${days ?? '?'} days old.`, zh: `最新的备份为 ${days ?? '?'} 天前。` }, { file: newest.path }),
   );
   out.push(
-    newest.verdict === 'corrupt' || newest.key.works === false
+    newest.verdict === 'corrupt'
       ? finding('backups', 'backup-unchecked', 'fail', {
-          en: `The newest backup does not pass a check (${newest.verdict === 'corrupt' ? 'damaged or incomplete' : 'the configured ENCRYPTION_KEY does not open it'}): check it (gpt-load-keystore backup check) and take a new one.`,
-          zh: `最新的备份未通过检查（${newest.verdict === 'corrupt' ? '已损坏或不完整' : '当前 ENCRYPTION_KEY 无法打开它'}）：请检查（gpt-load-keystore backup check）并创建新备份。`,
+          en: 'The newest backup does not pass a check (damaged or incomplete): check it (gpt-load-keystore backup check) and take a new one.',
+          zh: '最新的备份未通过检查（已损坏或不完整）：请检查（gpt-load-keystore backup check）并创建新备份。',
         }, { file: newest.path, fix: 'backup-create' })
-      : finding('backups', 'backup-unchecked', 'pass', { en: 'The newest backup is whole and opens with the configured key.', zh: '最新的备份完整，且可用当前密钥打开。' }, { file: newest.path }),
+      : newest.key.works === false
+        ? // Right after a key change the newest backup is the one taken before it: sound, but it
+          // restores only with the previous key, so it is a reminder, not a failure.
+          finding('backups', 'backup-unchecked', 'warn', {
+            en: `The newest backup is under another ENCRYPTION_KEY (fingerprint ${newest.info!.keyFingerprint}), e.g. the one taken before a key change: it restores only with that key. Keep that key as long as you keep the backup, and take one under the current key: gpt-load-keystore backup create`,
+            zh: `最新的备份使用的是另一个 ENCRYPTION_KEY（指纹 ${newest.info!.keyFingerprint}），例如密钥变更前创建的备份：只有用那个密钥才能恢复。保留该备份期间请同时保留那个密钥，并用当前密钥创建新备份：gpt-load-keystore backup create`,
+          }, { file: newest.path, fix: 'backup-create' })
+        : finding('backups', 'backup-unchecked', 'pass', { en: 'The newest backup is whole and opens with the configured key.', zh: '最新的备份完整，且可用当前密钥打开。' }, { file: newest.path }),
   );
   const plaintext = usable.filter((b) => b.info!.keyFingerprint === 'plaintext' && (b.info!.rows.api_keys ?? 0) > 0);
   out.push(
