@@ -15,6 +15,7 @@ import { recordKeyCopyCheck } from '../keystore/audit/record';
 import { restoreBackup, type BackupRestoreReport } from '../keystore/backup/restore';
 import type { Deployment } from '../keystore/deployment';
 import { formatAgo } from '../../shared/format';
+import { keysAndLogs } from '../core/counts';
 import { openStore, type Store } from '../store/connect';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
@@ -22,6 +23,7 @@ import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, p
 import { deploymentSealKeys } from '../keystore/backup/seal';
 import type { OutsideKeyChanges } from '../keystore/backup/restorePreview';
 import { printable, printableLines } from '../../shared/printable';
+import { tableLines } from './table';
 
 // ---------------------------------------------------------------------------------------------
 // shared plumbing
@@ -208,19 +210,24 @@ function checkText(report: BackupCheckReport, lang: Lang): string {
       t(lang, { en: `  rows: ${rowsText(info)}`, zh: `  行数：${rowsText(info)}` }),
     );
     const key = report.key;
-    const opens =
-      key.works === null
-        ? t(lang, { en: 'not tested', zh: '未测试' })
-        : key.works
-          ? t(lang, { en: key.checked > 0 ? `opens all ${key.checked} stored keys` : 'matches', zh: key.checked > 0 ? `可打开全部 ${key.checked} 个存储的密钥` : '匹配' })
-          : t(lang, { en: 'does NOT open it', zh: '无法打开' });
-    lines.push(t(lang, { en: `  needs key: ${key.needed ?? 'unknown'}; key given: ${key.given ?? '-'} — ${opens}`, zh: `  所需密钥：${key.needed ?? '未知'}；所给密钥：${key.given ?? '-'} — ${opens}` }));
+    const stored = keysAndLogs(info.rows.api_keys ?? 0, info.rows.request_logs ?? 0);
+    if (key.needed === 'plaintext') {
+      lines.push(t(lang, { en: `  needs no key: ${stored.en} stored in plaintext`, zh: `  无需密钥：${stored.zh}以明文存储` }));
+    } else {
+      const opens =
+        key.works === null
+          ? t(lang, { en: 'not tested', zh: '未测试' })
+          : key.works
+            ? t(lang, { en: key.checked > 0 ? `opens all of them (${stored.en})` : 'matches', zh: key.checked > 0 ? `可全部打开（${stored.zh}）` : '匹配' })
+            : t(lang, { en: 'does NOT open it', zh: '无法打开' });
+      lines.push(t(lang, { en: `  needs key: ${key.needed ?? 'unknown'}; key given: ${key.given ?? '-'} — ${opens}`, zh: `  所需密钥：${key.needed ?? '未知'}；所给密钥：${key.given ?? '-'} — ${opens}` }));
+    }
   }
   if (report.live) {
     const live = report.live;
     lines.push(
       live.missing === 0 && live.added === 0
-        ? t(lang, { en: `  live database (${live.target}): the same ${live.liveKeys} keys`, zh: `  当前数据库（${live.target}）：相同的 ${live.liveKeys} 个密钥` })
+        ? t(lang, { en: `  live database (${live.target}): the same ${keysAndLogs(live.liveKeys, 0).en}`, zh: `  当前数据库（${live.target}）：相同的 ${keysAndLogs(live.liveKeys, 0).zh}` })
         : t(lang, {
             en: `  live database (${live.target}): ${live.missing} key(s) gone since the backup${live.missingIds.length ? ` (backup ids ${live.missingIds.join(', ')})` : ''}, ${live.added} added${live.addedIds.length ? ` (ids ${live.addedIds.join(', ')})` : ''}`,
             zh: `  当前数据库（${live.target}）：备份后有 ${live.missing} 个密钥已删除${live.missingIds.length ? `（备份 id ${live.missingIds.join('、')}）` : ''}，新增 ${live.added} 个${live.addedIds.length ? `（id ${live.addedIds.join('、')}）` : ''}`,
@@ -447,8 +454,7 @@ function listText(entries: BackupListEntry[], directory: string, lang: Lang): st
     e.path.slice(directory.length + 1),
   ].map(printable));
   const header = t(lang, { en: 'VERDICT|CREATED|ENGINE|NEEDS KEY|SIZE|FILE', zh: '结论|创建时间|引擎|所需密钥|大小|文件' }).split('|');
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const lines = [header, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  const lines = tableLines([header, ...rows]);
   for (const e of entries.filter((x) => x.verdict === 'corrupt')) lines.push(...findingLines(e.findings.filter((f) => f.severity === 'error'), lang).map((l) => `${e.path.slice(directory.length + 1)}: ${l}`));
   for (const e of entries.filter((x) => x.plaintext !== null)) lines.push(...findingLines(e.findings.filter((f) => f.code === 'plaintext-keys'), lang).map((l) => `${e.path.slice(directory.length + 1)}: ${l}`));
   return printableLines(lines);

@@ -6,6 +6,7 @@ import { findKeys, groupNamesById, listKeyPage, type KeyListItem, type KeyStatus
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, str, withStore, writeJson } from './options';
 import { printable } from '../../shared/printable';
+import { tableLines } from './table';
 
 function statusOf(args: ParsedArgs): KeyStatus | undefined {
   const status = str(args, 'status');
@@ -44,8 +45,7 @@ function writeKeyTable(io: CliIO, items: KeyListItem[], lead?: { header: string;
     header.unshift(lead.header);
     items.forEach((k, i) => rows[i].unshift(lead.cell(k)));
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  for (const r of [header, ...rows]) io.stdout.write(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n');
+  for (const line of tableLines([header, ...rows])) io.stdout.write(line + '\n');
 }
 
 export const keysListCommand: CliCommand = {

@@ -91,7 +91,8 @@ export function progressPrinter(io: CliIO): (p: Progress) => void {
   let lastLine = 0;
   return (p) => {
     const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : '';
-    const rate = p.rate !== undefined ? `, ${p.rate.toLocaleString('en-US')} rows/s` : '';
+    // Per second of what the phase counts (rows, pages…): the phase names it.
+    const rate = p.rate !== undefined ? `, ${p.rate.toLocaleString('en-US')}/s` : '';
     const text = `${p.phase}: ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}${pct}${rate}`;
     if (tty) io.stderr.write(`\r\x1b[K${text}${p.done >= p.total ? '\n' : ''}`);
     else if (Date.now() - lastLine >= 1000 || p.done >= p.total) {

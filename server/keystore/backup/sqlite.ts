@@ -34,15 +34,19 @@ export async function copyLiveDatabase(livePath: string, dest: string, busyTimeo
   const live = openSqliteFile(livePath, { readonly: true, busyTimeoutMs });
   try {
     let lastRemaining = Infinity;
+    let lastTotal = 0;
     let oneStep = false;
     await live.backup(dest, {
       progress: ({ totalPages, remainingPages }) => {
         if (remainingPages > lastRemaining) oneStep = true;
         lastRemaining = remainingPages;
+        lastTotal = totalPages;
         onPages(totalPages - remainingPages, totalPages);
         return oneStep ? Math.max(totalPages, 1) : 1024;
       },
     });
+    // better-sqlite3 reports before each step, never after the last: the copy is whole now.
+    onPages(lastTotal, lastTotal);
   } finally {
     live.close();
   }
