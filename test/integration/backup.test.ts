@@ -387,3 +387,30 @@ test('check compares by plaintext against a live database under another key, an 
   assert.deepEqual([report.live!.missing, report.live!.added], [0, 1]);
   await store.close();
 });
+
+test('backup through the CLI on a plaintext deployment: create reports its page copy to 100%, check says no key is needed and counts keys and request logs apart, list lines up in zh-CN', async (t) => {
+  const db = await setup(t, 'sqlite', { key: '', keys: 1200, logs: 30 });
+  if (!db) return;
+  const env = { AUTH_KEY: AUTH };
+  let cli = cliIO(db, '', env);
+  assert.equal(await runCli(['backup', 'create', '--env', join(db.envDir, '.env')], cli.io), 0, cli.err());
+  const pages = cli.err().split('\n').filter((l) => l.startsWith('copy database pages'));
+  assert.match(pages.at(-1)!, /: (\d[\d,]*)\/\1 100%/);
+  const file = readdirSync(join(db.envDir, 'backups')).find((f) => f.endsWith('.db'))!;
+  cli = cliIO(db, '', env);
+  await runCli(['backup', 'check', join(db.envDir, 'backups', file), '--env', join(db.envDir, '.env')], cli.io);
+  assert.match(cli.out(), /needs no key: 1,200 keys and 30 request logs stored in plaintext/);
+  assert.match(cli.out(), /the same 1,200 keys/);
+  cli = cliIO(db, '', env);
+  cli.io.lang = 'zh-CN';
+  await runCli(['backup', 'check', join(db.envDir, 'backups', file), '--env', join(db.envDir, '.env')], cli.io);
+  assert.match(cli.out(), /无需密钥：1,200 个密钥和 30 条请求日志以明文存储/);
+  cli = cliIO(db, '', env);
+  cli.io.lang = 'zh-CN';
+  await runCli(['backup', 'list', '--env', join(db.envDir, '.env')], cli.io);
+  // Each column starts at the same terminal column on the header and the row (a CJK character is two wide).
+  const [header, row] = cli.out().split('\n');
+  const stringWidth = require('string-width') as (s: string) => number;
+  const starts = (line: string) => [...line.matchAll(/ {2}(?=\S)/g)].map((m) => stringWidth(line.slice(0, m.index! + 2)));
+  assert.deepEqual(starts(row), starts(header));
+});
