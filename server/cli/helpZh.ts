@@ -149,7 +149,7 @@ godotenv 拒绝该文件时（GPT-Load 随即会默默忽略整个文件），�
     summary: "按 GPT-Load 的读取方式检查 .env 文件（语法、密钥强度、'$' 展开、git）以及 Compose 文件",
     help: `用法：gpt-load-keystore lint [FILE...] [--format text|json] [--lang en|zh-CN]
 
-按 GPT-Load 的读取方式（godotenv v1.5.1）检查每个 FILE（默认 ./.env）：
+按 GPT-Load 的读取方式（godotenv v1.5.1）检查每个 FILE（默认 ./.env 及其旁边的 Compose 文件）：
   env-syntax / env-bom        godotenv 拒绝该文件 —— GPT-Load 随即忽略整个文件
   auth-key-missing            AUTH_KEY 为空或缺失（GPT-Load 无法启动）
   encryption-key-missing      已存储的 API 密钥以明文保存

@@ -1,6 +1,6 @@
 /** `lint [FILE...]`: the .env checks of the editor, for terminals and CI. */
-import { basename, resolve } from 'node:path';
-import { isComposeFileName, looksLikeCompose } from '../core/compose';
+import { basename, relative, resolve } from 'node:path';
+import { findComposeFiles, isComposeFileName, looksLikeCompose } from '../core/compose';
 import { KeystoreError } from '../core/errors';
 import { lintCompose, lintEnv, type Finding } from '../core/lint';
 import { gitIgnoreState } from '../keystore/gitCheck';
@@ -13,7 +13,7 @@ export const lintCommand: CliCommand = {
   summary: "check .env files as GPT-Load reads them (syntax, secret strength, '$' expansion, git) and Compose files",
   help: `Usage: gpt-load-keystore lint [FILE...] [--format text|json] [--lang en|zh-CN]
 
-Checks each FILE (default ./.env) as GPT-Load reads it (godotenv v1.5.1):
+Checks each FILE (default ./.env and the Compose files beside it) as GPT-Load reads it (godotenv v1.5.1):
   env-syntax / env-bom        godotenv refuses the file — GPT-Load then ignores all of it
   auth-key-missing            AUTH_KEY empty or absent (GPT-Load does not start)
   encryption-key-missing      stored API keys are kept in plain text
@@ -49,7 +49,8 @@ Examples:
     if (format !== 'text' && format !== 'json') {
       throw new KeystoreError('usage', { en: '--format takes text or json', zh: '--format 只接受 text 或 json' });
     }
-    const files = args.positionals.length > 0 ? args.positionals : ['.env'];
+    // Without FILEs: ./.env and the Compose files beside it, which decide what GPT-Load's container gets.
+    const files = args.positionals.length > 0 ? args.positionals : ['.env', ...findComposeFiles(io.cwd).map((f) => relative(io.cwd, f))];
     const results: Array<Finding & { file: string }> = [];
     for (const file of files) {
       const text = readEnvArgument(file, io);

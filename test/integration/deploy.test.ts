@@ -176,6 +176,9 @@ for (const engine of ENGINES) {
     assert.equal(lint.stdout, 'docker-compose.yml:11:17 warning compose-literal-secret AUTH_KEY is written literally in docker-compose.yml (service gpt-load): whoever reads this file or its Git history has it. Move it to .env and reference it as ${AUTH_KEY}.\n');
     writeFileSync(join(db.envDir, 'stack.yml'), readFileSync(compose));
     assert.deepEqual(JSON.parse((await cli(db.envDir, ['lint', 'stack.yml', '--format', 'json'])).stdout).map((f: { code: string }) => f.code), ['compose-literal-secret']);
+    // Plain `lint` checks the .env and the Compose file beside it.
+    const plain = JSON.parse((await cli(db.envDir, ['lint', '--format', 'json'])).stdout) as Array<{ file: string; code: string }>;
+    assert.deepEqual(plain.filter((f) => f.file === 'docker-compose.yml').map((f) => f.code), ['compose-literal-secret']);
   });
 
   test(`${engine}: --from-env / --to-env take NAME from the process environment, else from the .env as GPT-Load reads it`, async (t) => {
