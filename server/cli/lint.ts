@@ -1,6 +1,8 @@
 /** `lint [FILE...]`: the .env checks of the editor, for terminals and CI. */
 import { basename, relative, resolve } from 'node:path';
-import { findComposeFiles, isComposeFileName, looksLikeCompose } from '../core/compose';
+import { existsSync } from 'node:fs';
+import { composeSettingIn, findComposeFiles, isComposeFileName, looksLikeCompose } from '../core/compose';
+import { readTextOrNull } from '../core/fs';
 import { KeystoreError } from '../core/errors';
 import { lintCompose, lintEnv, type Finding } from '../core/lint';
 import { gitIgnoreState } from '../keystore/gitCheck';
@@ -50,7 +52,8 @@ Examples:
       throw new KeystoreError('usage', { en: '--format takes text or json', zh: '--format 只接受 text 或 json' });
     }
     // Without FILEs: ./.env and the Compose files beside it, which decide what GPT-Load's container gets.
-    const files = args.positionals.length > 0 ? args.positionals : ['.env', ...findComposeFiles(io.cwd).map((f) => relative(io.cwd, f))];
+    const composeFiles = findComposeFiles(io.cwd, existsSync, composeSettingIn(io.cwd, io.env, readTextOrNull));
+    const files = args.positionals.length > 0 ? args.positionals : ['.env', ...composeFiles.map((f) => relative(io.cwd, f))];
     const results: Array<Finding & { file: string }> = [];
     for (const file of files) {
       const text = readEnvArgument(file, io);

@@ -11,10 +11,11 @@
  * parseComposeText (one file's services with positions, for editors); interpolate; readEnvAsCompose
  * (a `.env` / env_file as Compose reads it); literalComposeSecrets (lint.ts turns them into findings).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
 import { LineIndex, parseDotenv, type DotenvDocument, type EnvEntry } from './env/read';
+import { readTextOrNull } from './fs';
 import type { Localized } from './errors';
 
 /** The files `docker compose` looks for, in its order of preference (the first found wins). */
@@ -34,12 +35,36 @@ export function looksLikeCompose(text: string): boolean {
   return isMap(services) && services.items.every((p) => isPair(p) && (isMap(p.value) || p.value === null));
 }
 
-/** The files `docker compose up` run in `dir` reads: the main file and the override file, if any. */
-export function findComposeFiles(dir: string, exists: (path: string) => boolean = existsSync): string[] {
+/**
+ * The files `docker compose up` run in `dir` reads. COMPOSE_FILE (the shell's, else the one in
+ * `dir`'s .env, as Compose reads it) names them, separated by COMPOSE_PATH_SEPARATOR (default `:`),
+ * relative to `dir`, and then no override file is added; else the main file and the override file,
+ * if any.
+ */
+export function findComposeFiles(dir: string, exists: (path: string) => boolean = existsSync, composeVariable: (name: string) => string | undefined = () => undefined): string[] {
+  const named = composeVariable('COMPOSE_FILE');
+  if (named) {
+    const separator = composeVariable('COMPOSE_PATH_SEPARATOR') || ':';
+    return named.split(separator).filter((f) => f !== '').map((f) => resolve(dir, f));
+  }
   const main = COMPOSE_FILE_NAMES.map((name) => join(dir, name)).find(exists);
   if (!main) return [];
   const override = COMPOSE_OVERRIDE_NAMES.map((name) => join(dir, name)).find(exists);
   return override ? [main, override] : [main];
+}
+
+/** A variable as Compose in `dir` sees it before reading any Compose file: the shell's, else `dir`'s .env. */
+export function composeSettingIn(dir: string, processEnv: Record<string, string | undefined>, readText: (path: string) => string | null): (name: string) => string | undefined {
+  let projectEnv: Map<string, string> | undefined;
+  return (name) => {
+    if (processEnv[name] !== undefined) return processEnv[name];
+    if (!projectEnv) {
+      projectEnv = new Map();
+      const text = readText(join(dir, '.env'));
+      if (text !== null) for (const { entry, read } of readEnvAsCompose(text, (n) => processEnv[n])) if (read && 'value' in read) projectEnv.set(entry.key, read.value);
+    }
+    return projectEnv.get(name);
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -474,18 +499,11 @@ function parseVolume(written: string | Record<string, string>, projectDir: strin
  */
 export function resolveComposeDeployment(dir: string, options: ComposeOptions = {}): ComposeDeployment | null {
   const texts = options.texts ?? {};
-  const readText = (path: string): string | null => {
-    if (Object.prototype.hasOwnProperty.call(texts, path)) return texts[path];
-    try {
-      return readFileSync(path, 'utf8');
-    } catch {
-      return null;
-    }
-  };
-  const files = options.composeFiles?.map((f) => resolve(dir, f)) ?? findComposeFiles(dir, (p) => readText(p) !== null);
+  const readText = (path: string): string | null => (Object.prototype.hasOwnProperty.call(texts, path) ? texts[path] : readTextOrNull(path));
+  const processEnv = options.processEnv ?? {};
+  const files = options.composeFiles?.map((f) => resolve(dir, f)) ?? findComposeFiles(dir, (p) => readText(p) !== null, composeSettingIn(dir, processEnv, readText));
   if (files.length === 0) return null;
   const projectDir = dirname(files[0]);
-  const processEnv = options.processEnv ?? {};
   const errors: ComposeDeployment['errors'] = [];
   const loaded: LoadedFile[] = files.map((path) => {
     const text = readText(path);

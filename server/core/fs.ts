@@ -110,3 +110,12 @@ function keepOwner(fd: number, path: string, owner: { uid: number; gid: number }
     );
   }
 }
+
+/** The file's UTF-8 text, or null when it cannot be read (missing, a folder, no permission). */
+export function readTextOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}

@@ -151,3 +151,22 @@ test('assertComposeDelivers: a service without the .env, an env_file elsewhere, 
   assert.equal(refusal(none, { ENCRYPTION_KEY: null }), null);
   assert.equal(refusal(deployment(t, { 'compose.yaml': 'services:\n  db:\n    image: mariadb\n' }), { AUTH_KEY: 'b' }), null);
 });
+
+test('COMPOSE_FILE (the shell, else the project .env) names the files, with COMPOSE_PATH_SEPARATOR; then no override file is read', (t) => {
+  const keys = 'services:\n  gpt-load:\n    environment:\n      ENCRYPTION_KEY: from-keys-file-Qw3Er5Ty7Ui9\n';
+  const dir = deployment(t, {
+    '.env': 'COMPOSE_FILE=compose.prod.yml:compose.keys.yml\nENCRYPTION_KEY=from-dotenv-Abc123456789xyz\n',
+    'compose.prod.yml': STOCK,
+    'compose.keys.yml': keys,
+    'docker-compose.yml': STOCK,
+    'docker-compose.override.yml': 'services:\n  gpt-load:\n    environment:\n      ENCRYPTION_KEY: from-override-never-read\n',
+  });
+  const fromDotenv = resolveComposeDeployment(dir)!;
+  assert.deepEqual(fromDotenv.files, [join(dir, 'compose.prod.yml'), join(dir, 'compose.keys.yml')]);
+  assert.equal(fromDotenv.effectiveVariable('ENCRYPTION_KEY').value, 'from-keys-file-Qw3Er5Ty7Ui9');
+  assert.equal(fromDotenv.effectiveVariable('ENCRYPTION_KEY').source?.file, join(dir, 'compose.keys.yml'));
+  // The shell's COMPOSE_FILE wins over the .env's; COMPOSE_PATH_SEPARATOR splits it.
+  const fromShell = resolveComposeDeployment(dir, { processEnv: { COMPOSE_FILE: 'compose.prod.yml;docker-compose.override.yml', COMPOSE_PATH_SEPARATOR: ';' } })!;
+  assert.deepEqual(fromShell.files, [join(dir, 'compose.prod.yml'), join(dir, 'docker-compose.override.yml')]);
+  assert.equal(fromShell.effectiveVariable('ENCRYPTION_KEY').value, 'from-override-never-read');
+});
