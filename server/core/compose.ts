@@ -94,6 +94,8 @@ export interface ComposeServiceModel {
   name: string;
   line: number;
   image: { written: string; line: number } | null;
+  /** `network_mode:` as written ("host": the container shares the host's interfaces, ports are not used). */
+  networkMode: { written: string; line: number } | null;
   environment: ComposeEnvironmentEntry[];
   envFiles: ComposeEnvFileEntry[];
   ports: Array<{ written: string | Record<string, string>; line: number }>;
@@ -149,10 +151,12 @@ export function parseComposeText(text: string): ComposeFileModel {
   const services: ComposeServiceModel[] = [];
   for (const service of mapPairs(doc, doc.get('services', true))) {
     const fields = new Map(mapPairs(doc, service.value).map((p) => [p.key, p] as const));
-    const model: ComposeServiceModel = { name: service.key, line: lineOf(service.keyNode), image: null, environment: [], envFiles: [], ports: [], volumes: [] };
-    const image = fields.get('image');
-    const imageText = image ? scalarText(image.value) : null;
-    if (image && imageText !== null) model.image = { written: imageText, line: lineOf(image.value) };
+    const model: ComposeServiceModel = { name: service.key, line: lineOf(service.keyNode), image: null, networkMode: null, environment: [], envFiles: [], ports: [], volumes: [] };
+    for (const key of ['image', 'network_mode'] as const) {
+      const field = fields.get(key);
+      const written = field ? scalarText(field.value) : null;
+      if (field && written !== null) model[key === 'image' ? 'image' : 'networkMode'] = { written, line: lineOf(field.value) };
+    }
 
     const environment = fields.get('environment')?.value;
     if (isMap(environment) || (isAlias(environment) && isMap(environment.resolve(doc)))) {
@@ -403,7 +407,7 @@ export interface ComposeDeployment {
   /** The `.env` Compose interpolates from (the project folder's), or null when there is none. */
   projectEnvFile: string | null;
   /** GPT-Load's service, or null when none of the services runs it. */
-  service: { name: string; image: string | null; file: string; line: number } | null;
+  service: { name: string; image: string | null; networkMode: { value: string; file: string; line: number } | null; file: string; line: number } | null;
   /** Every service name, in file order. */
   services: string[];
   /** GPT-Load's published ports (interpolated). */
@@ -442,6 +446,7 @@ interface MergedService {
   file: string;
   line: number;
   image: { written: string; file: string; line: number } | null;
+  networkMode: { written: string; file: string; line: number } | null;
   environment: Map<string, { written: string | null; file: string; line: number }>;
   envFiles: Array<{ path: string; required: boolean; file: string; line: number }>;
   ports: Array<{ written: string | Record<string, string>; file: string; line: number }>;
@@ -455,10 +460,11 @@ function mergeServices(files: LoadedFile[]): MergedService[] {
     for (const s of model.services) {
       let m = merged.get(s.name);
       if (!m) {
-        m = { name: s.name, file: path, line: s.line, image: null, environment: new Map(), envFiles: [], ports: [], volumes: [] };
+        m = { name: s.name, file: path, line: s.line, image: null, networkMode: null, environment: new Map(), envFiles: [], ports: [], volumes: [] };
         merged.set(s.name, m);
       }
       if (s.image) m.image = { ...s.image, file: path };
+      if (s.networkMode) m.networkMode = { ...s.networkMode, file: path };
       for (const e of s.environment) m.environment.set(e.name, { written: e.written, file: path, line: e.line });
       m.envFiles.push(...s.envFiles.map((e) => ({ ...e, file: path })));
       m.ports.push(...s.ports.map((p) => ({ ...p, file: path })));
@@ -598,7 +604,15 @@ export function resolveComposeDeployment(dir: string, options: ComposeOptions = 
     projectDir,
     files,
     projectEnvFile: projectEnvText === null ? null : projectEnvPath,
-    service: gptLoad ? { name: gptLoad.name, image: gptLoad.image ? plain(gptLoad.image.written) : null, file: gptLoad.file, line: gptLoad.line } : null,
+    service: gptLoad
+      ? {
+          name: gptLoad.name,
+          image: gptLoad.image ? plain(gptLoad.image.written) : null,
+          networkMode: gptLoad.networkMode ? { value: plain(gptLoad.networkMode.written), file: gptLoad.networkMode.file, line: gptLoad.networkMode.line } : null,
+          file: gptLoad.file,
+          line: gptLoad.line,
+        }
+      : null,
     services: services.map((s) => s.name),
     ports,
     errors,

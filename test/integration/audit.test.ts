@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAudit } from '../../server/keystore/audit/runAudit';
 import { resolveDeployment } from '../../server/keystore/deployment';
@@ -163,4 +163,17 @@ test('audit: right after a key change the pre-change backup (under the previous 
   const unchecked = report.findings.find((f) => f.code === 'backup-unchecked')!;
   assert.equal(unchecked.severity, 'warn');
   assert.match(unchecked.message, /another ENCRYPTION_KEY \(fingerprint [0-9a-f]+\).*backup create/);
+});
+
+test('audit: GPT-Load on the host network (network_mode: host) listens on HOST of the host itself: exposed unless HOST is loopback, whatever ports: say', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 5, encryptionKey: STRONG_ENC, authKey: STRONG_AUTH, env: true });
+  if (!db) return;
+  const compose = ['services:', '  gpt-load:', '    image: ghcr.io/tbphp/gpt-load:latest', '    network_mode: host', '    ports:', '      - "127.0.0.1:3001:3001"', '    env_file: .env', ''].join('\n');
+  writeFileSync(join(db.envDir, 'docker-compose.yml'), compose);
+  const exposed = audit(db, [], [STRONG_AUTH, STRONG_ENC]).report.findings.find((f) => f.code === 'admin-exposed')!;
+  assert.equal(exposed.severity, 'fail');
+  assert.match(exposed.message, /network_mode: host, HOST=0\.0\.0\.0/);
+  assert.equal(exposed.line, 4);
+  writeFileSync(join(db.envDir, '.env'), `${readFileSync(join(db.envDir, '.env'), 'utf8')}HOST=127.0.0.1\n`);
+  assert.equal(audit(db, [], [STRONG_AUTH, STRONG_ENC]).report.findings.find((f) => f.code === 'admin-exposed')!.severity, 'pass');
 });

@@ -1,4 +1,4 @@
-/** Where GPT-Load listens and who can reach it: published Compose ports, or HOST on a binary deployment. */
+/** Where GPT-Load listens and who can reach it: published Compose ports, or HOST on a binary deployment or the host's network. */
 import { isLoopback, setting, type AuditInputs } from './inputs';
 import type { GptLoadAddress } from './proxies';
 
@@ -30,7 +30,8 @@ function unspecified(ip: string): boolean {
 
 export function exposure(inputs: AuditInputs): Exposure {
   const compose = inputs.compose?.deployment;
-  if (compose?.service) {
+  const hostNetwork = compose?.service?.networkMode?.value === 'host' ? compose.service.networkMode : null;
+  if (compose?.service && !hostNetwork) {
     const port = gptLoadPort(inputs);
     const ports = compose.ports.filter((p) => p.target === port);
     const shown = (p: (typeof ports)[number]) => `ports "${[p.hostIp && (p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp), p.published, p.target].filter(Boolean).join(':')}"`;
@@ -39,7 +40,10 @@ export function exposure(inputs: AuditInputs): Exposure {
     const first = ports[0];
     return first ? { allInterfaces: false, file: first.file, line: first.line, how: shown(first) } : { allInterfaces: false, file: compose.service.file, line: compose.service.line, how: 'no published port' };
   }
+  // A binary deployment, or a container on the host's network (`network_mode: host`, where `ports:`
+  // mean nothing): GPT-Load listens on HOST of the host's own interfaces.
   const host = setting(inputs, 'HOST');
   const value = host?.value || '0.0.0.0';
-  return { allInterfaces: !isLoopback(value), ...(host?.file ? { file: host.file, line: host.line } : {}), how: `HOST=${value}` };
+  const where = host?.file ? { file: host.file, line: host.line } : hostNetwork ? { file: hostNetwork.file, line: hostNetwork.line } : {};
+  return { allInterfaces: !isLoopback(value), ...where, how: hostNetwork ? `network_mode: host, HOST=${value}` : `HOST=${value}` };
 }
