@@ -2,26 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { codecFor, derivedKeyOf, sha256Hex } from '../../server/core/crypto';
-import {
-  backupFileName,
-  canonicalJson,
-  canonicalRow,
-  decodeManifestMember,
-  digestLine,
-  emptyKeyCounts,
-  encodeManifestMember,
-  fileTimestamp,
-  layoutOfFile,
-  manifestLineLength,
-  MANIFEST_PREFIX_BYTES,
-  neededFingerprint,
-  parseDigestLine,
-  parseManifest,
-  TableDigest,
-  tallyKeyStates,
-  type BackupManifest,
-  type UnsealedManifest,
-} from '../../server/keystore/backup/format';
+import { backupFileName, canonicalJson, canonicalRow, digestLine, emptyKeyCounts, encodeManifestMember, fileTimestamp, layoutOfFile, manifestLineLength, MANIFEST_PREFIX_BYTES, neededFingerprint, parseDigestLine, TableDigest, tallyKeyStates, type BackupManifest, type UnsealedManifest } from '../../server/keystore/backup/format';
+import { decodeManifestMember, parseManifest } from '../../server/keystore/backup/manifest';
 import { checkSeal, sealKeyOfAuthKey, sealKeyOfCodec, sealManifestWith, type SealKey } from '../../server/keystore/backup/seal';
 import { MigrationCrypto } from '../../server/keystore/migrate/crypto';
 

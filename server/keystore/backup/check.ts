@@ -14,33 +14,8 @@ import { EXIT_CODES, KeystoreError, throwIfCancelled, type Localized } from '../
 import type { Store } from '../../store/connect';
 import { describeTarget } from '../../store/dsn';
 import { iterateKeyRows } from '../../store/rows';
-import {
-  backupInfo,
-  BodyLineError,
-  bodyLines,
-  decodeManifestMember,
-  digestSidecar,
-  fileSha256,
-  KEY_TABLES,
-  layoutOfFile,
-  MANIFEST_MEMBER_OVERHEAD,
-  MANIFEST_PREFIX_BYTES,
-  manifestLineLength,
-  MAX_BODY_LINE,
-  parseDigestLine,
-  PARTIAL_EXT,
-  plaintextRows,
-  plaintextWarning,
-  TableDigest,
-  type BackupFinding,
-  type BackupInfo,
-  type BackupLayout,
-  type BackupManifest,
-  type BackupTable,
-  type ManifestDecodeFailure,
-  type PlaintextRows,
-  type TableManifest,
-} from './format';
+import { backupInfo, BodyLineError, bodyLines, digestSidecar, fileSha256, KEY_TABLES, layoutOfFile, MANIFEST_MEMBER_OVERHEAD, MANIFEST_PREFIX_BYTES, manifestLineLength, MAX_BODY_LINE, parseDigestLine, PARTIAL_EXT, plaintextRows, plaintextWarning, TableDigest, type BackupFinding, type BackupInfo, type BackupLayout, type BackupManifest, type BackupTable, type PlaintextRows, type TableManifest } from './format';
+import { decodeManifestMember, type ManifestDecodeFailure } from './manifest';
 import { integrityProblems, isSqliteFileError, openSqliteFile, quotedColumns, readManifestTable, sqlitePages, sqliteReader, type SqliteDb } from './sqlite';
 import { checkSeal, sealKeysAtHand, type SealKey } from './seal';
 import { describeTables } from './tables';

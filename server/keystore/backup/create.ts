@@ -17,35 +17,7 @@ import { codecFor, type KeyCodec } from '../../core/crypto';
 import { KeystoreError, throwIfCancelled } from '../../core/errors';
 import type { Store } from '../../store/connect';
 import { describeTarget } from '../../store/dsn';
-import {
-  BACKUP_FORMAT,
-  BACKUP_FORMAT_VERSION,
-  BACKUP_TABLES,
-  backupFileName,
-  backupInfo,
-  defaultBackupDir,
-  digestLine,
-  fileSha256,
-  digestSidecar,
-  emptyKeyCounts,
-  encodeManifestMember,
-  END_LINE,
-  KEY_TABLES,
-  neededFingerprint,
-  PARTIAL_EXT,
-  plaintextWarning,
-  sectionLine,
-  TableDigest,
-  tallyKeyStates,
-  type BackupFinding,
-  type BackupInfo,
-  type BackupManifest,
-  type BackupTable,
-  type ColumnInfo,
-  type KeyStateCounts,
-  type TableManifest,
-  type UnsealedManifest,
-} from './format';
+import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, BACKUP_TABLES, backupFileName, backupInfo, defaultBackupDir, digestLine, fileSha256, digestSidecar, emptyKeyCounts, encodeManifestMember, END_LINE, KEY_TABLES, neededFingerprint, PARTIAL_EXT, plaintextWarning, sectionLine, TableDigest, tallyKeyStates, type BackupFinding, type BackupInfo, type BackupManifest, type BackupTable, type ColumnInfo, type KeyStateCounts, type TableManifest, type UnsealedManifest } from './format';
 import { checkBackup, type BackupCheckReport } from './check';
 import { createKeyRunner, OrderedResults } from '../cryptoPool';
 import { copyLiveDatabase, openSqliteFile, quotedColumns, sqlitePages, sqliteReader, writeManifestTable } from './sqlite';

@@ -11,7 +11,6 @@ import { StringDecoder } from 'node:string_decoder';
 import { crc32 } from 'node:zlib';
 import type { KeyCodec } from '../../core/crypto';
 import type { Localized } from '../../core/errors';
-import { isManifestShape } from './schema';
 import { stateUnderKey } from '../migrate/crypto';
 
 export const BACKUP_FORMAT = 'gpt-load-keystore-backup';
@@ -226,40 +225,6 @@ export function manifestLineLength(prefix: Buffer): number | null {
   if (prefix[at] !== STORED_FINAL_BLOCK) return null;
   const length = prefix.readUInt16LE(at + 1);
   return (~prefix.readUInt16LE(at + 3) & 0xffff) === length ? length : null;
-}
-
-export type ManifestDecodeFailure = 'not-a-backup' | 'truncated' | 'crc' | 'json' | 'shape' | 'seal' | 'version';
-
-/** The manifest from member 1 (`member` = the first MANIFEST_MEMBER_OVERHEAD + length bytes). */
-export function decodeManifestMember(member: Buffer): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
-  const length = manifestLineLength(member);
-  if (length === null) return { failure: 'not-a-backup' };
-  if (member.length < MANIFEST_MEMBER_OVERHEAD + length) return { failure: 'truncated' };
-  const line = member.subarray(MANIFEST_PREFIX_BYTES, MANIFEST_PREFIX_BYTES + length);
-  const trailer = member.subarray(MANIFEST_PREFIX_BYTES + length, MANIFEST_MEMBER_OVERHEAD + length);
-  if (trailer.readUInt32LE(0) !== crc32(line) >>> 0 || trailer.readUInt32LE(4) !== length) return { failure: 'crc' };
-  return parseManifest(line.toString('utf8'));
-}
-
-/** A manifest longer than this is no manifest of ours (a portable one is at most 64 KiB by construction). */
-export const MAX_MANIFEST_CHARS = 1024 * 1024;
-
-export function parseManifest(text: string): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
-  if (text.length > MAX_MANIFEST_CHARS) return { failure: 'shape' };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { failure: 'json' };
-  }
-  if (value === null || typeof value !== 'object' || (value as { format?: unknown }).format !== BACKUP_FORMAT) return { failure: 'not-a-backup' };
-  const version = (value as { version?: unknown }).version;
-  if (typeof version === 'number' && version > BACKUP_FORMAT_VERSION) return { failure: 'version' };
-  // The shape before any field is read; a version this tool never wrote fails it too.
-  if (!isManifestShape(value) || ![1, 2].includes(value.version) || (value.version === 2) !== (value.sealKey !== undefined)) return { failure: 'shape' };
-  // A keyed seal needs the keys at hand: backupCheck verifies it (backupSeal.ts checkSeal).
-  if (value.version === 1 && !unkeyedSealOk(value)) return { failure: 'seal' };
-  return { manifest: value };
 }
 
 /** Longest body line read (characters): a longer one is damage or an attack, never held whole in memory. */

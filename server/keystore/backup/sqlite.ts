@@ -6,7 +6,8 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import { KeystoreError } from '../../core/errors';
 import { loadBetterSqlite3 } from '../../store/connect';
-import { MANIFEST_TABLE, parseManifest, type BackupManifest, type BackupTable, type ColumnInfo, type ManifestDecodeFailure } from './format';
+import { MANIFEST_TABLE, type BackupManifest, type BackupTable, type ColumnInfo } from './format';
+import { parseManifest, type ManifestDecodeFailure } from './manifest';
 import type { SqlReader } from './tables';
 
 export type SqliteDb = BetterSqlite3.Database;

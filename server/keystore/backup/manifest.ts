@@ -1,11 +1,12 @@
 /**
- * The manifest's shape (docs/backup-format.md), checked where a manifest enters — before anything
- * reads a field of it. A manifest is text from a file anyone with the backups folder could write:
+ * A manifest read from a backup: member 1 of a portable file or the manifest row of a SQLite one,
+ * its shape (docs/backup-format.md) checked where it enters — before anything reads a field of it. A manifest is text from a file anyone with the backups folder could write:
  * `tables: "x"`, `[null]` or `encryption: null` make it corrupt, one clear verdict for that file,
  * never a crash of the command reading it.
  */
 import Ajv from 'ajv';
-import { BACKUP_FORMAT, BACKUP_TABLES, type BackupManifest } from './format';
+import { crc32 } from 'node:zlib';
+import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, BACKUP_TABLES, MANIFEST_MEMBER_OVERHEAD, MANIFEST_PREFIX_BYTES, manifestLineLength, unkeyedSealOk, type BackupManifest } from './format';
 
 const HEX64 = '^[0-9a-f]{64}$';
 const count = { type: 'integer', minimum: 0 };
@@ -15,7 +16,7 @@ const keyCounts = {
   properties: { total: count, plaintext: count, encrypted: count, unknown: count, empty: count },
 };
 
-/** Built on first use: backupFormat.ts and this module import each other. */
+/** Built on first use: compiling the schema costs a few milliseconds that most commands never need. */
 const manifestSchema = () => ({
   type: 'object',
   required: ['format', 'version', 'layout', 'engine', 'source', 'createdAt', 'tool', 'snapshot', 'tables', 'encryption', 'seal'],
@@ -67,7 +68,41 @@ const manifestSchema = () => ({
 let validate: ((value: unknown) => boolean) | undefined;
 
 /** Whether `value` has a manifest's shape (every field a reader uses, of the right type). */
-export function isManifestShape(value: unknown): value is BackupManifest {
+function isManifestShape(value: unknown): value is BackupManifest {
   validate ??= new Ajv({ allErrors: false, strict: true }).compile<BackupManifest>(manifestSchema());
   return validate(value);
+}
+
+export type ManifestDecodeFailure = 'not-a-backup' | 'truncated' | 'crc' | 'json' | 'shape' | 'seal' | 'version';
+
+/** The manifest from member 1 (`member` = the first MANIFEST_MEMBER_OVERHEAD + length bytes). */
+export function decodeManifestMember(member: Buffer): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
+  const length = manifestLineLength(member);
+  if (length === null) return { failure: 'not-a-backup' };
+  if (member.length < MANIFEST_MEMBER_OVERHEAD + length) return { failure: 'truncated' };
+  const line = member.subarray(MANIFEST_PREFIX_BYTES, MANIFEST_PREFIX_BYTES + length);
+  const trailer = member.subarray(MANIFEST_PREFIX_BYTES + length, MANIFEST_MEMBER_OVERHEAD + length);
+  if (trailer.readUInt32LE(0) !== crc32(line) >>> 0 || trailer.readUInt32LE(4) !== length) return { failure: 'crc' };
+  return parseManifest(line.toString('utf8'));
+}
+
+/** A manifest longer than this is no manifest of ours (a portable one is at most 64 KiB by construction). */
+export const MAX_MANIFEST_CHARS = 1024 * 1024;
+
+export function parseManifest(text: string): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
+  if (text.length > MAX_MANIFEST_CHARS) return { failure: 'shape' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { failure: 'json' };
+  }
+  if (value === null || typeof value !== 'object' || (value as { format?: unknown }).format !== BACKUP_FORMAT) return { failure: 'not-a-backup' };
+  const version = (value as { version?: unknown }).version;
+  if (typeof version === 'number' && version > BACKUP_FORMAT_VERSION) return { failure: 'version' };
+  // The shape before any field is read; a version this tool never wrote fails it too.
+  if (!isManifestShape(value) || ![1, 2].includes(value.version) || (value.version === 2) !== (value.sealKey !== undefined)) return { failure: 'shape' };
+  // A keyed seal needs the keys at hand: backupCheck verifies it (backupSeal.ts checkSeal).
+  if (value.version === 1 && !unkeyedSealOk(value)) return { failure: 'seal' };
+  return { manifest: value };
 }
