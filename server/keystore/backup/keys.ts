@@ -10,6 +10,7 @@ import type { Store } from '../../store/connect';
 import { sampleHashedKeys } from '../../store/rows';
 import { readBackupManifest } from './check';
 import type { OperationContext } from '../operation';
+import type { KeyCopyCheck } from '../../../shared/types';
 
 export interface KeyCandidatesParams {
   /** The copies to check (secrets: used for this call only). */
@@ -22,19 +23,8 @@ export interface KeyCandidatesParams {
   sampleSize?: number;
 }
 
-/** shared/types KeyCopyCheck, plus the backups each copy opens. */
-export interface KeyCandidateCheck {
-  /** Index into `candidates`. */
-  index: number;
-  fingerprint: string;
-  /** Every sampled encrypted row decrypts and re-hashes with this copy (false when none was sampled). */
-  works: boolean;
-  decrypted: number;
-  sampled: number;
-  matchesEnv: boolean;
-  /** Paths of the backups that need exactly this key. */
-  matchesBackups: string[];
-}
+/** The wire's KeyCopyCheck, with the backups each copy opens always listed. */
+export type KeyCandidateCheck = KeyCopyCheck & { matchesBackups: string[] };
 
 export interface KeyCandidatesReport {
   /** Encrypted rows sampled (the same rows for every candidate). */
