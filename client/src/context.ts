@@ -16,8 +16,8 @@ import { KeyCopies } from './keyCopies';
 import { t } from './l10n';
 import { protocol } from './protocol';
 import { dsnWithPassword, Secrets } from './secrets';
+import { VsCodeUI, type UI } from './ui';
 import { ReportView } from './views/reportView';
-import { VsCodeUI, type WizardUI } from './wizard/ui';
 
 export interface ClipboardLike {
   readText(): Thenable<string>;
@@ -56,7 +56,7 @@ export class Ctx implements vscode.Disposable {
   readonly keyCopies: KeyCopies;
   readonly backups: Backups;
   readonly reports = new ReportView();
-  ui: WizardUI = new VsCodeUI();
+  ui: UI = new VsCodeUI();
   clipboard: ClipboardLike = platformClipboard();
   /** Latest background database check per `.env` path (from the daemon). */
   readonly envStatus = new Map<string, EnvDatabaseStatus>();

@@ -8,7 +8,7 @@ import type { ErrorCode, ErrorData, ServiceCheckResult } from '../../shared/prot
 import { DaemonUnavailable } from './daemon';
 import { t } from './l10n';
 import type { SqliteProblem } from './runtime';
-import type { WizardUI } from './wizard/ui';
+import type { UI } from './ui';
 
 /** Thrown when a command needs a trusted workspace. */
 export class UntrustedWorkspace extends Error {
@@ -97,7 +97,7 @@ export function actionTitle(action: ErrorAction): string {
 }
 
 /** Says that GPT-Load runs and offers "Check Again"; throws Cancelled when the user stops asking. */
-async function askCheckAgain(ui: WizardUI, message: string): Promise<void> {
+async function askCheckAgain(ui: UI, message: string): Promise<void> {
   const answer = await ui.ask('serviceRunning', message, {
     severity: 'warning',
     detail: t('Stop GPT-Load, then check again. Nothing was changed.'),
@@ -111,7 +111,7 @@ async function askCheckAgain(ui: WizardUI, message: string): Promise<void> {
  * because GPT-Load runs ('service-running'): says so and offers "Check Again" in between. A refused
  * attempt wrote nothing. Throws Cancelled when the user stops asking.
  */
-export async function retryWhileServiceRuns<R>(ui: WizardUI, run: () => Promise<R>): Promise<R> {
+export async function retryWhileServiceRuns<R>(ui: UI, run: () => Promise<R>): Promise<R> {
   for (;;) {
     try {
       return await run();
@@ -127,7 +127,7 @@ export async function retryWhileServiceRuns<R>(ui: WizardUI, run: () => Promise<
  * sessions are connected) until it does not, with the daemon's findings and "Check Again" in
  * between: before a step that is pointless while GPT-Load runs. Throws Cancelled when the user stops asking.
  */
-export async function waitUntilServiceStopped(ui: WizardUI, check: () => Promise<ServiceCheckResult>): Promise<void> {
+export async function waitUntilServiceStopped(ui: UI, check: () => Promise<ServiceCheckResult>): Promise<void> {
   for (;;) {
     const result = await check();
     if (!result.running) return;

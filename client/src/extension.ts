@@ -29,9 +29,9 @@ import { registerFixAuditFinding } from './commands/fixAuditFinding';
 import { Config } from './config';
 import { Ctx } from './context';
 import { configureLanguage, t } from './l10n';
+import type { UI } from './ui';
 import { KeyExplorer } from './views/keyExplorer';
 import { StatusBar } from './views/statusBar';
-import type { WizardUI } from './wizard/ui';
 
 /** What activate() returns outside production mode: the extension tests drive the extension through it. */
 export interface TestApi {
@@ -39,7 +39,7 @@ export interface TestApi {
   explorer: KeyExplorer;
   statusBar: StatusBar;
   /** Replaces the prompts (quick picks, input boxes, dialogs) with scripted answers. */
-  setUI(ui: WizardUI): void;
+  setUI(ui: UI): void;
   /** Time spent in activate(), ms. */
   activationMs: number;
   /** Runs the AUTH_KEY rotation reminder now (it runs once after activation). */

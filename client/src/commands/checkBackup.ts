@@ -6,7 +6,7 @@ import { describeBackup, shortDate } from '../describe';
 import { askForKey } from '../keyPrompt';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import type { Severity } from '../wizard/ui';
+import type { Severity } from '../ui';
 import { CommandIds } from './ids';
 
 /** The verdict of a check (older daemons may leave it out: then validity alone). */

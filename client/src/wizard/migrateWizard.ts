@@ -25,7 +25,7 @@ import { askForKey } from '../keyPrompt';
 import { num, t, tn } from '../l10n';
 import { protocol, type Protocol } from '../protocol';
 import { copyRestartAction, copyRestartIfAsked, restartAdvice } from '../restartHint';
-import { GoBack, isGoBack, type Choice } from './ui';
+import { GoBack, isGoBack, type Choice } from '../ui';
 
 export type MigrateAction = 'enable' | 'change' | 'disable' | 'restoreKey';
 
