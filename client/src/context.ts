@@ -4,14 +4,12 @@
  * failure into one message with the action that fixes it.
  */
 import * as vscode from 'vscode';
-import type { RequestType } from 'vscode-languageclient';
-import type { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { DeploymentRef, EnvDatabaseStatus, StatusReport } from '../../shared/protocol';
 import { Backups } from './backups';
 import { Config } from './config';
-import { Daemon, DaemonUnavailable } from './daemon';
+import { Daemon } from './daemon';
 import { Deployments, type Deployment } from './deployments';
-import { actionFor, actionTitle, Cancelled, describeSqliteProblem, isCancellation, keystoreCode, messageOf, UntrustedWorkspace } from './errors';
+import { actionFor, actionTitle, Cancelled, DaemonUnavailable, describeSqliteProblem, isCancellation, keystoreCode, messageOf, UntrustedWorkspace } from './errors';
 import { KeyCopies } from './keyCopies';
 import { t } from './l10n';
 import { protocol } from './protocol';
@@ -79,7 +77,7 @@ export class Ctx implements vscode.Disposable {
     this.keyCopies = new KeyCopies(extension.globalState, this.secrets, async (key) => {
       // A hash of no values answers the key's fingerprint; the daemon derives it off this thread.
       const { HashRequest } = await protocol();
-      return (await this.daemon.request(HashRequest.type, { values: [], encryptionKey: key })).keyFingerprint;
+      return (await this.daemon.request(HashRequest.type, { values: [], encryptionKey: key }, { needsTrust: false })).keyFingerprint;
     });
     this.backups = new Backups(this);
     this.deployments = new Deployments(this.config, extension.workspaceState);
@@ -165,45 +163,6 @@ export class Ctx implements vscode.Disposable {
 
   requireTrust(): void {
     if (!vscode.workspace.isTrusted) throw new UntrustedWorkspace();
-  }
-
-  /** A keystore request to the daemon (started on demand). Needs trust. */
-  request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
-    this.requireTrust();
-    return this.daemon.request(type, params, token);
-  }
-
-  /**
-   * A long request under a cancellable progress notification fed by the daemon's work-done
-   * progress (phase, rows, rate).
-   */
-  async withProgress<P extends { workDoneToken?: string | number }, R>(title: string, type: RequestType<P, R, void>, params: P): Promise<R> {
-    this.requireTrust();
-    const client = await this.daemon.start();
-    const { WorkDoneProgress } = await protocol();
-    const token = `gptLoad-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, cancel) => {
-      // The daemon's phases (backup, check, write…) each count from 0 to 100 again; the bar only grows,
-      // so each new phase fills what the last left, and the bar keeps moving until the end.
-      let shown = 0;
-      let base = 0;
-      let phase = 0;
-      const listener = client.onProgress(WorkDoneProgress.type, token, (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
-        if (value.kind === 'end') return;
-        if (value.percentage === undefined) return progress.report({ message: value.message });
-        if (value.percentage < phase) base = shown;
-        phase = value.percentage;
-        const target = base + ((100 - base) * phase) / 100;
-        progress.report({ message: value.message, increment: Math.max(0, target - shown) });
-        shown = Math.max(shown, target);
-      });
-      try {
-        // RequestParam<P> is P for the object params used here.
-        return await client.sendRequest(type, { ...params, workDoneToken: token } as never, cancel);
-      } finally {
-        listener.dispose();
-      }
-    });
   }
 
   /**

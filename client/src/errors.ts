@@ -5,7 +5,6 @@
  */
 import * as vscode from 'vscode';
 import type { ErrorCode, ErrorData, ServiceCheckResult } from '../../shared/protocol';
-import { DaemonUnavailable } from './daemon';
 import { t } from './l10n';
 import type { SqliteProblem } from './runtime';
 import type { UI } from './ui';
@@ -14,6 +13,13 @@ import type { UI } from './ui';
 export class UntrustedWorkspace extends Error {
   constructor() {
     super(t('This needs a trusted workspace: in a restricted workspace GPT-Load Keystore only checks .env files.'));
+  }
+}
+
+/** Thrown by a request when the daemon is down and could not be started. */
+export class DaemonUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
   }
 }
 
@@ -64,6 +70,9 @@ export function actionFor(err: unknown): ErrorAction | undefined {
   if (err instanceof DaemonUnavailable) return 'restart';
   if (err instanceof UntrustedWorkspace) return 'trust';
   switch (keystoreCode(err)) {
+    // The daemon's own refusal, for a request sent as needing no trust that does.
+    case 'untrusted':
+      return 'trust';
     case 'host-not-found':
     case 'connection-refused':
     case 'connection-timeout':

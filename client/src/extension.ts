@@ -96,8 +96,8 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
       if (Config.affects(event, 'language')) {
         configureLanguage(extension.extensionUri, ctx.config.language);
         ctx.fireDataChanged();
-        if (ctx.daemon.runningClient) await ctx.daemon.restart().catch(() => undefined);
-      } else if (Config.affects(event, 'daemon.runtime') && ctx.daemon.runningClient) {
+        if (ctx.daemon.isRunning) await ctx.daemon.restart().catch(() => undefined);
+      } else if (Config.affects(event, 'daemon.runtime') && ctx.daemon.isRunning) {
         const restart = t('Restart Daemon');
         if ((await vscode.window.showInformationMessage(t('The daemon runtime changed.'), restart)) === restart) {
           await vscode.commands.executeCommand('gptLoad.restartDaemon');

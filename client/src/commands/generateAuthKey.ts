@@ -27,7 +27,7 @@ export function registerGenerateAuthKey(ctx: Ctx): void {
     const target = Ctx.required(await ctx.ui.pick('authKeyTarget', choices, { title: t('Generate AUTH_KEY') }));
 
     const { EnvWriteRequest, GenerateSecretRequest } = await protocol();
-    const { value, strength } = await ctx.daemon.request(GenerateSecretRequest.type, { name: 'AUTH_KEY' });
+    const { value, strength } = await ctx.daemon.request(GenerateSecretRequest.type, { name: 'AUTH_KEY' }, { needsTrust: false });
     switch (target) {
       case 'insert':
         await editor!.edit((edit) => edit.replace(editor!.selection, value));
@@ -35,7 +35,7 @@ export function registerGenerateAuthKey(ctx: Ctx): void {
       case 'replace': {
         const deployment = Ctx.required(await ctx.deploymentFor(arg));
         await saveIfDirty(deployment.envFile);
-        await ctx.daemon.request(EnvWriteRequest.type, { envFile: deployment.envFile, key: 'AUTH_KEY', value });
+        await ctx.daemon.request(EnvWriteRequest.type, { envFile: deployment.envFile, key: 'AUTH_KEY', value }, { needsTrust: false });
         void ctx.ui.notify('authKeyWritten', t('AUTH_KEY in {0} was replaced ({1} characters). Restart GPT-Load to use it; log in to the admin UI with the new key.', deployment.label, strength.length));
         break;
       }

@@ -398,17 +398,17 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
         .answer('backup', 'skip')
         .answer('confirm', 'migrate');
       // The migration request is caught on its way to the daemon (and answered "cancelled"): it must carry allowWeakKey.
-      const withProgress = api.ctx.withProgress.bind(api.ctx);
+      const request = api.ctx.daemon.request.bind(api.ctx.daemon);
       let sent: Record<string, unknown> | undefined;
-      api.ctx.withProgress = (async (title: string, type: { method: string }, params: Record<string, unknown>) => {
-        if (type.method !== 'gptLoad/migrate') return withProgress(title, type as never, params as never);
+      api.ctx.daemon.request = (async (type: { method: string }, params: Record<string, unknown>, options: unknown) => {
+        if (type.method !== 'gptLoad/migrate') return request(type as never, params as never, options as never);
         sent = params;
         throw Object.assign(new Error('cancelled'), { code: -32800 });
-      }) as typeof api.ctx.withProgress;
+      }) as typeof api.ctx.daemon.request;
       try {
         assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined);
       } finally {
-        api.ctx.withProgress = withProgress;
+        api.ctx.daemon.request = request;
       }
       assert.equal(sent?.allowWeakKey, true, 'the daemon was not told the weak key was accepted');
       // "Choose another" went back to the method; a key from the .env is neither shown nor asked for again.
