@@ -68,8 +68,8 @@ export interface DaemonOptions {
   runtimeSetting: () => string;
   /** Whether the workspace is trusted, read at each start (untrusted: .env linting only). */
   trusted: () => boolean;
-  /** Called when the client exists, before it starts (to register notification handlers). */
-  onClient?: (client: LanguageClient) => void | Promise<void>;
+  /** Called when the client exists, before it starts, to register notification handlers (requests go through `request`). */
+  onClient?: (client: Pick<LanguageClient, 'onNotification'>) => void | Promise<void>;
   /** The daemon kept crashing and is not restarted any more: tell the user, offer a restart. */
   onFailed: (message: string) => void;
 }
