@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { DeploymentRef, EnvDatabaseStatus, StatusReport } from '../../shared/protocol';
 import { Backups } from './backups';
+import { SecretClipboard } from './clipboard';
 import { Config } from './config';
 import { Daemon } from './daemon';
 import { Deployments, type Deployment } from './deployments';
@@ -16,25 +17,6 @@ import { protocol } from './protocol';
 import { dsnWithPassword, Secrets } from './secrets';
 import { VsCodeUI, type UI } from './ui';
 import { ReportView } from './views/reportView';
-
-export interface ClipboardLike {
-  readText(): Thenable<string>;
-  writeText(value: string): Thenable<void>;
-  /** Whether a copied secret can be cleared later: only where the clipboard can be read, to clear nothing but our own text. */
-  readonly canClear: boolean;
-}
-
-/**
- * VS Code's clipboard. In a browser (code-server, vscode.dev) reading it needs a permission the page
- * seldom has, so a copied key could not be checked and cleared there: copy messages say so instead.
- */
-function platformClipboard(): ClipboardLike {
-  return {
-    readText: () => vscode.env.clipboard.readText(),
-    writeText: (value) => vscode.env.clipboard.writeText(value),
-    canClear: vscode.env.uiKind !== vscode.UIKind.Web,
-  };
-}
 
 /** What a tree node or a command argument can say about the deployment it is about. */
 export type DeploymentArg = Deployment | { deployment: Deployment } | vscode.Uri | string | undefined;
@@ -55,7 +37,7 @@ export class Ctx implements vscode.Disposable {
   readonly backups: Backups;
   readonly reports = new ReportView();
   ui: UI = new VsCodeUI();
-  clipboard: ClipboardLike = platformClipboard();
+  readonly clipboard = new SecretClipboard(() => this.config.clipboardClearSeconds);
   /** Latest background database check per `.env` path (from the daemon). */
   readonly envStatus = new Map<string, EnvDatabaseStatus>();
   private readonly dataEmitter = new vscode.EventEmitter<Deployment | undefined>();
@@ -67,9 +49,6 @@ export class Ctx implements vscode.Disposable {
   private readonly envStatusEmitter = new vscode.EventEmitter<string>();
   readonly onDidChangeEnvStatus = this.envStatusEmitter.event;
   private readonly disposables: vscode.Disposable[] = [];
-  private clipboardTimer: NodeJS.Timeout | undefined;
-  /** The secret the timer will clear, so dispose can clear it at once instead of dropping the timer. */
-  private clipboardSecret: string | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('GPT-Load Keystore', { log: true });
@@ -96,7 +75,8 @@ export class Ctx implements vscode.Disposable {
         });
       },
     });
-    this.disposables.push(this.output, this.daemon, this.deployments, this.backups, this.reports, this.dataEmitter, this.statusEmitter, this.envStatusEmitter);
+    // The clipboard first: a pending clear of a copied secret happens at once.
+    this.disposables.push(this.clipboard, this.output, this.daemon, this.deployments, this.backups, this.reports, this.dataEmitter, this.statusEmitter, this.envStatusEmitter);
   }
 
   get trusted(): boolean {
@@ -163,51 +143,6 @@ export class Ctx implements vscode.Disposable {
 
   requireTrust(): void {
     if (!vscode.workspace.isTrusted) throw new UntrustedWorkspace();
-  }
-
-  /**
-   * Copies a secret and clears it from the clipboard after gptLoad.clipboard.clearAfterSeconds, if
-   * the clipboard still holds it then. Returns those seconds (0: it will not be cleared).
-   */
-  async copySecret(value: string): Promise<number> {
-    await this.clipboard.writeText(value);
-    const seconds = this.clipboard.canClear ? this.config.clipboardClearSeconds : 0;
-    if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
-    this.clipboardTimer = undefined;
-    this.clipboardSecret = undefined;
-    if (seconds > 0) {
-      this.clipboardSecret = value;
-      this.clipboardTimer = setTimeout(() => void this.clearClipboardIf(value), seconds * 1000);
-    }
-    return seconds;
-  }
-
-  /** Clears the clipboard if it still holds `value` (never what the user copied since). True when cleared. */
-  async clearClipboardIf(value: string): Promise<boolean> {
-    if (this.clipboardSecret === value) {
-      if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
-      this.clipboardTimer = undefined;
-      this.clipboardSecret = undefined;
-    }
-    if (!this.clipboard.canClear) return false;
-    try {
-      if ((await this.clipboard.readText()) !== value) return false;
-      await this.clipboard.writeText('');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** What happens to a copied secret here, for a copy message or a "copy" choice. */
-  clipboardClearNote(seconds = this.config.clipboardClearSeconds): string {
-    if (!this.clipboard.canClear) return t('This editor cannot clear the clipboard: clear it yourself after pasting.');
-    return seconds > 0 ? t('It is cleared from the clipboard in {0} s.', seconds) : t('It stays on the clipboard (gptLoad.clipboard.clearAfterSeconds is 0).');
-  }
-
-  /** "Key … copied." and what happens to it on the clipboard. */
-  clipboardCopiedMessage(copied: string): string {
-    return `${copied} ${this.clipboardClearNote()}`;
   }
 
   /** One message for a failure, with the action that fixes it. */
@@ -281,8 +216,6 @@ export class Ctx implements vscode.Disposable {
   }
 
   dispose(): void {
-    // A pending clear happens now: the secret must not outlive the extension on the clipboard.
-    if (this.clipboardSecret !== undefined) void this.clearClipboardIf(this.clipboardSecret);
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -23,7 +23,7 @@ export function registerGenerateAuthKey(ctx: Ctx): void {
     const choices: Array<{ id: AuthKeyTarget; label: string; detail?: string }> = [];
     if (editor) choices.push({ id: 'insert', label: t('Insert at cursor'), detail: vscode.workspace.asRelativePath(editor.document.uri) });
     choices.push({ id: 'replace', label: t('Set AUTH_KEY in .env'), detail: t('Replaces the current value; GPT-Load must be restarted') });
-    choices.push({ id: 'copy', label: t('Copy to clipboard'), detail: ctx.clipboardClearNote() });
+    choices.push({ id: 'copy', label: t('Copy to clipboard'), detail: ctx.clipboard.clearNote() });
     const target = Ctx.required(await ctx.ui.pick('authKeyTarget', choices, { title: t('Generate AUTH_KEY') }));
 
     const { EnvWriteRequest, GenerateSecretRequest } = await protocol();
@@ -40,8 +40,8 @@ export function registerGenerateAuthKey(ctx: Ctx): void {
         break;
       }
       case 'copy': {
-        await ctx.copySecret(value);
-        void ctx.ui.notify('authKeyCopied', ctx.clipboardCopiedMessage(t('A new AUTH_KEY was copied.')));
+        await ctx.clipboard.copySecret(value);
+        void ctx.ui.notify('authKeyCopied', ctx.clipboard.copiedMessage(t('A new AUTH_KEY was copied.')));
         break;
       }
     }

@@ -54,7 +54,7 @@ export function registerRotateAuthKey(ctx: Ctx): void {
     const answer = await ctx.ui.notify('authKeyRotated', message, {
       actions: [{ id: 'copyKey', title: t('Copy New AUTH_KEY') }, ...copyRestartAction(advice)],
     });
-    if (answer === 'copyKey') await ctx.copySecret(value);
+    if (answer === 'copyKey') await ctx.clipboard.copySecret(value);
     else await copyRestartIfAsked(ctx, answer, advice);
     return { envFile: deployment.envFile, removedOld: removal !== undefined };
   });

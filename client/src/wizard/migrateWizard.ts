@@ -359,7 +359,7 @@ export class MigrateWizard {
         'saveKey',
         [
           { id: 'secretStorage', label: t('Store it in VS Code\'s secret storage'), picked: true },
-          { id: 'clipboard', label: t('Copy it to the clipboard (for your password manager)'), detail: this.ctx.clipboardClearNote() },
+          { id: 'clipboard', label: t('Copy it to the clipboard (for your password manager)'), detail: this.ctx.clipboard.clearNote() },
         ],
         { title, back },
       ),
@@ -372,7 +372,7 @@ export class MigrateWizard {
   }
 
   private async copyNewKey(): Promise<void> {
-    await this.ctx.copySecret(this.toKey);
+    await this.ctx.clipboard.copySecret(this.toKey);
     this.copiedKey = this.toKey;
   }
 
@@ -391,7 +391,7 @@ export class MigrateWizard {
       );
       if (answer === 'saved') return;
       await this.copyNewKey();
-      void this.ui.notify('keyCopied', this.ctx.clipboardCopiedMessage(t('The new ENCRYPTION_KEY was copied.')));
+      void this.ui.notify('keyCopied', this.ctx.clipboard.copiedMessage(t('The new ENCRYPTION_KEY was copied.')));
     }
   }
 
@@ -404,7 +404,7 @@ export class MigrateWizard {
       removed.push(t('The unused copy of the new key was removed from secret storage.'));
     }
     if (this.copiedKey !== undefined) {
-      if (await this.ctx.clearClipboardIf(this.copiedKey)) removed.push(t('The new key was cleared from the clipboard.'));
+      if (await this.ctx.clipboard.clearIf(this.copiedKey)) removed.push(t('The new key was cleared from the clipboard.'));
       this.copiedKey = undefined;
     }
     return removed;

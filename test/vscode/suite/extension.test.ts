@@ -213,7 +213,7 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     assert.equal(ui2.messages('authKeyCopied')[0], 'A new AUTH_KEY was copied. This editor cannot clear the clipboard: clear it yourself after pasting.');
     assert.ok(ui2.prompts.find((p) => p.step === 'authKeyTarget')?.labels?.some((l) => l.includes('cannot clear the clipboard')));
     assert.ok(browser.text.length >= 32);
-    assert.equal(await api.ctx.clearClipboardIf(browser.text), false, 'a clipboard that cannot be read was cleared');
+    assert.equal(await api.ctx.clipboard.clearIf(browser.text), false, 'a clipboard that cannot be read was cleared');
   });
 
   test('Generate AUTH_KEY copies a strong key; Rotate AUTH_KEY replaces it in .env and remembers when', async () => {
