@@ -6,14 +6,25 @@
  */
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
-import type { BackupCheckResult, BackupInfo, BackupPlaintextRows } from '../../shared/protocol';
+import type { BackupCheckResult, BackupInfo, BackupPlaintextRows, DeploymentRef } from '../../shared/protocol';
 import { printable } from '../../shared/printable';
-import type { Ctx } from './context';
-import type { Deployment } from './deployments';
+import type { Daemon } from './daemon';
+import type { Deployment, Deployments } from './deployments';
 import { worseVerdict, type BackupVerdict } from './backupVerdicts';
 import { describeBackup, shortDate } from './describe';
 import { t } from './l10n';
 import { protocol } from './protocol';
+import type { UI } from './ui';
+
+/** What the backups need of the extension's shared context (context.ts passes itself; `ui` is read at each prompt: tests swap it). */
+export interface BackupsContext {
+  readonly daemon: Pick<Daemon, 'request'>;
+  readonly deployments: Pick<Deployments, 'all'>;
+  readonly ui: UI;
+  ref(deployment: Deployment): Promise<DeploymentRef>;
+  /** The deployment a command is about when it names none: the active one, else the user picks. */
+  deploymentFor(arg: undefined): Promise<Deployment | undefined>;
+}
 
 export interface BackupEntry {
   path: string;
@@ -41,11 +52,11 @@ export class Backups implements vscode.Disposable {
   /** A deployment's backups changed (created, checked, restored from). */
   readonly onDidChange = this.emitter.event;
 
-  constructor(private readonly ctx: Ctx) {}
+  constructor(private readonly ctx: BackupsContext) {}
 
   async list(deployment: Deployment): Promise<BackupEntry[]> {
     const { BackupListRequest } = await protocol();
-    const result = await this.ctx.request(BackupListRequest.type, { deployment: await this.ctx.ref(deployment) });
+    const result = await this.ctx.daemon.request(BackupListRequest.type, { deployment: await this.ctx.ref(deployment) }, { needsTrust: true });
     const infos = new Map(result.backups.map((b) => [b.path, b]));
     return (result.checks ?? []).map((check) => {
       const full = this.fullChecks.get(check.path);

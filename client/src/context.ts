@@ -4,39 +4,19 @@
  * failure into one message with the action that fixes it.
  */
 import * as vscode from 'vscode';
-import type { RequestType } from 'vscode-languageclient';
-import type { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { DeploymentRef, EnvDatabaseStatus, StatusReport } from '../../shared/protocol';
 import { Backups } from './backups';
+import { SecretClipboard } from './clipboard';
 import { Config } from './config';
-import { Daemon, DaemonUnavailable } from './daemon';
+import { Daemon } from './daemon';
 import { Deployments, type Deployment } from './deployments';
-import { actionFor, actionTitle, Cancelled, describeSqliteProblem, isCancellation, keystoreCode, messageOf, UntrustedWorkspace } from './errors';
+import { actionFor, actionTitle, Cancelled, DaemonUnavailable, describeSqliteProblem, isCancellation, keystoreCode, messageOf, UntrustedWorkspace } from './errors';
 import { KeyCopies } from './keyCopies';
 import { t } from './l10n';
 import { protocol } from './protocol';
 import { dsnWithPassword, Secrets } from './secrets';
+import { VsCodeUI, type UI } from './ui';
 import { ReportView } from './views/reportView';
-import { VsCodeUI, type WizardUI } from './wizard/ui';
-
-export interface ClipboardLike {
-  readText(): Thenable<string>;
-  writeText(value: string): Thenable<void>;
-  /** Whether a copied secret can be cleared later: only where the clipboard can be read, to clear nothing but our own text. */
-  readonly canClear: boolean;
-}
-
-/**
- * VS Code's clipboard. In a browser (code-server, vscode.dev) reading it needs a permission the page
- * seldom has, so a copied key could not be checked and cleared there: copy messages say so instead.
- */
-function platformClipboard(): ClipboardLike {
-  return {
-    readText: () => vscode.env.clipboard.readText(),
-    writeText: (value) => vscode.env.clipboard.writeText(value),
-    canClear: vscode.env.uiKind !== vscode.UIKind.Web,
-  };
-}
 
 /** What a tree node or a command argument can say about the deployment it is about. */
 export type DeploymentArg = Deployment | { deployment: Deployment } | vscode.Uri | string | undefined;
@@ -56,8 +36,8 @@ export class Ctx implements vscode.Disposable {
   readonly keyCopies: KeyCopies;
   readonly backups: Backups;
   readonly reports = new ReportView();
-  ui: WizardUI = new VsCodeUI();
-  clipboard: ClipboardLike = platformClipboard();
+  ui: UI = new VsCodeUI();
+  readonly clipboard = new SecretClipboard(() => this.config.clipboardClearSeconds);
   /** Latest background database check per `.env` path (from the daemon). */
   readonly envStatus = new Map<string, EnvDatabaseStatus>();
   private readonly dataEmitter = new vscode.EventEmitter<Deployment | undefined>();
@@ -69,9 +49,6 @@ export class Ctx implements vscode.Disposable {
   private readonly envStatusEmitter = new vscode.EventEmitter<string>();
   readonly onDidChangeEnvStatus = this.envStatusEmitter.event;
   private readonly disposables: vscode.Disposable[] = [];
-  private clipboardTimer: NodeJS.Timeout | undefined;
-  /** The secret the timer will clear, so dispose can clear it at once instead of dropping the timer. */
-  private clipboardSecret: string | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('GPT-Load Keystore', { log: true });
@@ -79,7 +56,7 @@ export class Ctx implements vscode.Disposable {
     this.keyCopies = new KeyCopies(extension.globalState, this.secrets, async (key) => {
       // A hash of no values answers the key's fingerprint; the daemon derives it off this thread.
       const { HashRequest } = await protocol();
-      return (await this.daemon.request(HashRequest.type, { values: [], encryptionKey: key })).keyFingerprint;
+      return (await this.daemon.request(HashRequest.type, { values: [], encryptionKey: key }, { needsTrust: false })).keyFingerprint;
     });
     this.backups = new Backups(this);
     this.deployments = new Deployments(this.config, extension.workspaceState);
@@ -98,7 +75,8 @@ export class Ctx implements vscode.Disposable {
         });
       },
     });
-    this.disposables.push(this.output, this.daemon, this.deployments, this.backups, this.reports, this.dataEmitter, this.statusEmitter, this.envStatusEmitter);
+    // The clipboard first: a pending clear of a copied secret happens at once.
+    this.disposables.push(this.clipboard, this.output, this.daemon, this.deployments, this.backups, this.reports, this.dataEmitter, this.statusEmitter, this.envStatusEmitter);
   }
 
   get trusted(): boolean {
@@ -165,90 +143,6 @@ export class Ctx implements vscode.Disposable {
 
   requireTrust(): void {
     if (!vscode.workspace.isTrusted) throw new UntrustedWorkspace();
-  }
-
-  /** A keystore request to the daemon (started on demand). Needs trust. */
-  request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
-    this.requireTrust();
-    return this.daemon.request(type, params, token);
-  }
-
-  /**
-   * A long request under a cancellable progress notification fed by the daemon's work-done
-   * progress (phase, rows, rate).
-   */
-  async withProgress<P extends { workDoneToken?: string | number }, R>(title: string, type: RequestType<P, R, void>, params: P): Promise<R> {
-    this.requireTrust();
-    const client = await this.daemon.start();
-    const { WorkDoneProgress } = await protocol();
-    const token = `gptLoad-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, cancel) => {
-      // The daemon's phases (backup, check, write…) each count from 0 to 100 again; the bar only grows,
-      // so each new phase fills what the last left, and the bar keeps moving until the end.
-      let shown = 0;
-      let base = 0;
-      let phase = 0;
-      const listener = client.onProgress(WorkDoneProgress.type, token, (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
-        if (value.kind === 'end') return;
-        if (value.percentage === undefined) return progress.report({ message: value.message });
-        if (value.percentage < phase) base = shown;
-        phase = value.percentage;
-        const target = base + ((100 - base) * phase) / 100;
-        progress.report({ message: value.message, increment: Math.max(0, target - shown) });
-        shown = Math.max(shown, target);
-      });
-      try {
-        // RequestParam<P> is P for the object params used here.
-        return await client.sendRequest(type, { ...params, workDoneToken: token } as never, cancel);
-      } finally {
-        listener.dispose();
-      }
-    });
-  }
-
-  /**
-   * Copies a secret and clears it from the clipboard after gptLoad.clipboard.clearAfterSeconds, if
-   * the clipboard still holds it then. Returns those seconds (0: it will not be cleared).
-   */
-  async copySecret(value: string): Promise<number> {
-    await this.clipboard.writeText(value);
-    const seconds = this.clipboard.canClear ? this.config.clipboardClearSeconds : 0;
-    if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
-    this.clipboardTimer = undefined;
-    this.clipboardSecret = undefined;
-    if (seconds > 0) {
-      this.clipboardSecret = value;
-      this.clipboardTimer = setTimeout(() => void this.clearClipboardIf(value), seconds * 1000);
-    }
-    return seconds;
-  }
-
-  /** Clears the clipboard if it still holds `value` (never what the user copied since). True when cleared. */
-  async clearClipboardIf(value: string): Promise<boolean> {
-    if (this.clipboardSecret === value) {
-      if (this.clipboardTimer) clearTimeout(this.clipboardTimer);
-      this.clipboardTimer = undefined;
-      this.clipboardSecret = undefined;
-    }
-    if (!this.clipboard.canClear) return false;
-    try {
-      if ((await this.clipboard.readText()) !== value) return false;
-      await this.clipboard.writeText('');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** What happens to a copied secret here, for a copy message or a "copy" choice. */
-  clipboardClearNote(seconds = this.config.clipboardClearSeconds): string {
-    if (!this.clipboard.canClear) return t('This editor cannot clear the clipboard: clear it yourself after pasting.');
-    return seconds > 0 ? t('It is cleared from the clipboard in {0} s.', seconds) : t('It stays on the clipboard (gptLoad.clipboard.clearAfterSeconds is 0).');
-  }
-
-  /** "Key … copied." and what happens to it on the clipboard. */
-  clipboardCopiedMessage(copied: string): string {
-    return `${copied} ${this.clipboardClearNote()}`;
   }
 
   /** One message for a failure, with the action that fixes it. */
@@ -322,8 +216,6 @@ export class Ctx implements vscode.Disposable {
   }
 
   dispose(): void {
-    // A pending clear happens now: the secret must not outlive the extension on the clipboard.
-    if (this.clipboardSecret !== undefined) void this.clearClipboardIf(this.clipboardSecret);
     for (const d of this.disposables) d.dispose();
   }
 }

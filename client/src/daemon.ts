@@ -1,7 +1,8 @@
 /**
  * The daemon (dist/server.js) as a language client over node IPC: started lazily on first need,
  * on the Node chosen in runtime.ts, restarted when it crashes (up to a limit), and restartable by
- * command. Requests go through `request`, which starts the daemon when needed and fails with
+ * command. Every request goes through `request`, which states whether it needs a trusted workspace
+ * (in a restricted one such a request is never sent), starts the daemon when needed and fails with
  * `DaemonUnavailable` when it cannot run, so commands can say so and offer a restart.
  */
 import * as vscode from 'vscode';
@@ -14,19 +15,14 @@ import type {
   RequestType,
   ServerOptions,
 } from 'vscode-languageclient/node';
+import type { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { InitializationOptions } from '../../shared/protocol';
+import { DaemonUnavailable, UntrustedWorkspace } from './errors';
 import { daemonLocale, t } from './l10n';
 import { protocol, type Protocol } from './protocol';
 import { chooseRuntime, describeChoice, type RuntimeChoice } from './runtime';
 
 export type DaemonState = 'stopped' | 'starting' | 'running' | 'failed';
-
-/** Thrown by `request` when the daemon is down and could not be started. */
-export class DaemonUnavailable extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-  }
-}
 
 /** Restarts within this window beyond this count mean the daemon keeps crashing: stop trying. */
 const CRASH_WINDOW_MS = 3 * 60_000;
@@ -50,6 +46,21 @@ function keystoreClientClass(lib: ClientLibrary) {
 const RUNNING = 2;
 const STARTING = 3;
 
+/** How a request is sent. */
+export interface RequestOptions<P> {
+  /**
+   * true for every request of a keystore operation (it opens a database, Redis or GPT-Load
+   * connection, or runs a process: the daemon refuses those with `untrusted`) and every one that
+   * reveals a secret of a `.env`. In a restricted workspace such a request is not sent: it fails with
+   * UntrustedWorkspace, whose message offers to trust the folder. false only for what a restricted
+   * workspace may do, offline and showing no secret of it: a `.env`'s summary (the dashboard
+   * warnings), a key's fingerprint, Generate AUTH_KEY.
+   */
+  needsTrust: boolean;
+  /** A long request: the title of a cancellable progress notification fed by the daemon's work-done progress. */
+  progress?: 'workDoneToken' extends keyof P ? string : never;
+}
+
 export interface DaemonOptions {
   extensionUri: vscode.Uri;
   output: vscode.LogOutputChannel;
@@ -57,8 +68,8 @@ export interface DaemonOptions {
   runtimeSetting: () => string;
   /** Whether the workspace is trusted, read at each start (untrusted: .env linting only). */
   trusted: () => boolean;
-  /** Called when the client exists, before it starts (to register notification handlers). */
-  onClient?: (client: LanguageClient) => void | Promise<void>;
+  /** Called when the client exists, before it starts, to register notification handlers (requests go through `request`). */
+  onClient?: (client: Pick<LanguageClient, 'onNotification'>) => void | Promise<void>;
   /** The daemon kept crashing and is not restarted any more: tell the user, offer a restart. */
   onFailed: (message: string) => void;
 }
@@ -85,8 +96,13 @@ export class Daemon implements vscode.Disposable {
     this.stateEmitter.fire(state);
   }
 
+  /** Starts the daemon when it is not running (for the `.env` lint; requests start it themselves). */
+  async start(): Promise<void> {
+    await this.running();
+  }
+
   /** The running client; starts the daemon when it is not running. Shares one start between callers. */
-  async start(): Promise<LanguageClient> {
+  private async running(): Promise<LanguageClient> {
     const client = this.client;
     if (client?.state === RUNNING) return client;
     // The language client restarting the daemon after a crash: join that start, never run a second daemon beside it.
@@ -191,12 +207,45 @@ export class Daemon implements vscode.Disposable {
     return this.current === 'failed' ? (this.failure ?? t('The GPT-Load daemon is not running.')) : undefined;
   }
 
-  /** Sends a request, starting the daemon when it is stopped; a failed daemon is not restarted here. */
-  async request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
+  /**
+   * The one way to send a request: refused before it is sent when it needs trust the workspace does
+   * not have; starts the daemon when it is stopped; a failed daemon is not restarted here.
+   */
+  async request<P, R>(type: RequestType<P, R, void>, params: P, options: RequestOptions<P>): Promise<R> {
+    if (options.needsTrust && !this.options.trusted()) throw new UntrustedWorkspace();
     const reason = this.unavailableReason;
     if (reason) throw new DaemonUnavailable(reason);
-    const client = await this.start();
-    return client.sendRequest(type, params as never, token); // RequestParam<P> is P for object params
+    const client = await this.running();
+    if (options.progress === undefined) return client.sendRequest(type, params as never); // RequestParam<P> is P for object params
+    return this.withProgress(client, options.progress, type, params);
+  }
+
+  /** A long request under a cancellable progress notification fed by the daemon's work-done progress (phase, rows, rate). */
+  private async withProgress<P, R>(client: LanguageClient, title: string, type: RequestType<P, R, void>, params: P): Promise<R> {
+    const { WorkDoneProgress } = await protocol();
+    const token = `gptLoad-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, cancel) => {
+      // The daemon's phases (backup, check, write…) each count from 0 to 100 again; the bar only grows,
+      // so each new phase fills what the last left, and the bar keeps moving until the end.
+      let shown = 0;
+      let base = 0;
+      let phase = 0;
+      const listener = client.onProgress(WorkDoneProgress.type, token, (value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd) => {
+        if (value.kind === 'end') return;
+        if (value.percentage === undefined) return progress.report({ message: value.message });
+        if (value.percentage < phase) base = shown;
+        phase = value.percentage;
+        const target = base + ((100 - base) * phase) / 100;
+        progress.report({ message: value.message, increment: Math.max(0, target - shown) });
+        shown = Math.max(shown, target);
+      });
+      try {
+        // RequestParam<P> is P for the object params used here.
+        return await client.sendRequest(type, { ...params, workDoneToken: token } as never, cancel);
+      } finally {
+        listener.dispose();
+      }
+    });
   }
 
   /** Process id of the running daemon (tests, the log). */
@@ -204,9 +253,9 @@ export class Daemon implements vscode.Disposable {
     return (this.client as unknown as { _serverProcess?: { pid?: number } } | undefined)?._serverProcess?.pid;
   }
 
-  /** The running client, if any, without starting one. */
-  get runningClient(): LanguageClient | undefined {
-    return this.client?.state === RUNNING ? this.client : undefined;
+  /** Whether the daemon runs now (without starting it). */
+  get isRunning(): boolean {
+    return this.client?.state === RUNNING;
   }
 
   async restart(): Promise<void> {

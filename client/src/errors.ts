@@ -5,15 +5,21 @@
  */
 import * as vscode from 'vscode';
 import type { ErrorCode, ErrorData, ServiceCheckResult } from '../../shared/protocol';
-import { DaemonUnavailable } from './daemon';
 import { t } from './l10n';
 import type { SqliteProblem } from './runtime';
-import type { WizardUI } from './wizard/ui';
+import type { UI } from './ui';
 
 /** Thrown when a command needs a trusted workspace. */
 export class UntrustedWorkspace extends Error {
   constructor() {
     super(t('This needs a trusted workspace: in a restricted workspace GPT-Load Keystore only checks .env files.'));
+  }
+}
+
+/** Thrown by a request when the daemon is down and could not be started. */
+export class DaemonUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
   }
 }
 
@@ -64,6 +70,9 @@ export function actionFor(err: unknown): ErrorAction | undefined {
   if (err instanceof DaemonUnavailable) return 'restart';
   if (err instanceof UntrustedWorkspace) return 'trust';
   switch (keystoreCode(err)) {
+    // The daemon's own refusal, for a request sent as needing no trust that does.
+    case 'untrusted':
+      return 'trust';
     case 'host-not-found':
     case 'connection-refused':
     case 'connection-timeout':
@@ -97,7 +106,7 @@ export function actionTitle(action: ErrorAction): string {
 }
 
 /** Says that GPT-Load runs and offers "Check Again"; throws Cancelled when the user stops asking. */
-async function askCheckAgain(ui: WizardUI, message: string): Promise<void> {
+async function askCheckAgain(ui: UI, message: string): Promise<void> {
   const answer = await ui.ask('serviceRunning', message, {
     severity: 'warning',
     detail: t('Stop GPT-Load, then check again. Nothing was changed.'),
@@ -111,7 +120,7 @@ async function askCheckAgain(ui: WizardUI, message: string): Promise<void> {
  * because GPT-Load runs ('service-running'): says so and offers "Check Again" in between. A refused
  * attempt wrote nothing. Throws Cancelled when the user stops asking.
  */
-export async function retryWhileServiceRuns<R>(ui: WizardUI, run: () => Promise<R>): Promise<R> {
+export async function retryWhileServiceRuns<R>(ui: UI, run: () => Promise<R>): Promise<R> {
   for (;;) {
     try {
       return await run();
@@ -127,7 +136,7 @@ export async function retryWhileServiceRuns<R>(ui: WizardUI, run: () => Promise<
  * sessions are connected) until it does not, with the daemon's findings and "Check Again" in
  * between: before a step that is pointless while GPT-Load runs. Throws Cancelled when the user stops asking.
  */
-export async function waitUntilServiceStopped(ui: WizardUI, check: () => Promise<ServiceCheckResult>): Promise<void> {
+export async function waitUntilServiceStopped(ui: UI, check: () => Promise<ServiceCheckResult>): Promise<void> {
   for (;;) {
     const result = await check();
     if (!result.running) return;

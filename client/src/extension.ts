@@ -1,6 +1,6 @@
 /**
- * Wiring only: the shared context, the views, the commands, and the listeners that keep them
- * current. Activation never waits for the daemon or a database: the daemon starts in the
+ * Wiring only: the shared context, the views, the commands, and what runs without a command
+ * (lifecycle.ts). Activation never waits for the daemon or a database: the daemon starts in the
  * background when a `.env` is open or a command needs it.
  */
 import * as vscode from 'vscode';
@@ -26,12 +26,12 @@ import { registerShowStatus } from './commands/showStatus';
 import { registerPruneBackups } from './commands/pruneBackups';
 import { registerShowAuditReport } from './commands/showAuditReport';
 import { registerFixAuditFinding } from './commands/fixAuditFinding';
-import { Config } from './config';
 import { Ctx } from './context';
-import { configureLanguage, t } from './l10n';
+import { configureLanguage } from './l10n';
+import { registerLifecycle } from './lifecycle';
+import type { UI } from './ui';
 import { KeyExplorer } from './views/keyExplorer';
 import { StatusBar } from './views/statusBar';
-import type { WizardUI } from './wizard/ui';
 
 /** What activate() returns outside production mode: the extension tests drive the extension through it. */
 export interface TestApi {
@@ -39,7 +39,7 @@ export interface TestApi {
   explorer: KeyExplorer;
   statusBar: StatusBar;
   /** Replaces the prompts (quick picks, input boxes, dialogs) with scripted answers. */
-  setUI(ui: WizardUI): void;
+  setUI(ui: UI): void;
   /** Time spent in activate(), ms. */
   activationMs: number;
   /** Runs the AUTH_KEY rotation reminder now (it runs once after activation). */
@@ -49,10 +49,6 @@ export interface TestApi {
 }
 
 let context: Ctx | undefined;
-
-function isEnvDocument(document: vscode.TextDocument): boolean {
-  return document.languageId === 'dotenv' || /(^|[\\/])\.env(\.[^\\/]*)?$/.test(document.uri.path);
-}
 
 export function activate(extension: vscode.ExtensionContext): TestApi | undefined {
   const started = performance.now();
@@ -84,38 +80,11 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
   registerFixAuditFinding(ctx);
   registerRemoveAuthKeyFromProxyKeys(ctx);
 
-  const startForEnv = (document: vscode.TextDocument) => {
-    if (isEnvDocument(document) && ctx.daemon.state === 'stopped') void ctx.daemon.start().catch(() => undefined);
-  };
-  ctx.subscribe(
-    ctx,
-    explorer,
-    statusBar,
-    vscode.workspace.onDidOpenTextDocument(startForEnv),
-    vscode.workspace.onDidChangeConfiguration(async (event) => {
-      if (Config.affects(event, 'language')) {
-        configureLanguage(extension.extensionUri, ctx.config.language);
-        ctx.fireDataChanged();
-        if (ctx.daemon.runningClient) await ctx.daemon.restart().catch(() => undefined);
-      } else if (Config.affects(event, 'daemon.runtime') && ctx.daemon.runningClient) {
-        const restart = t('Restart Daemon');
-        if ((await vscode.window.showInformationMessage(t('The daemon runtime changed.'), restart)) === restart) {
-          await vscode.commands.executeCommand('gptLoad.restartDaemon');
-        }
-      } else if (Config.affects(event, 'database', 'envFiles')) {
-        ctx.fireDataChanged();
-      }
-    }),
-    // Trust lifts the restrictions: the daemon restarts with database checks and the user's runtime.
-    vscode.workspace.onDidGrantWorkspaceTrust(() => {
-      if (ctx.daemon.state !== 'stopped') void ctx.daemon.restart().catch(() => undefined);
-      ctx.fireDataChanged();
-    }),
-  );
+  ctx.subscribe(ctx, explorer, statusBar);
+  registerLifecycle(ctx);
 
-  // After activation: lint the .env files already open, fill the status bar, due rotations and key checks.
+  // After activation: fill the status bar, due rotations and key checks.
   setTimeout(() => {
-    vscode.workspace.textDocuments.forEach(startForEnv);
     void statusBar.refresh();
     void remindOverdueRotations(ctx).catch(() => undefined);
     void remindKeyBackupCheck(ctx).catch(() => undefined);

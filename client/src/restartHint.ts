@@ -13,7 +13,7 @@ export type RestartAdvice = RestartAdviceRequest.Result;
 
 export async function restartAdvice(ctx: Ctx, deployment: Deployment): Promise<RestartAdvice> {
   const p = await protocol();
-  return ctx.daemon.request(p.RestartAdviceRequest.type, { deployment: await ctx.ref(deployment) });
+  return ctx.daemon.request(p.RestartAdviceRequest.type, { deployment: await ctx.ref(deployment) }, { needsTrust: true });
 }
 
 /** The Copy button for a notification that ends with restart advice (none when no command is known). */

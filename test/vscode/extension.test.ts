@@ -67,7 +67,7 @@ describe('GPT-Load Keystore extension in VS Code (code-server)', { skip: prerequ
         name: 'extension-suite-restricted',
       });
       assert.equal(result.exitCode, 0, `suite failed (screenshot ${result.screenshot}):\n${result.log}`);
-      assert.match(result.log, /^\s*4 passing/m, result.log);
+      assert.match(result.log, /^\s*5 passing/m, result.log);
     } finally {
       await server.stop();
     }

@@ -6,7 +6,7 @@ import { describeBackup, shortDate } from '../describe';
 import { askForKey } from '../keyPrompt';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import type { Severity } from '../wizard/ui';
+import type { Severity } from '../ui';
 import { CommandIds } from './ids';
 
 /** The verdict of a check (older daemons may leave it out: then validity alone). */
@@ -62,7 +62,7 @@ export function registerCheckBackup(ctx: Ctx): void {
     const { BackupCheckRequest } = await protocol();
     const deployment = await ctx.ref(entry.deployment);
     const title = t('Checking the backup {0}', basename(entry.path));
-    let result = await ctx.withProgress(title, BackupCheckRequest.type, { path: entry.path, deployment });
+    let result = await ctx.daemon.request(BackupCheckRequest.type, { path: entry.path, deployment }, { needsTrust: true, progress: title });
     let keyLabel: string | undefined;
 
     const needed = result.info?.keyFingerprint;
@@ -78,7 +78,7 @@ export function registerCheckBackup(ctx: Ctx): void {
       if (tryKey) {
         const key = await askForKey(ctx, entry.deployment, { step: 'backupKey', title: t('The ENCRYPTION_KEY of this backup'), needed });
         keyLabel = key.label;
-        result = await ctx.withProgress(title, BackupCheckRequest.type, { path: entry.path, deployment, encryptionKey: key.value });
+        result = await ctx.daemon.request(BackupCheckRequest.type, { path: entry.path, deployment, encryptionKey: key.value }, { needsTrust: true, progress: title });
       }
     }
 

@@ -124,11 +124,11 @@ export function registerCheckKeyBackups(ctx: Ctx): void {
     const result =
       keys.length === 0
         ? undefined
-        : await ctx.withProgress(t('Checking the copies of ENCRYPTION_KEY of {0}', deployment.label), KeyBackupsRequest.type, {
-            deployment: await ctx.ref(deployment),
-            candidates: keys.map((k) => k.value),
-            backups: entries.map((e) => e.path),
-          });
+        : await ctx.daemon.request(
+            KeyBackupsRequest.type,
+            { deployment: await ctx.ref(deployment), candidates: keys.map((k) => k.value), backups: entries.map((e) => e.path) },
+            { needsTrust: true, progress: t('Checking the copies of ENCRYPTION_KEY of {0}', deployment.label) },
+          );
     const sampled = result?.sampled ?? 0;
     const lines: KeyCheckLine[] = (result?.results ?? []).map((check) => {
       const key = keys[check.index];

@@ -9,9 +9,9 @@ export function registerCopyKey(ctx: Ctx): void {
   ctx.registerCommand(CommandIds.copyKey, async (node?: KeyNode) => {
     if (node?.kind !== 'key') throw new Error(t('Choose a key in the GPT-Load key explorer.'));
     const key = await revealPlaintext(ctx, node);
-    await ctx.copySecret(key);
+    await ctx.clipboard.copySecret(key);
     ctx.output.info(`copied key #${node.key.id} of ${node.deployment.label}`);
-    void ctx.ui.notify('keyCopied', ctx.clipboardCopiedMessage(t('Key {0} copied.', node.key.masked)));
+    void ctx.ui.notify('keyCopied', ctx.clipboard.copiedMessage(t('Key {0} copied.', node.key.masked)));
     return node.key.id;
   });
 }

@@ -14,7 +14,7 @@ export function registerCreateBackup(ctx: Ctx): void {
   ctx.registerCommand(CommandIds.createBackup, async (arg?: DeploymentArg) => {
     const deployment = Ctx.required(await ctx.deploymentFor(arg));
     const { BackupCreateRequest } = await protocol();
-    const info = await ctx.withProgress(t('Backing up {0}', deployment.label), BackupCreateRequest.type, { deployment: await ctx.ref(deployment) });
+    const info = await ctx.daemon.request(BackupCreateRequest.type, { deployment: await ctx.ref(deployment) }, { needsTrust: true, progress: t('Backing up {0}', deployment.label) });
     ctx.backups.changed(deployment);
     ctx.output.info(`backup of ${deployment.label}: ${info.path} (${Object.entries(info.rows).map(([table, rows]) => `${table} ${rows}`).join(', ')}; key ${info.keyFingerprint})`);
 

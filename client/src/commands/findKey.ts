@@ -22,7 +22,7 @@ export function registerFindKey(ctx: Ctx, explorer: KeyExplorer): void {
       }),
     );
     const { KeysRequest } = await protocol();
-    const page = await ctx.request(KeysRequest.type, { deployment: await ctx.ref(deployment), value: value.trim(), limit: 100 });
+    const page = await ctx.daemon.request(KeysRequest.type, { deployment: await ctx.ref(deployment), value: value.trim(), limit: 100 }, { needsTrust: true });
     explorer.showSearch(deployment, page.items);
     await vscode.commands.executeCommand('gptLoad.keys.focus').then(undefined, () => undefined);
     if (page.items.length === 0) void ctx.ui.notify('keyNotFound', t('No stored key has this value in {0}.', deployment.label));

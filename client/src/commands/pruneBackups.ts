@@ -33,7 +33,7 @@ export function registerPruneBackups(ctx: Ctx): void {
     if (rule === undefined) throw new Cancelled();
     const { BackupPruneRequest } = await protocol();
     const params = { deployment: await ctx.ref(deployment), ...(rule === 'plaintext' ? { plaintext: true } : { keep: rule === 'keepFive' ? 5 : 0 }) };
-    const plan = await ctx.withProgress(t('Checking the backups of {0}', deployment.label), BackupPruneRequest.type, { ...params, dryRun: true });
+    const plan = await ctx.daemon.request(BackupPruneRequest.type, { ...params, dryRun: true }, { needsTrust: true, progress: t('Checking the backups of {0}', deployment.label) });
     if (plan.deleted.length === 0) {
       void ctx.ui.notify('prunedNothing', t('No backup of {0} to delete.', deployment.label));
       return plan;
@@ -44,7 +44,7 @@ export function registerPruneBackups(ctx: Ctx): void {
       actions: [{ id: 'delete', title: t('Delete') }],
     });
     if (go !== 'delete') throw new Cancelled();
-    const result = await ctx.withProgress(t('Deleting backups of {0}', deployment.label), BackupPruneRequest.type, { ...params, confirmed: true });
+    const result = await ctx.daemon.request(BackupPruneRequest.type, { ...params, confirmed: true }, { needsTrust: true, progress: t('Deleting backups of {0}', deployment.label) });
     ctx.backups.changed(deployment);
     ctx.output.info(`pruned backups of ${deployment.label}: ${result.deleted.map((e) => `${basename(e.path)} (${e.reason})`).join(', ')}`);
     void ctx.ui.notify('pruned', t('Deleted {0} backup(s) of {1}.', result.deleted.length, deployment.label));

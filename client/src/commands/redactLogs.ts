@@ -15,7 +15,7 @@ export function registerRedactLogs(ctx: Ctx): void {
     const deployment = Ctx.required(await ctx.deploymentFor(arg));
     const ref = await ctx.ref(deployment);
     const { RedactLogsRequest } = await protocol();
-    const run = (title: string, dryRun: boolean) => retryWhileServiceRuns(ctx.ui, () => ctx.withProgress(title, RedactLogsRequest.type, { deployment: ref, dryRun }));
+    const run = (title: string, dryRun: boolean) => retryWhileServiceRuns(ctx.ui, () => ctx.daemon.request(RedactLogsRequest.type, { deployment: ref, dryRun }, { needsTrust: true, progress: title }));
     const plan = await run(t('Looking for keys in the request logs of {0}', deployment.label), true);
     if (plan.rows === 0 && !plan.tempMigration) {
       void ctx.ui.notify('redactLogsNothing', t('No stored key was found in the {0} error messages of {1}.', plan.scanned, deployment.label), { severity: 'info' });

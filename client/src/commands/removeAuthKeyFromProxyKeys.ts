@@ -16,7 +16,7 @@ export interface ProxyKeyRemoval {
 /** Removes `key` from the stored proxy keys; `which` names it in the result (the AUTH_KEY just replaced, or the current one). */
 export async function removeFromProxyKeys(ctx: Ctx, deployment: Deployment, key: string, which: 'old' | 'current'): Promise<ProxyKeyRemoval> {
   const { RemoveProxyKeyRequest } = await protocol();
-  const result = await ctx.request(RemoveProxyKeyRequest.type, { deployment: await ctx.ref(deployment), value: key });
+  const result = await ctx.daemon.request(RemoveProxyKeyRequest.type, { deployment: await ctx.ref(deployment), value: key }, { needsTrust: true });
   const where = [result.system ? t('global') : '', ...result.groups].filter(Boolean).join(', ');
   const found = result.system || result.groups.length > 0;
   const what =
@@ -47,7 +47,7 @@ export function registerRemoveAuthKeyFromProxyKeys(ctx: Ctx): void {
     });
     if (go !== 'remove') throw new Cancelled();
     const { EnvReadRequest } = await protocol();
-    const env = await ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile, reveal: 'AUTH_KEY' });
+    const env = await ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile, reveal: 'AUTH_KEY' }, { needsTrust: true });
     const authKey = Ctx.required(env.revealed?.value || undefined);
     const removal = await removeFromProxyKeys(ctx, deployment, authKey, 'current');
     const advice = await restartAdvice(ctx, deployment);

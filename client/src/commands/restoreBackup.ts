@@ -70,17 +70,17 @@ export function registerRestoreBackup(ctx: Ctx): void {
     const ref = await ctx.ref(deployment);
     const { BackupCheckRequest, BackupRestoreRequest } = await protocol();
 
-    let check = await ctx.withProgress(t('Checking the backup {0}', backupLabel(entry)), BackupCheckRequest.type, { path, deployment: ref });
+    let check = await ctx.daemon.request(BackupCheckRequest.type, { path, deployment: ref }, { needsTrust: true, progress: t('Checking the backup {0}', backupLabel(entry)) });
     let key: ChosenKey | undefined;
     const needed = check.info?.keyFingerprint;
     if (verdictOf(check) === 'needs-key' && needed) {
       key = await askForKey(ctx, deployment, { step: 'backupKey', title: t('The ENCRYPTION_KEY of this backup'), needed });
-      check = await ctx.withProgress(t('Checking the backup {0}', backupLabel(entry)), BackupCheckRequest.type, { path, deployment: ref, encryptionKey: key.value });
+      check = await ctx.daemon.request(BackupCheckRequest.type, { path, deployment: ref, encryptionKey: key.value }, { needsTrust: true, progress: t('Checking the backup {0}', backupLabel(entry)) });
     }
     const redisHost = ctx.redisHost(deployment);
     const restore = (title: string, dryRun: boolean) =>
       retryWhileServiceRuns(ctx.ui, () =>
-        ctx.withProgress(title, BackupRestoreRequest.type, { deployment: ref, path, dryRun, ...(key ? { backupKey: key.value } : {}), ...(redisHost ? { redisHost } : {}) }),
+        ctx.daemon.request(BackupRestoreRequest.type, { deployment: ref, path, dryRun, ...(key ? { backupKey: key.value } : {}), ...(redisHost ? { redisHost } : {}) }, { needsTrust: true, progress: title }),
       );
     const plan = await restore(t('Checking what restoring would change'), true);
     const advice = await restartAdvice(ctx, deployment);

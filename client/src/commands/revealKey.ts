@@ -7,7 +7,7 @@ import { CommandIds } from './ids';
 /** Decrypts one stored key (the daemon's only plaintext read). */
 export async function revealPlaintext(ctx: Ctx, node: KeyNode): Promise<string> {
   const { RevealKeyRequest } = await protocol();
-  const { key } = await ctx.request(RevealKeyRequest.type, { deployment: await ctx.ref(node.deployment), id: node.key.id });
+  const { key } = await ctx.daemon.request(RevealKeyRequest.type, { deployment: await ctx.ref(node.deployment), id: node.key.id }, { needsTrust: true });
   return key;
 }
 

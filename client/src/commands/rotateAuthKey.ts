@@ -26,7 +26,7 @@ export function registerRotateAuthKey(ctx: Ctx): void {
     const deployment = Ctx.required(await ctx.deploymentFor(arg));
     await saveIfDirty(deployment.envFile);
     const { EnvReadRequest, EnvWriteRequest, GenerateSecretRequest } = await protocol();
-    const current = await ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile, reveal: 'AUTH_KEY' });
+    const current = await ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile, reveal: 'AUTH_KEY' }, { needsTrust: true });
     const oldKey = current.revealed?.value ?? '';
     const go = await ctx.ui.ask('rotateConfirm', t('Replace AUTH_KEY in {0} with a new random key?', deployment.label), {
       detail: t('The admin UI and clients that use AUTH_KEY as a proxy key need the new key once GPT-Load has been restarted.'),
@@ -35,8 +35,8 @@ export function registerRotateAuthKey(ctx: Ctx): void {
     });
     Ctx.required(go);
 
-    const { value } = await ctx.daemon.request(GenerateSecretRequest.type, { name: 'AUTH_KEY' });
-    await ctx.daemon.request(EnvWriteRequest.type, { envFile: deployment.envFile, key: 'AUTH_KEY', value });
+    const { value } = await ctx.daemon.request(GenerateSecretRequest.type, { name: 'AUTH_KEY' }, { needsTrust: true });
+    await ctx.daemon.request(EnvWriteRequest.type, { envFile: deployment.envFile, key: 'AUTH_KEY', value }, { needsTrust: true });
     await ctx.extension.globalState.update(ROTATIONS_KEY, { ...rotations(ctx.extension.globalState), [deployment.envFile]: new Date().toISOString() });
 
     let removal: ProxyKeyRemoval | undefined;
@@ -54,7 +54,7 @@ export function registerRotateAuthKey(ctx: Ctx): void {
     const answer = await ctx.ui.notify('authKeyRotated', message, {
       actions: [{ id: 'copyKey', title: t('Copy New AUTH_KEY') }, ...copyRestartAction(advice)],
     });
-    if (answer === 'copyKey') await ctx.copySecret(value);
+    if (answer === 'copyKey') await ctx.clipboard.copySecret(value);
     else await copyRestartIfAsked(ctx, answer, advice);
     return { envFile: deployment.envFile, removedOld: removal !== undefined };
   });

@@ -10,15 +10,16 @@ import { CommandIds } from './ids';
  * GPT-Load: Save a Copy of ENCRYPTION_KEY — keeps the `.env`'s ENCRYPTION_KEY, or a typed one, in VS
  * Code's secret storage, labelled by deployment and date (../keyCopies.ts): a lost `.env` is then
  * not a lost database. Check Key Backups verifies the copies. Needs no database, so it works in
- * restricted workspaces too.
+ * restricted workspaces too, with a typed key (reading the `.env`'s needs trust).
  */
 export function registerSaveKeyCopy(ctx: Ctx): void {
   ctx.registerCommand(CommandIds.saveKeyCopy, async (arg?: DeploymentArg) => {
     const deployment = Ctx.required(await ctx.deploymentFor(arg));
     const title = t('Save a Copy of ENCRYPTION_KEY — {0}', deployment.label);
     const { EnvReadRequest } = await protocol();
-    const env = await ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile });
-    const inEnv = env.entries.some((e) => e.key === 'ENCRYPTION_KEY' && e.effective && e.length > 0);
+    // Taking the .env's key reveals a secret of the workspace: a restricted one saves a typed key only.
+    const env = ctx.trusted ? await ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile }, { needsTrust: true }) : undefined;
+    const inEnv = env?.entries.some((e) => e.key === 'ENCRYPTION_KEY' && e.effective && e.length > 0) ?? false;
     const source = inEnv
       ? Ctx.required(
           await ctx.ui.pick<'env' | 'typed'>(
@@ -33,7 +34,7 @@ export function registerSaveKeyCopy(ctx: Ctx): void {
       : 'typed';
     let value: string;
     if (source === 'env') {
-      const read = await ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile, reveal: 'ENCRYPTION_KEY' });
+      const read = await ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile, reveal: 'ENCRYPTION_KEY' }, { needsTrust: true });
       value = read.revealed?.value ?? '';
       if (!value) throw new Error(t('ENCRYPTION_KEY is not set in {0}.', deployment.envFile));
     } else {

@@ -42,9 +42,7 @@ export function registerShowStatus(ctx: Ctx): void {
   ctx.registerCommand(CommandIds.showStatus, async (arg?: DeploymentArg, options?: { open?: boolean }) => {
     const deployment = Ctx.required(await ctx.deploymentFor(arg));
     const { StatusRequest } = await protocol();
-    const report = await ctx.withProgress(t('Reading the encryption status of {0}', deployment.label), StatusRequest.type, {
-      deployment: await ctx.ref(deployment),
-    });
+    const report = await ctx.daemon.request(StatusRequest.type, { deployment: await ctx.ref(deployment) }, { needsTrust: true, progress: t('Reading the encryption status of {0}', deployment.label) });
     ctx.fireStatus(deployment, report);
     if (options?.open !== false) await ctx.reports.show(t('Encryption status — {0}', deployment.label), deployment.envFile, renderStatus(deployment, report));
     return report;

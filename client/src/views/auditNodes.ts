@@ -99,7 +99,7 @@ export class AuditResults {
 
   private async fetch(deployment: Deployment): Promise<AuditResult> {
     const { AuditRequest } = await protocol();
-    const result = await this.ctx.request(AuditRequest.type, { deployment: await this.ctx.ref(deployment) });
+    const result = await this.ctx.daemon.request(AuditRequest.type, { deployment: await this.ctx.ref(deployment) }, { needsTrust: true });
     this.settled.set(deployment.envFile, result);
     this.remindStale(deployment, result);
     this.showDiagnostics();

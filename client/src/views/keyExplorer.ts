@@ -215,7 +215,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
     let groups = this.groups.get(deployment.envFile);
     if (!groups) {
       const { GroupsRequest } = await protocol();
-      const { groups: found } = await this.ctx.request(GroupsRequest.type, { deployment: await this.ctx.ref(deployment) });
+      const { groups: found } = await this.ctx.daemon.request(GroupsRequest.type, { deployment: await this.ctx.ref(deployment) }, { needsTrust: true });
       groups = found.map((g) => new GroupNode(deployment, g));
       this.groups.set(deployment.envFile, groups);
     }
@@ -227,13 +227,17 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
   async loadPage(node: GroupNode): Promise<void> {
     if (node.nextAfterId === null) return;
     const { KeysRequest } = await protocol();
-    const page = await this.ctx.request(KeysRequest.type, {
-      deployment: await this.ctx.ref(node.deployment),
-      groupId: node.group.id,
-      status: this.filter === 'all' ? undefined : this.filter,
-      limit: this.ctx.config.pageSize,
-      afterId: node.nextAfterId ?? undefined,
-    });
+    const page = await this.ctx.daemon.request(
+      KeysRequest.type,
+      {
+        deployment: await this.ctx.ref(node.deployment),
+        groupId: node.group.id,
+        status: this.filter === 'all' ? undefined : this.filter,
+        limit: this.ctx.config.pageSize,
+        afterId: node.nextAfterId ?? undefined,
+      },
+      { needsTrust: true },
+    );
     node.keys.push(...page.items);
     node.nextAfterId = page.nextAfterId;
   }
@@ -255,7 +259,7 @@ export class KeyExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscod
     let env: EnvReadResult;
     try {
       const { EnvReadRequest } = await protocol();
-      env = await this.ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile });
+      env = await this.ctx.daemon.request(EnvReadRequest.type, { envFile: deployment.envFile }, { needsTrust: false });
     } catch (err) {
       return [{ severity: 'high', message: messageOf(err) }];
     }

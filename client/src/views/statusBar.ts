@@ -92,7 +92,7 @@ export class StatusBar implements vscode.Disposable {
     let known: Known;
     try {
       const { StatusSummaryRequest } = await protocol();
-      const summary = await this.ctx.request(StatusSummaryRequest.type, { deployment: await this.ctx.ref(deployment), skipLogs: true });
+      const summary = await this.ctx.daemon.request(StatusSummaryRequest.type, { deployment: await this.ctx.ref(deployment), skipLogs: true }, { needsTrust: true });
       this.summaries++;
       known = { state: summaryState(summary), encryptionEnabled: summary.encryptionEnabled, target: summary.target, detail: `${t('GPT-Load dashboard')}: ${t('{0} rows sampled', summary.dashboard.sampled)}` };
     } catch (err) {

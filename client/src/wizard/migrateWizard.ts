@@ -25,7 +25,7 @@ import { askForKey } from '../keyPrompt';
 import { num, t, tn } from '../l10n';
 import { protocol, type Protocol } from '../protocol';
 import { copyRestartAction, copyRestartIfAsked, restartAdvice } from '../restartHint';
-import { GoBack, isGoBack, type Choice } from './ui';
+import { GoBack, isGoBack, type Choice } from '../ui';
 
 export type MigrateAction = 'enable' | 'change' | 'disable' | 'restoreKey';
 
@@ -113,7 +113,7 @@ export class MigrateWizard {
     this.ctx.requireTrust();
     this.ref = await this.ctx.ref(this.deployment);
     this.p = await protocol();
-    const report = (this.report = await this.ctx.withProgress(t('Checking the keys of {0}', this.deployment.label), this.p.StatusRequest.type, { deployment: this.ref, skipLogs: true }));
+    const report = (this.report = await this.ctx.daemon.request(this.p.StatusRequest.type, { deployment: this.ref, skipLogs: true }, { needsTrust: true, progress: t('Checking the keys of {0}', this.deployment.label) }));
     this.ctx.fireStatus(this.deployment, report);
 
     if (actionsFor(report).length === 0) {
@@ -132,7 +132,7 @@ export class MigrateWizard {
       const action = required(this.action);
       if (action === 'restoreKey') return await this.restoreKey(required(this.fromKey));
       // A backup taken while GPT-Load writes is stale at once, and the migration would refuse anyway.
-      await waitUntilServiceStopped(this.ui, () => this.ctx.request(this.p.ServiceCheckRequest.type, { deployment: this.ref }));
+      await waitUntilServiceStopped(this.ui, () => this.ctx.daemon.request(this.p.ServiceCheckRequest.type, { deployment: this.ref }, { needsTrust: true }));
       if (this.takeBackup) this.backupPath = await this.backup();
       const summary = await this.migrate();
       // Every row is now as the new key says: no need for another pass over the table to know it.
@@ -284,7 +284,7 @@ export class MigrateWizard {
 
   /** Whether `key` opens the stored keys (checked by the daemon on a sample, used for that request only). */
   private async keyWorks(key: string): Promise<boolean> {
-    const result = await this.ctx.request(this.p.KeyBackupsRequest.type, { deployment: this.ref, candidates: [key] });
+    const result = await this.ctx.daemon.request(this.p.KeyBackupsRequest.type, { deployment: this.ref, candidates: [key] }, { needsTrust: true });
     return result.results[0]?.works === true;
   }
 
@@ -321,10 +321,10 @@ export class MigrateWizard {
 
   /** The key `method` gives, judged by the daemon (weak: accepted despite warnings); undefined to ask for the method again. */
   private async newKeyBy(method: KeySource, title: string): Promise<{ key: string; weak: boolean } | undefined> {
-    if (method === 'generate') return { key: (await this.ctx.daemon.request(this.p.GenerateSecretRequest.type, { name: 'ENCRYPTION_KEY' })).value, weak: false };
+    if (method === 'generate') return { key: (await this.ctx.daemon.request(this.p.GenerateSecretRequest.type, { name: 'ENCRYPTION_KEY' }, { needsTrust: true })).value, weak: false };
     let key: string;
     if (method === 'env') {
-      const env = await this.ctx.daemon.request(this.p.EnvReadRequest.type, { envFile: this.deployment.envFile, reveal: 'ENCRYPTION_KEY' });
+      const env = await this.ctx.daemon.request(this.p.EnvReadRequest.type, { envFile: this.deployment.envFile, reveal: 'ENCRYPTION_KEY' }, { needsTrust: true });
       key = required(env.revealed?.value ?? undefined);
     } else {
       key = required(
@@ -337,7 +337,7 @@ export class MigrateWizard {
         }),
       );
     }
-    const { warnings } = await this.ctx.daemon.request(this.p.SecretAssessRequest.type, { name: 'ENCRYPTION_KEY', value: key, asNewEncryptionKey: true });
+    const { warnings } = await this.ctx.daemon.request(this.p.SecretAssessRequest.type, { name: 'ENCRYPTION_KEY', value: key, asNewEncryptionKey: true }, { needsTrust: true });
     if (warnings.length === 0) return { key, weak: false };
     const answer = required(
       await this.ui.pick<'use' | 'other'>(
@@ -359,7 +359,7 @@ export class MigrateWizard {
         'saveKey',
         [
           { id: 'secretStorage', label: t('Store it in VS Code\'s secret storage'), picked: true },
-          { id: 'clipboard', label: t('Copy it to the clipboard (for your password manager)'), detail: this.ctx.clipboardClearNote() },
+          { id: 'clipboard', label: t('Copy it to the clipboard (for your password manager)'), detail: this.ctx.clipboard.clearNote() },
         ],
         { title, back },
       ),
@@ -372,7 +372,7 @@ export class MigrateWizard {
   }
 
   private async copyNewKey(): Promise<void> {
-    await this.ctx.copySecret(this.toKey);
+    await this.ctx.clipboard.copySecret(this.toKey);
     this.copiedKey = this.toKey;
   }
 
@@ -391,7 +391,7 @@ export class MigrateWizard {
       );
       if (answer === 'saved') return;
       await this.copyNewKey();
-      void this.ui.notify('keyCopied', this.ctx.clipboardCopiedMessage(t('The new ENCRYPTION_KEY was copied.')));
+      void this.ui.notify('keyCopied', this.ctx.clipboard.copiedMessage(t('The new ENCRYPTION_KEY was copied.')));
     }
   }
 
@@ -404,7 +404,7 @@ export class MigrateWizard {
       removed.push(t('The unused copy of the new key was removed from secret storage.'));
     }
     if (this.copiedKey !== undefined) {
-      if (await this.ctx.clearClipboardIf(this.copiedKey)) removed.push(t('The new key was cleared from the clipboard.'));
+      if (await this.ctx.clipboard.clearIf(this.copiedKey)) removed.push(t('The new key was cleared from the clipboard.'));
       this.copiedKey = undefined;
     }
     return removed;
@@ -424,13 +424,14 @@ export class MigrateWizard {
 
   /** A verified backup of the state before. Returns its path. */
   private async backup(): Promise<string> {
-    const info = await this.ctx.withProgress(t('Backing up {0}', this.deployment.label), this.p.BackupCreateRequest.type, { deployment: this.ref });
+    const info = await this.ctx.daemon.request(this.p.BackupCreateRequest.type, { deployment: this.ref }, { needsTrust: true, progress: t('Backing up {0}', this.deployment.label) });
     this.backupPath = info.path;
     this.ctx.backups.changed(this.deployment);
-    const check = await this.ctx.withProgress(t('Checking the backup'), this.p.BackupCheckRequest.type, {
-      path: info.path,
-      ...(this.fromKey ? { encryptionKey: this.fromKey } : { deployment: this.ref }),
-    });
+    const check = await this.ctx.daemon.request(
+      this.p.BackupCheckRequest.type,
+      { path: info.path, ...(this.fromKey ? { encryptionKey: this.fromKey } : { deployment: this.ref }) },
+      { needsTrust: true, progress: t('Checking the backup') },
+    );
     if (!check.valid || check.decryptsWithKey === false) {
       throw new Error(t('The backup {0} did not verify: {1}', info.path, check.problems.join('; ') || t('the current key does not open it')));
     }
@@ -441,22 +442,26 @@ export class MigrateWizard {
   private migrate(): Promise<MigrationSummary> {
     const redisHost = this.ctx.redisHost(this.deployment);
     return retryWhileServiceRuns(this.ui, () =>
-      this.ctx.withProgress(t('Migrating the keys of {0}', this.deployment.label), this.p.MigrateRequest.type, {
-        deployment: this.ref,
-        ...(this.fromKey !== undefined ? { fromKey: this.fromKey } : {}),
-        toKey: this.toKey,
-        ...(this.weakKeyAccepted ? { allowWeakKey: true } : {}),
-        updateEnv: true,
-        // The wizard took (and checked) its own backup, or the user opted out.
-        backup: false,
-        ...(redisHost ? { redisHost } : {}),
-      }),
+      this.ctx.daemon.request(
+        this.p.MigrateRequest.type,
+        {
+          deployment: this.ref,
+          ...(this.fromKey !== undefined ? { fromKey: this.fromKey } : {}),
+          toKey: this.toKey,
+          ...(this.weakKeyAccepted ? { allowWeakKey: true } : {}),
+          updateEnv: true,
+          // The wizard took (and checked) its own backup, or the user opted out.
+          backup: false,
+          ...(redisHost ? { redisHost } : {}),
+        },
+        { needsTrust: true, progress: t('Migrating the keys of {0}', this.deployment.label) },
+      ),
     );
   }
 
   /** The data's key was found (typed or stored): write it into the `.env`, nothing else changes. */
   private async restoreKey(key: string): Promise<MigrateOutcome> {
-    await this.ctx.daemon.request(this.p.EnvWriteRequest.type, { envFile: this.deployment.envFile, key: 'ENCRYPTION_KEY', value: key });
+    await this.ctx.daemon.request(this.p.EnvWriteRequest.type, { envFile: this.deployment.envFile, key: 'ENCRYPTION_KEY', value: key }, { needsTrust: true });
     this.ctx.fireDataChanged(this.deployment);
     const advice = await restartAdvice(this.ctx, this.deployment);
     void this.ui

@@ -213,7 +213,7 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     assert.equal(ui2.messages('authKeyCopied')[0], 'A new AUTH_KEY was copied. This editor cannot clear the clipboard: clear it yourself after pasting.');
     assert.ok(ui2.prompts.find((p) => p.step === 'authKeyTarget')?.labels?.some((l) => l.includes('cannot clear the clipboard')));
     assert.ok(browser.text.length >= 32);
-    assert.equal(await api.ctx.clearClipboardIf(browser.text), false, 'a clipboard that cannot be read was cleared');
+    assert.equal(await api.ctx.clipboard.clearIf(browser.text), false, 'a clipboard that cannot be read was cleared');
   });
 
   test('Generate AUTH_KEY copies a strong key; Rotate AUTH_KEY replaces it in .env and remembers when', async () => {
@@ -398,17 +398,17 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
         .answer('backup', 'skip')
         .answer('confirm', 'migrate');
       // The migration request is caught on its way to the daemon (and answered "cancelled"): it must carry allowWeakKey.
-      const withProgress = api.ctx.withProgress.bind(api.ctx);
+      const request = api.ctx.daemon.request.bind(api.ctx.daemon);
       let sent: Record<string, unknown> | undefined;
-      api.ctx.withProgress = (async (title: string, type: { method: string }, params: Record<string, unknown>) => {
-        if (type.method !== 'gptLoad/migrate') return withProgress(title, type as never, params as never);
+      api.ctx.daemon.request = (async (type: { method: string }, params: Record<string, unknown>, options: unknown) => {
+        if (type.method !== 'gptLoad/migrate') return request(type as never, params as never, options as never);
         sent = params;
         throw Object.assign(new Error('cancelled'), { code: -32800 });
-      }) as typeof api.ctx.withProgress;
+      }) as typeof api.ctx.daemon.request;
       try {
         assert.equal(await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile), undefined);
       } finally {
-        api.ctx.withProgress = withProgress;
+        api.ctx.daemon.request = request;
       }
       assert.equal(sent?.allowWeakKey, true, 'the daemon was not told the weak key was accepted');
       // "Choose another" went back to the method; a key from the .env is neither shown nor asked for again.

@@ -62,7 +62,7 @@ suite('GPT-Load Keystore backups and key copies', () => {
     if (!status.encryptionEnabled) {
       const { ui } = script(api);
       ui.answer('action', 'enable').answer('newKeyMethod', 'generate').answer('backup', 'skip').answer('saveKey', ['clipboard']).answer('confirm', 'migrate');
-      ui.answer('confirmLast4', () => (api.ctx.clipboard as unknown as { text: string }).text.slice(-4));
+      ui.answer('confirmLast4', () => (api.ctx.clipboard.target as unknown as { text: string }).text.slice(-4));
       await vscode.commands.executeCommand('gptLoad.migrateKeys', fixture.envFile);
     }
     encryptionKey = envValue(fixture.envFile, 'ENCRYPTION_KEY') ?? '';

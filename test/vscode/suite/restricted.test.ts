@@ -1,8 +1,10 @@
 // The extension in a restricted (untrusted) workspace: .env linting runs; nothing opens a database,
 // and commands that would say so and point at workspace trust.
 import * as assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { TestApi } from '../../../client/src/extension';
+import { EnvReadRequest } from '../../../shared/protocol';
 import { extensionApi, script } from './support/api';
 import { readFixture, type Fixture } from './support/fixture';
 import { waitFor } from './support/wait';
@@ -65,5 +67,40 @@ suite('GPT-Load Keystore (restricted workspace)', () => {
     assert.ok(!ui.prompts.some((p) => `${p.message} ${p.detail ?? ''}`.includes(typed)), 'the key is shown');
     // No reminder in a restricted workspace: the check needs the database.
     assert.deepEqual(await api.remindKeyBackupCheck(Date.now() + 365 * 24 * 3600 * 1000), []);
+  });
+
+  test('no secret of the .env is revealed: its AUTH_KEY and ENCRYPTION_KEY are not even asked for', async () => {
+    const { ui } = script(api);
+    ui.answer('error', undefined);
+    const daemon = api.ctx.daemon;
+    // Every request starts a stopped daemon: while it stays stopped, nothing was sent.
+    await daemon.stop();
+    try {
+      for (const command of ['gptLoad.rotateAuthKey', 'gptLoad.removeAuthKeyFromProxyKeys']) {
+        await vscode.commands.executeCommand(command, fixture.envFile);
+      }
+      const errors = ui.prompts.filter((p) => p.step === 'error');
+      assert.equal(errors.length, 2, ui.steps().join(' → '));
+      for (const e of errors) assert.ok(e.items?.includes('trust'), `no trust action: ${e.message}`);
+      // The one way to send a request refuses the reveal itself, whichever command would ask.
+      const reveal = daemon.request(EnvReadRequest.type, { envFile: fixture.envFile, reveal: 'AUTH_KEY' }, { needsTrust: true });
+      await assert.rejects(reveal, (err: Error) => err.message === errors[0].message);
+      assert.equal(daemon.state, 'stopped', 'a request reached the daemon');
+      assert.equal(daemon.pid, undefined);
+    } finally {
+      await daemon.start();
+    }
+
+    // Save a Copy of ENCRYPTION_KEY takes a typed key only: the .env's is not offered (an offer would be an unanswered prompt).
+    const envBefore = readFileSync(fixture.weakEnvFile, 'utf8');
+    writeFileSync(fixture.weakEnvFile, envBefore.replace(/^ENCRYPTION_KEY=.*$/m, 'ENCRYPTION_KEY=restricted-env-key-0123456789abcdef'));
+    try {
+      ui.answer('keyCopyValue', 'restricted-typed-0123456789abcdefghij');
+      const saved = await vscode.commands.executeCommand<{ fingerprint: string }>('gptLoad.saveKeyCopy', fixture.weakEnvFile);
+      assert.ok(saved?.fingerprint);
+      assert.ok(!ui.steps().includes('keyCopySource'), ui.steps().join(' → '));
+    } finally {
+      writeFileSync(fixture.weakEnvFile, envBefore);
+    }
   });
 });

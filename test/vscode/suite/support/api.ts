@@ -19,6 +19,6 @@ export function script(api: TestApi): { ui: ScriptedUI; clipboard: MemoryClipboa
   const ui = new ScriptedUI();
   const clipboard = new MemoryClipboard();
   api.setUI(ui);
-  api.ctx.clipboard = clipboard;
+  api.ctx.clipboard.target = clipboard;
   return { ui, clipboard };
 }

@@ -1,9 +1,9 @@
 /**
- * The WizardUI the suite installs through the extension's test API: every prompt is answered from
+ * The UI the suite installs through the extension's test API: every prompt is answered from
  * a script keyed by step id, and every prompt and notification is recorded. A prompt without an
  * answer fails the test at once instead of waiting for a human.
  */
-import { GoBack, type AskOptions, type Choice, type InputOptions, type PickOptions, type WizardUI } from '../../../../client/src/wizard/ui';
+import { GoBack, type AskOptions, type Choice, type InputOptions, type PickOptions, type UI } from '../../../../client/src/ui';
 
 /** The answer that presses a step's Back button. */
 export const BACK = '$back';
@@ -27,7 +27,7 @@ export interface Prompt {
   secret?: string;
 }
 
-export class ScriptedUI implements WizardUI {
+export class ScriptedUI implements UI {
   readonly prompts: Prompt[] = [];
   private readonly answers = new Map<string, Answer[]>();
 

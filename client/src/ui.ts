@@ -1,6 +1,6 @@
 /**
  * The seam between commands and VS Code's prompts. Every question a command asks goes through a
- * `WizardUI` with a stable step id, so the extension tests can answer them (the test API of
+ * `UI` with a stable step id, so the extension tests can answer them (the test API of
  * activate() swaps the UI) while users get quick picks, input boxes and dialogs.
  */
 import * as vscode from 'vscode';
@@ -55,7 +55,7 @@ export interface AskOptions<T extends string> {
   actions: Array<{ id: T; title: string }>;
 }
 
-export interface WizardUI {
+export interface UI {
   pick<T extends string>(step: string, items: Choice<T>[], options: PickOptions): Promise<T | undefined>;
   pickMany<T extends string>(step: string, items: Choice<T>[], options: PickOptions): Promise<T[] | undefined>;
   input(step: string, options: InputOptions): Promise<string | undefined>;
@@ -68,7 +68,7 @@ export interface WizardUI {
 }
 
 /** Prompts with VS Code's own quick pick, input box and message dialogs. */
-export class VsCodeUI implements WizardUI {
+export class VsCodeUI implements UI {
   async pick<T extends string>(_step: string, items: Choice<T>[], options: PickOptions): Promise<T | undefined> {
     const picked = await quickPick(items, options, false);
     return picked?.[0];
