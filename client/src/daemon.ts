@@ -18,7 +18,7 @@ import type {
 import type { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { InitializationOptions } from '../../shared/protocol';
 import { DaemonUnavailable, UntrustedWorkspace } from './errors';
-import { daemonLocale, t } from './l10n';
+import { sharedLang, t } from './l10n';
 import { protocol, type Protocol } from './protocol';
 import { chooseRuntime, describeChoice, type RuntimeChoice } from './runtime';
 
@@ -37,7 +37,7 @@ type ClientLibrary = Protocol;
 function keystoreClientClass(lib: ClientLibrary) {
   return class KeystoreLanguageClient extends lib.LanguageClient {
     protected override getLocale(): string {
-      return daemonLocale();
+      return sharedLang();
     }
   };
 }

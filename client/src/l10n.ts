@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { formatNumber, pluralTemplate } from '../../shared/format';
+import type { Lang } from '../../shared/types';
 
 export type Language = 'en' | 'zh-cn';
 type Arg = string | number | boolean;
@@ -51,8 +52,8 @@ export function currentLanguage(): Language {
   return vscode.env.language.toLowerCase().startsWith('zh') ? 'zh-cn' : 'en';
 }
 
-/** Locale for the daemon's `initialize` (it answers 'zh*' in Chinese, anything else in English). */
-export function daemonLocale(): string {
+/** The extension's language as shared/ names it: for texts made by shared/ and the daemon's `initialize` locale. */
+export function sharedLang(): Lang {
   return currentLanguage() === 'zh-cn' ? 'zh-CN' : 'en';
 }
 
@@ -61,10 +62,10 @@ export function daemonLocale(): string {
  * plural form, the count written with thousands separators; further arguments are `{1}`, `{2}`…
  */
 export function tn(count: number, one: string, other: string, ...args: Arg[]): string {
-  return t(pluralTemplate(count, one, other), formatNumber(count, currentLanguage() === 'zh-cn' ? 'zh-CN' : 'en'), ...args);
+  return t(pluralTemplate(count, one, other), formatNumber(count, sharedLang()), ...args);
 }
 
 /** A number as the extension's language writes it ("1,108"). */
 export function num(value: number): string {
-  return formatNumber(value, currentLanguage() === 'zh-cn' ? 'zh-CN' : 'en');
+  return formatNumber(value, sharedLang());
 }

@@ -21,7 +21,7 @@ import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
 import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
 import { deploymentSealKeys } from '../keystore/backup/seal';
-import type { OutsideKeyChanges } from '../keystore/backup/restorePreview';
+import { outsideKeyChangeLines } from '../../shared/restorePreview';
 import { printable, printableLines } from '../../shared/printable';
 import { tableLines } from './table';
 
@@ -315,7 +315,7 @@ function restoreText(report: BackupRestoreReport, lang: Lang): string {
       : t(lang, { en: `Restored ${report.file} into ${report.target}, in one transaction`, zh: `已在同一事务中把 ${report.file} 恢复到 ${report.target}` }),
     t(lang, { en: `  rows${report.dryRun ? ' (replacing every row of these tables)' : ''}: ${rows}`, zh: `  行数${report.dryRun ? '（替换这些表的全部数据）' : ''}：${rows}` }),
   ];
-  if (report.outside) lines.push(...outsideLines(report.outside, lang));
+  if (report.outside) lines.push(...outsideKeyChangeLines(report.outside, lang).map((line) => `  ${line}`));
   if (report.untouched.length) lines.push(t(lang, { en: `  not in the backup, left as they are: ${report.untouched.join(', ')}`, zh: `  不在备份中、保持不变：${report.untouched.join('、')}` }));
   if (report.reencrypted) {
     lines.push(t(lang, { en: `  keys re-encrypted ${report.reencrypted.from} → ${report.reencrypted.to} (the .env's key): ${report.reencrypted.rows}`, zh: `  密钥重新加密 ${report.reencrypted.from} → ${report.reencrypted.to}（.env 的密钥）：${report.reencrypted.rows} 行` }));
@@ -327,25 +327,6 @@ function restoreText(report: BackupRestoreReport, lang: Lang): string {
   return printableLines(lines);
 }
 
-
-/** A dry run's changes besides the keys: what someone who rewrote the backup would have changed. */
-function outsideLines(outside: OutsideKeyChanges, lang: Lang): string[] {
-  const list = (names: string[]) => names.join(', ');
-  const lines: string[] = [];
-  const { groups, settings, proxyKeys } = outside;
-  if (groups.added.length) lines.push(t(lang, { en: `  groups added: ${list(groups.added)}`, zh: `  新增分组：${list(groups.added)}` }));
-  if (groups.removed.length) lines.push(t(lang, { en: `  groups removed: ${list(groups.removed)}`, zh: `  删除分组：${list(groups.removed)}` }));
-  for (const g of groups.changed) lines.push(t(lang, { en: `  group ${g.name} changes: ${list(g.fields)}`, zh: `  分组 ${g.name} 变更：${list(g.fields)}` }));
-  for (const u of outside.upstreams) lines.push(t(lang, { en: `    upstreams of ${u.group}: ${u.before ?? '-'} → ${u.after ?? '-'}`, zh: `    ${u.group} 的上游：${u.before ?? '-'} → ${u.after ?? '-'}` }));
-  if (proxyKeys.global || proxyKeys.groups.length) {
-    const where = [...(proxyKeys.global ? [t(lang, { en: 'the global proxy keys', zh: '全局代理密钥' })] : []), ...proxyKeys.groups];
-    lines.push(t(lang, { en: `  proxy keys change in: ${list(where)}`, zh: `  代理密钥变更于：${list(where)}` }));
-  }
-  const changedSettings = [...settings.added, ...settings.removed, ...settings.changed];
-  if (changedSettings.length) lines.push(t(lang, { en: `  settings change: ${list(changedSettings)}`, zh: `  设置变更：${list(changedSettings)}` }));
-  if (lines.length === 0) lines.push(t(lang, { en: '  groups, upstreams, proxy keys and settings: as they are now', zh: '  分组、上游、代理密钥和设置：与当前相同' }));
-  return lines;
-}
 
 export const backupRestoreCommand: CliCommand = {
   name: 'backup restore',

@@ -1,9 +1,11 @@
 import type { BackupCheckResult, BackupRestoreResult } from '../../../shared/protocol';
+import { printable } from '../../../shared/printable';
+import { outsideKeyChangeLines } from '../../../shared/restorePreview';
 import { backupLabel, type BackupArg } from '../backups';
 import { Ctx } from '../context';
 import { Cancelled, retryWhileServiceRuns } from '../errors';
 import { askForKey, type ChosenKey } from '../keyPrompt';
-import { num, t } from '../l10n';
+import { num, sharedLang, t } from '../l10n';
 import { protocol } from '../protocol';
 import { copyRestartAction, copyRestartIfAsked, restartAdvice, type RestartAdvice } from '../restartHint';
 import { verdictOf } from './checkBackup';
@@ -40,6 +42,7 @@ function preview(plan: BackupRestoreResult, check: BackupCheckResult, key: Chose
   return [
     t('Every row of these tables is replaced by the backup\'s:'),
     ...replacedText(plan).map((line) => `  ${line}`),
+    ...(plan.outside ? [t('Besides the keys, the restore changes:'), ...outsideKeyChangeLines(plan.outside, sharedLang()).map((line) => `  ${printable(line)}`)] : []),
     plan.untouched?.length ? t('Not in the backup, left as they are: {0}.', plan.untouched.join(', ')) : undefined,
     ...check.problems,
     ...(plan.warnings ?? []),

@@ -205,6 +205,8 @@ suite('GPT-Load Keystore backups and key copies', () => {
       assert.match(ui.prompts.find((p) => p.step === 'serviceRunning')?.message ?? '', /health/);
       const confirm = ui.prompts.find((p) => p.step === 'restoreConfirm')!;
       assert.ok(confirm.detail?.includes(`api_keys: ${fixture.keys - 1} now → ${fixture.keys} from the backup`), confirm.detail);
+      // What the restore changes besides the keys (a forged backup would show its upstreams here): nothing.
+      assert.ok(confirm.detail?.includes('Besides the keys, the restore changes:\n  groups, upstreams, proxy keys and settings: as they are now'), confirm.detail);
       assert.deepEqual(outcome.preview.plan.restored, outcome.result.restored);
       assert.equal(outcome.preview.plan.current?.api_keys, fixture.keys - 1);
       assert.equal(outcome.result.restored.api_keys, fixture.keys);
