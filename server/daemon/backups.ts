@@ -6,7 +6,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KeystoreError, localize, type Lang, type Localized } from '../core/errors';
-import type { DatabaseTarget } from '../store/dsn';
 import { createVerifiedBackup } from '../keystore/backup/create';
 import { backupFilesIn, checkBackup, listBackups, type BackupCheckReport } from '../keystore/backup/check';
 import { defaultBackupDir, layoutOfFile, type BackupFinding, type BackupInfo as CoreBackupInfo } from '../keystore/backup/format';
@@ -28,11 +27,10 @@ import {
   type BackupRestoreResult,
 } from '../../shared/protocol';
 import { cachedCodec, freshCodec } from './codecs';
-import { log, redactor } from './log';
+import { redactor } from './log';
 import { printable } from '../../shared/printable';
 import { deploymentRef, filePath, optBool, optDeploymentRef, optInt, optString, stringArray, type Fields } from './params';
 import type { Session } from './session';
-import type { StorePool } from './stores';
 
 const MAX_KEY_COPIES = 16;
 
@@ -58,26 +56,6 @@ function checkResult(report: BackupCheckReport, lang: Lang): BackupCheckResult {
     notes: report.findings.filter((f) => f.severity === 'info').map((f) => printable(localize(f.text, lang))),
     plaintext: report.plaintext,
   };
-}
-
-/**
- * Live rows of each table now, for the restore preview's "N now → M from the backup". The dry run
- * has checked that every table exists; a preview without these counts is still a preview.
- */
-async function currentRows(stores: StorePool, target: DatabaseTarget, tables: string[]): Promise<Record<string, number> | undefined> {
-  try {
-    return await stores.use(target, async (store) => {
-      const counts: Record<string, number> = {};
-      for (const table of tables) {
-        const [row] = await store.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${store.q(table)}`);
-        counts[table] = Number(row?.n ?? 0);
-      }
-      return counts;
-    });
-  } catch (err) {
-    log.warn(`restore preview: no live row counts (${err instanceof KeystoreError ? err.code : 'error'})`);
-    return undefined;
-  }
 }
 
 function optPath(params: Fields, name: string): string | undefined {
@@ -195,8 +173,8 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
         reencrypted: report.reencrypted,
         cacheCleared: report.cache?.removed ?? null,
         outside: report.outside,
+        current: report.current,
       };
-      if (dryRun) result.current = await currentRows(stores, deployment.target, Object.keys(report.restored));
       return result;
     },
     { en: 'GPT-Load: restoring a backup', zh: 'GPT-Load：恢复备份' },

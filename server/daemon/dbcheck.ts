@@ -1,44 +1,31 @@
 /**
  * The background database check behind an open `.env`: what the database it points at holds,
  * judged with the ENCRYPTION_KEY the editor shows (unsaved text included), and the proxy keys
- * GPT-Load's dashboard would warn about. Never blocks typing: it runs after the lint diagnostics
- * are out, yields between batches, gives up after a deadline, and its result is cached per
- * (database, key) for CHECK_TTL_MS, so keystrokes that change neither reuse it.
+ * GPT-Load's dashboard would warn about — both judged by the keystore (status, proxyKeys), as
+ * `gptLoad/status` and `gptLoad/proxyKeys/list` judge them. Never blocks typing: it runs after the
+ * lint diagnostics are out, the keystore yields between batches, it gives up after a deadline, and
+ * its result is cached per (database, key) for CHECK_TTL_MS, so keystrokes that change neither reuse it.
  *
  * Bounded, not exact: the first CHECK_ROWS keys by id are classified (exact when the table holds
  * no more); the message says which. `gptLoad/status` gives the exact figures.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { classifyRows } from '../core/crypto';
-import { KeystoreError, type ErrorCode, type Localized } from '../core/errors';
-import { assessSecret, maskSecret, type SecretWarning } from '../core/secrets';
-import { overallState, type OverallState } from '../keystore/status';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { KeyCodec } from '../core/crypto';
+import { KeystoreError, type ErrorCode } from '../core/errors';
+import { readFirstKeysStatus, type OverallState } from '../keystore/status';
 import type { Store } from '../store/connect';
 import { describeTarget, type DatabaseTarget } from '../store/dsn';
-import { countRows, iterateKeyRows } from '../store/rows';
-import { proxyKeyEntries, readProxyKeyLists } from '../keystore/proxyKeys';
+import { readStoredProxyKeys, type StoredProxyKey } from '../keystore/proxyKeys';
 import { cachedCodec } from './codecs';
 import { log } from './log';
 import type { StorePool } from './stores';
 
-export const CHECK_ROWS = 2000;
+const CHECK_ROWS = 2000;
+/** Rows classified between two turns of the event loop. */
+const CHECK_BATCH = 500;
 const CHECK_TTL_MS = 30_000;
 const MAX_CACHED = 32;
 const salt = randomBytes(32);
-
-export interface ProxyKeyFinding {
-  /** "Global proxy key #2", "Group proxy key [openai] #1": the dashboard's names. */
-  where: Localized;
-  masked: string;
-  warnings: SecretWarning[];
-}
-
-export interface ProxyKeyReuse {
-  masked: string;
-  /** SHA-256 of the key, to compare with AUTH_KEY without keeping either. */
-  digest: string;
-  places: Localized[];
-}
 
 export type DbCheck =
   | {
@@ -52,20 +39,13 @@ export type DbCheck =
       encrypted: number;
       unknown: number;
       state: OverallState;
-      weakProxyKeys: ProxyKeyFinding[];
-      proxyKeys: ProxyKeyReuse[];
+      proxyKeys: StoredProxyKey[];
     }
   | { ok: false; target: string; fingerprint: string; code: ErrorCode; error: KeystoreError };
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
 
 function checkKey(target: DatabaseTarget, encryptionKey: string): string {
   return createHmac('sha256', salt).update(JSON.stringify(target)).update('\0').update(encryptionKey).digest('base64');
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class DatabaseChecks {
   private readonly done = new Map<string, { at: number; result: DbCheck }>();
@@ -142,45 +122,17 @@ function deadline<T>(work: Promise<T>, ms: number, target: DatabaseTarget): Prom
   });
 }
 
-async function inspect(store: Store, codec: Awaited<ReturnType<typeof cachedCodec>>) {
-  const totalKeys = await countRows(store, 'api_keys');
-  const counts = { total: 0, plaintext: 0, encrypted: 0, unknown: 0, empty: 0, unknownIds: [] as number[] };
-  for await (const batch of iterateKeyRows(store, { batchSize: 500 })) {
-    const rows = batch.slice(0, CHECK_ROWS - counts.total);
-    counts.total += rows.length;
-    const stored = rows.filter((row) => row.key_value !== '' || row.key_hash !== '');
-    counts.empty += rows.length - stored.length;
-    for (const state of classifyRows(stored, codec)) counts[state]++;
-    if (counts.total >= CHECK_ROWS) break;
-    await yieldToEventLoop();
-  }
-  const proxy = await proxyKeys(store);
+async function inspect(store: Store, codec: KeyCodec) {
+  const keys = await readFirstKeysStatus(store, { codec, limit: CHECK_ROWS, batchSize: CHECK_BATCH });
+  const { counts } = keys;
   return {
-    totalKeys,
+    totalKeys: keys.totalKeys,
     examined: counts.total,
-    plaintext: counts.plaintext,
-    encrypted: counts.encrypted,
+    // The editor's three figures: plaintext with or without key_hash, decrypting with a right or wrong key_hash, neither.
+    plaintext: counts.plaintext + (counts.noHash ?? 0),
+    encrypted: counts.encrypted + (counts.wrongHash ?? 0),
     unknown: counts.unknown,
-    state: overallState(counts, codec.enabled),
-    ...proxy,
+    state: keys.state,
+    proxyKeys: await readStoredProxyKeys(store),
   };
-}
-
-/** The proxy keys the dashboard checks: system_settings.proxy_keys, then each group's, split and trimmed as GPT-Load does. */
-async function proxyKeys(store: Store): Promise<{ weakProxyKeys: ProxyKeyFinding[]; proxyKeys: ProxyKeyReuse[] }> {
-  const weakProxyKeys: ProxyKeyFinding[] = [];
-  const byDigest = new Map<string, ProxyKeyReuse>();
-  for (const { place, position, value: key } of proxyKeyEntries(await readProxyKeyLists(store))) {
-    const where: Localized =
-      place.kind === 'global'
-        ? { en: `Global proxy key #${position}`, zh: `全局代理密钥 #${position}` }
-        : { en: `Group proxy key [${place.name}] #${position}`, zh: `分组代理密钥 [${place.name}] #${position}` };
-    const warnings = assessSecret(key, 'proxy key');
-    if (warnings.length > 0) weakProxyKeys.push({ where, masked: maskSecret(key), warnings });
-    const digest = sha256(key);
-    const seen = byDigest.get(digest) ?? { masked: maskSecret(key), digest, places: [] };
-    seen.places.push(where);
-    byDigest.set(digest, seen);
-  }
-  return { weakProxyKeys, proxyKeys: [...byDigest.values()] };
 }

@@ -17,11 +17,12 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { localize, type Lang, type Localized } from '../core/errors';
 import { lintEnv, type Finding } from '../core/lint';
 import { gitIgnoreState, type GitIgnoreState } from '../keystore/gitCheck';
+import { authKeyMatch } from '../keystore/proxyKeys';
 import type { DatabaseTarget } from '../store/dsn';
 import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE, EnvDatabaseStatusNotification, type EnvDatabaseStatus } from '../../shared/protocol';
 import { isComposeFileName } from '../core/compose';
 import { composeDiagnostics, fileUriToPath } from './compose';
-import { sha256, type DatabaseChecks, type DbCheck } from './dbcheck';
+import type { DatabaseChecks, DbCheck } from './dbcheck';
 import { envView, forgetView, isDotenvDocument, rangeFor, type EnvView } from './envView';
 import { log } from './log';
 import { printable } from '../../shared/printable';
@@ -319,32 +320,34 @@ export function checkDiagnostics(check: DbCheck, view: EnvView, lang: Lang): Dia
   }
 
   const authRange = rangeFor(view, 'AUTH_KEY');
-  for (const finding of check.weakProxyKeys.slice(0, MAX_PROXY_FINDINGS)) {
-    const high = finding.warnings.some((w) => w.severity === 'high');
+  // One finding per stored entry of a weak key, named as the dashboard names it.
+  const weakProxyKeys = check.proxyKeys.flatMap((key) => (key.warnings.length > 0 ? key.places.map((where) => ({ where, key })) : []));
+  for (const { where, key } of weakProxyKeys.slice(0, MAX_PROXY_FINDINGS)) {
+    const high = key.warnings.some((w) => w.severity === 'high');
     add(authRange, high ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information, DaemonDiagnosticCodes.weakProxyKey, {
-      en: `GPT-Load dashboard — ${finding.where.en} (${finding.masked}): ${finding.warnings.map((w) => w.text.en).join('; ')}`,
-      zh: `GPT-Load 仪表盘——${finding.where.zh}（${finding.masked}）：${finding.warnings.map((w) => w.text.zh).join('；')}`,
+      en: `GPT-Load dashboard — ${where.en} (${key.masked}): ${key.warnings.map((w) => w.text.en).join('; ')}`,
+      zh: `GPT-Load 仪表盘——${where.zh}（${key.masked}）：${key.warnings.map((w) => w.text.zh).join('；')}`,
     });
   }
-  if (check.weakProxyKeys.length > MAX_PROXY_FINDINGS) {
-    const more = check.weakProxyKeys.length - MAX_PROXY_FINDINGS;
+  if (weakProxyKeys.length > MAX_PROXY_FINDINGS) {
+    const more = weakProxyKeys.length - MAX_PROXY_FINDINGS;
     add(authRange, DiagnosticSeverity.Information, DaemonDiagnosticCodes.weakProxyKey, {
       en: `…and ${n(more)} more weak proxy keys (GPT-Load's dashboard lists them all).`,
       zh: `……另有 ${n(more)} 个弱代理密钥（GPT-Load 仪表盘会全部列出）。`,
     });
   }
-  const authDigest = view.authKey ? sha256(view.authKey) : null;
-  for (const reuse of check.proxyKeys) {
-    const places = { en: reuse.places.map((p) => p.en).join(', '), zh: reuse.places.map((p) => p.zh).join('、') };
-    if (reuse.digest === authDigest) {
+  const isAuthKey = authKeyMatch(view.authKey ?? '');
+  for (const key of check.proxyKeys) {
+    const places = { en: key.places.map((p) => p.en).join(', '), zh: key.places.map((p) => p.zh).join('、') };
+    if (isAuthKey(key)) {
       add(authRange, DiagnosticSeverity.Information, DaemonDiagnosticCodes.reusedProxyKey, {
         en: `AUTH_KEY is also stored as a proxy key (${places.en}; GPT-Load copies it there on first start): any client given that proxy key can also log into the admin UI. Give clients their own proxy keys and remove this one from the proxy keys.`,
         zh: `AUTH_KEY 同时被存为代理密钥（${places.zh}；GPT-Load 首次启动时会复制过去）：拿到该代理密钥的客户端也能登录管理界面。请为客户端单独设置代理密钥，并从代理密钥中删除它。`,
       }, { fix: 'remove-proxy-key' });
-    } else if (reuse.places.length > 1) {
+    } else if (key.reused) {
       add(authRange, DiagnosticSeverity.Information, DaemonDiagnosticCodes.reusedProxyKey, {
-        en: `The proxy key ${reuse.masked} is reused in ${reuse.places.length} places (${places.en}): revoking it for one group revokes it for none of the others.`,
-        zh: `代理密钥 ${reuse.masked} 在 ${reuse.places.length} 处重复使用（${places.zh}）：为一个分组撤销它，并不会对其他分组生效。`,
+        en: `The proxy key ${key.masked} is reused in ${key.places.length} places (${places.en}): revoking it for one group revokes it for none of the others.`,
+        zh: `代理密钥 ${key.masked} 在 ${key.places.length} 处重复使用（${places.zh}）：为一个分组撤销它，并不会对其他分组生效。`,
       });
     }
   }

@@ -8,6 +8,7 @@
  * GPT-Load loads both lists into memory (and its Redis-synced cache) when it starts, so an edit
  * here takes effect when every GPT-Load instance on this database has been restarted.
  */
+import { sha256Hex } from '../core/crypto';
 import { KeystoreError, throwIfCancelled, type Localized } from '../core/errors';
 import { assessSecret, goLength, maskSecret, type SecretWarning } from '../core/secrets';
 import type { SqlRunner, Store } from '../store/connect';
@@ -126,36 +127,64 @@ export async function findProxyKeyUses(store: Store, value: string): Promise<Pro
 // ---------------------------------------------------------------------------------------------
 // list
 
-export interface ProxyKeySummary {
+/** An entry by the name GPT-Load's dashboard gives it: "Global proxy key #2", "Group proxy key [openai] #1". */
+function dashboardName({ place, position }: ProxyKeyEntry): Localized {
+  return place.kind === 'global'
+    ? { en: `Global proxy key #${position}`, zh: `全局代理密钥 #${position}` }
+    : { en: `Group proxy key [${place.name}] #${position}`, zh: `分组代理密钥 [${place.name}] #${position}` };
+}
+
+/** One distinct stored proxy key, judged: its mask and digest, never the key (callers may keep it). */
+export interface StoredProxyKey {
   /** maskSecret of the key. */
   masked: string;
   /** Bytes, as GPT-Load counts. */
   length: number;
+  /** SHA-256 of the key: matched against an AUTH_KEY later (authKeyMatch) without keeping either. */
+  digest: string;
   uses: ProxyKeyUses;
+  /** Its entries by their dashboard names, in list order. */
+  places: Localized[];
   /** GPT-Load's dashboard warnings for it. */
   warnings: SecretWarning[];
-  /** It is AUTH_KEY of the `.env`: whoever holds this proxy key can log into the admin UI. */
-  isAuthKey: boolean;
   /** Stored in more than one place: revoking it in one leaves it valid in the others. */
   reused: boolean;
 }
 
+export interface ProxyKeySummary extends StoredProxyKey {
+  /** It is AUTH_KEY of the `.env`: whoever holds this proxy key can log into the admin UI. */
+  isAuthKey: boolean;
+}
+
 /** Every distinct stored proxy key, in order of first appearance (global list first), judged. */
-export async function listProxyKeys(store: Store, params: { authKey: string }): Promise<ProxyKeySummary[]> {
+export async function readStoredProxyKeys(store: Store): Promise<StoredProxyKey[]> {
   const entries = proxyKeyEntries(await readProxyKeyLists(store));
-  const authKey = goTrimSpace(params.authKey);
   const values = [...new Set(entries.map((e) => e.value))];
   return values.map((value) => {
     const uses = usesIn(entries, value);
     return {
       masked: maskSecret(value),
       length: goLength(value),
+      digest: sha256Hex(value),
       uses,
+      places: entries.filter((e) => e.value === value).map(dashboardName),
       warnings: assessSecret(value, 'proxy key'),
-      isAuthKey: authKey !== '' && value === authKey,
       reused: uses.settings + uses.groups.length > 1,
     };
   });
+}
+
+/** Whether a stored key is `authKey` as the .env holds it, trimmed as GPT-Load trims list entries. */
+export function authKeyMatch(authKey: string): (key: Pick<StoredProxyKey, 'digest'>) => boolean {
+  const value = goTrimSpace(authKey);
+  const digest = value === '' ? null : sha256Hex(value);
+  return (key) => key.digest === digest;
+}
+
+/** Every distinct stored proxy key, judged, and whether it is the .env's AUTH_KEY. */
+export async function listProxyKeys(store: Store, params: { authKey: string }): Promise<ProxyKeySummary[]> {
+  const isAuthKey = authKeyMatch(params.authKey);
+  return (await readStoredProxyKeys(store)).map((key) => ({ ...key, isAuthKey: isAuthKey(key) }));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,9 +2,9 @@
  * Encryption status: GPT-Load's own dashboard verdict (same sample, same thresholds) and, beyond
  * it, the exact state of every row, which GPT-Load's 20-row sample cannot see.
  */
-import { pbkdf2 } from 'node:crypto';
 import { dirname } from 'node:path';
-import { classifyRows, codecFor, codecFromDerivedKey, KDF_ITERATIONS, KDF_SALT, keyFingerprint, type KeyCodec } from '../core/crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { classifyRows, codecFor, codecFromDerivedKey, deriveKeyAsync, keyFingerprint, type KeyCodec } from '../core/crypto';
 import { throwIfCancelled, type Localized } from '../core/errors';
 import type { Store } from '../store/connect';
 import { describeTarget } from '../store/dsn';
@@ -12,7 +12,7 @@ import type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowC
 import { countRows, iterateKeyRows, iterateLogRows, listGroups, sampleHashedKeys } from '../store/rows';
 import { explainJournal, readJournal, type JournalDatabaseState, type MigrationJournal } from './journal';
 import { readFileEncryptionKey, readPendingKey } from './migrate/env';
-import { createCryptoRunner, OrderedResults, type CryptoRunner } from './cryptoPool';
+import { createKeyRunner, OrderedResults, type CryptoRunner } from './cryptoPool';
 import { kindUnderKey, type RowsIn } from './migrate/crypto';
 import { describeTempMigration, findTempMigration } from './history/tempMigration';
 import { phaseReporter, type OperationContext } from './operation';
@@ -154,54 +154,62 @@ export interface StatusParams {
   envPath?: string;
 }
 
-const BATCH_SIZE = 5000;
+/** How classification reads a table: rows per batch, and the first `limit` rows by id at most. */
+interface TableReading {
+  batchSize: number;
+  limit: number;
+}
+
+const WHOLE_TABLE: TableReading = { batchSize: 5000, limit: Infinity };
 
 /**
  * What classification reads: id, key_value and key_hash, keyset-paged. Not iterateKeyRows: its
  * other columns (notes, timestamps normalised row by row) cost four times the three we need.
  */
-async function* keyColumns(store: Store, table: 'api_keys' | 'request_logs'): AsyncGenerator<RowsIn & { ids: Array<number | string> }> {
+async function* keyColumns(store: Store, table: 'api_keys' | 'request_logs', { batchSize, limit }: TableReading): AsyncGenerator<RowsIn & { ids: Array<number | string> }> {
+  let left = limit;
   if (table === 'request_logs') {
-    for await (const rows of iterateLogRows(store, { batchSize: BATCH_SIZE })) {
+    for await (const page of iterateLogRows(store, { batchSize })) {
+      const rows = page.slice(0, left);
+      left -= rows.length;
       yield { ids: rows.map((r) => r.id), values: rows.map((r) => r.key_value), hashes: rows.map((r) => r.key_hash) };
+      if (left === 0) return;
     }
     return;
   }
   let after = 0;
-  for (;;) {
+  while (left > 0) {
+    const take = Math.min(batchSize, left);
     const rows = await store.query<{ id: number | string; key_value: unknown; key_hash: unknown }>(
       `SELECT id, key_value, key_hash FROM api_keys WHERE id > ${store.p(1)} ORDER BY id LIMIT ${store.p(2)}`,
-      [after, BATCH_SIZE],
+      [after, take],
     );
     if (rows.length === 0) return;
+    left -= rows.length;
     const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
     yield { ids: rows.map((r) => Number(r.id)), values: rows.map((r) => text(r.key_value)), hashes: rows.map((r) => text(r.key_hash)) };
-    if (rows.length < BATCH_SIZE) return;
+    if (rows.length < take) return;
     after = Number(rows[rows.length - 1].id);
   }
 }
 
-function deriveKeyAsync(encryptionKey: string): Promise<Buffer> {
-  return new Promise((resolve, reject) =>
-    pbkdf2(Buffer.from(encryptionKey, 'utf8'), KDF_SALT, KDF_ITERATIONS, 32, 'sha256', (err, key) => (err ? reject(err) : resolve(key))),
-  );
-}
-
 /**
  * Rows of a table classified by the crypto runner (worker threads on large tables), batches kept
- * in flight so the database read and the crypto overlap; results are tallied in id order.
+ * in flight so the database read and the crypto overlap; results are tallied in id order. The
+ * event loop runs between batches: the daemon answers its editor while a table is classified.
  */
 async function classifyTable(
   store: Store,
   table: 'api_keys' | 'request_logs',
+  reading: TableReading & { rows: number },
   crypto: CryptoRunner,
   encryptionEnabled: boolean,
   context: OperationContext,
 ): Promise<RowCounts> {
   const counts = emptyCounts();
-  const report = phaseReporter(context, `classify ${table}`, await countRows(store, table));
+  const report = phaseReporter(context, `classify ${table}`, Math.min(reading.rows, reading.limit));
   const batches = new OrderedResults(crypto);
-  for await (const batch of keyColumns(store, table)) {
+  for await (const batch of keyColumns(store, table, reading)) {
     throwIfCancelled(context.cancellation);
     batches.push(crypto.classify(batch), (codes) => {
       for (let i = 0; i < codes.length; i++) {
@@ -216,12 +224,39 @@ async function classifyTable(
       report(counts.total);
     });
     await batches.settle();
+    await yieldToEventLoop();
   }
   await batches.settle(0);
   report(counts.total, true);
   return counts;
 }
 
+/** The first api_keys rows by id, classified as readStatus classifies every row. */
+export interface FirstKeysStatus {
+  /** api_keys rows in the table. */
+  totalKeys: number;
+  /** The classified rows' counts (total: how many were classified). */
+  counts: RowCounts;
+  /** overallState of those rows: exact when they are the whole table. */
+  state: OverallState;
+}
+
+/**
+ * The state of the first `limit` api_keys rows by id, in batches of `batchSize`: a bounded look
+ * for callers that must answer quickly (the daemon's check of an open .env); readStatus gives the
+ * exact figures of both tables.
+ */
+export async function readFirstKeysStatus(store: Store, params: TableReading & { codec: KeyCodec }, context: OperationContext = {}): Promise<FirstKeysStatus> {
+  const totalKeys = await countRows(store, 'api_keys');
+  const reading = { batchSize: params.batchSize, limit: params.limit, rows: totalKeys };
+  const crypto = await createKeyRunner(params.codec, { rows: Math.min(totalKeys, params.limit) });
+  try {
+    const counts = await classifyTable(store, 'api_keys', reading, crypto, params.codec.enabled, context);
+    return { totalKeys, counts, state: overallState(counts, params.codec.enabled) };
+  } finally {
+    await crypto.close();
+  }
+}
 
 /**
  * GPT-Load's dashboard verdict and row counts. readStatus classifies every api_keys row even with
@@ -254,19 +289,19 @@ export async function readGroups(store: Store): Promise<GroupSummary[]> {
 }
 
 export async function readStatus(store: Store, params: StatusParams, context: OperationContext = {}): Promise<StatusReport> {
-  // The crypto runner takes the key as bytes: derived once here, off the event loop.
-  const derivedKey = params.encryptionKey === '' ? null : await deriveKeyAsync(params.encryptionKey);
-  const codec = params.codec ?? codecFromDerivedKey(derivedKey);
+  // Derived off the event loop, unless the caller holds the codec already.
+  const codec = params.codec ?? codecFromDerivedKey(params.encryptionKey === '' ? null : await deriveKeyAsync(params.encryptionKey));
   const dashboard = dashboardVerdict(await sampleHashedKeys(store, SAMPLE_SIZE), codec);
 
-  const rows = (await countRows(store, 'api_keys')) + (params.skipLogs ? 0 : await countRows(store, 'request_logs'));
+  const keyRows = await countRows(store, 'api_keys');
+  const logRows = params.skipLogs ? 0 : await countRows(store, 'request_logs');
   // Classified as a migration from the configured key to none would see them (see stateUnderKey).
-  const crypto = await createCryptoRunner({ source: derivedKey, target: null }, { rows, threads: params.threads });
+  const crypto = await createKeyRunner(codec, { rows: keyRows + logRows, threads: params.threads });
   let apiKeys: RowCounts;
   let requestLogs = emptyCounts();
   try {
-    apiKeys = await classifyTable(store, 'api_keys', crypto, codec.enabled, context);
-    if (!params.skipLogs) requestLogs = await classifyTable(store, 'request_logs', crypto, codec.enabled, context);
+    apiKeys = await classifyTable(store, 'api_keys', { ...WHOLE_TABLE, rows: keyRows }, crypto, codec.enabled, context);
+    if (!params.skipLogs) requestLogs = await classifyTable(store, 'request_logs', { ...WHOLE_TABLE, rows: logRows }, crypto, codec.enabled, context);
   } finally {
     await crypto.close();
   }

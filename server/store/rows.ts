@@ -3,7 +3,7 @@
  * same at row 1 and at row 1,000,000), with row types normalised across engines (bigint strings → numbers,
  * datetimes → ISO 8601 strings, NULL text → '').
  */
-import type { Store } from './connect';
+import type { SqlRunner, Store } from './connect';
 
 export interface KeyRow {
   id: number;
@@ -234,9 +234,9 @@ export async function sampleHashedKeys(store: Store, n = 20): Promise<{ key_valu
   return rows.map((r) => ({ key_value: str(r.key_value), key_hash: str(r.key_hash) }));
 }
 
-export async function countRows(store: Store, table: 'api_keys' | 'request_logs'): Promise<number> {
-  if (table !== 'api_keys' && table !== 'request_logs') throw new RangeError(`countRows: unsupported table ${String(table)}`);
-  const [row] = await store.query(`SELECT COUNT(*) AS n FROM ${store.q(table)}`);
+/** Rows in one of GPT-Load's tables now, on a store, a transaction or a snapshot (`table`: a name of ours, quoted). */
+export async function countRows(sql: Pick<SqlRunner, 'q' | 'query'>, table: string): Promise<number> {
+  const [row] = await sql.query(`SELECT COUNT(*) AS n FROM ${sql.q(table)}`);
   return num(row?.n);
 }
 

@@ -8,6 +8,7 @@
 import { codecFor } from '../core/crypto';
 import { KeystoreError } from '../core/errors';
 import type { SqlRunner, Store } from './connect';
+import { countRows } from './rows';
 
 export interface VectorRow {
   plaintext: string;
@@ -149,9 +150,7 @@ export async function fillGptLoadData(store: Store, options: SeedOptions): Promi
     }
   };
 
-  const [existing] = await store.query(`SELECT COUNT(*) AS n FROM ${store.q('groups')}`);
-  const [existingKeys] = await store.query(`SELECT COUNT(*) AS n FROM api_keys`);
-  if (Number(existing?.n ?? 0) > 0 || Number(existingKeys?.n ?? 0) > 0) {
+  if ((await countRows(store, 'groups')) > 0 || (await countRows(store, 'api_keys')) > 0) {
     throw new KeystoreError('refused-by-check', {
       en: 'fillGptLoadData needs an empty GPT-Load schema (groups or api_keys already hold rows)',
       zh: 'fillGptLoadData 需要空的 GPT-Load 表（groups 或 api_keys 中已有数据）',

@@ -21,10 +21,11 @@ import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, BACKUP_TABLES, backupFileName, ba
 import { checkBackup, type BackupCheckReport } from './check';
 import { createKeyRunner, OrderedResults } from '../cryptoPool';
 import { copyLiveDatabase, openSqliteFile, quotedColumns, sqlitePages, sqliteReader, writeManifestTable } from './sqlite';
-import { describeTables, openSnapshot, readTableText, type SqlReader } from './tables';
+import { describeTables, openSnapshot, readTableText } from './tables';
 import { phaseReporter, type OperationContext } from '../operation';
 import { deploymentSealKey, sealKeysAtHand, sealManifestWith, type SealKey } from './seal';
 import { removeOrphanedFiles } from '../orphans';
+import { countRows } from '../../store/rows';
 
 export const TOOL = { name: 'gpt-load-keystore', version: packageJson.version };
 const READ_BATCH = 1000;
@@ -264,7 +265,8 @@ async function createSqliteBackup(store: Store, params: BackupCreateParams, code
   try {
     // The copy keeps the live file's journal mode; WAL would make every later read create -wal/-shm files.
     db.pragma('journal_mode = DELETE');
-    const schema = await describeTables(sqliteReader(db));
+    const reader = sqliteReader(db);
+    const schema = await describeTables(reader);
     if (!includeLogs && schema.has('request_logs')) db.exec('DELETE FROM request_logs');
     const read = await digestTables(
       schema,
@@ -272,7 +274,7 @@ async function createSqliteBackup(store: Store, params: BackupCreateParams, code
       codec,
       params.threads,
       context,
-      async (table) => Number((db.prepare(`SELECT COUNT(*) AS n FROM "${table}"`).get() as { n: number }).n),
+      (table) => countRows(reader, table),
       (table, columns) => {
         const keys = keyColumnsOf(table, columns).map((i) => `"${columns[i].name}"`);
         return mapPages(sqlitePages(db, table, [...quotedColumns(columns), ...keys], READ_BATCH), (v) => (v === null ? null : String(v)));
@@ -355,7 +357,7 @@ async function createPortableBackup(store: Store, params: BackupCreateParams, co
         codec,
         params.threads,
         context,
-        (table) => countIn(snapshot, table),
+        (table) => countRows(snapshot, table),
         (table, columns) => withKeyColumns(readTableText(snapshot, table, columns, READ_BATCH), keyColumnsOf(table, columns)),
         (table) => body.write(sectionLine(table)),
         (lines) => body.write(lines),
@@ -381,11 +383,6 @@ async function createPortableBackup(store: Store, params: BackupCreateParams, co
   }
   publish(file.partial, file.final);
   return manifest;
-}
-
-async function countIn(sql: SqlReader, table: BackupTable): Promise<number> {
-  const [row] = await sql.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${sql.q(table)}`);
-  return Number(row?.n ?? 0);
 }
 
 async function* withKeyColumns(pages: AsyncIterable<(string | null)[][]>, keys: number[]): AsyncGenerator<(string | null)[][]> {

@@ -15,6 +15,7 @@ import { createGunzip } from 'node:zlib';
 import { codecFor, sha256Hex, type KeyCodec } from '../../core/crypto';
 import { KeystoreError, throwIfCancelled, type Localized } from '../../core/errors';
 import { openStore } from '../../store/connect';
+import { countRows } from '../../store/rows';
 import { clearStaleCache, type CacheClearResult } from '../cache';
 import { createVerifiedBackup } from './create';
 import { checkBackup, readPortableManifest, type BackupCheckReport } from './check';
@@ -72,6 +73,8 @@ export interface BackupRestoreReport {
   /** Redis entries removed; null when REDIS_DSN is unset, clearing is off, or in a dry run. */
   cache: CacheClearResult | null;
   warnings: Localized[];
+  /** Dry run: the live rows of each restored table now (the preview's "N now → M from the backup"). */
+  current?: Record<string, number>;
   /** Dry run: what the restore changes besides the keys (groups, upstreams, proxy keys, settings). */
   outside?: OutsideKeyChanges;
 }
@@ -387,6 +390,8 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
     }
     if (report.dryRun) {
       if (reencrypt) report.reencrypted!.rows = manifest.encryption.apiKeys.total + (manifest.encryption.requestLogs?.total ?? 0);
+      report.current = {};
+      for (const table of included) report.current[table.name] = await countRows(store, table.name);
       const portable = manifest.layout === 'portable' ? readPortableManifest(check.path) : null;
       report.outside = await previewOutsideKeys(store, check.path, manifest, portable && !('failure' in portable) ? portable.bodyOffset : undefined);
       return report;

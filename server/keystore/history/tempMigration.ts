@@ -7,6 +7,7 @@
 import { sha256Hex } from '../../core/crypto';
 import type { Localized } from '../../core/errors';
 import { tableExists, type SqlRunner } from '../../store/connect';
+import { countRows } from '../../store/rows';
 import type { TempMigrationLeftover } from '../../../shared/types';
 import { looksEncrypted } from '../migrate/crypto';
 
@@ -20,14 +21,13 @@ const SHAPE_SAMPLE = 100;
 /** The leftover table, or null when there is none. */
 export async function findTempMigration(runner: SqlRunner): Promise<TempMigrationLeftover | null> {
   if (!(await tableExists(runner, TEMP_MIGRATION_TABLE))) return null;
-  const table = runner.q(TEMP_MIGRATION_TABLE);
-  const [count] = await runner.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${table}`);
-  const sample = await runner.query<{ v: string | null; h: string | null }>(`SELECT key_value_new AS v, key_hash_new AS h FROM ${table} LIMIT ${SHAPE_SAMPLE}`);
+  const rows = await countRows(runner, TEMP_MIGRATION_TABLE);
+  const sample = await runner.query<{ v: string | null; h: string | null }>(`SELECT key_value_new AS v, key_hash_new AS h FROM ${runner.q(TEMP_MIGRATION_TABLE)} LIMIT ${SHAPE_SAMPLE}`);
   const holdsPlaintext = sample.some(({ v, h }) => {
     const value = v ?? '';
     return value !== '' && (sha256Hex(value) === (h ?? '') || !looksEncrypted(value));
   });
-  return { rows: Number(count?.n ?? 0), holdsPlaintext };
+  return { rows, holdsPlaintext };
 }
 
 /**
