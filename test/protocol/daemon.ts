@@ -39,6 +39,8 @@ export interface Daemon {
   strayStdout(): string;
   /** Everything the daemon wrote to stdout (with `recordStdout`). */
   stdout(): string;
+  /** Whether a database check of `uri` has landed (its gptLoad/envDatabaseStatus arrived; the publish with its findings follows it). */
+  databaseChecked(uri: string): boolean;
   /** Resolves with the next diagnostics for `uri` that satisfy `accept`. */
   diagnostics(uri: string, accept?: (d: Diagnostic[], version: number | undefined) => boolean): Promise<Diagnostic[]>;
   open(uri: string, text: string, languageId?: string, version?: number): void;
@@ -112,7 +114,8 @@ export async function startDaemon(t: TestContext, options: DaemonOptions = {}): 
   });
   rpc.onRequest('window/workDoneProgress/create', () => null);
   rpc.onNotification('$/progress', () => undefined);
-  rpc.onNotification('gptLoad/envDatabaseStatus', () => undefined);
+  const checkedUris = new Set<string>();
+  rpc.onNotification('gptLoad/envDatabaseStatus', (p: { uri: string }) => checkedUris.add(p.uri));
   rpc.listen();
 
   let stopped = false;
@@ -150,6 +153,7 @@ export async function startDaemon(t: TestContext, options: DaemonOptions = {}): 
     stderr: () => stderr,
     strayStdout: () => stray,
     stdout: () => Buffer.concat(recorded).toString('utf8'),
+    databaseChecked: (uri) => checkedUris.has(uri),
     diagnostics(uri, accept = () => true) {
       return new Promise((resolve) => waiters.push({ uri, accept, resolve }));
     },
