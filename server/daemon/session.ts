@@ -34,11 +34,6 @@ export interface Scope {
   context: OperationContext;
 }
 
-/** 'zh', 'zh-cn', 'zh-Hans-TW' … → 'zh-CN'; anything else → 'en'. */
-export function langOf(locale: string | undefined | null): Lang {
-  return /^zh/i.test(locale ?? '') ? 'zh-CN' : 'en';
-}
-
 /**
  * The requests an untrusted workspace may make: they read and write `.env` text and compute, and
  * run no process and open no connection. Every other request — any new one included — is refused.
