@@ -21,6 +21,7 @@ import type {
   BackupInfo,
   BackupPlaintextRows,
   BackupRestoreResult,
+  BackupVerdict,
   DeploymentRef,
   EnvDatabaseStatus,
   EnvReadResult,
@@ -475,7 +476,7 @@ export namespace BackupListRequest {
   export interface Result {
     backups: BackupInfo[];
     /** Every file found, damaged and interrupted ones included, with its quick check. */
-    checks?: Array<{ path: string; verdict: string; problems: string[]; plaintext?: BackupPlaintextRows | null }>;
+    checks?: Array<{ path: string; verdict: BackupVerdict; problems: string[]; plaintext?: BackupPlaintextRows | null }>;
   }
   export const type = new RequestType<Params, Result, void>(method);
 }
@@ -518,7 +519,7 @@ export interface BackupPruneEntry {
   path: string;
   createdAt: string | null;
   keyFingerprint: string | null;
-  verdict: string;
+  verdict: BackupVerdict;
   plaintext: BackupPlaintextRows | null;
   reason: string;
   bytes: number;

@@ -10,7 +10,7 @@ import type { BackupCheckResult, BackupInfo, BackupPlaintextRows } from '../../s
 import { printable } from '../../shared/printable';
 import type { Ctx } from './context';
 import type { Deployment } from './deployments';
-import { worseVerdict, type BackupVerdict } from './backupVerdicts';
+import { worseVerdict, type RowVerdict } from './backupVerdicts';
 import { describeBackup, shortDate } from './describe';
 import { t } from './l10n';
 import { protocol } from './protocol';
@@ -19,7 +19,7 @@ export interface BackupEntry {
   path: string;
   deployment: Deployment;
   /** undefined: a file given by path that no check has seen yet. */
-  verdict: BackupVerdict | undefined;
+  verdict: RowVerdict | undefined;
   /** What is wrong or worth knowing, in the user's language. */
   problems: string[];
   info: BackupInfo | null;

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BACKUP_VERDICTS, backupContextValue } from '../../client/src/backupVerdicts';
+import { backupContextValue, ROW_VERDICTS } from '../../client/src/backupVerdicts';
 import { CommandIds } from '../../client/src/commands/ids';
 import { REPO_ROOT } from './support/layout';
 
@@ -106,7 +106,7 @@ test('backups and key copies: commands, explorer menus and the reminder setting'
     return regex ? new RegExp(regex[1]).test(contextValue) : clause === `viewItem == ${contextValue}`;
   };
   const rowMenus = (command: string) => menus['view/item/context'].filter((m) => m.command === command && m.when.includes('viewItem =~ /^gptLoad\\.backup\\.'));
-  for (const verdict of [...BACKUP_VERDICTS, undefined]) {
+  for (const verdict of [...ROW_VERDICTS, undefined]) {
     const value = backupContextValue(verdict);
     assert.ok(rowMenus(CommandIds.checkBackup).some((m) => matches(m.when, value)), `no Check Backup on ${value}`);
     assert.equal(rowMenus(CommandIds.restoreBackup).some((m) => matches(m.when, value)), verdict !== 'corrupt', `Restore Backup on ${value}`);
