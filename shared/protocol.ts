@@ -6,6 +6,9 @@
  * Errors: every request fails with a JSON-RPC error whose `code` is a `KeystoreErrorCodes` value,
  * whose `message` is the same text the CLI prints (in the client's language) and whose `data` is
  * `ErrorData` ({ code: ErrorCode, details }). Cancelled requests fail with LSP's RequestCancelled.
+ * Params the daemon cannot take fail with data.code 'usage' and details.field naming the field: a
+ * field of another type than declared here with JSON-RPC's InvalidParams (-32602), a missing field
+ * or a value beyond the daemon's limits (too long, out of range, a relative path) with 'usage'.
  *
  * Long requests (status, migrate, keyBackups, backup create/restore) report work-done progress
  * (`KeystoreProgressReport`) on the `workDoneToken` the client passes, or on a token the daemon
@@ -565,8 +568,8 @@ export namespace RestartAdviceRequest {
 export namespace SecretAssessRequest {
   export const method = 'gptLoad/secret/assess' as const;
   export interface Params {
-    /** AUTH_KEY, ENCRYPTION_KEY or a proxy key. */
-    name: string;
+    /** AUTH_KEY (the default), ENCRYPTION_KEY or a proxy key. */
+    name?: string;
     value: string;
     /** Also GPT-Load's migrate-keys warnings for a new encryption key. */
     asNewEncryptionKey?: boolean;

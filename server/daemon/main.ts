@@ -132,7 +132,7 @@ export function startDaemon(argv: string[]): void {
   registerProxyKeyRequests(session, dataChanged);
   registerAuditRequest(session);
   if (parsed.debugMethods) {
-    session.onRequest(DebugMemoryRequest.type, () => {
+    session.onRequest(DebugMemoryRequest.type, {}, () => {
       const gc = (globalThis as { gc?: () => void }).gc;
       gc?.();
       const { heapUsed, rss } = process.memoryUsage();
