@@ -80,14 +80,6 @@ export function errorCodeOf(jsonRpcCode: number): ErrorCode | undefined {
   return (Object.keys(KeystoreErrorCodes) as ErrorCode[]).find((c) => KeystoreErrorCodes[c] === jsonRpcCode);
 }
 
-/** Commands the client implements; the daemon puts them into code actions. */
-export const ClientCommands = {
-  /** Opens the migrate flow for a deployment; argument: the `.env` document URI (string). */
-  migrateKeys: 'gptLoad.migrateKeys',
-  /** Removes the `.env`'s AUTH_KEY from GPT-Load's stored proxy keys (as `proxy-keys remove`); argument: the `.env` URI. */
-  removeAuthKeyFromProxyKeys: 'gptLoad.removeAuthKeyFromProxyKeys',
-} as const;
-
 /** `source` of every diagnostic the daemon publishes. */
 export const DIAGNOSTIC_SOURCE = 'gpt-load';
 
