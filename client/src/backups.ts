@@ -6,6 +6,7 @@
  */
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
+import { CommandIds } from '../../shared/commands';
 import type { BackupCheckResult, BackupInfo, BackupPlaintextRows } from '../../shared/protocol';
 import { printable } from '../../shared/printable';
 import type { Ctx } from './context';
@@ -85,7 +86,7 @@ export class Backups implements vscode.Disposable {
     const entries = (await this.list(deployment)).filter((e) => !purpose.usableOnly || e.verdict !== 'corrupt');
     if (entries.length === 0) {
       const answer = await this.ctx.ui.notify('noBackups', t('{0} has no backups yet.', deployment.label), { actions: [{ id: 'create', title: t('Create Backup') }] });
-      if (answer === 'create') await vscode.commands.executeCommand('gptLoad.createBackup', deployment);
+      if (answer === 'create') await vscode.commands.executeCommand(CommandIds.createBackup, deployment);
       return undefined;
     }
     const path = await this.ctx.ui.pick(

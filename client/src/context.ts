@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { RequestType } from 'vscode-languageclient';
 import type { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
+import { CommandIds } from '../../shared/commands';
 import type { DeploymentRef, EnvDatabaseStatus, StatusReport } from '../../shared/protocol';
 import { Backups } from './backups';
 import { Config } from './config';
@@ -280,7 +281,7 @@ export class Ctx implements vscode.Disposable {
         await vscode.commands.executeCommand('workbench.action.openSettings', 'gptLoad.daemon.runtime');
         break;
       case 'restart':
-        await vscode.commands.executeCommand('gptLoad.restartDaemon');
+        await vscode.commands.executeCommand(CommandIds.restartDaemon);
         break;
       case 'trust':
         await vscode.commands.executeCommand('workbench.trust.manage');
@@ -300,7 +301,7 @@ export class Ctx implements vscode.Disposable {
         { id: 'log', title: t('Show Log') },
       ],
     });
-    if (answer === 'restart') await vscode.commands.executeCommand('gptLoad.restartDaemon');
+    if (answer === 'restart') await vscode.commands.executeCommand(CommandIds.restartDaemon);
     else if (answer === 'log') this.output.show();
   }
 

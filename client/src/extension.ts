@@ -4,6 +4,7 @@
  * background when a `.env` is open or a command needs it.
  */
 import * as vscode from 'vscode';
+import { CommandIds } from '../../shared/commands';
 import { registerCheckBackup } from './commands/checkBackup';
 import { registerCheckKeyBackups, remindKeyBackupCheck } from './commands/checkKeyBackups';
 import { registerCopyKey } from './commands/copyKey';
@@ -100,7 +101,7 @@ export function activate(extension: vscode.ExtensionContext): TestApi | undefine
       } else if (Config.affects(event, 'daemon.runtime') && ctx.daemon.runningClient) {
         const restart = t('Restart Daemon');
         if ((await vscode.window.showInformationMessage(t('The daemon runtime changed.'), restart)) === restart) {
-          await vscode.commands.executeCommand('gptLoad.restartDaemon');
+          await vscode.commands.executeCommand(CommandIds.restartDaemon);
         }
       } else if (Config.affects(event, 'database', 'envFiles')) {
         ctx.fireDataChanged();

@@ -2,7 +2,7 @@
 // commands, and its menus and keybindings name no other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandIds } from '../../shared/commands';
 import { REPO_ROOT } from '../support/paths';
@@ -30,4 +30,17 @@ test("package.json's menus and keybindings name only those command ids", () => {
   ];
   assert.ok(named.length > 0);
   assert.deepEqual(named.filter(([, command]) => !ids.has(command)), []);
+});
+
+test('no source but shared/commands.ts spells a command id: the others take it from CommandIds', () => {
+  const sources = (dir: string): string[] =>
+    readdirSync(join(REPO_ROOT, dir), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  const spelled = ['client', 'server', 'shared']
+    .flatMap(sources)
+    .filter((file) => file !== join('shared', 'commands.ts'))
+    .flatMap((file) => {
+      const text = readFileSync(join(REPO_ROOT, file), 'utf8');
+      return [...ids].filter((id) => new RegExp(`['"\`]${id.replace('.', '\\.')}['"\`]`).test(text)).map((id) => `${file}: ${id}`);
+    });
+  assert.deepEqual(spelled, []);
 });
