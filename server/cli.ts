@@ -8,11 +8,9 @@ import type { CliCommand, CliIO } from './cli/command';
 import { HELP_ZH, USAGE_ZH } from './cli/helpZh';
 import { asKeystoreError, EXIT_CODES, KeystoreError, localize, type Lang } from './core/errors';
 import { closest } from './cli/suggest';
-import packageJson from '../package.json';
+import { detectLang } from './core/lang';
+import { TOOL } from './core/tool';
 import { maskDsn } from './store/dsn';
-
-/** The version npm installs (`npm run pack:cli` copies it into the CLI package). */
-const VERSION = packageJson.version;
 
 function usage(lang: Lang): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -67,11 +65,6 @@ function unknownOptionText(err: NodeJS.ErrnoException, command: CliCommand, lang
     : localize({ en: `Unknown option '${typed}'`, zh: `未知选项 '${typed}'` }, lang);
 }
 
-function detectLang(env: NodeJS.ProcessEnv): Lang {
-  const raw = env.GPT_LOAD_KEYSTORE_LANG ?? env.LC_ALL ?? env.LC_MESSAGES ?? env.LANG ?? '';
-  return /^zh/i.test(raw) ? 'zh-CN' : 'en';
-}
-
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   // --lang works on every command, so it is taken out before the command's own flags are parsed.
   const langFlag = argv.indexOf('--lang');
@@ -89,7 +82,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return argv.length === 0 ? EXIT_CODES.usage : 0;
   }
   if (argv[0] === '--version') {
-    io.stdout.write(VERSION + '\n');
+    io.stdout.write(TOOL.version + '\n');
     return 0;
   }
   const found = findCommand(argv);

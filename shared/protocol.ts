@@ -6,6 +6,9 @@
  * Errors: every request fails with a JSON-RPC error whose `code` is a `KeystoreErrorCodes` value,
  * whose `message` is the same text the CLI prints (in the client's language) and whose `data` is
  * `ErrorData` ({ code: ErrorCode, details }). Cancelled requests fail with LSP's RequestCancelled.
+ * Params the daemon cannot take fail with data.code 'usage' and details.field naming the field: a
+ * field of another type than declared here with JSON-RPC's InvalidParams (-32602), a missing field
+ * or a value beyond the daemon's limits (too long, out of range, a relative path) with 'usage'.
  *
  * Long requests (status, migrate, keyBackups, backup create/restore) report work-done progress
  * (`KeystoreProgressReport`) on the `workDoneToken` the client passes, or on a token the daemon
@@ -21,6 +24,7 @@ import type {
   BackupInfo,
   BackupPlaintextRows,
   BackupRestoreResult,
+  BackupVerdict,
   DeploymentRef,
   EnvDatabaseStatus,
   EnvReadResult,
@@ -75,14 +79,6 @@ export const KeystoreErrorCodes: Record<ErrorCode, number> = {
 export function errorCodeOf(jsonRpcCode: number): ErrorCode | undefined {
   return (Object.keys(KeystoreErrorCodes) as ErrorCode[]).find((c) => KeystoreErrorCodes[c] === jsonRpcCode);
 }
-
-/** Commands the client implements; the daemon puts them into code actions. */
-export const ClientCommands = {
-  /** Opens the migrate flow for a deployment; argument: the `.env` document URI (string). */
-  migrateKeys: 'gptLoad.migrateKeys',
-  /** Removes the `.env`'s AUTH_KEY from GPT-Load's stored proxy keys (as `proxy-keys remove`); argument: the `.env` URI. */
-  removeAuthKeyFromProxyKeys: 'gptLoad.removeAuthKeyFromProxyKeys',
-} as const;
 
 /** `source` of every diagnostic the daemon publishes. */
 export const DIAGNOSTIC_SOURCE = 'gpt-load';
@@ -475,7 +471,7 @@ export namespace BackupListRequest {
   export interface Result {
     backups: BackupInfo[];
     /** Every file found, damaged and interrupted ones included, with its quick check. */
-    checks?: Array<{ path: string; verdict: string; problems: string[]; plaintext?: BackupPlaintextRows | null }>;
+    checks?: Array<{ path: string; verdict: BackupVerdict; problems: string[]; plaintext?: BackupPlaintextRows | null }>;
   }
   export const type = new RequestType<Params, Result, void>(method);
 }
@@ -518,7 +514,7 @@ export interface BackupPruneEntry {
   path: string;
   createdAt: string | null;
   keyFingerprint: string | null;
-  verdict: string;
+  verdict: BackupVerdict;
   plaintext: BackupPlaintextRows | null;
   reason: string;
   bytes: number;
@@ -564,8 +560,8 @@ export namespace RestartAdviceRequest {
 export namespace SecretAssessRequest {
   export const method = 'gptLoad/secret/assess' as const;
   export interface Params {
-    /** AUTH_KEY, ENCRYPTION_KEY or a proxy key. */
-    name: string;
+    /** AUTH_KEY (the default), ENCRYPTION_KEY or a proxy key. */
+    name?: string;
     value: string;
     /** Also GPT-Load's migrate-keys warnings for a new encryption key. */
     asNewEncryptionKey?: boolean;

@@ -316,6 +316,18 @@ export interface BackupInfo {
   warnings?: string[];
 }
 
+/**
+ * The verdict on one backup file (`backup check`, `backup list`, prune's entries), best first: the
+ * worse of two is the later. ok: whole, opened by the key, fresh, same keys as the live database.
+ * stale: older than the age limit. differs: the live database has keys the backup lacks or lost keys
+ * it has. needs-key: the key given (or the .env's) does not open every stored key. unverified: whole
+ * as far as its own digests say, but its seal is not under any key at hand (or is an older unkeyed
+ * one), so nothing rules out that someone rewrote it. corrupt: damaged, forged, incomplete or not a
+ * backup.
+ */
+export const BACKUP_VERDICTS = ['ok', 'stale', 'differs', 'needs-key', 'unverified', 'corrupt'] as const;
+export type BackupVerdict = (typeof BACKUP_VERDICTS)[number];
+
 export interface BackupCheckResult {
   valid: boolean;
   info: BackupInfo | null;
@@ -323,8 +335,7 @@ export interface BackupCheckResult {
   problems: string[];
   /** Whether the `.env`'s (or the given) ENCRYPTION_KEY opens the keys in the backup; null if not checked. */
   decryptsWithKey: boolean | null;
-  /** ok | stale | differs (from the live database) | needs-key | corrupt. */
-  verdict?: string;
+  verdict?: BackupVerdict;
   /**
    * The backup's keys against the live database (by key_hash, or by decrypted value when the keys
    * differ); null when not compared — the database unreachable (see `notes`) or no key opens both.

@@ -4,6 +4,7 @@
  * failure into one message with the action that fixes it.
  */
 import * as vscode from 'vscode';
+import { CommandIds } from '../../shared/commands';
 import type { DeploymentRef, EnvDatabaseStatus, StatusReport } from '../../shared/protocol';
 import { Backups } from './backups';
 import { SecretClipboard } from './clipboard';
@@ -174,7 +175,7 @@ export class Ctx implements vscode.Disposable {
         await vscode.commands.executeCommand('workbench.action.openSettings', 'gptLoad.daemon.runtime');
         break;
       case 'restart':
-        await vscode.commands.executeCommand('gptLoad.restartDaemon');
+        await vscode.commands.executeCommand(CommandIds.restartDaemon);
         break;
       case 'trust':
         await vscode.commands.executeCommand('workbench.trust.manage');
@@ -194,7 +195,7 @@ export class Ctx implements vscode.Disposable {
         { id: 'log', title: t('Show Log') },
       ],
     });
-    if (answer === 'restart') await vscode.commands.executeCommand('gptLoad.restartDaemon');
+    if (answer === 'restart') await vscode.commands.executeCommand(CommandIds.restartDaemon);
     else if (answer === 'log') this.output.show();
   }
 

@@ -4,7 +4,7 @@
  * the runtime setting offers a restart, a change of the database settings refreshes the views.
  */
 import * as vscode from 'vscode';
-import { CommandIds } from './commands/ids';
+import { CommandIds } from '../../shared/commands';
 import { Config } from './config';
 import type { Ctx } from './context';
 import { configureLanguage, t } from './l10n';

@@ -3,22 +3,23 @@ import { resolve } from 'node:path';
 import { fileSource, runAudit } from '../keystore/audit/runAudit';
 import { auditResult } from '../keystore/audit/wire';
 import { AuditRequest } from '../../shared/protocol';
-import { deploymentRef, stringArray } from './params';
+import { deploymentRef, optional, strings } from './params';
 import type { Session } from './session';
 
 export function registerAuditRequest(session: Session): void {
   session.onRequest(
     AuditRequest.type,
+    { deployment: deploymentRef, logs: optional(strings(100)), accessLogs: optional(strings(100)), proxyConfigs: optional(strings(100)) },
     async (params, { context }) => {
-      const deployment = session.deployment(deploymentRef(params));
-      const paths = (name: string) => (params[name] === undefined ? [] : stringArray(params, name, 100).map((p) => resolve(deployment.envDir, p)));
-      const logs = paths('logs');
+      const deployment = session.deployment(params.deployment);
+      const paths = (given: string[] | undefined) => (given ?? []).map((p) => resolve(deployment.envDir, p));
+      const logs = paths(params.logs);
       const report = await runAudit(
         {
           deployment,
           ...(logs.length > 0 ? { logs: logs.map(fileSource) } : {}),
-          accessLogs: paths('accessLogs').map(fileSource),
-          proxyConfigs: paths('proxyConfigs'),
+          accessLogs: paths(params.accessLogs).map(fileSource),
+          proxyConfigs: paths(params.proxyConfigs),
           useStore: (work) => session.stores.use(deployment.target, work),
         },
         context,

@@ -29,7 +29,7 @@ import {
 import { cachedCodec, freshCodec } from './codecs';
 import { redactor } from './log';
 import { printable } from '../../shared/printable';
-import { deploymentRef, filePath, optBool, optDeploymentRef, optInt, optString, stringArray, type Fields } from './params';
+import { deploymentRef, filePath, flag, integer, optional, strings, text, type ParamsSpec } from './params';
 import type { Session } from './session';
 
 const MAX_KEY_COPIES = 16;
@@ -58,21 +58,17 @@ function checkResult(report: BackupCheckReport, lang: Lang): BackupCheckResult {
   };
 }
 
-function optPath(params: Fields, name: string): string | undefined {
-  return params[name] === undefined || params[name] === null ? undefined : filePath(params, name);
-}
-
 export function registerBackupRequests(session: Session, dataChanged: () => void): void {
   const { stores } = session;
 
   session.onRequest(
     KeyBackupsRequest.type,
+    { deployment: deploymentRef, candidates: strings(MAX_KEY_COPIES), backups: optional(strings(1000)) },
     async (params, { context }) => {
-      const deployment = session.deployment(deploymentRef(params));
-      const candidates = stringArray(params, 'candidates', MAX_KEY_COPIES);
+      const deployment = session.deployment(params.deployment);
+      const { candidates } = params;
       candidates.forEach((c) => redactor.add(c));
-      const backups =
-        params.backups === undefined ? backupFilesIn(defaultBackupDir(deployment.envDir)) : stringArray(params, 'backups', 1000).map((p) => resolve(deployment.envDir, p));
+      const backups = params.backups === undefined ? backupFilesIn(defaultBackupDir(deployment.envDir)) : params.backups.map((p) => resolve(deployment.envDir, p));
       const report = await stores.use(deployment.target, (store) => checkKeyCandidates(store, { candidates, envKey: deployment.encryptionKey, backups }, context));
       recordKeyCopyCheck(deployment.envDir, deployment.encryptionKey, report.results);
       return report;
@@ -82,9 +78,10 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
 
   session.onRequest(
     BackupCreateRequest.type,
+    { deployment: deploymentRef, destination: optional(filePath), includeLogs: optional(flag) },
     async (params, { context }) => {
-      const deployment = session.deployment(deploymentRef(params));
-      const destination = optPath(params, 'destination');
+      const deployment = session.deployment(params.deployment);
+      const { destination } = params;
       const isFolder = destination !== undefined && (isDirectory(destination) || layoutOfFile(destination) === null);
       const codec = await cachedCodec(deployment.encryptionKey);
       const created = await stores.use(deployment.target, (store) =>
@@ -97,7 +94,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
             envDir: deployment.envDir,
             out: destination !== undefined && !isFolder ? destination : undefined,
             dir: isFolder ? destination : undefined,
-            includeLogs: optBool(params, 'includeLogs') ?? true,
+            includeLogs: params.includeLogs ?? true,
           },
           context,
         ),
@@ -109,11 +106,9 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
 
   session.onRequest(
     BackupCheckRequest.type,
-    async (params, { context }): Promise<BackupCheckResult> => {
-      const path = filePath(params, 'path');
-      const key = optString(params, 'encryptionKey', 65_536);
+    { path: filePath, deployment: optional(deploymentRef), encryptionKey: optional(text(65_536)) },
+    async ({ path, deployment: ref, encryptionKey: key }, { context }): Promise<BackupCheckResult> => {
       redactor.add(key);
-      const ref = optDeploymentRef(params);
       const deployment = ref ? session.deployment(ref) : undefined;
       const codec = key !== undefined ? await freshCodec(key) : deployment ? await cachedCodec(deployment.encryptionKey) : undefined;
       if (!deployment) return checkResult(await checkBackup(path, { codec }, context), session.lang);
@@ -136,28 +131,40 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
     { en: 'GPT-Load: checking a backup', zh: 'GPT-Load：检查备份' },
   );
 
+  const restoreSpec: ParamsSpec<BackupRestoreRequest.Params> = {
+    deployment: deploymentRef,
+    path: filePath,
+    force: optional(flag),
+    backupKey: optional(text(65_536)),
+    dryRun: optional(flag),
+    safetyBackup: optional(flag),
+    clearCache: optional(flag),
+    redisHost: optional(text(300)),
+    acceptUnverified: optional(flag),
+  };
   session.onRequest(
     BackupRestoreRequest.type,
+    restoreSpec,
     async (params, { context }) => {
-      const deployment = session.deployment(deploymentRef(params));
-      const backupKey = optString(params, 'backupKey', 65_536);
+      const deployment = session.deployment(params.deployment);
+      const { backupKey } = params;
       redactor.add(backupKey);
-      const dryRun = optBool(params, 'dryRun') ?? false;
+      const dryRun = params.dryRun ?? false;
       await stores.release(deployment.target);
       let report;
       try {
         report = await restoreBackup(
           {
             deployment,
-            file: filePath(params, 'path'),
+            file: params.path,
             backupKey,
-            force: optBool(params, 'force') ?? false,
+            force: params.force ?? false,
             dryRun,
-            safetyBackup: optBool(params, 'safetyBackup') ?? true,
-            clearCache: optBool(params, 'clearCache') ?? true,
-            redisHost: optString(params, 'redisHost', 300),
+            safetyBackup: params.safetyBackup ?? true,
+            clearCache: params.clearCache ?? true,
+            redisHost: params.redisHost,
             timeoutMs: session.options.connectTimeoutMs,
-            acceptUnverified: optBool(params, 'acceptUnverified') ?? false,
+            acceptUnverified: params.acceptUnverified ?? false,
           },
           context,
         );
@@ -180,9 +187,9 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
     { en: 'GPT-Load: restoring a backup', zh: 'GPT-Load：恢复备份' },
   );
 
-  session.onRequest(BackupListRequest.type, async (params, { context }) => {
-    const deployment = session.deployment(deploymentRef(params));
-    const directory = optPath(params, 'directory') ?? defaultBackupDir(deployment.envDir);
+  session.onRequest(BackupListRequest.type, { deployment: deploymentRef, directory: optional(filePath) }, async (params, { context }) => {
+    const deployment = session.deployment(params.deployment);
+    const directory = params.directory ?? defaultBackupDir(deployment.envDir);
     const list = await listBackups(directory, { codec: await cachedCodec(deployment.encryptionKey), sealKeys: deploymentSealKeys(deployment) }, context);
     return {
       backups: list.backups.filter((b) => b.info !== null).map((b) => wireInfo(b.info!, [], session.lang)),
@@ -196,18 +203,28 @@ function wirePruneEntry({ path, createdAt, keyFingerprint, verdict, plaintext, r
 }
 
 /** `backup prune` over the wire: the same operation; the client previews with dryRun and confirms warnings. */
+const pruneSpec: ParamsSpec<BackupPruneRequest.Params> = {
+  deployment: deploymentRef,
+  directory: optional(filePath),
+  keep: optional(integer(0, 1_000_000)),
+  maxAgeMs: optional(integer(0, Number.MAX_SAFE_INTEGER)),
+  plaintext: optional(flag),
+  dryRun: optional(flag),
+  confirmed: optional(flag),
+};
+
 export function registerBackupPruneRequest(session: Session): void {
-  session.onRequest(BackupPruneRequest.type, async (params, { context }) => {
-    const deployment = session.deployment(deploymentRef(params));
+  session.onRequest(BackupPruneRequest.type, pruneSpec, async (params, { context }) => {
+    const deployment = session.deployment(params.deployment);
     const report = await pruneBackups(
       {
-        directory: optPath(params, 'directory') ?? defaultBackupDir(deployment.envDir),
+        directory: params.directory ?? defaultBackupDir(deployment.envDir),
         codec: await cachedCodec(deployment.encryptionKey),
-        keep: optInt(params, 'keep', 0, 1_000_000),
-        maxAgeMs: optInt(params, 'maxAgeMs', 0, Number.MAX_SAFE_INTEGER),
-        plaintext: optBool(params, 'plaintext') ?? false,
-        dryRun: optBool(params, 'dryRun') ?? false,
-        confirmed: optBool(params, 'confirmed') ?? false,
+        keep: params.keep,
+        maxAgeMs: params.maxAgeMs,
+        plaintext: params.plaintext ?? false,
+        dryRun: params.dryRun ?? false,
+        confirmed: params.confirmed ?? false,
       },
       context,
     );

@@ -23,7 +23,8 @@ import { parseDotenv, type EnvEntry } from '../core/env/read';
 import { quoteForDotenv } from '../core/env/write';
 import { localize, type Localized } from '../core/errors';
 import { generateSecret } from '../core/secrets';
-import { ClientCommands, DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE } from '../../shared/protocol';
+import { CommandIds } from '../../shared/commands';
+import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE } from '../../shared/protocol';
 import { composeCodeActions, type EnvFileAccess } from './compose';
 import type { DatabaseChecks } from './dbcheck';
 import { documentKind } from './diagnostics';
@@ -155,13 +156,13 @@ export class CodeActions {
 
   private migrate(view: EnvView, d: Diagnostic): CodeAction {
     const title = this.t({ en: 'Migrate keys…', zh: '迁移密钥…' });
-    return { title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: ClientCommands.migrateKeys, arguments: [view.uri] } };
+    return { title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: CommandIds.migrateKeys, arguments: [view.uri] } };
   }
 
   /** AUTH_KEY stored as a proxy key: the client removes it there (proxy-keys remove), after asking. */
   private removeProxyKey(view: EnvView, d: Diagnostic): CodeAction {
     const title = this.t({ en: "Remove AUTH_KEY from GPT-Load's stored proxy keys…", zh: '从 GPT-Load 已存储的代理密钥中删除 AUTH_KEY…' });
-    return { title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: ClientCommands.removeAuthKeyFromProxyKeys, arguments: [view.uri] } };
+    return { title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: CommandIds.removeAuthKeyFromProxyKeys, arguments: [view.uri] } };
   }
 
   /** Rewrites a value so godotenv reads the intended text: as written (`$` findings) or as GPT-Load reads it now (Compose disagreements). */

@@ -9,7 +9,7 @@ import { assertComposeDelivers } from '../keystore/composeCheck';
 import { EnvReadRequest, EnvWriteRequest, type EnvEntryView, type EnvReadResult } from '../../shared/protocol';
 import { appendRecord } from '../keystore/audit/record';
 import { redactor } from './log';
-import { filePath, optString, reqString } from './params';
+import { filePath, optional, text, textOrNull } from './params';
 import { JUDGED_SECRETS, strengthOf } from './secrets';
 import type { Session } from './session';
 
@@ -27,11 +27,9 @@ function readText(path: string): string | null {
 const COMPOSE_CHECKED = new Set(['AUTH_KEY', 'ENCRYPTION_KEY']);
 
 export function registerEnvRequests(session: Session): void {
-  session.onRequest(EnvReadRequest.type, (params) => {
-    const path = filePath(params, 'envFile');
-    const reveal = optString(params, 'reveal', 255);
-    const text = readText(path);
-    const doc = parseDotenv(text ?? '');
+  session.onRequest(EnvReadRequest.type, { envFile: filePath, reveal: optional(text(255)) }, ({ envFile: path, reveal }) => {
+    const content = readText(path);
+    const doc = parseDotenv(content ?? '');
     const lastIndex = new Map<string, number>();
     doc.entries.forEach((e, i) => lastIndex.set(e.key, i));
     const entries: EnvEntryView[] = doc.entries.map((e, i) => {
@@ -53,7 +51,7 @@ export function registerEnvRequests(session: Session): void {
     });
     const result: EnvReadResult = {
       path,
-      exists: text !== null,
+      exists: content !== null,
       error: doc.error
         ? {
             message: localize(describeEnvParseError(doc.error), session.lang),
@@ -69,13 +67,7 @@ export function registerEnvRequests(session: Session): void {
     return result;
   });
 
-  session.onRequest(EnvWriteRequest.type, (params) => {
-    const path = filePath(params, 'envFile');
-    const key = reqString(params, 'key', 255);
-    const raw = params.value;
-    if (raw !== null && typeof raw !== 'string') {
-      throw new KeystoreError('usage', { en: "invalid params: 'value' must be a string or null", zh: "参数无效：'value' 必须是字符串或 null" }, { field: 'value' });
-    }
+  session.onRequest(EnvWriteRequest.type, { envFile: filePath, key: text(255), value: textOrNull }, ({ envFile: path, key, value: raw }) => {
     redactor.add(raw);
     // A key GPT-Load's container gets from elsewhere in a Compose deployment: writing .env would change nothing it reads.
     if (COMPOSE_CHECKED.has(key)) assertComposeDelivers({ envPath: path, envDir: dirname(path), processEnv: {} }, { [key]: raw });

@@ -5,7 +5,7 @@
  * (redacted) log.
  */
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { KeystoreError, type ErrorCode as CoreErrorCode, type Lang } from '../core/errors';
+import { KeystoreError, type ErrorCode as CoreErrorCode, type Lang, type Localized } from '../core/errors';
 import { KeystoreErrorCodes, type ErrorCode, type ErrorData } from '../../shared/protocol';
 import { maskDsn } from '../store/dsn';
 import { log } from './log';
@@ -15,11 +15,19 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const sameCodes: Same<ErrorCode, CoreErrorCode> = true;
 void sameCodes;
 
+/** Params of another type than the request's Params declare (see params.ts): JSON-RPC's InvalidParams, with a usage error's data. */
+export class InvalidParamsError extends KeystoreError {
+  constructor(text: Localized, details: { field: string }) {
+    super('usage', text, details);
+  }
+}
+
 export function toResponseError(err: unknown, lang: Lang, method: string): ResponseError<ErrorData> {
   if (err instanceof ResponseError) return err as ResponseError<ErrorData>;
   if (err instanceof KeystoreError) {
     log.debug(`${method}: ${err.code}`);
-    return new ResponseError(KeystoreErrorCodes[err.code], maskDsn(err.localized(lang)), { code: err.code, details: err.details });
+    const code = err instanceof InvalidParamsError ? ErrorCodes.InvalidParams : KeystoreErrorCodes[err.code];
+    return new ResponseError(code, maskDsn(err.localized(lang)), { code: err.code, details: err.details });
   }
   const error = err instanceof Error ? err : new Error(String(err));
   log.error(`${method}: unexpected ${error.name}: ${error.message}\n${error.stack ?? ''}`);
@@ -28,10 +36,6 @@ export function toResponseError(err: unknown, lang: Lang, method: string): Respo
     lang === 'zh-CN' ? `内部错误（${error.name}），详情见守护进程日志` : `internal error (${error.name}); the daemon log has details`,
     { code: 'internal' },
   );
-}
-
-export function usageError(en: string, zh: string, details?: Record<string, unknown>): KeystoreError {
-  return new KeystoreError('usage', { en, zh }, details);
 }
 
 /** What every request that would run a process or open a connection answers in an untrusted workspace. */

@@ -21,11 +21,13 @@ import {
   ServiceCheckRequest,
   StatusRequest,
   StatusSummaryRequest,
+  type KeyStatus,
+  type ValuesParams,
   type ValuesResult,
 } from '../../shared/protocol';
 import { cachedCodec, freshCodec } from './codecs';
 import { redactor } from './log';
-import { deploymentRef, oneOf, optBool, optDeploymentRef, optInt, optString, reqInt, reqString, stringArray, type Fields } from './params';
+import { deploymentRef, flag, integer, oneOf, optional, strings, text, type ParamsSpec } from './params';
 import { secretNameOf, strengthOf } from './secrets';
 import type { Store } from '../store/connect';
 import type { Session } from './session';
@@ -50,25 +52,24 @@ export function registerKeystoreRequests(session: Session): void {
 
   session.onRequest(
     StatusRequest.type,
+    { deployment: deploymentRef, skipLogs: optional(flag) },
     async (params, { context }) => {
-      const deployment = session.deployment(deploymentRef(params));
-      const skipLogs = optBool(params, 'skipLogs') ?? false;
+      const deployment = session.deployment(params.deployment);
       const codec = await cachedCodec(deployment.encryptionKey);
-      return stores.use(deployment.target, (store) => readStatus(store, { encryptionKey: deployment.encryptionKey, codec, skipLogs }, context));
+      return stores.use(deployment.target, (store) => readStatus(store, { encryptionKey: deployment.encryptionKey, codec, skipLogs: params.skipLogs ?? false }, context));
     },
     { en: 'GPT-Load: reading encryption status', zh: 'GPT-Load：读取加密状态' },
   );
 
-  session.onRequest(StatusSummaryRequest.type, async (params) => {
-    const deployment = session.deployment(deploymentRef(params));
-    const skipLogs = optBool(params, 'skipLogs') ?? false;
+  session.onRequest(StatusSummaryRequest.type, { deployment: deploymentRef, skipLogs: optional(flag) }, async (params) => {
+    const deployment = session.deployment(params.deployment);
     const codec = await cachedCodec(deployment.encryptionKey);
-    return stores.use(deployment.target, (store) => readStatusSummary(store, { codec, skipLogs }));
+    return stores.use(deployment.target, (store) => readStatusSummary(store, { codec, skipLogs: params.skipLogs ?? false }));
   });
 
   // Through the pool: its own connections are not "other sessions", and it stays open for the next request.
-  session.onRequest(ServiceCheckRequest.type, async (params) => {
-    const deployment = session.deployment(deploymentRef(params));
+  session.onRequest(ServiceCheckRequest.type, { deployment: deploymentRef }, async (params) => {
+    const deployment = session.deployment(params.deployment);
     const check = await stores.use(deployment.target, (store) => checkService(store, deployment));
     return {
       running: check.running,
@@ -80,47 +81,46 @@ export function registerKeystoreRequests(session: Session): void {
   });
 
   // Reads only what lies beside the .env: no connection, nothing executed.
-  session.onRequest(RestartAdviceRequest.type, async (params) => {
-    const hint = restartHint(session.deployment(deploymentRef(params)).envDir);
+  session.onRequest(RestartAdviceRequest.type, { deployment: deploymentRef }, async (params) => {
+    const hint = restartHint(session.deployment(params.deployment).envDir);
     return { kind: hint.deployment, command: hint.command, advice: session.text(hint.advice) };
   });
 
-  session.onRequest(GroupsRequest.type, async (params) => {
-    const deployment = session.deployment(deploymentRef(params));
+  session.onRequest(GroupsRequest.type, { deployment: deploymentRef }, async (params) => {
+    const deployment = session.deployment(params.deployment);
     return { groups: await stores.use(deployment.target, (store) => readGroups(store)) };
   });
 
-  session.onRequest(KeysRequest.type, async (params) => {
-    const deployment = session.deployment(deploymentRef(params));
-    const value = optString(params, 'value', 65_536);
-    redactor.add(value);
-    const query = {
-      groupId: optInt(params, 'groupId', 0, Number.MAX_SAFE_INTEGER),
-      groupName: optString(params, 'groupName', 255),
-      status: oneOf(params, 'status', ['active', 'invalid'] as const),
-      value,
-      limit: optInt(params, 'limit', 1, 1000) ?? 100,
-      afterId: optInt(params, 'afterId', 0, Number.MAX_SAFE_INTEGER),
-    };
+  const keysSpec: ParamsSpec<KeysRequest.Params> = {
+    deployment: deploymentRef,
+    groupId: optional(integer(0, Number.MAX_SAFE_INTEGER)),
+    groupName: optional(text(255)),
+    status: optional(oneOf<KeyStatus>(['active', 'invalid'])),
+    value: optional(text(65_536)),
+    limit: optional(integer(1, 1000)),
+    afterId: optional(integer(0, Number.MAX_SAFE_INTEGER)),
+  };
+  session.onRequest(KeysRequest.type, keysSpec, async ({ deployment: ref, ...query }) => {
+    const deployment = session.deployment(ref);
+    redactor.add(query.value);
     const codec = await cachedCodec(deployment.encryptionKey);
-    return stores.use(deployment.target, async (store) => listKeyPage(store, codec, query, { groupNames: await recentGroupNames(store) }));
+    return stores.use(deployment.target, async (store) => listKeyPage(store, codec, { ...query, limit: query.limit ?? 100 }, { groupNames: await recentGroupNames(store) }));
   });
 
-  session.onRequest(RevealKeyRequest.type, async (params) => {
-    const deployment = session.deployment(deploymentRef(params));
-    const id = reqInt(params, 'id', 1, Number.MAX_SAFE_INTEGER);
+  session.onRequest(RevealKeyRequest.type, { deployment: deploymentRef, id: integer(1, Number.MAX_SAFE_INTEGER) }, async ({ deployment: ref, id }) => {
+    const deployment = session.deployment(ref);
     const codec = await cachedCodec(deployment.encryptionKey);
     const key = await stores.use(deployment.target, (store) => revealKey(store, codec, id));
     redactor.add(key);
     return { id, key };
   });
 
-  const valuesRequest = (transform: (codec: KeyCodec, value: string, index: number) => string) => async (params: Fields): Promise<ValuesResult> => {
-    const values = stringArray(params, 'values', MAX_VALUES);
+  const valuesSpec: ParamsSpec<ValuesParams> = { values: strings(MAX_VALUES), encryptionKey: optional(text(65_536)), deployment: optional(deploymentRef) };
+  const valuesRequest = (transform: (codec: KeyCodec, value: string, index: number) => string) => async (params: ValuesParams): Promise<ValuesResult> => {
     const codec = await codecFromParams(session, params);
     const results: Array<string | null> = [];
     const failures: ValuesResult['failures'] = [];
-    values.forEach((value, index) => {
+    params.values.forEach((value, index) => {
       try {
         results.push(transform(codec, value, index));
       } catch (err) {
@@ -131,43 +131,42 @@ export function registerKeystoreRequests(session: Session): void {
     });
     return { results, failures, keyFingerprint: codec.fingerprint };
   };
-  session.onRequest(EncryptRequest.type, valuesRequest((codec, value) => codec.encrypt(value)));
+  session.onRequest(EncryptRequest.type, valuesSpec, valuesRequest((codec, value) => codec.encrypt(value)));
   session.onRequest(
     DecryptRequest.type,
+    valuesSpec,
     valuesRequest((codec, value, index) => {
       const plain = codec.decrypt(value, index);
       redactor.add(plain);
       return plain;
     }),
   );
-  session.onRequest(HashRequest.type, valuesRequest((codec, value) => codec.hash(value)));
+  session.onRequest(HashRequest.type, valuesSpec, valuesRequest((codec, value) => codec.hash(value)));
 
-  session.onRequest(GenerateSecretRequest.type, (params) => {
-    const name = optString(params, 'name', 255) ?? 'AUTH_KEY';
-    const length = optInt(params, 'length', 16, 256) ?? (name === 'ENCRYPTION_KEY' ? 48 : 32);
-    const value = generateSecret(length);
+  session.onRequest(GenerateSecretRequest.type, { name: optional(text(255)), length: optional(integer(16, 256)) }, (params) => {
+    const name = params.name ?? 'AUTH_KEY';
+    const value = generateSecret(params.length ?? (name === 'ENCRYPTION_KEY' ? 48 : 32));
     redactor.add(value);
     return { value, strength: strengthOf(value, name, session.lang) };
   });
 
-  session.onRequest(SecretAssessRequest.type, async (params) => {
-    const name = optString(params, 'name', 255) ?? 'AUTH_KEY';
-    const value = reqString(params, 'value', 65_536);
+  const assessSpec: ParamsSpec<SecretAssessRequest.Params> = { name: optional(text(255)), value: text(65_536), asNewEncryptionKey: optional(flag) };
+  session.onRequest(SecretAssessRequest.type, assessSpec, async (params) => {
+    const name = params.name ?? 'AUTH_KEY';
+    const { value } = params;
     redactor.add(value);
     const dashboard = assessSecret(value, secretNameOf(name)).map((w) => w.text);
-    const migrate = optBool(params, 'asNewEncryptionKey') ? weakNewKeyWarnings(value) : [];
+    const migrate = params.asNewEncryptionKey ? weakNewKeyWarnings(value) : [];
     const warnings = [...new Set([...migrate, ...dashboard].map((w) => session.text(w)))];
     return { strength: strengthOf(value, name, session.lang), warnings, fingerprint: (await freshCodec(value)).fingerprint };
   });
 }
 
 /** encryptionKey (used for this request only, not cached), else the deployment's ENCRYPTION_KEY, else disabled mode. */
-async function codecFromParams(session: Session, params: Fields): Promise<KeyCodec> {
-  const key = optString(params, 'encryptionKey', 65_536);
-  if (key !== undefined) {
-    redactor.add(key);
-    return freshCodec(key);
+async function codecFromParams(session: Session, { encryptionKey, deployment: ref }: ValuesParams): Promise<KeyCodec> {
+  if (encryptionKey !== undefined) {
+    redactor.add(encryptionKey);
+    return freshCodec(encryptionKey);
   }
-  const ref = optDeploymentRef(params);
   return cachedCodec(ref ? session.deployment(ref).encryptionKey : '');
 }

@@ -13,6 +13,8 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DebugMemoryRequest } from '../../shared/protocol';
+import { detectLang } from '../core/lang';
+import { TOOL } from '../core/tool';
 import { DAEMON_USAGE, parseDaemonArgs, type DaemonArgs } from './args';
 import { registerBackupPruneRequest, registerBackupRequests } from './backups';
 import { CodeActions } from './codeActions';
@@ -29,10 +31,8 @@ import { registerProxyKeyRequests } from './proxyKeys';
 import { registerAuditRequest } from './audit';
 import { log } from './log';
 import { listenForProgressCancel } from './progress';
-import { langOf, Session } from './session';
+import { Session } from './session';
 import { protocolStdout } from './stdio';
-
-export const DAEMON_VERSION = '0.1.0';
 
 /** Exit status after a broken frame on stdin: the stream cannot be re-aligned, the client restarts us. */
 const BROKEN_FRAME_EXIT = 1;
@@ -58,7 +58,7 @@ export function startDaemon(argv: string[]): void {
     process.exit(2);
   }
   if (parsed.help || parsed.version) {
-    process.stderr.write((parsed.version ? DAEMON_VERSION : DAEMON_USAGE) + '\n');
+    process.stderr.write((parsed.version ? TOOL.version : DAEMON_USAGE) + '\n');
     process.exit(0);
   }
   if (!parsed.transport) {
@@ -84,8 +84,7 @@ export function startDaemon(argv: string[]): void {
 
   connection.onInitialize((params): InitializeResult => {
     // Editors that send no locale (Neovim, Helix) get the language of the daemon's environment, as the CLI does.
-    const env = process.env;
-    session.lang = langOf(params.locale ?? env.GPT_LOAD_KEYSTORE_LANG ?? env.LC_ALL ?? env.LC_MESSAGES ?? env.LANG);
+    session.lang = detectLang(process.env, params.locale);
     session.applyInitializationOptions(params.initializationOptions);
     const caps = params.capabilities;
     session.canCreateProgress = caps.window?.workDoneProgress === true;
@@ -96,14 +95,14 @@ export function startDaemon(argv: string[]): void {
     // objects, which the daemon does not use. Ours goes back in, after it.
     listenForProgressCancel(connection);
     session.initialized = true;
-    log.info(`daemon ${DAEMON_VERSION} started (${parsed.transport}, ${session.lang}, node ${process.versions.node})`);
+    log.info(`daemon ${TOOL.version} started (${parsed.transport}, ${session.lang}, node ${process.versions.node})`);
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: true },
         hoverProvider: true,
       },
-      serverInfo: { name: 'gpt-load-keystore', version: DAEMON_VERSION },
+      serverInfo: { ...TOOL },
     };
   });
 
@@ -133,7 +132,7 @@ export function startDaemon(argv: string[]): void {
   registerProxyKeyRequests(session, dataChanged);
   registerAuditRequest(session);
   if (parsed.debugMethods) {
-    session.onRequest(DebugMemoryRequest.type, () => {
+    session.onRequest(DebugMemoryRequest.type, {}, () => {
       const gc = (globalThis as { gc?: () => void }).gc;
       gc?.();
       const { heapUsed, rss } = process.memoryUsage();

@@ -8,16 +8,32 @@ import { migrateKeys } from '../keystore/migrate/migrateKeys';
 import { backupBeforeWrite, plaintextBackupWarning, previousKeyBackupNote, type MigrationBackup } from '../keystore/backup/beforeWrite';
 import { MigrateRequest, type MigrationSummary } from '../../shared/protocol';
 import { redactor } from './log';
-import { deploymentRef, optBool, optString, reqString } from './params';
+import { deploymentRef, flag, optional, text, type ParamsSpec } from './params';
 import type { Session } from './session';
+
+const migrateSpec: ParamsSpec<MigrateRequest.Params> = {
+  deployment: deploymentRef,
+  fromKey: optional(text(65_536)),
+  toKey: text(65_536),
+  updateEnv: optional(flag),
+  force: optional(flag),
+  skipLogs: optional(flag),
+  clearCache: optional(flag),
+  dryRun: optional(flag),
+  redisHost: optional(text(300)),
+  backup: optional(flag),
+  allowWeakKey: optional(flag),
+  leaveUndecryptable: optional(flag),
+};
 
 export function registerMigrateRequest(session: Session, dataChanged: () => void): void {
   session.onRequest(
     MigrateRequest.type,
+    migrateSpec,
     async (params, { context }) => {
-      const deployment = session.deployment(deploymentRef(params));
-      const fromKey = optString(params, 'fromKey', 65_536) ?? deployment.encryptionKey;
-      const toKey = reqString(params, 'toKey', 65_536);
+      const deployment = session.deployment(params.deployment);
+      const fromKey = params.fromKey ?? deployment.encryptionKey;
+      const { toKey } = params;
       redactor.add(fromKey);
       redactor.add(toKey);
       await session.stores.release(deployment.target);
@@ -28,17 +44,17 @@ export function registerMigrateRequest(session: Session, dataChanged: () => void
             deployment,
             fromKey,
             toKey,
-            updateEnv: optBool(params, 'updateEnv') ?? false,
-            force: optBool(params, 'force') ?? false,
-            skipLogs: optBool(params, 'skipLogs') ?? false,
-            leaveUndecryptable: optBool(params, 'leaveUndecryptable') ?? false,
-            dryRun: optBool(params, 'dryRun') ?? false,
-            clearCache: optBool(params, 'clearCache') ?? true,
-            redisHost: optString(params, 'redisHost', 300),
-            allowWeakKey: optBool(params, 'allowWeakKey') ?? false,
+            updateEnv: params.updateEnv ?? false,
+            force: params.force ?? false,
+            skipLogs: params.skipLogs ?? false,
+            leaveUndecryptable: params.leaveUndecryptable ?? false,
+            dryRun: params.dryRun ?? false,
+            clearCache: params.clearCache ?? true,
+            redisHost: params.redisHost,
+            allowWeakKey: params.allowWeakKey ?? false,
             timeoutMs: session.options.connectTimeoutMs,
             hooks: {
-              beforeWrite: optBool(params, 'backup') === false ? undefined : backupBeforeWrite({ fromKey, authKey: deployment.env.get('AUTH_KEY'), envDir: deployment.envDir }, context),
+              beforeWrite: params.backup === false ? undefined : backupBeforeWrite({ fromKey, authKey: deployment.env.get('AUTH_KEY'), envDir: deployment.envDir }, context),
             },
           },
           context,

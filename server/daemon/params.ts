@@ -1,92 +1,116 @@
 /**
- * Checks of incoming request params. Clients are other programs: anything malformed is a 'usage'
- * error naming the field (never echoing its value, which may be a secret).
+ * The daemon's side of the request contract: every request's params are checked against a spec
+ * typed by its Params in shared/protocol.ts (one check per field, so renaming or retyping a field
+ * there fails to compile here) before its handler sees them. Clients are other programs: bad params
+ * get one error naming the field and what was expected, never echoing the value (it may be a
+ * secret), with data { code: 'usage', details: { field } }. Its JSON-RPC code says which kind:
+ * - InvalidParams (-32602): a field is there but not of the type Params declares (or the params are
+ *   not an object) — the client does not speak this protocol;
+ * - the keystore's `usage` (4000): a required field is missing, or a value of the declared type is
+ *   beyond what the daemon takes (too long, out of range, a relative path) — as the CLI's usage errors.
  */
 import { fileURLToPath } from 'node:url';
 import { isAbsolute } from 'node:path';
+import type { WorkDoneProgressParams } from 'vscode-languageserver/node';
+import { KeystoreError, type Localized } from '../core/errors';
 import type { DeploymentRef } from '../../shared/protocol';
-import { usageError } from './errors';
+import { InvalidParamsError } from './errors';
 
-export type Fields = Record<string, unknown>;
+/** One field's check: the value its handler gets, or one error naming the field. */
+export type Check<T> = (value: unknown, field: string) => T;
 
-function invalid(field: string, expected: string, expectedZh: string): never {
-  throw usageError(`invalid params: '${field}' must be ${expected}`, `参数无效：'${field}' 必须是${expectedZh}`, { field });
+/** A check for each field of a request's Params; the session itself reads the work-done token. */
+export type ParamsSpec<P> = { [K in Exclude<keyof P, keyof WorkDoneProgressParams>]-?: Check<P[K]> };
+
+function message(field: string, expected: Localized): Localized {
+  return { en: `invalid params: '${field}' must be ${expected.en}`, zh: `参数无效：'${field}' 必须是${expected.zh}` };
 }
 
-export function fields(params: unknown): Fields {
-  if (params === undefined || params === null) return {};
-  if (typeof params !== 'object' || Array.isArray(params)) invalid('params', 'one object', '一个对象');
-  return params as Fields;
+function wrongType(field: string, expected: Localized, value: unknown): never {
+  if (value === undefined || value === null) throw new KeystoreError('usage', message(field, expected), { field });
+  throw new InvalidParamsError(message(field, expected), { field });
 }
 
-export function optString(o: Fields, name: string, maxLength = 1 << 20): string | undefined {
-  const v = o[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v.length > maxLength) invalid(name, 'a string', '字符串');
-  return v;
+function beyondLimits(field: string, expected: Localized): never {
+  throw new KeystoreError('usage', message(field, expected), { field });
 }
 
-export function reqString(o: Fields, name: string, maxLength?: number): string {
-  const v = optString(o, name, maxLength);
-  if (v === undefined) invalid(name, 'a string', '字符串');
-  return v;
+/** An optional field: absent and null are both undefined (JSON clients send either). */
+export function optional<T>(check: Check<T>): Check<T | undefined> {
+  return (value, field) => (value === undefined || value === null ? undefined : check(value, field));
 }
 
-export function optInt(o: Fields, name: string, min: number, max: number): number | undefined {
-  const v = o[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) invalid(name, `a whole number ${min}..${max}`, `${min}..${max} 之间的整数`);
-  return v;
+export function text(maxLength = 1 << 20): Check<string> {
+  return (value, field) => {
+    if (typeof value !== 'string') return wrongType(field, { en: 'a string', zh: '字符串' }, value);
+    if (value.length > maxLength) return beyondLimits(field, { en: `a string of at most ${maxLength} characters`, zh: `不超过 ${maxLength} 个字符的字符串` });
+    return value;
+  };
 }
 
-export function reqInt(o: Fields, name: string, min: number, max: number): number {
-  const v = optInt(o, name, min, max);
-  if (v === undefined) invalid(name, `a whole number ${min}..${max}`, `${min}..${max} 之间的整数`);
-  return v;
+/** A string, or null where null means something (EnvWrite's value: remove the key); not absent. */
+export const textOrNull: Check<string | null> = (value, field) =>
+  value === null || typeof value === 'string' ? value : wrongType(field, { en: 'a string or null', zh: '字符串或 null' }, value);
+
+export function integer(min: number, max: number): Check<number> {
+  const expected = { en: `a whole number ${min}..${max}`, zh: `${min}..${max} 之间的整数` };
+  return (value, field) => {
+    if (typeof value !== 'number') return wrongType(field, expected, value);
+    if (!Number.isInteger(value) || value < min || value > max) return beyondLimits(field, expected);
+    return value;
+  };
 }
 
-export function optBool(o: Fields, name: string): boolean | undefined {
-  const v = o[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') invalid(name, 'true or false', 'true 或 false');
-  return v;
+export const flag: Check<boolean> = (value, field) => (typeof value === 'boolean' ? value : wrongType(field, { en: 'true or false', zh: 'true 或 false' }, value));
+
+export function strings(maxItems: number): Check<string[]> {
+  const expected = { en: `a list of at most ${maxItems} strings`, zh: `最多 ${maxItems} 个字符串的列表` };
+  return (value, field) => {
+    if (!Array.isArray(value) || value.some((s) => typeof s !== 'string')) return wrongType(field, expected, value);
+    if (value.length > maxItems) return beyondLimits(field, expected);
+    return value as string[];
+  };
 }
 
-export function stringArray(o: Fields, name: string, maxItems: number): string[] {
-  const v = o[name];
-  if (!Array.isArray(v) || v.length > maxItems || v.some((s) => typeof s !== 'string')) {
-    invalid(name, `a list of at most ${maxItems} strings`, `最多 ${maxItems} 个字符串的列表`);
-  }
-  return v as string[];
+export function oneOf<T extends string>(values: readonly T[]): Check<T> {
+  return (value, field) =>
+    (values as readonly unknown[]).includes(value) ? (value as T) : wrongType(field, { en: `one of ${values.join(', ')}`, zh: `${values.join('、')} 之一` }, value);
 }
 
-export function oneOf<T extends string>(o: Fields, name: string, values: readonly T[]): T | undefined {
-  const v = optString(o, name);
-  if (v === undefined) return undefined;
-  if (!(values as readonly string[]).includes(v)) invalid(name, `one of ${values.join(', ')}`, `${values.join('、')} 之一`);
-  return v as T;
-}
+const A_PATH = { en: 'an absolute path or a file: URI', zh: '绝对路径或 file: URI' };
 
 /** An absolute path, or a `file:` URI turned into one. */
-export function filePath(o: Fields, name: string): string {
-  const raw = reqString(o, name, 4096);
-  let path = raw;
-  if (raw.startsWith('file:')) {
+export const filePath: Check<string> = (value, field) => {
+  if (typeof value !== 'string') return wrongType(field, A_PATH, value);
+  let path = value;
+  if (value.startsWith('file:')) {
     try {
-      path = fileURLToPath(raw);
+      path = fileURLToPath(value);
     } catch {
-      invalid(name, 'an absolute path or a file: URI', '绝对路径或 file: URI');
+      return beyondLimits(field, A_PATH);
     }
   }
-  if (!isAbsolute(path) || path.includes('\0')) invalid(name, 'an absolute path or a file: URI', '绝对路径或 file: URI');
+  if (value.length > 4096 || !isAbsolute(path) || path.includes('\0')) return beyondLimits(field, A_PATH);
   return path;
+};
+
+function fields<P>(spec: ParamsSpec<P>, value: unknown, field: string, expected: Localized, prefix: string): P {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return wrongType(field, expected, value);
+  const given = value as Record<string, unknown>;
+  const checked: Record<string, unknown> = {};
+  for (const [name, check] of Object.entries(spec) as Array<[string, Check<unknown>]>) {
+    const v = check(given[name], prefix + name);
+    if (v !== undefined) checked[name] = v;
+  }
+  return checked as P;
 }
 
-export function deploymentRef(o: Fields, name = 'deployment'): DeploymentRef {
-  const d = fields(o[name] ?? invalid(name, 'an object { envFile, dsn?, dbHost? }', '对象 { envFile, dsn?, dbHost? }'));
-  return { envFile: filePath(d, 'envFile'), dsn: optString(d, 'dsn', 8192), dbHost: optString(d, 'dbHost', 300) };
-}
+const deploymentRefSpec: ParamsSpec<DeploymentRef> = { envFile: filePath, dsn: optional(text(8192)), dbHost: optional(text(300)) };
 
-export function optDeploymentRef(o: Fields, name = 'deployment'): DeploymentRef | undefined {
-  return o[name] === undefined || o[name] === null ? undefined : deploymentRef(o, name);
+export const deploymentRef: Check<DeploymentRef> = (value, field) =>
+  fields(deploymentRefSpec, value, field, { en: 'an object { envFile, dsn?, dbHost? }', zh: '对象 { envFile, dsn?, dbHost? }' }, `${field}.`);
+
+/** A request's params as its handler gets them: absent params count as {}; fields the spec does not name are dropped. */
+export function checkParams<P>(spec: ParamsSpec<P>, params: unknown): P {
+  return fields(spec, params ?? {}, 'params', { en: 'one object', zh: '一个对象' }, '');
 }

@@ -5,15 +5,15 @@
 import { listProxyKeys, removeProxyKey } from '../keystore/proxyKeys';
 import { ListProxyKeysRequest, RemoveProxyKeyRequest } from '../../shared/protocol';
 import { redactor } from './log';
-import { deploymentRef, reqString } from './params';
+import { deploymentRef, text } from './params';
 import { strengthFrom } from './secrets';
 import type { Session } from './session';
 
 export function registerProxyKeyRequests(session: Session, dataChanged: () => void): void {
   const { stores } = session;
 
-  session.onRequest(ListProxyKeysRequest.type, async (params) => {
-    const deployment = session.deployment(deploymentRef(params));
+  session.onRequest(ListProxyKeysRequest.type, { deployment: deploymentRef }, async (params) => {
+    const deployment = session.deployment(params.deployment);
     const keys = await stores.use(deployment.target, (store) => listProxyKeys(store, { authKey: deployment.env.get('AUTH_KEY') ?? '' }));
     return {
       keys: keys.map((k) => ({
@@ -27,9 +27,9 @@ export function registerProxyKeyRequests(session: Session, dataChanged: () => vo
     };
   });
 
-  session.onRequest(RemoveProxyKeyRequest.type, async (params, { context }) => {
-    const deployment = session.deployment(deploymentRef(params));
-    const value = reqString(params, 'value', 65_536);
+  session.onRequest(RemoveProxyKeyRequest.type, { deployment: deploymentRef, value: text(65_536) }, async (params, { context }) => {
+    const deployment = session.deployment(params.deployment);
+    const { value } = params;
     redactor.add(value);
     const removal = await stores.use(deployment.target, (store) => removeProxyKey(store, { value, deployment }, context));
     if (removal.restartRequired) dataChanged();

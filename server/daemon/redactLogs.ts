@@ -7,15 +7,16 @@ import { localize } from '../core/errors';
 import { redactLogs } from '../keystore/history/redactLogs';
 import { backupBeforeWrite, type MigrationBackup } from '../keystore/backup/beforeWrite';
 import { RedactLogsRequest, type RedactLogsSummary } from '../../shared/protocol';
-import { deploymentRef, optBool } from './params';
+import { deploymentRef, flag, optional } from './params';
 import type { Session } from './session';
 
 export function registerRedactLogsRequest(session: Session, dataChanged: () => void): void {
   session.onRequest(
     RedactLogsRequest.type,
+    { deployment: deploymentRef, dryRun: optional(flag), force: optional(flag), backup: optional(flag) },
     async (params, { context }) => {
-      const deployment = session.deployment(deploymentRef(params));
-      const dryRun = optBool(params, 'dryRun') ?? false;
+      const deployment = session.deployment(params.deployment);
+      const dryRun = params.dryRun ?? false;
       await session.stores.release(deployment.target);
       let result;
       try {
@@ -23,10 +24,10 @@ export function registerRedactLogsRequest(session: Session, dataChanged: () => v
           {
             deployment,
             dryRun,
-            force: optBool(params, 'force') ?? false,
+            force: params.force ?? false,
             timeoutMs: session.options.connectTimeoutMs,
             hooks: {
-              beforeWrite: optBool(params, 'backup') === false ? undefined : backupBeforeWrite({ fromKey: deployment.encryptionKey, envDir: deployment.envDir }, context),
+              beforeWrite: params.backup === false ? undefined : backupBeforeWrite({ fromKey: deployment.encryptionKey, envDir: deployment.envDir }, context),
             },
           },
           context,

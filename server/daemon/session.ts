@@ -1,10 +1,11 @@
 /**
  * One client session: its language, options and capabilities, the shared database pool, and the
- * one way requests are registered — params checked, work-done progress and cancellation wired,
- * errors mapped to stable JSON-RPC errors, method and duration (never params) logged.
+ * one way requests are registered — params checked against their Params (params.ts), work-done
+ * progress and cancellation wired, errors mapped to stable JSON-RPC errors, method and duration
+ * (never params) logged.
  */
 import { dirname } from 'node:path';
-import type { CancellationToken, Connection, ProgressToken, RequestType } from 'vscode-languageserver/node';
+import type { CancellationToken, Connection, RequestType, WorkDoneProgressParams } from 'vscode-languageserver/node';
 import type { Lang, Localized } from '../core/errors';
 import { KeystoreError, localize } from '../core/errors';
 import { describeEnvParseError, loadEnv } from '../core/env/read';
@@ -23,7 +24,7 @@ import {
 import type { DaemonArgs } from './args';
 import { notInitializedError, toResponseError, untrustedError } from './errors';
 import { log, redactor } from './log';
-import { fields, type Fields } from './params';
+import { checkParams, type ParamsSpec } from './params';
 import { WorkDone } from './progress';
 import { StorePool } from './stores';
 
@@ -32,11 +33,6 @@ export interface Scope {
   token: CancellationToken;
   /** Progress and cancellation for the core operation (progress only on long requests). */
   context: OperationContext;
-}
-
-/** 'zh', 'zh-cn', 'zh-Hans-TW' … → 'zh-CN'; anything else → 'en'. */
-export function langOf(locale: string | undefined | null): Lang {
-  return /^zh/i.test(locale ?? '') ? 'zh-CN' : 'en';
 }
 
 /**
@@ -87,10 +83,16 @@ export class Session {
   }
 
   /**
-   * Registers a request. `progressTitle` marks it long: it then reports work-done progress and its
-   * operation gets the request's cancellation (and the progress' cancel button).
+   * Registers a request: its handler gets the params `spec` has checked, typed by the request's
+   * Params, and answers its Result. `progressTitle` marks it long: it then reports work-done
+   * progress and its operation gets the request's cancellation (and the progress' cancel button).
    */
-  onRequest<P, R>(type: RequestType<P, R, void>, run: (params: Fields, scope: Scope) => Promise<R> | R, progressTitle?: Localized): void {
+  onRequest<P, R>(
+    type: RequestType<P, R, void>,
+    spec: NoInfer<ParamsSpec<P>>,
+    run: (params: P, scope: Scope) => Promise<R> | R,
+    progressTitle?: Localized,
+  ): void {
     this.connection.onRequest(type.method, async (rawParams: unknown, token: CancellationToken) => {
       const started = performance.now();
       log.trace(`→ ${type.method}`);
@@ -98,11 +100,11 @@ export class Session {
       if (!this.initialized) return notInitializedError();
       try {
         if (!this.options.trusted && !OFFLINE_METHODS.has(type.method)) throw untrustedError();
-        const params = fields(rawParams);
+        const params = checkParams(spec, rawParams);
         const cancellation = { get cancelled() { return token.isCancellationRequested; } };
         let context: OperationContext = { cancellation };
         if (progressTitle) {
-          const clientToken = params.workDoneToken as ProgressToken | undefined;
+          const clientToken = (rawParams as Partial<WorkDoneProgressParams> | null | undefined)?.workDoneToken;
           work = await WorkDone.begin(this.connection, {
             clientToken: typeof clientToken === 'string' || typeof clientToken === 'number' ? clientToken : undefined,
             canCreate: this.canCreateProgress,

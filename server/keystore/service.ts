@@ -6,6 +6,7 @@
  */
 import { request } from 'node:http';
 import { KeystoreError, type Localized } from '../core/errors';
+import { TOOL } from '../core/tool';
 import { countOtherSessions, type Store } from '../store/connect';
 import type { Deployment } from './deployment';
 
@@ -41,7 +42,7 @@ export function probeHealth(url: string, timeoutMs = HEALTH_TIMEOUT_MS): Promise
       req.destroy();
       resolve(probe);
     };
-    const req = request(url, { method: 'GET', headers: { 'user-agent': 'gpt-load-keystore' } }, (res) => {
+    const req = request(url, { method: 'GET', headers: { 'user-agent': TOOL.name } }, (res) => {
       res.resume();
       finish({ url, answered: true, status: res.statusCode });
     });

@@ -115,7 +115,9 @@ export async function startDaemon(t: TestContext, options: DaemonOptions = {}): 
   rpc.onRequest('window/workDoneProgress/create', () => null);
   rpc.onNotification('$/progress', () => undefined);
   const checkedUris = new Set<string>();
-  rpc.onNotification('gptLoad/envDatabaseStatus', (p: { uri: string }) => checkedUris.add(p.uri));
+  rpc.onNotification('gptLoad/envDatabaseStatus', (p: { uri: string }) => {
+    checkedUris.add(p.uri);
+  });
   rpc.listen();
 
   let stopped = false;

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CodeAction, Diagnostic } from 'vscode-languageserver-protocol';
 import { codecFor } from '../../server/core/crypto';
+import { CommandIds } from '../../shared/commands';
 import { maskSecret } from '../../server/core/secrets';
 import {
-  ClientCommands,
   DaemonDiagnosticCodes,
   KeysRequest,
   KeystoreErrorCodes,
@@ -133,7 +133,7 @@ test("the .env's proxy-key diagnostics follow the lists as GPT-Load numbers them
   // The AUTH_KEY finding has a fix (proxy-keys remove): offered as a quick fix running the client's command on this .env.
   const reuse = before.find(authReuse)!;
   const actions = (await daemon.rpc.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: reuse.range, context: { diagnostics: [reuse] } })) as CodeAction[];
-  const fix = actions.find((a) => a.command?.command === ClientCommands.removeAuthKeyFromProxyKeys);
+  const fix = actions.find((a) => a.command?.command === CommandIds.removeAuthKeyFromProxyKeys);
   assert.ok(fix, `no proxy-key quick fix among: ${actions.map((a) => a.title).join(' | ')}`);
   assert.equal(fix.kind, 'quickfix');
   assert.deepEqual(fix.command?.arguments, [uri]);
@@ -141,7 +141,7 @@ test("the .env's proxy-key diagnostics follow the lists as GPT-Load numbers them
   // The other reuse finding (a shared group key) has no such fix.
   const shared = before.find((d) => d.code === DaemonDiagnosticCodes.reusedProxyKey && !authReuse(d))!;
   const sharedActions = (await daemon.rpc.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: shared.range, context: { diagnostics: [shared] } })) as CodeAction[];
-  assert.ok(!sharedActions.some((a) => a.command?.command === ClientCommands.removeAuthKeyFromProxyKeys));
+  assert.ok(!sharedActions.some((a) => a.command?.command === CommandIds.removeAuthKeyFromProxyKeys));
 
   // The database check after the removal (the lint-only stage in between has no proxy-key findings).
   const refreshed = daemon.diagnostics(uri, (d) => d.some(weak) && !d.some(authReuse));

@@ -7,7 +7,7 @@ import { askForKey } from '../keyPrompt';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
 import type { Severity } from '../ui';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /** The verdict of a check (older daemons may leave it out: then validity alone). */
 export function verdictOf(result: BackupCheckResult): string {

@@ -10,7 +10,7 @@ import { copyLabel, type KeyCopy } from '../keyCopies';
 import { validateKey } from '../keyPrompt';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 const PASTE = 'paste';
 

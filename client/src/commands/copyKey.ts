@@ -1,7 +1,7 @@
 import { Ctx } from '../context';
 import { t } from '../l10n';
 import type { KeyNode } from '../views/keyExplorer';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 import { revealPlaintext } from './revealKey';
 
 /** GPT-Load: Copy Key — copies one stored key; it leaves the clipboard after gptLoad.clipboard.clearAfterSeconds. */

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { Ctx, type DeploymentArg } from '../context';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /**
  * GPT-Load: Create Backup — a backup of the deployment's key store (SQLite through its online backup

@@ -1,7 +1,7 @@
 import type { Ctx } from '../context';
 import { t } from '../l10n';
 import type { KeyExplorer, KeyFilter } from '../views/keyExplorer';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /** GPT-Load: Filter Keys by Status — all, active or invalid keys in the explorer. */
 export function registerFilterKeys(ctx: Ctx, explorer: KeyExplorer): void {

@@ -3,7 +3,7 @@ import { Ctx, type DeploymentArg } from '../context';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
 import type { KeyExplorer, LoadMoreNode, SearchNode } from '../views/keyExplorer';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /**
  * GPT-Load: Find Key by Value — the exact API key is hashed as GPT-Load hashes it and looked up by

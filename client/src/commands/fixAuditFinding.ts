@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../context';
 import { fixCommandOf, type AuditFindingNode } from '../views/auditNodes';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /** Fix (on a Security finding): the command that fixes it, for its deployment. */
 export function registerFixAuditFinding(ctx: Ctx): void {

@@ -3,7 +3,7 @@ import { shortDate } from '../describe';
 import { Cancelled } from '../errors';
 import { copyLabel } from '../keyCopies';
 import { t } from '../l10n';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /** GPT-Load: Forget a Copy of ENCRYPTION_KEY — removes one saved copy (label and key) after a modal confirmation. */
 export function registerForgetKeyCopy(ctx: Ctx): void {

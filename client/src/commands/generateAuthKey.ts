@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { Ctx } from '../context';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 export type AuthKeyTarget = 'insert' | 'replace' | 'copy';
 

@@ -1,6 +1,6 @@
 import { Ctx, type DeploymentArg } from '../context';
 import { MigrateWizard } from '../wizard/migrateWizard';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /**
  * GPT-Load: Migrate Keys — enable, change or disable encryption of the stored keys (the wizard in

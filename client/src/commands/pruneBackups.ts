@@ -4,7 +4,7 @@ import { Ctx, type DeploymentArg } from '../context';
 import { Cancelled } from '../errors';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 type Rule = 'plaintext' | 'keepFive' | 'newestPerKey';
 

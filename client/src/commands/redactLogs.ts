@@ -2,7 +2,7 @@ import { Ctx, type DeploymentArg } from '../context';
 import { Cancelled, retryWhileServiceRuns } from '../errors';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /**
  * GPT-Load: Redact Keys in Request Logs — masks the upstream keys GPT-Load stored in

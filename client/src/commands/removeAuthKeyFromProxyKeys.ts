@@ -4,7 +4,7 @@ import type { Deployment } from '../deployments';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
 import { copyRestartAction, copyRestartIfAsked, restartAdvice } from '../restartHint';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 export interface ProxyKeyRemoval {
   /** What happened to the old key, then the daemon's notes (what to restart, an emptied global list). */

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../context';
 import { t } from '../l10n';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /** GPT-Load: Restart Daemon — stops the daemon (if any) and starts it again, re-choosing its runtime. */
 export function registerRestartDaemon(ctx: Ctx): void {

@@ -9,7 +9,7 @@ import { num, sharedLang, t } from '../l10n';
 import { protocol } from '../protocol';
 import { copyRestartAction, copyRestartIfAsked, restartAdvice, type RestartAdvice } from '../restartHint';
 import { verdictOf } from './checkBackup';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 export interface RestoreOutcome {
   result: BackupRestoreResult;

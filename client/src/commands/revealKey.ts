@@ -2,7 +2,7 @@ import { Ctx } from '../context';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
 import type { KeyNode } from '../views/keyExplorer';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /** Decrypts one stored key (the daemon's only plaintext read). */
 export async function revealPlaintext(ctx: Ctx, node: KeyNode): Promise<string> {

@@ -5,7 +5,7 @@ import { protocol } from '../protocol';
 import { copyRestartAction, copyRestartIfAsked, restartAdvice } from '../restartHint';
 import { removeFromProxyKeys, type ProxyKeyRemoval } from './removeAuthKeyFromProxyKeys';
 import { saveIfDirty } from './generateAuthKey';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 const ROTATIONS_KEY = 'gptLoad.authKeyRotations';
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -4,7 +4,7 @@ import { shortDate } from '../describe';
 import { validateKey } from '../keyPrompt';
 import { t } from '../l10n';
 import { protocol } from '../protocol';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /**
  * GPT-Load: Save a Copy of ENCRYPTION_KEY — keeps the `.env`'s ENCRYPTION_KEY, or a typed one, in VS

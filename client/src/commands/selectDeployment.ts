@@ -1,6 +1,6 @@
 import type { Ctx } from '../context';
 import { t } from '../l10n';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /** GPT-Load: Select Deployment — which `.env` (and so which database) commands and the status bar use. */
 export function registerSelectDeployment(ctx: Ctx): void {

@@ -1,7 +1,7 @@
 import { Ctx, type DeploymentArg } from '../context';
 import type { AuditResults } from '../views/auditNodes';
 import { AuditReportPanels } from '../views/auditReport';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 /**
  * GPT-Load: Security Audit — runs the audit for a deployment (GPT-Load's security best-practice

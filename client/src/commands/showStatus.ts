@@ -4,7 +4,7 @@ import type { Deployment } from '../deployments';
 import { describeState, describeVerdict } from '../describe';
 import { currentLanguage, num, t, tn } from '../l10n';
 import { protocol } from '../protocol';
-import { CommandIds } from './ids';
+import { CommandIds } from '../../../shared/commands';
 
 function counts(name: string, c: RowCounts): string {
   return `| ${name} | ${num(c.total)} | ${num(c.encrypted)} | ${num(c.plaintext)} | ${num(c.unknown)} | ${num(c.empty)} |`;

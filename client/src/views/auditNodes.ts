@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import type { AuditFindingInfo, AuditResult, AuditSeverity } from '../../../shared/protocol';
-import { CommandIds } from '../commands/ids';
+import { CommandIds } from '../../../shared/commands';
 import type { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { t } from '../l10n';

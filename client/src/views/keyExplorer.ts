@@ -9,7 +9,7 @@
 import * as vscode from 'vscode';
 import { printable } from '../../../shared/printable';
 import type { EnvReadResult, GroupSummary, KeyListItem, KeyStatus } from '../../../shared/protocol';
-import { CommandIds } from '../commands/ids';
+import { CommandIds } from '../../../shared/commands';
 import type { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState } from '../describe';

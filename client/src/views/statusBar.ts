@@ -9,7 +9,7 @@
  */
 import * as vscode from 'vscode';
 import type { EnvDatabaseState, StatusReport, StatusSummary } from '../../../shared/protocol';
-import { CommandIds } from '../commands/ids';
+import { CommandIds } from '../../../shared/commands';
 import type { Ctx } from '../context';
 import type { Deployment } from '../deployments';
 import { describeState } from '../describe';

@@ -23,15 +23,7 @@ import { createKeyRunner, OrderedResults, type CryptoRunner } from '../cryptoPoo
 import { stateUnderKey, type RowsIn } from '../migrate/crypto';
 import { phaseReporter, type OperationContext } from '../operation';
 import { formatAgo } from '../../../shared/format';
-
-/**
- * ok: whole, opened by the key, fresh, same keys as the live database. stale: older than the age limit.
- * differs: the live database has keys the backup lacks or lost keys it has. needs-key: the key given
- * (or the .env's) does not open every stored key. unverified: whole as far as its own digests say,
- * but its seal is not under any key at hand (or is an older unkeyed one), so nothing rules out that
- * someone rewrote it. corrupt: damaged, forged, incomplete or not a backup.
- */
-export type BackupVerdict = 'ok' | 'stale' | 'differs' | 'needs-key' | 'unverified' | 'corrupt';
+import { BACKUP_VERDICTS, type BackupVerdict } from '../../../shared/types';
 
 /** Exit codes of `backup check` (and of `backup list` for its worst entry). */
 export const VERDICT_EXIT_CODES: Record<BackupVerdict, number> = {
@@ -43,10 +35,8 @@ export const VERDICT_EXIT_CODES: Record<BackupVerdict, number> = {
   corrupt: EXIT_CODES['backup-invalid'],
 };
 
-const VERDICT_RANK: BackupVerdict[] = ['ok', 'stale', 'differs', 'needs-key', 'unverified', 'corrupt'];
-
 export function worstVerdict(verdicts: BackupVerdict[]): BackupVerdict {
-  return verdicts.reduce<BackupVerdict>((worst, v) => (VERDICT_RANK.indexOf(v) > VERDICT_RANK.indexOf(worst) ? v : worst), 'ok');
+  return verdicts.reduce<BackupVerdict>((worst, v) => (BACKUP_VERDICTS.indexOf(v) > BACKUP_VERDICTS.indexOf(worst) ? v : worst), 'ok');
 }
 
 export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;

@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, type ZlibOptions } from 'node:zlib';
-import packageJson from '../../../package.json';
+import { TOOL } from '../../core/tool';
 import { codecFor, type KeyCodec } from '../../core/crypto';
 import { KeystoreError, throwIfCancelled } from '../../core/errors';
 import type { Store } from '../../store/connect';
@@ -27,7 +27,6 @@ import { deploymentSealKey, sealKeysAtHand, sealManifestWith, type SealKey } fro
 import { removeOrphanedFiles } from '../orphans';
 import { countRows } from '../../store/rows';
 
-export const TOOL = { name: 'gpt-load-keystore', version: packageJson.version };
 const READ_BATCH = 1000;
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;
