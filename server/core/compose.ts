@@ -13,7 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { LineIndex, parseDotenv, type DotenvDocument, type EnvEntry } from './env/read';
 import { localize, type Lang, type Localized } from './errors';
 import type { Finding } from './lint';
@@ -95,7 +95,7 @@ function mapPairs(doc: Document, node: unknown): Array<{ key: string; value: unk
   if (!isMap(target)) return [];
   const own: Array<{ key: string; value: unknown; keyNode: Node }> = [];
   const merged: Array<{ key: string; value: unknown; keyNode: Node }> = [];
-  for (const pair of (target as YAMLMap).items) {
+  for (const pair of target.items) {
     if (!isPair(pair) || !isScalar(pair.key)) continue;
     const key = pair.key.value;
     if (key === '<<' || typeof key === 'symbol') {

@@ -755,7 +755,7 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
     }
   }
 
-  const manifest = report.manifest!;
+  const manifest = report.manifest;
   report.info = backupInfo(path, manifest, bytes);
   const seal = checkSeal(manifest, sealKeysAtHand([params.codec], undefined).concat(params.sealKeys ?? []));
   if (seal.state === 'forged') findings.push(corrupt('seal', MANIFEST_FAILURES.seal));
