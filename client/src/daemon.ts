@@ -13,6 +13,7 @@ import type {
   LanguageClientOptions,
   RequestType,
   ServerOptions,
+  State,
 } from 'vscode-languageclient/node';
 import type { InitializationOptions } from '../../shared/protocol';
 import { daemonLocale, t } from './l10n';
@@ -47,8 +48,8 @@ function keystoreClientClass(lib: ClientLibrary) {
 }
 
 /** LanguageClient's State.Running and State.Starting: the enum lives in the lazily loaded library. */
-const RUNNING = 2;
-const STARTING = 3;
+const RUNNING: State.Running = 2;
+const STARTING: State.Starting = 3;
 
 export interface DaemonOptions {
   extensionUri: vscode.Uri;
@@ -224,7 +225,7 @@ export class Daemon implements vscode.Disposable {
       try {
         if (client.needsStop()) await client.stop(2000);
       } catch (err) {
-        this.options.output.warn(`daemon stop: ${err instanceof Error ? err.message : err}`);
+        this.options.output.warn(`daemon stop: ${err instanceof Error ? err.message : String(err)}`);
       }
       await client.dispose().catch(() => undefined);
     }

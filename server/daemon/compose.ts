@@ -61,7 +61,7 @@ export function composeCodeActions(doc: TextDocument, range: Range, diagnostics:
     if (!overlaps(secret.range, range)) continue;
     // Compose interpolates `$` in literal values; moving such a value would change what it means.
     if (secret.value.includes('$')) continue;
-    let envEdit: TextDocumentEdit | null = null;
+    let envEdit: TextDocumentEdit;
     let create: CreateFile | null = null;
     const existing = access.read(envPath);
     try {

@@ -178,7 +178,7 @@ export class DiagnosticsScheduler {
     if (!known || (!known.pending && Date.now() - known.at > GIT_TTL_MS)) {
       const entry = { at: Date.now(), state: known?.state, pending: true };
       this.git.set(path, entry);
-      gitIgnoreState(path)
+      void gitIgnoreState(path)
         .catch(() => undefined)
         .then((state) => {
           entry.pending = false;

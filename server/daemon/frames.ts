@@ -58,7 +58,6 @@ export class FrameGuard extends Transform {
       const end = this.header.indexOf(HEADER_END);
       if (end === -1) {
         if (this.header.length > MAX_HEADER_BYTES) return this.fail(`a header block longer than ${MAX_HEADER_BYTES} bytes`, callback);
-        offset = chunk.length;
         break;
       }
       const length = frameLength(this.header.subarray(0, end).toString('latin1'));

@@ -24,7 +24,7 @@ export async function readRows(runner: SqlRunner, table: MigrationTable, after: 
     after === null ? [] : [after],
   );
   const n = raw.length;
-  const rows: KeyedRows = { ids: new Array(n), values: new Array(n), hashes: new Array(n) };
+  const rows: KeyedRows = { ids: new Array<string | number>(n), values: new Array<string>(n), hashes: new Array<string>(n) };
   for (let i = 0; i < n; i++) {
     const r = raw[i];
     rows.ids[i] = r.id;

@@ -53,7 +53,7 @@ export interface MigrateHooks {
    * Right before the first write (the backup step plugs in here). What it returns is reported as
    * `backup` in the result; throwing stops the run with nothing written.
    */
-  beforeWrite?(plan: MigrationPlan, store: Store): Promise<unknown>;
+  beforeWrite?: (plan: MigrationPlan, store: Store) => Promise<unknown>;
 }
 
 /** What the checks found and what the run is about to do. */
