@@ -34,7 +34,7 @@ const CRASH_WINDOW_MS = 3 * 60_000;
 const MAX_RESTARTS = 4;
 
 /** The env var through which the daemon learns where the shipped better_sqlite3.node is. */
-export const NATIVE_ENV = 'GPT_LOAD_KEYSTORE_NATIVE';
+const NATIVE_ENV = 'GPT_LOAD_KEYSTORE_NATIVE';
 
 type ClientLibrary = Protocol;
 

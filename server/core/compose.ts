@@ -19,9 +19,9 @@ import { localize, type Lang, type Localized } from './errors';
 import type { Finding } from './lint';
 
 /** The files `docker compose` looks for, in its order of preference (the first found wins). */
-export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
+const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 /** Read after the main file when present (the first found). */
-export const COMPOSE_OVERRIDE_NAMES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'] as const;
+const COMPOSE_OVERRIDE_NAMES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'] as const;
 
 /** `docker-compose.yml`, `compose.prod.yaml`, `docker-compose.override.yml`, …: a Compose file by its name. */
 export function isComposeFileName(path: string): boolean {
@@ -47,9 +47,9 @@ export function findComposeFiles(dir: string, exists: (path: string) => boolean 
 // one file's services, with positions (shared with the editor's Compose diagnostics)
 
 /** Offsets into the file's text, [start, end). */
-export type Span = [number, number];
+type Span = [number, number];
 
-export interface ComposeEnvironmentEntry {
+interface ComposeEnvironmentEntry {
   name: string;
   /** The value as written, before interpolation; null = no value (`- NAME`, `NAME:`): taken from the shell / project `.env`. */
   written: string | null;
@@ -59,14 +59,14 @@ export interface ComposeEnvironmentEntry {
   line: number;
 }
 
-export interface ComposeEnvFileEntry {
+interface ComposeEnvFileEntry {
   /** As written (before interpolation). */
   path: string;
   required: boolean;
   line: number;
 }
 
-export interface ComposeServiceModel {
+interface ComposeServiceModel {
   name: string;
   line: number;
   image: { written: string; line: number } | null;
@@ -341,7 +341,7 @@ export function readEnvAsCompose(
 // the deployment
 
 /** Where a variable of GPT-Load's container is set. Lines are 1-based. */
-export interface ComposeSetting {
+interface ComposeSetting {
   file: string;
   line: number;
   /** `environment:` of the service; an `env_file:`; a `.env` mounted as /app/.env (GPT-Load's godotenv reads it). */
@@ -361,7 +361,7 @@ export interface EffectiveVariable {
   error?: Localized;
 }
 
-export interface PublishedPort {
+interface PublishedPort {
   /** '' = every interface. */
   hostIp: string;
   /** null = a random host port. */
@@ -594,7 +594,7 @@ export function resolveComposeDeployment(dir: string, options: ComposeOptions = 
 // lint: the Compose findings the editor and `lint` report
 
 /** Secrets that must not be written literally in a Compose file (it is usually committed). */
-export const COMPOSE_SECRETS = ['AUTH_KEY', 'ENCRYPTION_KEY'] as const;
+const COMPOSE_SECRETS = ['AUTH_KEY', 'ENCRYPTION_KEY'] as const;
 
 export interface LiteralComposeSecret {
   service: string;

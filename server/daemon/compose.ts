@@ -13,7 +13,7 @@ import { quoteForDotenv, setEnvValue } from '../core/env/write';
 import { localize, type Lang } from '../core/errors';
 import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE } from '../../shared/protocol';
 
-export interface LiteralSecret {
+interface LiteralSecret {
   service: string;
   name: string;
   value: string;
@@ -23,7 +23,7 @@ export interface LiteralSecret {
 }
 
 /** Literal AUTH_KEY / ENCRYPTION_KEY values under `services.*.environment`. Malformed YAML yields what parses. */
-export function findLiteralSecrets(doc: TextDocument): LiteralSecret[] {
+function findLiteralSecrets(doc: TextDocument): LiteralSecret[] {
   return literalComposeSecrets(doc.getText()).map((s) => ({
     service: s.service,
     name: s.name,
@@ -92,7 +92,7 @@ export function composeCodeActions(doc: TextDocument, range: Range, diagnostics:
   return actions;
 }
 
-export function wholeText(text: string): Range {
+function wholeText(text: string): Range {
   const lines = text.split(/\r\n|\r|\n/);
   return { start: { line: 0, character: 0 }, end: { line: lines.length - 1, character: lines[lines.length - 1].length } };
 }

@@ -21,19 +21,19 @@ import { cachedCodec } from './codecs';
 import { log } from './log';
 import type { StorePool } from './stores';
 
-export const CHECK_ROWS = 2000;
+const CHECK_ROWS = 2000;
 const CHECK_TTL_MS = 30_000;
 const MAX_CACHED = 32;
 const salt = randomBytes(32);
 
-export interface ProxyKeyFinding {
+interface ProxyKeyFinding {
   /** "Global proxy key #2", "Group proxy key [openai] #1": the dashboard's names. */
   where: Localized;
   masked: string;
   warnings: SecretWarning[];
 }
 
-export interface ProxyKeyReuse {
+interface ProxyKeyReuse {
   masked: string;
   /** SHA-256 of the key, to compare with AUTH_KEY without keeping either. */
   digest: string;

@@ -263,7 +263,7 @@ function ofKeys(count: number, check: Extract<DbCheck, { ok: true }>): Localized
       };
 }
 
-export function checkDiagnostics(check: DbCheck, view: EnvView, lang: Lang): Diagnostic[] {
+function checkDiagnostics(check: DbCheck, view: EnvView, lang: Lang): Diagnostic[] {
   const t = (text: Localized) => localize(text, lang);
   const out: Diagnostic[] = [];
   const add = (range: Diagnostic['range'], severity: DiagnosticSeverity, code: string, text: Localized, data?: Record<string, unknown>) =>

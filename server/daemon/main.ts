@@ -32,7 +32,7 @@ import { listenForProgressCancel } from './progress';
 import { langOf, Session } from './session';
 import { protocolStdout } from './stdio';
 
-export const DAEMON_VERSION = '0.1.0';
+const DAEMON_VERSION = '0.1.0';
 
 /** Exit status after a broken frame on stdin: the stream cannot be re-aligned, the client restarts us. */
 const BROKEN_FRAME_EXIT = 1;

@@ -10,7 +10,7 @@ import { keyFingerprint } from '../../core/crypto';
 import { writeFileAtomic } from '../../core/fs';
 import { KeystoreError } from '../../core/errors';
 
-export const RECORD_FILE = '.gpt-load-keystore.json';
+const RECORD_FILE = '.gpt-load-keystore.json';
 const FORMAT = 'gpt-load-keystore-record';
 /** Entries kept per list: the history a reminder needs, not a log. */
 const KEEP = 20;
@@ -28,7 +28,7 @@ export interface DeploymentRecord {
   encryptionKeyChecks: RecordEntry[];
 }
 
-export function recordPath(envDir: string): string {
+function recordPath(envDir: string): string {
   return join(envDir, RECORD_FILE);
 }
 

@@ -68,12 +68,6 @@ export const VERDICT_EXIT_CODES: Record<BackupVerdict, number> = {
   corrupt: EXIT_CODES['backup-invalid'],
 };
 
-const VERDICT_RANK: BackupVerdict[] = ['ok', 'stale', 'differs', 'needs-key', 'unverified', 'corrupt'];
-
-export function worstVerdict(verdicts: BackupVerdict[]): BackupVerdict {
-  return verdicts.reduce<BackupVerdict>((worst, v) => (VERDICT_RANK.indexOf(v) > VERDICT_RANK.indexOf(worst) ? v : worst), 'ok');
-}
-
 export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
 export interface LiveDatabase {
@@ -101,7 +95,7 @@ export interface BackupCheckParams {
   threads?: number;
 }
 
-export interface KeyCheck {
+interface KeyCheck {
   /** Fingerprint of the key the backup needs (manifest); "plaintext": none; null: unknown. */
   needed: string | null;
   /** Fingerprint of the key tested; null when none was. */
@@ -115,7 +109,7 @@ export interface KeyCheck {
   failedIds: string[];
 }
 
-export interface LiveComparison {
+interface LiveComparison {
   target: string;
   /** key_hash when backup and database share a key; otherwise SHA-256 of the decrypted keys. */
   basis: 'key_hash' | 'plaintext';

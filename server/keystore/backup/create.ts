@@ -54,7 +54,7 @@ import { phaseReporter, type OperationContext } from '../operation';
 import { deploymentSealKey, sealKeysAtHand, sealManifestWith, type SealKey } from './seal';
 import { removeOrphanedFiles } from '../orphans';
 
-export const TOOL = { name: 'gpt-load-keystore', version: packageJson.version };
+const TOOL = { name: 'gpt-load-keystore', version: packageJson.version };
 const READ_BATCH = 1000;
 const FILE_MODE = 0o600;
 const DIR_MODE = 0o700;

@@ -19,9 +19,9 @@ export const BACKUP_FORMAT = 'gpt-load-keystore-backup';
 export const BACKUP_FORMAT_VERSION = 2;
 /** The one table of ours inside a SQLite backup file (never copied into a live database). */
 export const MANIFEST_TABLE = 'gpt_load_keystore_backup';
-export const BACKUPS_DIR = 'backups';
-export const SQLITE_EXT = '.db';
-export const PORTABLE_EXT = '.jsonl.gz';
+const BACKUPS_DIR = 'backups';
+const SQLITE_EXT = '.db';
+const PORTABLE_EXT = '.jsonl.gz';
 /** Sidecar of a SQLite backup: `sha256sum` format over the whole .db file. */
 export const DIGEST_EXT = '.sha256';
 /** Suffix of a file still being written; renamed into place only once complete. */
@@ -69,7 +69,7 @@ export interface KeyStateCounts {
   empty: number;
 }
 
-export interface BackupEncryption {
+interface BackupEncryption {
   /**
    * Fingerprint of the ENCRYPTION_KEY the rows are encrypted with: "plaintext" when every key row is
    * plaintext (or there are none), null when the key configured at backup time opened none of them.
@@ -124,12 +124,12 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function sha256(text: string | Buffer): string {
+function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
 /** Format 1 only: whether the manifest is as its unkeyed seal says (damage, not forgery, is ruled out). */
-export function unkeyedSealOk(manifest: BackupManifest): boolean {
+function unkeyedSealOk(manifest: BackupManifest): boolean {
   const { seal, ...rest } = manifest;
   return typeof seal === 'string' && seal === sha256(canonicalJson(rest));
 }
@@ -242,7 +242,7 @@ export function decodeManifestMember(member: Buffer): { manifest: BackupManifest
 }
 
 /** A manifest longer than this is no manifest of ours (a portable one is at most 64 KiB by construction). */
-export const MAX_MANIFEST_CHARS = 1024 * 1024;
+const MAX_MANIFEST_CHARS = 1024 * 1024;
 
 export function parseManifest(text: string): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
   if (text.length > MAX_MANIFEST_CHARS) return { failure: 'shape' };

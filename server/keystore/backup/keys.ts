@@ -23,7 +23,7 @@ export interface KeyCandidatesParams {
 }
 
 /** shared/types KeyCopyCheck, plus the backups each copy opens. */
-export interface KeyCandidateCheck {
+interface KeyCandidateCheck {
   /** Index into `candidates`. */
   index: number;
   fingerprint: string;

@@ -42,7 +42,7 @@ export async function readRows(runner: SqlRunner, table: MigrationTable, after: 
 // (SQLite unlinks its temporary files as it opens them). The write is then a set-based UPDATE … JOIN
 // inside the one transaction.
 
-export function stagingTable(table: MigrationTable): string {
+function stagingTable(table: MigrationTable): string {
   return `glk_staged_${table}`;
 }
 

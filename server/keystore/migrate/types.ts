@@ -46,7 +46,7 @@ export interface MigrateKeysParams {
   hooks?: MigrateHooks;
 }
 
-export interface MigrateHooks {
+interface MigrateHooks {
   /** Every check passed and something will be written: false stops the run (nothing written, 'cancelled'). */
   confirm?(plan: MigrationPlan): Promise<boolean>;
   /**
@@ -92,7 +92,7 @@ export interface InterruptedRun {
   explanation: Localized;
 }
 
-export type MigrateOutcome =
+type MigrateOutcome =
   /** Rows rewritten. */
   | 'migrated'
   /** A partial change (or one interrupted after its commit) completed. */
