@@ -275,7 +275,7 @@ function openingKeys(dbPath: string): { perValue: number; batch: number } {
 }
 
 async function main(): Promise<void> {
-  const cleanups: Array<() => Promise<unknown> | unknown> = [];
+  const cleanups: Array<() => unknown> = [];
   const t = { after: (fn: () => unknown) => cleanups.push(fn) } as unknown as TestContext;
   try {
     const lintDaemon = await startDaemon(t, { initializationOptions: { databaseDiagnostics: false }, args: ['--log-level', 'warn'] });

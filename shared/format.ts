@@ -27,7 +27,7 @@ export interface CountNoun {
 }
 
 /** Which English form `count` takes ('one' or 'other'); Chinese has only 'other'. */
-export function pluralForm(count: number, lang: Lang = 'en'): 'one' | 'other' {
+function pluralForm(count: number, lang: Lang = 'en'): 'one' | 'other' {
   let rules = pluralRules.get(lang);
   if (!rules) pluralRules.set(lang, (rules = new Intl.PluralRules(localeOf(lang))));
   return rules.select(count) === 'one' ? 'one' : 'other';

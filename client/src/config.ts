@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 
-export const SECTION = 'gptLoad';
+const SECTION = 'gptLoad';
 
 export type LanguageSetting = 'auto' | 'en' | 'zh-cn';
 

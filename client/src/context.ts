@@ -89,6 +89,7 @@ export class Ctx implements vscode.Disposable {
   }
 
   /** Registers a command whose failures are reported, not thrown at VS Code. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- VS Code passes a command's arguments untyped; each handler names its own.
   registerCommand(id: string, handler: (...args: any[]) => unknown): void {
     this.subscribe(
       vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -211,7 +212,7 @@ export class Ctx implements vscode.Disposable {
   }
 
   /** Throws Cancelled when the user dismissed a prompt. */
-  static required<T>(value: T | undefined): T {
+  static required<T>(this: void, value: T | undefined): T {
     if (value === undefined) throw new Cancelled();
     return value;
   }

@@ -14,6 +14,7 @@ import type {
   LanguageClientOptions,
   RequestType,
   ServerOptions,
+  State,
 } from 'vscode-languageclient/node';
 import type { WorkDoneProgressBegin, WorkDoneProgressEnd, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { InitializationOptions } from '../../shared/protocol';
@@ -29,7 +30,7 @@ const CRASH_WINDOW_MS = 3 * 60_000;
 const MAX_RESTARTS = 4;
 
 /** The env var through which the daemon learns where the shipped better_sqlite3.node is. */
-export const NATIVE_ENV = 'GPT_LOAD_KEYSTORE_NATIVE';
+const NATIVE_ENV = 'GPT_LOAD_KEYSTORE_NATIVE';
 
 type ClientLibrary = Protocol;
 
@@ -43,8 +44,8 @@ function keystoreClientClass(lib: ClientLibrary) {
 }
 
 /** LanguageClient's State.Running and State.Starting: the enum lives in the lazily loaded library. */
-const RUNNING = 2;
-const STARTING = 3;
+const RUNNING: State.Running = 2;
+const STARTING: State.Starting = 3;
 
 /** How a request is sent. */
 export interface RequestOptions<P> {
@@ -273,7 +274,7 @@ export class Daemon implements vscode.Disposable {
       try {
         if (client.needsStop()) await client.stop(2000);
       } catch (err) {
-        this.options.output.warn(`daemon stop: ${err instanceof Error ? err.message : err}`);
+        this.options.output.warn(`daemon stop: ${err instanceof Error ? err.message : String(err)}`);
       }
       await client.dispose().catch(() => undefined);
     }

@@ -49,7 +49,7 @@ export function describeVerdict(verdict: DashboardVerdict): string | undefined {
 }
 
 /** `needed`: fingerprint of the key the backup needs, when known. */
-export function describeBackupVerdict(verdict: string, needed?: string | null): StateWords {
+function describeBackupVerdict(verdict: string, needed?: string | null): StateWords {
   switch (verdict) {
     case 'ok':
       return { label: t('works with the current key'), icon: 'pass', warning: false };

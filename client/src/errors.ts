@@ -31,7 +31,7 @@ export class Cancelled extends Error {
 }
 
 /** The JSON-RPC error code of a failed request (checked by shape: the client library loads lazily). */
-export function responseCode(err: unknown): number | undefined {
+function responseCode(err: unknown): number | undefined {
   const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
   return typeof code === 'number' ? code : undefined;
 }

@@ -32,7 +32,7 @@ export function configureLanguage(extensionUri: vscode.Uri, setting: string): vo
   let bundle: Record<string, string> = {};
   if (setting === 'zh-cn') {
     try {
-      bundle = JSON.parse(readFileSync(vscode.Uri.joinPath(bundleDir, 'bundle.l10n.zh-cn.json').fsPath, 'utf8'));
+      bundle = JSON.parse(readFileSync(vscode.Uri.joinPath(bundleDir, 'bundle.l10n.zh-cn.json').fsPath, 'utf8')) as Record<string, string>;
     } catch {
       bundle = {};
     }

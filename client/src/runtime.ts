@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What scripts/copy-native.mjs writes beside the shipped binary. */
-export interface NativeInfo {
+interface NativeInfo {
   /** process.versions.modules of the Node the binary was built for. */
   abi: string;
   /** That Node's version, for messages. */
@@ -49,12 +49,12 @@ export type SqliteProblem = { kind: 'missing' } | { kind: 'abi'; abi: string; no
 /** Node major versions by ABI, for a helpful message (Electron ABIs are not listed on purpose). */
 const NODE_BY_ABI: Record<string, string> = { '108': '18', '115': '20', '127': '22', '131': '23', '137': '24', '141': '25' };
 
-export function nodeForAbi(abi: string): string {
+function nodeForAbi(abi: string): string {
   return NODE_BY_ABI[abi] ? `Node.js ${NODE_BY_ABI[abi]}` : `a Node.js with ABI ${abi}`;
 }
 
 /** dist/native/abi.json of a packaged extension; in a development checkout, node_modules' build. */
-export function readNativeInfo(extensionPath: string): NativeInfo | undefined {
+function readNativeInfo(extensionPath: string): NativeInfo | undefined {
   const dir = join(extensionPath, 'dist', 'native');
   try {
     const info = JSON.parse(readFileSync(join(dir, 'abi.json'), 'utf8')) as Omit<NativeInfo, 'binding'> & { binding?: string };

@@ -123,7 +123,7 @@ type Show = <I extends vscode.MessageItem & { id: string }>(message: string, ...
 
 function showFor(severity: Severity | undefined): Show {
   const fn = severity === 'error' ? vscode.window.showErrorMessage : severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
-  return fn as unknown as Show;
+  return fn;
 }
 
 /** A quick pick (one or many) with an optional Back button; undefined when dismissed. */

@@ -25,7 +25,7 @@ function counts(findings: readonly AuditFinding[], lang: Lang): string {
     .join(', ');
 }
 
-export function formatAudit(report: AuditReport, lang: Lang): string {
+function formatAudit(report: AuditReport, lang: Lang): string {
   const lines = [`${localize({ en: 'GPT-Load security audit', zh: 'GPT-Load 安全检查' }, lang)} — ${report.envPath}`, ''];
   for (const item of AUDIT_ITEMS) {
     const findings = report.findings.filter((f) => f.item === item);

@@ -131,7 +131,7 @@ function checkExitCode(report: BackupCheckReport): number {
 // ---------------------------------------------------------------------------------------------
 // backup create
 
-export const backupCreateCommand: CliCommand = {
+const backupCreateCommand: CliCommand = {
   name: 'backup create',
   summary: "back up GPT-Load's tables (SQLite: online backup; MySQL/PostgreSQL: one consistent snapshot)",
   help: `Usage: gpt-load-keystore backup create [--out FILE | --dir DIR] [--no-logs] [--json]
@@ -240,7 +240,7 @@ function checkText(report: BackupCheckReport, lang: Lang): string {
   return printableLines(lines);
 }
 
-export const backupCheckCommand: CliCommand = {
+const backupCheckCommand: CliCommand = {
   name: 'backup check',
   summary: 'verify a backup: integrity, completeness, the key it needs, age, and what changed since',
   positionals: true,
@@ -442,7 +442,7 @@ function listText(entries: BackupListEntry[], directory: string, lang: Lang): st
   return printableLines(lines);
 }
 
-export const backupListCommand: CliCommand = {
+const backupListCommand: CliCommand = {
   name: 'backup list',
   summary: 'backups beside the deployment with their verdicts (works with the current key / needs another / stale / corrupt / plaintext keys)',
   help: `Usage: gpt-load-keystore backup list [--dir DIR] [--max-age 7d] [--json]
@@ -508,7 +508,7 @@ function copiesText(report: KeyCandidatesReport, lang: Lang): string {
   return lines.join('\n') + '\n';
 }
 
-export const keysCheckCopiesCommand: CliCommand = {
+const keysCheckCopiesCommand: CliCommand = {
   name: 'keys check-copies',
   summary: 'check copies of ENCRYPTION_KEY (stdin, one per line) against the stored keys and the backups',
   help: `Usage: gpt-load-keystore keys check-copies [--backups DIR] [--json] < copies.txt

@@ -84,7 +84,7 @@ export function promptHidden(io: CliIO, question: Localized): Promise<string> {
 }
 
 /** One line of answer (echoed); what was typed so far when input ends without a newline. */
-export function askLine(io: CliIO, question: string): Promise<string> {
+function askLine(io: CliIO, question: string): Promise<string> {
   const stdin = io.stdin as NodeJS.ReadStream;
   io.stderr.write(question);
   return new Promise((resolveLine) => {

@@ -24,7 +24,7 @@ import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, p
 // keys from flags
 
 /** Where a key came from, for messages (never the key). */
-export type KeySource = 'flag' | 'env-var' | 'file' | 'prompt' | 'generated' | 'pending' | 'env-file' | 'none';
+type KeySource = 'flag' | 'env-var' | 'file' | 'prompt' | 'generated' | 'pending' | 'env-file' | 'none';
 
 export interface ResolvedKeys {
   fromKey: string;

@@ -56,7 +56,7 @@ export function deploymentOf(args: ParsedArgs, io: CliIO): Deployment {
  * A `.env` named with --env that does not exist (or none at all, with nothing else naming the
  * database): said as such, rather than as a missing SQLite file beside it.
  */
-export function requireEnvFile(args: ParsedArgs, deployment: Deployment): void {
+function requireEnvFile(args: ParsedArgs, deployment: Deployment): void {
   if (deployment.env.exists || (str(args, 'env') === undefined && deployment.dsnSource !== 'default')) return;
   throw new KeystoreError(
     'env-missing',

@@ -8,7 +8,7 @@ import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { str } from './options';
 
 /** --key, then the ENCRYPTION_KEY environment variable, then --env FILE; none = disabled mode. */
-export function keyFromArgs(args: ParsedArgs, io: CliIO): string {
+function keyFromArgs(args: ParsedArgs, io: CliIO): string {
   const key = str(args, 'key');
   if (key !== undefined) return key;
   if (io.env.ENCRYPTION_KEY !== undefined) return io.env.ENCRYPTION_KEY;

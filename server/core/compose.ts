@@ -13,15 +13,15 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { LineIndex, parseDotenv, type DotenvDocument, type EnvEntry } from './env/read';
 import { readTextOrNull } from './fs';
 import type { Localized } from './errors';
 
 /** The files `docker compose` looks for, in its order of preference (the first found wins). */
-export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
+const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'] as const;
 /** Read after the main file when present (the first found). */
-export const COMPOSE_OVERRIDE_NAMES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'] as const;
+const COMPOSE_OVERRIDE_NAMES = ['compose.override.yml', 'compose.override.yaml', 'docker-compose.override.yml', 'docker-compose.override.yaml'] as const;
 
 /** `docker-compose.yml`, `compose.prod.yaml`, `docker-compose.override.yml`, …: a Compose file by its name. */
 export function isComposeFileName(path: string): boolean {
@@ -71,9 +71,9 @@ export function composeSettingIn(dir: string, processEnv: Record<string, string 
 // one file's services, with positions (shared with the editor's Compose diagnostics)
 
 /** Offsets into the file's text, [start, end). */
-export type Span = [number, number];
+type Span = [number, number];
 
-export interface ComposeEnvironmentEntry {
+interface ComposeEnvironmentEntry {
   name: string;
   /** The value as written, before interpolation; null = no value (`- NAME`, `NAME:`): taken from the shell / project `.env`. */
   written: string | null;
@@ -83,14 +83,14 @@ export interface ComposeEnvironmentEntry {
   line: number;
 }
 
-export interface ComposeEnvFileEntry {
+interface ComposeEnvFileEntry {
   /** As written (before interpolation). */
   path: string;
   required: boolean;
   line: number;
 }
 
-export interface ComposeServiceModel {
+interface ComposeServiceModel {
   name: string;
   line: number;
   image: { written: string; line: number } | null;
@@ -121,7 +121,7 @@ function mapPairs(doc: Document, node: unknown): Array<{ key: string; value: unk
   if (!isMap(target)) return [];
   const own: Array<{ key: string; value: unknown; keyNode: Node }> = [];
   const merged: Array<{ key: string; value: unknown; keyNode: Node }> = [];
-  for (const pair of (target as YAMLMap).items) {
+  for (const pair of target.items) {
     if (!isPair(pair) || !isScalar(pair.key)) continue;
     const key = pair.key.value;
     if (key === '<<' || typeof key === 'symbol') {
@@ -369,7 +369,7 @@ export function readEnvAsCompose(
 // the deployment
 
 /** Where a variable of GPT-Load's container is set. Lines are 1-based. */
-export interface ComposeSetting {
+interface ComposeSetting {
   file: string;
   line: number;
   /** `environment:` of the service; an `env_file:`; a `.env` mounted as /app/.env (GPT-Load's godotenv reads it). */
@@ -389,7 +389,7 @@ export interface EffectiveVariable {
   error?: Localized;
 }
 
-export interface PublishedPort {
+interface PublishedPort {
   /** '' = every interface. */
   hostIp: string;
   /** null = a random host port. */
@@ -625,7 +625,7 @@ export function resolveComposeDeployment(dir: string, options: ComposeOptions = 
 // lint: the Compose findings the editor and `lint` report
 
 /** Secrets that must not be written literally in a Compose file (it is usually committed). */
-export const COMPOSE_SECRETS = ['AUTH_KEY', 'ENCRYPTION_KEY'] as const;
+const COMPOSE_SECRETS = ['AUTH_KEY', 'ENCRYPTION_KEY'] as const;
 
 export interface LiteralComposeSecret {
   service: string;

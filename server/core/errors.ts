@@ -66,10 +66,6 @@ export function asKeystoreError(err: unknown): KeystoreError {
   return new KeystoreError('internal', { en: `internal error: ${message}`, zh: `内部错误：${message}` });
 }
 
-export function isCancelled(err: unknown): boolean {
-  return err instanceof KeystoreError && err.code === 'cancelled';
-}
-
 /** Cooperative cancellation shared by the CLI (Ctrl-C) and the daemon (JSON-RPC $/cancelRequest). */
 export interface Cancellation {
   readonly cancelled: boolean;

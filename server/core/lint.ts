@@ -57,7 +57,7 @@ const PLACEHOLDERS = new Set([
 ]);
 const PLACEHOLDER_SHAPES = [/^your[-_ ]/i, /^<[^<>]*>$/, /^x{4,}$/i, /sk-prod-\[/i, /32-char-secret-key/i];
 
-export function isPlaceholder(value: string): boolean {
+function isPlaceholder(value: string): boolean {
   const v = value.trim().toLowerCase();
   return PLACEHOLDERS.has(v) || PLACEHOLDER_SHAPES.some((re) => re.test(value.trim()));
 }

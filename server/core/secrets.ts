@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { KeystoreError, type Localized } from './errors';
 
-export type Severity = 'high' | 'medium';
+type Severity = 'high' | 'medium';
 
 export type SecretName = 'AUTH_KEY' | 'ENCRYPTION_KEY' | 'proxy key';
 
@@ -20,13 +20,13 @@ export interface SecretWarning {
 }
 
 /** The dashboard's list, in its order: only the first one found is reported. */
-export const DASHBOARD_WEAK_PATTERNS = [
+const DASHBOARD_WEAK_PATTERNS = [
   'password', '123456', 'admin', 'secret', 'test', 'demo', 'sk-123456', 'key', 'token', 'pass', 'pwd', 'qwerty',
   'abc', 'default', 'user', 'login', 'auth', 'temp',
 ] as const;
 
 /** migrate-keys' shorter list (utils.ValidatePasswordStrength). */
-export const MIGRATE_WEAK_PATTERNS = ['password', 'sk-123456', '123456', 'admin', 'secret'] as const;
+const MIGRATE_WEAK_PATTERNS = ['password', 'sk-123456', '123456', 'admin', 'secret'] as const;
 
 /** Go's len(): UTF-8 bytes. */
 export function goLength(value: string): number {

@@ -1,7 +1,7 @@
 /** The daemon's command line: transport, log level, log file, debug methods. */
 import { isLogLevel, LOG_LEVELS, type LogLevel } from './log';
 
-export type Transport = 'stdio' | 'node-ipc' | 'socket' | 'pipe';
+type Transport = 'stdio' | 'node-ipc' | 'socket' | 'pipe';
 
 export interface DaemonArgs {
   transport: Transport | undefined;

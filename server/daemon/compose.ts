@@ -14,7 +14,7 @@ import { quoteForDotenv, setEnvValue } from '../core/env/write';
 import { localize, type Lang } from '../core/errors';
 import { DaemonDiagnosticCodes, DIAGNOSTIC_SOURCE } from '../../shared/protocol';
 
-export interface LiteralSecret {
+interface LiteralSecret {
   service: string;
   name: string;
   value: string;
@@ -24,7 +24,7 @@ export interface LiteralSecret {
 }
 
 /** Literal AUTH_KEY / ENCRYPTION_KEY values under `services.*.environment`. Malformed YAML yields what parses. */
-export function findLiteralSecrets(doc: TextDocument): LiteralSecret[] {
+function findLiteralSecrets(doc: TextDocument): LiteralSecret[] {
   return literalComposeSecrets(doc.getText()).map((s) => ({
     service: s.service,
     name: s.name,
@@ -62,7 +62,7 @@ export function composeCodeActions(doc: TextDocument, range: Range, diagnostics:
     if (!overlaps(secret.range, range)) continue;
     // Compose interpolates `$` in literal values; moving such a value would change what it means.
     if (secret.value.includes('$')) continue;
-    let envEdit: TextDocumentEdit | null = null;
+    let envEdit: TextDocumentEdit;
     let create: CreateFile | null = null;
     const existing = access.read(envPath);
     try {
@@ -93,7 +93,7 @@ export function composeCodeActions(doc: TextDocument, range: Range, diagnostics:
   return actions;
 }
 
-export function wholeText(text: string): Range {
+function wholeText(text: string): Range {
   const lines = text.split(/\r\n|\r|\n/);
   return { start: { line: 0, character: 0 }, end: { line: lines.length - 1, character: lines[lines.length - 1].length } };
 }

@@ -179,7 +179,7 @@ export class DiagnosticsScheduler {
     if (!known || (!known.pending && Date.now() - known.at > GIT_TTL_MS)) {
       const entry = { at: Date.now(), state: known?.state, pending: true };
       this.git.set(path, entry);
-      gitIgnoreState(path)
+      void gitIgnoreState(path)
         .catch(() => undefined)
         .then((state) => {
           entry.pending = false;
@@ -264,7 +264,7 @@ function ofKeys(count: number, check: Extract<DbCheck, { ok: true }>): Localized
       };
 }
 
-export function checkDiagnostics(check: DbCheck, view: EnvView, lang: Lang): Diagnostic[] {
+function checkDiagnostics(check: DbCheck, view: EnvView, lang: Lang): Diagnostic[] {
   const t = (text: Localized) => localize(text, lang);
   const out: Diagnostic[] = [];
   const add = (range: Diagnostic['range'], severity: DiagnosticSeverity, code: string, text: Localized, data?: Record<string, unknown>) =>

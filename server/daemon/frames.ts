@@ -11,14 +11,14 @@
 import { Transform, type TransformCallback } from 'node:stream';
 
 /** Largest message accepted (the biggest legitimate ones, value lists and .env texts, are a few MB). */
-export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** A header block longer than this is not LSP's (Content-Length and Content-Type only). */
 const MAX_HEADER_BYTES = 1024;
 const HEADER_END = Buffer.from('\r\n\r\n');
 const HEADER_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*$/;
 
 /** Why a header block is not a frame, or its body length. */
-export function frameLength(header: string): number | string {
+function frameLength(header: string): number | string {
   let length: number | undefined;
   for (const line of header.split('\r\n')) {
     const m = HEADER_LINE.exec(line);
@@ -58,7 +58,6 @@ export class FrameGuard extends Transform {
       const end = this.header.indexOf(HEADER_END);
       if (end === -1) {
         if (this.header.length > MAX_HEADER_BYTES) return this.fail(`a header block longer than ${MAX_HEADER_BYTES} bytes`, callback);
-        offset = chunk.length;
         break;
       }
       const length = frameLength(this.header.subarray(0, end).toString('latin1'));

@@ -72,10 +72,10 @@ export class WorkDone {
   }
 
   get cancellation(): Cancellation {
-    const work = this;
+    const cancelled = () => this.cancelledByUser || this.requestToken.isCancellationRequested;
     return {
       get cancelled() {
-        return work.cancelledByUser || work.requestToken.isCancellationRequested;
+        return cancelled();
       },
     };
   }

@@ -163,7 +163,7 @@ function parseErrorWithoutContent(envFile: string, original: KeystoreError): Key
   );
 }
 
-export function rememberDeploymentSecrets(deployment: Deployment): void {
+function rememberDeploymentSecrets(deployment: Deployment): void {
   redactor.add(deployment.encryptionKey);
   for (const name of ['AUTH_KEY', 'ENCRYPTION_KEY', 'DATABASE_DSN', 'REDIS_DSN']) redactor.add(deployment.env.get(name));
 }

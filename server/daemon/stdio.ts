@@ -36,9 +36,9 @@ console.dir = stray('debug');
 console.warn = stray('warn');
 console.error = stray('error');
 
-process.stdout.write = ((chunk: Uint8Array | string, encodingOrCallback?: unknown, callback?: unknown) => {
+process.stdout.write = (chunk: Uint8Array | string, encodingOrCallback?: unknown, callback?: unknown) => {
   log.foreign('info', typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
   const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
   if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
   return true;
-}) as typeof process.stdout.write;
+};

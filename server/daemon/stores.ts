@@ -55,7 +55,7 @@ export class StorePool {
       const store = await entry.store;
       return await work(store);
     } catch (err) {
-      if (!(err instanceof KeystoreError) || CONNECTION_CODES.has(err.code)) this.retire(entry);
+      if (!(err instanceof KeystoreError) || CONNECTION_CODES.has(err.code)) void this.retire(entry);
       throw err;
     } finally {
       entry.users--;

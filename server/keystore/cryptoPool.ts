@@ -54,7 +54,7 @@ export class OrderedResults {
   }
 
   /** `use` may be async (a write of the batch): the next batch is used only once it is done. */
-  push<R>(result: Promise<R>, use: (result: R) => void): void {
+  push<R>(result: Promise<R>, use: (result: R) => unknown): void {
     // A batch abandoned by an error or a cancellation must not surface as an unhandled rejection.
     result.catch(() => undefined);
     this.inFlight.push(async () => {

@@ -12,10 +12,10 @@ import { writeFileAtomic } from '../core/fs';
 import { KeystoreError, type Localized } from '../core/errors';
 import { processAlive, removeOrphanedFiles } from './orphans';
 
-export const JOURNAL_DIR = '.gpt-load-keystore';
-export const JOURNAL_FILE = 'migration.json';
+const JOURNAL_DIR = '.gpt-load-keystore';
+const JOURNAL_FILE = 'migration.json';
 
-export type JournalPhase =
+type JournalPhase =
   /** The write transaction may be open: the database is all-old, or all-new if it committed just before an exit. */
   | 'writing'
   /** The transaction committed: the database is all-new; .env / cache / cleanup may be missing. */

@@ -27,7 +27,7 @@ export function goTrimSpace(text: string): string {
 }
 
 /** Where a list of proxy keys is stored. */
-export type ProxyKeyPlace = { kind: 'global' } | { kind: 'group'; id: number; name: string };
+type ProxyKeyPlace = { kind: 'global' } | { kind: 'group'; id: number; name: string };
 
 export interface ProxyKeyList {
   place: ProxyKeyPlace;

@@ -10,7 +10,7 @@ import { TOOL } from '../core/tool';
 import { countOtherSessions, type Store } from '../store/connect';
 import type { Deployment } from './deployment';
 
-export interface HealthProbe {
+interface HealthProbe {
   url: string;
   /** Something answered HTTP there (any status: GPT-Load answers 200, or 503 while unhealthy). */
   answered: boolean;
@@ -25,14 +25,14 @@ export interface ServiceCheck {
 }
 
 /** Short: a stopped service refuses at once; a firewalled port must not stall the run. */
-export const HEALTH_TIMEOUT_MS = 1500;
+const HEALTH_TIMEOUT_MS = 1500;
 
-export function healthUrl(service: Deployment['service']): string {
+function healthUrl(service: Deployment['service']): string {
   const host = service.host.includes(':') ? `[${service.host}]` : service.host;
   return `http://${host}:${service.port}/health`;
 }
 
-export function probeHealth(url: string, timeoutMs = HEALTH_TIMEOUT_MS): Promise<HealthProbe> {
+function probeHealth(url: string, timeoutMs = HEALTH_TIMEOUT_MS): Promise<HealthProbe> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (probe: HealthProbe) => {

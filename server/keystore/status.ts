@@ -18,14 +18,14 @@ import { describeTempMigration, findTempMigration } from './history/tempMigratio
 import { phaseReporter, type OperationContext } from './operation';
 
 // The report's shape is the wire contract (shared/types.ts); the daemon sends it as it is.
-export type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowCounts, StatusSummary };
+export type { DashboardCheck, GroupSummary, OverallState, RowCounts, StatusSummary };
 
 export interface StatusReport extends WireStatusReport {
   /** An interrupted migrate-keys run found beside the .env (only when `envPath` was given). */
   migration?: InterruptedMigration | null;
 }
 
-export interface InterruptedMigration {
+interface InterruptedMigration {
   journal: MigrationJournal;
   /** The database relative to that run: all under its old key, all under its new key, or neither. */
   database: JournalDatabaseState;
@@ -79,7 +79,7 @@ export function overallState(tables: RowCounts | RowCounts[], encryptionEnabled:
 }
 
 /** The command that resolves each finding of a status report (empty when nothing needs attention). */
-export function attentionItems(report: Omit<WireStatusReport, 'attention'>): Localized[] {
+function attentionItems(report: Omit<WireStatusReport, 'attention'>): Localized[] {
   const out: Localized[] = [];
   const tables = [['api_keys', report.apiKeys], ['request_logs', report.requestLogs]] as const;
   const count = (pick: (c: RowCounts) => number | undefined) => tables.reduce((total, [, c]) => total + (pick(c) ?? 0), 0);

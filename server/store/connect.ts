@@ -97,7 +97,7 @@ let sqliteDriver: unknown;
 export function loadBetterSqlite3(load?: () => unknown): unknown {
   if (load === undefined && sqliteDriver !== undefined) return sqliteDriver;
   try {
-    const Database = (load ?? (() => require('better-sqlite3')))() as new (path: string) => { close(): void };
+    const Database = (load ?? (() => require('better-sqlite3') as unknown))() as new (path: string) => { close(): void };
     // The addon itself loads on first construction; an ABI mismatch surfaces here, not at require.
     new Database(':memory:').close();
     if (load === undefined) sqliteDriver = Database;
@@ -155,7 +155,7 @@ class Runner implements SqlRunner {
   }
 }
 
-type MysqlConnection = { execute(sql: string, params: unknown[], done: (err: unknown, result: { affectedRows?: number }) => void): void };
+type MysqlConnection = { execute(sql: string, params: unknown[], done: (err: Error | null, result: { affectedRows?: number }) => void): void };
 
 class StoreImpl extends Runner implements Store {
   private closed = false;
@@ -289,7 +289,7 @@ export async function openStore(target: DatabaseTarget, options: ConnectOptions 
 
   if (target.kind === 'sqlite') {
     // Never let the driver create a file (or typeorm a folder) where GPT-Load's database should be.
-    let isFile = false;
+    let isFile: boolean;
     try {
       isFile = statSync(target.path).isFile();
     } catch {
@@ -472,7 +472,7 @@ function postgresAttempts(
   const options = [param('options'), ...runtime].filter(Boolean).join(' ');
   const base = {
     type: 'postgres',
-    driver: require('pg'),
+    driver: require('pg') as unknown,
     host: target.host,
     port: target.port,
     username: target.user,

@@ -23,9 +23,9 @@ export type DatabaseTarget =
 
 export type DatabaseKind = DatabaseTarget['kind'];
 
-export const DEFAULT_SQLITE_DSN = './data/gpt-load.db';
-export const MYSQL_DEFAULT_PORT = 3306;
-export const POSTGRES_DEFAULT_PORT = 5432;
+const DEFAULT_SQLITE_DSN = './data/gpt-load.db';
+const MYSQL_DEFAULT_PORT = 3306;
+const POSTGRES_DEFAULT_PORT = 5432;
 
 function usage(text: Localized): KeystoreError {
   return new KeystoreError('usage', text);

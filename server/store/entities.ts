@@ -7,7 +7,7 @@
 import { EntitySchema, type EntitySchemaColumnOptions } from 'typeorm';
 import type { DatabaseKind } from './dsn';
 
-export interface ApiKeyEntity {
+interface ApiKeyEntity {
   id: number;
   key_value: string;
   key_hash: string | null;
@@ -21,7 +21,7 @@ export interface ApiKeyEntity {
   updated_at: Date | string | null;
 }
 
-export interface GroupEntity {
+interface GroupEntity {
   id: number;
   name: string;
   display_name: string | null;
@@ -37,7 +37,7 @@ export interface GroupEntity {
   updated_at: Date | string | null;
 }
 
-export interface GroupSubGroupEntity {
+interface GroupSubGroupEntity {
   id: number;
   group_id: number;
   sub_group_id: number;
@@ -46,7 +46,7 @@ export interface GroupSubGroupEntity {
   updated_at: Date | string | null;
 }
 
-export interface RequestLogEntity {
+interface RequestLogEntity {
   id: string;
   timestamp: Date | string;
   group_id: number;
@@ -62,7 +62,7 @@ export interface RequestLogEntity {
   is_stream: boolean | number;
 }
 
-export interface SystemSettingEntity {
+interface SystemSettingEntity {
   id: number;
   setting_key: string;
   setting_value: string;

@@ -54,7 +54,7 @@ const ELSEWHERE: Localized = {
   zh: '可用 --db-host HOST[:PORT] 或 --dsn 指向可访问的服务器。',
 };
 
-export function hostNotFound(target: DatabaseTarget): KeystoreError {
+function hostNotFound(target: DatabaseTarget): KeystoreError {
   const host = target.kind === 'sqlite' ? '' : target.host;
   const port = target.kind === 'sqlite' ? 0 : target.port;
   return failure(

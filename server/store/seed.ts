@@ -33,7 +33,7 @@ export interface SeedOptions {
   onProgress?: (table: 'api_keys' | 'request_logs', done: number, total: number) => void;
 }
 
-export interface SeededGroup {
+interface SeededGroup {
   id: number;
   name: string;
   display_name: string;

@@ -404,7 +404,7 @@ test('sqlite: a TTY asks for confirmation; anything but "yes" writes nothing', a
   const pending = runCli(['migrate-keys', '--env', join(db.envDir, '.env'), '--to-env', 'NEW'], io);
   // The plan is shown, then the question.
   while (!err.includes('Type "yes"')) await new Promise((r) => setTimeout(r, 20));
-  assert.match(err, /About to enable encryption of sqlite .*\n  key: plaintext → [0-9a-f]{16}\n  api_keys: 10 rows — 10 plaintext \(to encrypt\)/);
+  assert.match(err, /About to enable encryption of sqlite .*\n {2}key: plaintext → [0-9a-f]{16}\n {2}api_keys: 10 rows — 10 plaintext \(to encrypt\)/);
   stdin.write('no\n');
   assert.equal(await pending, 130);
   await assertUnchanged(db, before);

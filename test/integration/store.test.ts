@@ -261,7 +261,7 @@ for (const engine of SERVER_ENGINES) {
     } else {
       assert.equal(target.kind, 'postgres');
       const { Client } = require('pg') as typeof import('pg');
-      const other = new Client({ connectionString: (target as Extract<DatabaseTarget, { kind: 'postgres' }>).url });
+      const other = new Client({ connectionString: target.url });
       await other.connect();
       end = () => other.end();
     }

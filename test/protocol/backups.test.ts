@@ -74,7 +74,7 @@ test('backup check with the live database unreachable: the file is still checked
   assert.equal(check.decryptsWithKey, true, 'the .env\'s key was still tried on the backup');
   assert.equal(check.live, null);
   assert.equal(check.notes?.length, 1, JSON.stringify(check.notes));
-  assert.match(check.notes![0], /not compared with the live database: .*127\.0\.0\.1/);
+  assert.match(check.notes[0], /not compared with the live database: .*127\.0\.0\.1/);
   // A backup that cannot be read still fails the request.
   await assert.rejects(daemon.rpc.sendRequest(BackupCheckRequest.type, { path: join(db.envDir, 'no-such-backup.db'), deployment: unreachable }), (err: { data?: { code?: string } }) => err.data?.code === 'io');
 });
@@ -95,8 +95,8 @@ test('restore: an unreachable Redis is a localized warning, reached through redi
   assert.equal(restored.cacheCleared, null);
   assert.equal(restored.warnings?.length, 1, JSON.stringify(restored.warnings));
   // In the client's language, naming the host actually tried (the override, not the Compose name).
-  assert.match(restored.warnings![0], /Redis 缓存.*gpt-load:key:\*/);
-  assert.match(restored.warnings![0], /127\.0\.0\.1:1/);
+  assert.match(restored.warnings[0], /Redis 缓存.*gpt-load:key:\*/);
+  assert.match(restored.warnings[0], /127\.0\.0\.1:1/);
 
   const quiet = await daemon.rpc.sendRequest(BackupRestoreRequest.type, { deployment, path: info.path, clearCache: false, safetyBackup: false });
   assert.deepEqual(quiet.warnings, []);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { CodeAction, Diagnostic, TextDocumentEdit, TextEdit, WorkspaceEdit } from 'vscode-languageserver-protocol';
+import type { CodeAction, Diagnostic, TextEdit, WorkspaceEdit } from 'vscode-languageserver-protocol';
 import { parseDotenv } from '../../server/core/env/read';
 import { createGptLoadDatabase } from '../support/databases';
 import { fileUri, startDaemon, type Daemon } from './daemon';
@@ -44,13 +44,13 @@ function applyEdit(edit: WorkspaceEdit): void {
       if (!existsSync(path)) writeFileSync(path, '');
       continue;
     }
-    const doc = change as TextDocumentEdit;
+    const doc = change;
     const path = fileURLToPath(doc.textDocument.uri);
     writeFileSync(path, applyText(readFileSync(path, 'utf8'), doc.edits as TextEdit[]));
   }
   for (const [uri, edits] of Object.entries(edit.changes ?? {})) {
     const path = fileURLToPath(uri);
-    writeFileSync(path, applyText(readFileSync(path, 'utf8'), edits as TextEdit[]));
+    writeFileSync(path, applyText(readFileSync(path, 'utf8'), edits));
   }
 }
 

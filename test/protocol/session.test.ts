@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { CodeAction, Diagnostic, Hover, TextEdit } from 'vscode-languageserver-protocol';
+import type { CodeAction, Diagnostic, Hover } from 'vscode-languageserver-protocol';
 import { codecFor, sha256Hex } from '../../server/core/crypto';
 import {
   DaemonDiagnosticCodes,
@@ -72,7 +72,7 @@ test('a full session over stdio: diagnostics, code actions, hover, keystore requ
   const short = diagnostics.find((d) => d.code === 'secret-too-short')!;
   const [generate] = (await daemon.rpc.sendRequest('textDocument/codeAction', { textDocument: { uri }, range: short.range, context: { diagnostics: [short] } })) as CodeAction[];
   assert.equal(generate.title, 'Generate a strong AUTH_KEY');
-  const edit = generate.edit!.changes![uri][0] as TextEdit;
+  const edit = generate.edit!.changes![uri][0];
   assert.deepEqual(edit.range, short.range);
   assert.match(edit.newText, /^[A-Za-z0-9._-]{32}$/);
 
@@ -117,7 +117,7 @@ test('a full session over stdio: diagnostics, code actions, hover, keystore requ
   const first = await daemon.rpc.sendRequest(KeysRequest.type, { deployment, limit: 50 });
   assert.equal(first.items.length, 50);
   assert.ok(first.nextAfterId);
-  const second = await daemon.rpc.sendRequest(KeysRequest.type, { deployment, limit: 50, afterId: first.nextAfterId! });
+  const second = await daemon.rpc.sendRequest(KeysRequest.type, { deployment, limit: 50, afterId: first.nextAfterId });
   assert.ok(second.items[0].id > first.items[49].id);
   for (const item of first.items) assert.ok(!item.masked.includes(db.plaintexts.get(item.id)!), 'masked, never whole');
 

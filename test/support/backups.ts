@@ -34,6 +34,6 @@ export function rewriteBackup(file: string, edit: (manifest: Record<string, unkn
   assert.ok(!('failure' in head));
   const oldBody = readFileSync(file).subarray(head.bodyOffset);
   const newBody = body ?? oldBody;
-  const manifest = edit({ ...head.manifest, body: { bytes: newBody.length, sha256: sha256(newBody) } } as unknown as Record<string, unknown>);
+  const manifest = edit({ ...head.manifest, body: { bytes: newBody.length, sha256: sha256(newBody) } });
   writeFileSync(file, Buffer.concat([encodeManifestMember(manifest as unknown as BackupManifest), newBody]));
 }

@@ -24,7 +24,7 @@ function usageError(fn: () => unknown, secret?: string): KeystoreError {
 function mysql(dsn: string) {
   const target = resolveDsn(dsn, ENV_DIR);
   assert.equal(target.kind, 'mysql');
-  return target as Extract<DatabaseTarget, { kind: 'mysql' }>;
+  return target;
 }
 
 test('empty DSN is GPT-Load default SQLite file beside .env', () => {

@@ -15,7 +15,7 @@ import { CommandIds } from '../../../shared/commands';
 const PASTE = 'paste';
 
 /** One key checked: how it is named, its fingerprint and what it opens — never the key. */
-export interface KeyCheckLine {
+interface KeyCheckLine {
   label: string;
   /** The saved copy it is; undefined for the pasted key. */
   copyId?: string;

@@ -4,7 +4,7 @@ import { t } from '../l10n';
 import { protocol } from '../protocol';
 import { CommandIds } from '../../../shared/commands';
 
-export type AuthKeyTarget = 'insert' | 'replace' | 'copy';
+type AuthKeyTarget = 'insert' | 'replace' | 'copy';
 
 /** Saves an open, modified `.env` first, so the daemon's write does not collide with unsaved edits. */
 export async function saveIfDirty(envFile: string): Promise<void> {

@@ -11,7 +11,7 @@ const ROTATIONS_KEY = 'gptLoad.authKeyRotations';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** When each deployment's AUTH_KEY was last rotated from here (ISO dates by `.env` path). */
-export function rotations(state: vscode.Memento): Record<string, string> {
+function rotations(state: vscode.Memento): Record<string, string> {
   return state.get<Record<string, string>>(ROTATIONS_KEY, {});
 }
 

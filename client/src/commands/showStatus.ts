@@ -10,7 +10,7 @@ function counts(name: string, c: RowCounts): string {
   return `| ${name} | ${num(c.total)} | ${num(c.encrypted)} | ${num(c.plaintext)} | ${num(c.unknown)} | ${num(c.empty)} |`;
 }
 
-export function renderStatus(deployment: Deployment, report: StatusReport): string {
+function renderStatus(deployment: Deployment, report: StatusReport): string {
   const state = describeState(report.state, report.encryptionEnabled);
   const verdict = describeVerdict(report.dashboard.verdict);
   const lines = [

@@ -15,7 +15,7 @@ function escape(text: string): string {
 
 const MARKS: Record<AuditSeverity, string> = { pass: '✓', warn: '!', fail: '✗', unknown: '?' };
 
-export function renderAuditHtml(deployment: Deployment, result: AuditResult, nonce: string): string {
+function renderAuditHtml(deployment: Deployment, result: AuditResult, nonce: string): string {
   const sections = Object.entries(result.items)
     .filter(([item]) => result.findings.some((f) => f.item === item))
     .map(([item, { title, ...counts }]) => {

@@ -55,7 +55,7 @@ export class LoadMoreNode {
 }
 
 /** In a trusted workspace: the audit's checklist (./auditNodes.ts); otherwise the dashboard's warnings from the `.env`. */
-export class SecurityNode {
+class SecurityNode {
   readonly kind = 'security';
   constructor(
     readonly deployment: Deployment,
@@ -71,7 +71,7 @@ export interface SecurityWarning {
   line?: number;
 }
 
-export class WarningNode {
+class WarningNode {
   readonly kind = 'warning';
   constructor(
     readonly deployment: Deployment,
@@ -87,7 +87,7 @@ export class SearchNode {
   ) {}
 }
 
-export class MessageNode {
+class MessageNode {
   readonly kind = 'message';
   constructor(
     readonly message: string,

@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 
-export const REPORT_SCHEME = 'gptload-report';
+const REPORT_SCHEME = 'gptload-report';
 
 export class ReportView implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly pages = new Map<string, string>();

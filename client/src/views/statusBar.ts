@@ -30,7 +30,7 @@ interface Known {
 const UNREACHABLE = new Set(['host-not-found', 'connection-refused', 'connection-timeout', 'auth-refused', 'database-missing']);
 
 /** The state GPT-Load's dashboard would show for a summary (its verdict; a sample that disagrees with itself is mixed). */
-export function summaryState(summary: StatusSummary): EnvDatabaseState {
+function summaryState(summary: StatusSummary): EnvDatabaseState {
   if (summary.apiKeys === 0) return 'empty';
   switch (summary.dashboard.verdict) {
     case 'data_not_encrypted':

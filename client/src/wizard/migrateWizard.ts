@@ -49,7 +49,7 @@ interface Step {
 const required = Ctx.required;
 
 /** What the state allows, best first. */
-export function actionsFor(report: StatusReport): MigrateAction[] {
+function actionsFor(report: StatusReport): MigrateAction[] {
   switch (report.state) {
     case 'mixed':
       return [];
@@ -485,7 +485,7 @@ export class MigrateWizard {
 }
 
 /** A migration that failed: the daemon's reason, and that nothing changed. */
-export class MigrationFailed extends Error {
+class MigrationFailed extends Error {
   constructor(override readonly cause: unknown) {
     super(t('Migration failed: {0} Nothing was changed: the stored keys and the .env are as before.', messageOf(cause)));
   }

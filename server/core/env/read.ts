@@ -57,7 +57,7 @@ export interface EnvEntry {
   references: string[];
 }
 
-export type EnvParseErrorKind = 'unexpected-character' | 'unterminated-quote' | 'zero-length';
+type EnvParseErrorKind = 'unexpected-character' | 'unterminated-quote' | 'zero-length';
 
 export interface EnvParseError {
   /** godotenv's own message, word for word. It quotes file content: never show it where a secret must not appear. */

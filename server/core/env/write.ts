@@ -171,7 +171,7 @@ export function setEnvValue(text: string, key: string, value: string): string {
     // Removing an earlier duplicate must not change a value that expanded it in between.
     const collapsed = applyEdits(text, [...earlier.map((e) => removal(text, lines, e)), replaceLast]);
     const check = parseDotenv(collapsed);
-    const sameValues = check.values !== null && JSON.stringify(Object.entries(check.values).sort()) === JSON.stringify(Object.entries(kept.values!).sort());
+    const sameValues = check.values !== null && JSON.stringify(Object.entries(check.values).sort()) === JSON.stringify(Object.entries(kept.values).sort());
     return sameValues && sameList(fixedPart(check, key), expectedKeys(true)) ? collapsed : replaced;
   }
   throw unrepresentable();

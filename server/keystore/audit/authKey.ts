@@ -6,7 +6,7 @@ import { finding, type AuditFinding, type AuditSeverity } from './findings';
 import { placeOf, setting, type AuditInputs } from './inputs';
 import { lastEntryFor } from './record';
 
-export const ROTATION_DAYS = 90;
+const ROTATION_DAYS = 90;
 const DAY_MS = 86_400_000;
 
 /** GPT-Load's dashboard warnings on a secret as one finding: high → fail, medium → warn. */

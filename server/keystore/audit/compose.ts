@@ -10,7 +10,7 @@ import { interpolate, parseComposeText, type ComposeDeployment } from '../../cor
 import { composeOf } from '../composeCheck';
 import type { Deployment } from '../deployment';
 
-export interface ComposeValue {
+interface ComposeValue {
   /** Interpolated value ('' when Compose could not interpolate it). */
   value: string;
   /** Written as it is, with no `${VAR}`: a literal in the Compose file. */
@@ -19,7 +19,7 @@ export interface ComposeValue {
   line: number;
 }
 
-export interface ComposeServiceFacts {
+interface ComposeServiceFacts {
   name: string;
   environment: Map<string, ComposeValue>;
   /** Publishes any port on the host. */

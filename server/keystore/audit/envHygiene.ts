@@ -14,7 +14,7 @@ import { placeOf, setting, type AuditInputs } from './inputs';
 const DATABASE_PASSWORDS = ['MYSQL_ROOT_PASSWORD', 'MYSQL_PASSWORD', 'POSTGRES_PASSWORD', 'MARIADB_ROOT_PASSWORD', 'MARIADB_PASSWORD'];
 
 /** The password inside a DATABASE_DSN (MySQL or PostgreSQL), or null. */
-export function dsnPassword(dsn: string): string | null {
+function dsnPassword(dsn: string): string | null {
   if (dsn === '') return null;
   try {
     const target = resolveDsn(dsn, '.');

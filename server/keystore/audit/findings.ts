@@ -25,7 +25,7 @@ export const AUDIT_ITEM_TITLES: Record<AuditItem, Localized> = {
 };
 
 /** Commands that fix a finding (the CLI names them; the extension offers the matching command). */
-export type AuditFix = 'rotate-auth-key' | 'redact-logs' | 'migrate-keys' | 'backup-create' | 'save-key-copy' | 'proxy-keys-remove';
+type AuditFix = 'rotate-auth-key' | 'redact-logs' | 'migrate-keys' | 'backup-create' | 'save-key-copy' | 'proxy-keys-remove';
 
 export interface AuditFinding {
   code: string;

@@ -117,7 +117,7 @@ export async function readLoginFacts(params: { logs: LogSource[]; accessLogs: Lo
       if (!mayBeAuthFailure(line)) return;
       const r = parseGptLoadLine(line);
       const kind = r && failureKind(r);
-      if (kind) tally(kind, r!.time);
+      if (kind) tally(kind, r.time);
     });
   }
   for (const log of params.accessLogs) {
@@ -126,8 +126,8 @@ export async function readLoginFacts(params: { logs: LogSource[]; accessLogs: Lo
       const kind = r && failureKind(r);
       if (!kind) return;
       const ips = facts.ips[kind];
-      ips.set(r!.ip, (ips.get(r!.ip) ?? 0) + 1);
-      if (facts.counted === 'access-log') tally(kind, r!.time);
+      ips.set(r.ip, (ips.get(r.ip) ?? 0) + 1);
+      if (facts.counted === 'access-log') tally(kind, r.time);
     });
   }
   return facts;

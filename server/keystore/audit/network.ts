@@ -12,7 +12,7 @@ export interface Exposure {
   how: string;
 }
 
-export function gptLoadPort(inputs: AuditInputs): string {
+function gptLoadPort(inputs: AuditInputs): string {
   return setting(inputs, 'PORT')?.value || '3001';
 }
 

@@ -9,7 +9,7 @@ import { caddyNodes, readCaddyfile, siteServesHttps } from './caddyfile';
 import type { AuditCompose } from './compose';
 import { nginxServers, nginxUpstreams, readNginxConfig, type NginxDirective } from './nginx';
 
-export interface FrontDoor {
+interface FrontDoor {
   kind: 'nginx' | 'caddy' | 'traefik';
   /** server_name, site address or router name. */
   label: string;
@@ -157,7 +157,7 @@ export function discoverProxyConfigs(dir: string): string[] {
   return found;
 }
 
-export function proxyKindOf(path: string): 'nginx' | 'caddy' | null {
+function proxyKindOf(path: string): 'nginx' | 'caddy' | null {
   const name = basename(path);
   if (/^Caddyfile/.test(name) || name.endsWith('.caddyfile') || name.endsWith('.Caddyfile')) return 'caddy';
   if (!name.endsWith('.conf')) return null;

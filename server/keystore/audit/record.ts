@@ -10,7 +10,7 @@ import { keyFingerprint } from '../../core/crypto';
 import { writeFileAtomic } from '../../core/fs';
 import { KeystoreError } from '../../core/errors';
 
-export const RECORD_FILE = '.gpt-load-keystore.json';
+const RECORD_FILE = '.gpt-load-keystore.json';
 const FORMAT = 'gpt-load-keystore-record';
 /** Entries kept per list: the history a reminder needs, not a log. */
 const KEEP = 20;
@@ -28,7 +28,7 @@ export interface DeploymentRecord {
   encryptionKeyChecks: RecordEntry[];
 }
 
-export function recordPath(envDir: string): string {
+function recordPath(envDir: string): string {
   return join(envDir, RECORD_FILE);
 }
 
@@ -38,7 +38,7 @@ function empty(): DeploymentRecord {
 
 function entries(value: unknown): RecordEntry[] {
   if (!Array.isArray(value)) return [];
-  return value.filter((e): e is RecordEntry => typeof e?.fingerprint === 'string' && typeof e?.date === 'string' && !Number.isNaN(Date.parse(e.date)));
+  return (value as Array<{ fingerprint?: unknown; date?: unknown } | null>).filter((e): e is RecordEntry => typeof e?.fingerprint === 'string' && typeof e?.date === 'string' && !Number.isNaN(Date.parse(e.date)));
 }
 
 /** The record beside the `.env`; an empty one when there is none. A damaged one is an error naming the file. */
@@ -53,7 +53,7 @@ export function readRecord(envDir: string): DeploymentRecord {
   }
   let parsed: Record<string, unknown>;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(text) as Record<string, unknown>;
   } catch {
     throw new KeystoreError('io', { en: `${path} is not valid JSON: fix or delete it`, zh: `${path} 不是有效的 JSON：请修复或删除` });
   }

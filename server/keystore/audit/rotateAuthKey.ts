@@ -15,7 +15,7 @@ import { assertComposeDelivers } from '../composeCheck';
 import { appendRecord } from './record';
 
 /** AUTH_KEY as the `.env` file holds it ('' when absent). */
-export function fileAuthKey(deployment: Deployment): string {
+function fileAuthKey(deployment: Deployment): string {
   return deployment.env.doc.values?.AUTH_KEY ?? '';
 }
 
@@ -23,7 +23,7 @@ export function fileAuthKey(deployment: Deployment): string {
  * Refuses what GPT-Load would not read or would judge weak: a new key with any of its dashboard
  * warnings, a comma (proxy key lists split there), the old key again. Never quotes the key.
  */
-export function checkNewAuthKey(value: string, old: string): void {
+function checkNewAuthKey(value: string, old: string): void {
   const warnings = assessSecret(value, 'AUTH_KEY');
   if (warnings.length > 0) {
     throw new KeystoreError('usage', {

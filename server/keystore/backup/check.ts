@@ -23,7 +23,7 @@ import { createKeyRunner, OrderedResults, type CryptoRunner } from '../cryptoPoo
 import { stateUnderKey, type RowsIn } from '../migrate/crypto';
 import { phaseReporter, type OperationContext } from '../operation';
 import { formatAgo } from '../../../shared/format';
-import { BACKUP_VERDICTS, type BackupVerdict } from '../../../shared/types';
+import type { BackupVerdict } from '../../../shared/types';
 
 /** Exit codes of `backup check` (and of `backup list` for its worst entry). */
 export const VERDICT_EXIT_CODES: Record<BackupVerdict, number> = {
@@ -34,10 +34,6 @@ export const VERDICT_EXIT_CODES: Record<BackupVerdict, number> = {
   unverified: EXIT_CODES['backup-invalid'],
   corrupt: EXIT_CODES['backup-invalid'],
 };
-
-export function worstVerdict(verdicts: BackupVerdict[]): BackupVerdict {
-  return verdicts.reduce<BackupVerdict>((worst, v) => (BACKUP_VERDICTS.indexOf(v) > BACKUP_VERDICTS.indexOf(worst) ? v : worst), 'ok');
-}
 
 export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 
@@ -66,7 +62,7 @@ export interface BackupCheckParams {
   threads?: number;
 }
 
-export interface KeyCheck {
+interface KeyCheck {
   /** Fingerprint of the key the backup needs (manifest); "plaintext": none; null: unknown. */
   needed: string | null;
   /** Fingerprint of the key tested; null when none was. */
@@ -80,7 +76,7 @@ export interface KeyCheck {
   failedIds: string[];
 }
 
-export interface LiveComparison {
+interface LiveComparison {
   target: string;
   /** key_hash when backup and database share a key; otherwise SHA-256 of the decrypted keys. */
   basis: 'key_hash' | 'plaintext';
@@ -720,7 +716,7 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
     }
   }
 
-  const manifest = report.manifest!;
+  const manifest = report.manifest;
   report.info = backupInfo(path, manifest, bytes);
   const seal = checkSeal(manifest, sealKeysAtHand([params.codec], undefined).concat(params.sealKeys ?? []));
   if (seal.state === 'forged') findings.push(corrupt('seal', MANIFEST_FAILURES.seal));

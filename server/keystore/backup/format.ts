@@ -18,9 +18,9 @@ export const BACKUP_FORMAT = 'gpt-load-keystore-backup';
 export const BACKUP_FORMAT_VERSION = 2;
 /** The one table of ours inside a SQLite backup file (never copied into a live database). */
 export const MANIFEST_TABLE = 'gpt_load_keystore_backup';
-export const BACKUPS_DIR = 'backups';
-export const SQLITE_EXT = '.db';
-export const PORTABLE_EXT = '.jsonl.gz';
+const BACKUPS_DIR = 'backups';
+const SQLITE_EXT = '.db';
+const PORTABLE_EXT = '.jsonl.gz';
 /** Sidecar of a SQLite backup: `sha256sum` format over the whole .db file. */
 export const DIGEST_EXT = '.sha256';
 /** Suffix of a file still being written; renamed into place only once complete. */
@@ -68,7 +68,7 @@ export interface KeyStateCounts {
   empty: number;
 }
 
-export interface BackupEncryption {
+interface BackupEncryption {
   /**
    * Fingerprint of the ENCRYPTION_KEY the rows are encrypted with: "plaintext" when every key row is
    * plaintext (or there are none), null when the key configured at backup time opened none of them.
@@ -123,7 +123,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function sha256(text: string | Buffer): string {
+function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 

@@ -108,8 +108,9 @@ export async function previewOutsideKeys(store: Store, backupPath: string, manif
   const tables = manifest.tables.filter((t) => t.included && (PREVIEWED as readonly string[]).includes(t.name) && t.columns.some((c) => c.name === KEY_COLUMN[t.name as Previewed]));
   const backup = manifest.layout === 'sqlite' ? await sqliteRows(backupPath, tables) : await portableBackupRows(backupPath, bodyOffset ?? 0, tables);
   const live = await liveRows(store, tables);
-  const groups = diff(live.get('groups') ?? new Map(), backup.get('groups') ?? new Map());
-  const settings = diff(live.get('system_settings') ?? new Map(), backup.get('system_settings') ?? new Map());
+  const none: Rows = new Map();
+  const groups = diff(live.get('groups') ?? none, backup.get('groups') ?? none);
+  const settings = diff(live.get('system_settings') ?? none, backup.get('system_settings') ?? none);
   return {
     groups: { added: groups.added, removed: groups.removed, changed: groups.changed.map(({ name, fields }) => ({ name, fields })) },
     upstreams: groups.changed.filter((c) => c.fields.includes('upstreams')).map((c) => ({ group: c.name, before: c.before.upstreams, after: c.after.upstreams })),

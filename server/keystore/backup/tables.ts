@@ -10,7 +10,7 @@ import type { SqlRunner, Store } from '../../store/connect';
 import { queryFailure } from '../../store/failures';
 import { BACKUP_TABLES, type BackupTable, type ColumnInfo } from './format';
 
-export type Row = Record<string, unknown>;
+type Row = Record<string, unknown>;
 /** What schema and row reads need from a connection: a store, a transaction or a snapshot. */
 export type SqlReader = Pick<SqlRunner, 'kind' | 'q' | 'p' | 'query'>;
 
@@ -56,7 +56,7 @@ function unsupportedColumn(table: string, column: ColumnInfo): KeystoreError {
 }
 
 /** The select-list item that reads a column as exact text. */
-export function textExpression(sql: SqlReader, table: string, column: ColumnInfo): string {
+function textExpression(sql: SqlReader, table: string, column: ColumnInfo): string {
   const name = sql.q(column.name);
   if (sql.kind === 'postgres') {
     if (column.type === 'bytea') throw unsupportedColumn(table, column);
@@ -193,7 +193,7 @@ function asText(value: unknown): string | null {
 }
 
 /** Rows per INSERT statement for a table of `columns` columns on this connection. */
-export function insertBatchRows(sql: Pick<SqlRunner, 'maxParams'>, columns: number): number {
+function insertBatchRows(sql: Pick<SqlRunner, 'maxParams'>, columns: number): number {
   return Math.max(1, Math.min(1000, Math.floor(sql.maxParams / columns)));
 }
 

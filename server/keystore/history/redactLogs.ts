@@ -38,7 +38,7 @@ export interface RedactLogsParams {
   hooks?: RedactLogsHooks;
 }
 
-export interface RedactLogsHooks {
+interface RedactLogsHooks {
   /** The counts are known and something will be written: false stops the run ('cancelled', nothing written). */
   confirm?(plan: RedactLogsPlan): Promise<boolean>;
   /** Right before the write transaction (the backup); what it returns is reported as `backup`. */

@@ -13,7 +13,7 @@ import { looksEncrypted } from '../migrate/crypto';
 
 export type { TempMigrationLeftover };
 
-export const TEMP_MIGRATION_TABLE = 'temp_migration';
+const TEMP_MIGRATION_TABLE = 'temp_migration';
 
 /** Rows looked at to tell whether the copies are plaintext. */
 const SHAPE_SAMPLE = 100;

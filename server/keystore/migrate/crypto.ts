@@ -36,11 +36,6 @@ export function isRewritten(code: number): boolean {
   return code === ROW_SOURCE || code === ROW_PLAINTEXT || code === ROW_NO_HASH || code === ROW_WRONG_HASH;
 }
 
-/** Leftovers: rewritten rows not in the source state. */
-export function isLeftover(code: number): boolean {
-  return code === ROW_PLAINTEXT || code === ROW_NO_HASH || code === ROW_WRONG_HASH;
-}
-
 /** GPT-Load's shortest stored ciphertext: hex of nonce (12) ‖ tag (16). */
 const MIN_CIPHERTEXT_HEX = 2 * (12 + 16);
 

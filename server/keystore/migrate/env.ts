@@ -41,7 +41,7 @@ export function readFileEncryptionKey(envPath: string): string {
 /** Several variables of one `.env` in one atomic write, every other byte kept (core updateEnvVariables). */
 export const applyEnvChanges = updateEnvVariables;
 
-export type DeploymentStyle = 'docker-compose' | 'make' | 'binary' | 'unknown';
+type DeploymentStyle = 'docker-compose' | 'make' | 'binary' | 'unknown';
 
 export interface RestartHint {
   deployment: DeploymentStyle;

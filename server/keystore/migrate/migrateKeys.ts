@@ -226,7 +226,7 @@ function prepare(params: MigrateKeysParams): RunBase {
 }
 
 /** The dashboard's warnings about a new key nobody confirmed, and the two ways on. */
-export function weakKeyError(warnings: SecretWarning[]): KeystoreError {
+function weakKeyError(warnings: SecretWarning[]): KeystoreError {
   const list = (lang: 'en' | 'zh') => warnings.map((w) => w.text[lang]).join(lang === 'en' ? '; ' : '；');
   return new KeystoreError(
     'weak-key',

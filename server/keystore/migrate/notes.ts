@@ -72,7 +72,7 @@ export function dryRunNote(plan: MigrationPlan, clearsCache: boolean): Localized
 }
 
 /** The leftovers of GPT-Load's history a run brings along, and the undecryptable rows it leaves, per table. */
-export function historyNotes(plan: MigrationPlan, future: boolean): Localized[] {
+function historyNotes(plan: MigrationPlan, future: boolean): Localized[] {
   const out: Localized[] = [];
   const tables = ([['api_keys', plan.tables.api_keys], ['request_logs', plan.tables.request_logs]] as const).filter(([, c]) => c !== null);
   const brought = tables.filter(([, c]) => leftovers(c!) > 0);

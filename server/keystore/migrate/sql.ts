@@ -24,7 +24,7 @@ export async function readRows(runner: SqlRunner, table: MigrationTable, after: 
     after === null ? [] : [after],
   );
   const n = raw.length;
-  const rows: KeyedRows = { ids: new Array(n), values: new Array(n), hashes: new Array(n) };
+  const rows: KeyedRows = { ids: new Array<string | number>(n), values: new Array<string>(n), hashes: new Array<string>(n) };
   for (let i = 0; i < n; i++) {
     const r = raw[i];
     rows.ids[i] = r.id;
@@ -42,7 +42,7 @@ export async function readRows(runner: SqlRunner, table: MigrationTable, after: 
 // (SQLite unlinks its temporary files as it opens them). The write is then a set-based UPDATE … JOIN
 // inside the one transaction.
 
-export function stagingTable(table: MigrationTable): string {
+function stagingTable(table: MigrationTable): string {
   return `glk_staged_${table}`;
 }
 

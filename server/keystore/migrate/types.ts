@@ -46,14 +46,14 @@ export interface MigrateKeysParams {
   hooks?: MigrateHooks;
 }
 
-export interface MigrateHooks {
+interface MigrateHooks {
   /** Every check passed and something will be written: false stops the run (nothing written, 'cancelled'). */
   confirm?(plan: MigrationPlan): Promise<boolean>;
   /**
    * Right before the first write (the backup step plugs in here). What it returns is reported as
    * `backup` in the result; throwing stops the run with nothing written.
    */
-  beforeWrite?(plan: MigrationPlan, store: Store): Promise<unknown>;
+  beforeWrite?: (plan: MigrationPlan, store: Store) => Promise<unknown>;
 }
 
 /** What the checks found and what the run is about to do. */
@@ -92,7 +92,7 @@ export interface InterruptedRun {
   explanation: Localized;
 }
 
-export type MigrateOutcome =
+type MigrateOutcome =
   /** Rows rewritten. */
   | 'migrated'
   /** A partial change (or one interrupted after its commit) completed. */

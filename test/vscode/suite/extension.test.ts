@@ -12,7 +12,7 @@ import type { AuditResult, KeyListItem, MigrationSummary, StatusReport } from '.
 import type { AuditFindingNode, AuditItemNode } from '../../../client/src/views/auditNodes';
 import type { TestApi } from '../../../client/src/extension';
 import type { MigrateOutcome } from '../../../client/src/wizard/migrateWizard';
-import type { DeploymentNode, ExplorerNode, GroupNode, KeyNode, LoadMoreNode } from '../../../client/src/views/keyExplorer';
+import type { DeploymentNode, GroupNode, KeyNode, LoadMoreNode } from '../../../client/src/views/keyExplorer';
 import { EXTENSION_ID, extensionApi, script } from './support/api';
 import { BACK, type Answer, type MemoryClipboard } from './support/scriptedUI';
 import { envValue, readFixture, type Fixture } from './support/fixture';
@@ -118,7 +118,7 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     // No plaintext key in any label, description or tooltip.
     const plaintexts = fixture.samples.map((s) => s.plaintext);
     for (const row of rows) {
-      const item = api.explorer.getTreeItem(row as ExplorerNode);
+      const item = api.explorer.getTreeItem(row);
       const shown = `${typeof item.label === 'string' ? item.label : item.label?.label} ${item.description ?? ''} ${typeof item.tooltip === 'string' ? item.tooltip : ''}`;
       for (const p of plaintexts) assert.ok(!shown.includes(p), 'a plaintext key is shown in the tree');
     }
@@ -565,7 +565,7 @@ suite('GPT-Load Keystore (trusted workspace)', () => {
     assert.ok(!tab.label.endsWith('.md'), tab.label);
     // The Markdown source is not opened as an editor tab of its own.
     assert.ok(!vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.input instanceof vscode.TabInputText && t.input.uri.scheme === 'gptload-report'));
-    const deployment = (await api.ctx.deployments.forEnvFile(fixture.envFile))!;
+    const deployment = await api.ctx.deployments.forEnvFile(fixture.envFile);
     assert.ok(tab.label.includes(`Encryption status — ${deployment.label}`), tab.label);
     const uri = api.ctx.reports.uriOf(`Encryption status — ${deployment.label}`, fixture.envFile);
     const source = (await vscode.workspace.openTextDocument(uri)).getText();

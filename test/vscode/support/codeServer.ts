@@ -580,7 +580,7 @@ export async function openWorkbench(options: OpenWorkbenchOptions): Promise<Work
           return;
         } catch (error) {
           await page.keyboard.press('Escape');
-          if (Date.now() > deadline) throw new Error(`command "${title}" not found in the palette within ${timeoutMs} ms: ${error}`);
+          if (Date.now() > deadline) throw new Error(`command "${title}" not found in the palette within ${timeoutMs} ms: ${error}`, { cause: error });
           await sleep(500);
         }
       }
