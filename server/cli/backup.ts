@@ -329,7 +329,7 @@ function restoreText(report: BackupRestoreReport, lang: Lang): string {
 }
 
 
-export const backupRestoreCommand: CliCommand = {
+const backupRestoreCommand: CliCommand = {
   name: 'backup restore',
   summary: "replace GPT-Load's rows with a checked backup, in one transaction",
   positionals: true,

@@ -98,7 +98,7 @@ function fields<P>(spec: ParamsSpec<P>, value: unknown, field: string, expected:
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return wrongType(field, expected, value);
   const given = value as Record<string, unknown>;
   const checked: Record<string, unknown> = {};
-  for (const [name, check] of Object.entries(spec) as Array<[string, Check<unknown>]>) {
+  for (const [name, check] of Object.entries<Check<unknown>>(spec as Record<string, Check<unknown>>)) {
     const v = check(given[name], prefix + name);
     if (v !== undefined) checked[name] = v;
   }

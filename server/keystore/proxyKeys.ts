@@ -69,7 +69,7 @@ export function withoutProxyKey(text: string, value: string): { text: string; re
  * dashboard's own query. `forUpdate` locks the rows read for the transaction `sql` belongs to
  * (SQLite's BEGIN IMMEDIATE already holds the write lock).
  */
-export async function readProxyKeyLists(sql: SqlRunner, forUpdate = false): Promise<ProxyKeyList[]> {
+async function readProxyKeyLists(sql: SqlRunner, forUpdate = false): Promise<ProxyKeyList[]> {
   const lock = forUpdate && sql.kind !== 'sqlite' ? ' FOR UPDATE' : '';
   const text = (v: unknown) => (v === null || v === undefined ? '' : String(v));
   const lists: ProxyKeyList[] = [];

@@ -24,7 +24,7 @@ export interface KeyCandidatesParams {
 }
 
 /** The wire's KeyCopyCheck, with the backups each copy opens always listed. */
-export type KeyCandidateCheck = KeyCopyCheck & { matchesBackups: string[] };
+type KeyCandidateCheck = KeyCopyCheck & { matchesBackups: string[] };
 
 export interface KeyCandidatesReport {
   /** Encrypted rows sampled (the same rows for every candidate). */

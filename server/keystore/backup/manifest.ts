@@ -87,7 +87,7 @@ export function decodeManifestMember(member: Buffer): { manifest: BackupManifest
 }
 
 /** A manifest longer than this is no manifest of ours (a portable one is at most 64 KiB by construction). */
-export const MAX_MANIFEST_CHARS = 1024 * 1024;
+const MAX_MANIFEST_CHARS = 1024 * 1024;
 
 export function parseManifest(text: string): { manifest: BackupManifest } | { failure: ManifestDecodeFailure } {
   if (text.length > MAX_MANIFEST_CHARS) return { failure: 'shape' };
