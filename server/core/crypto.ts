@@ -4,8 +4,8 @@
  * value = hex(nonce[12] ‖ ciphertext ‖ tag[16]); key_hash = HMAC-SHA256(derived, plain) or,
  * with encryption disabled, SHA-256(plain). An empty plaintext always hashes to "".
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { GcmOpener } from './gcmOpen';
+import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes, randomFillSync } from 'node:crypto';
+import { GcmBatch } from './gcmBatch';
 
 export const KDF_SALT = 'gpt-load-encryption-v1';
 export const KDF_ITERATIONS = 100_000;
@@ -54,6 +54,8 @@ export interface KeyCodec {
   /** Non-reversible label of the key, safe to print and store ("plaintext" when disabled). */
   readonly fingerprint: string;
   encrypt(plaintext: string): string;
+  /** Many plaintexts at once, each under a fresh random nonce, far cheaper per value than encrypt (gcmBatch.ts). */
+  encryptMany(plaintexts: readonly string[]): string[];
   /** Throws DecryptError; `rowId` only labels the error. */
   decrypt(stored: string, rowId?: number | string): string;
   /** Many stored values at once, far cheaper per value than decrypt: each plaintext, or null where decrypt throws. */
@@ -66,6 +68,9 @@ class PlaintextCodec implements KeyCodec {
   readonly fingerprint = 'plaintext';
   encrypt(plaintext: string): string {
     return plaintext;
+  }
+  encryptMany(plaintexts: readonly string[]): string[] {
+    return [...plaintexts];
   }
   decrypt(stored: string): string {
     return stored;
@@ -109,11 +114,18 @@ class AesGcmCodec implements KeyCodec {
     }
   }
 
-  private opener: GcmOpener | undefined;
+  private batch: GcmBatch | undefined;
+
+  encryptMany(plaintexts: readonly string[]): string[] {
+    // One CSPRNG fill for all nonces: a randomBytes(12) per value costs as much as its AES.
+    const nonces = randomFillSync(Buffer.allocUnsafe(plaintexts.length * NONCE_BYTES));
+    this.batch ??= new GcmBatch(this.key);
+    return this.batch.sealHex(plaintexts, nonces);
+  }
 
   decryptMany(stored: readonly string[]): Array<string | null> {
-    this.opener ??= new GcmOpener(this.key);
-    return this.opener.openHex(stored);
+    this.batch ??= new GcmBatch(this.key);
+    return this.batch.openHex(stored);
   }
 
   hash(plaintext: string): string {

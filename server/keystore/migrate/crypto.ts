@@ -8,7 +8,6 @@
  * plaintext (neither side is plaintext, yet SHA-256(key_value) == key_hash), unknown, or empty
  * (no key at all: request logs of requests that never picked one).
  */
-import { createCipheriv, randomFillSync } from 'node:crypto';
 import { codecFromDerivedKey, sha256Hex, type KeyCodec, type RowState } from '../../core/crypto';
 
 export const ROW_EMPTY = 0;
@@ -103,22 +102,23 @@ export interface OpenedRows {
   digests: string[];
 }
 
-const NONCE_BYTES = 12;
+/**
+ * Every how many new values of a batch one is also opened by Node's own decipher (see migrate).
+ * A few µs each, so at this rate it costs well under a µs per row.
+ */
+const NODE_CHECK_EVERY = 64;
 
 /**
- * Both sides of a migration in one thread. Encryption takes its nonces from one CSPRNG fill per
- * batch (a per-call randomBytes(12) costs as much as the AES itself); everything else is the
- * vectors-checked codec of server/core/crypto.ts, and every new value is decrypted back by it.
+ * Both sides of a migration in one thread: the vectors-checked codec of server/core/crypto.ts, new
+ * values sealed in batches (gcmBatch.ts) and every one of them decrypted back.
  */
 export class MigrationCrypto {
   readonly source: KeyCodec;
   readonly target: KeyCodec;
-  private readonly targetKey: Buffer | null;
 
   constructor(keys: MigrationKeys) {
     this.source = codecFromDerivedKey(keys.source === null ? null : Buffer.from(keys.source));
     this.target = codecFromDerivedKey(keys.target === null ? null : Buffer.from(keys.target));
-    this.targetKey = keys.target === null ? null : Buffer.from(keys.target);
   }
 
   /** Phase 1: the state of every row, nothing else. */
@@ -133,37 +133,54 @@ export class MigrationCrypto {
    * Phase 1 of a run that writes: every row classified as by classify(), and the rows to rewrite
    * (source rows and leftovers, see isRewritten) opened, encrypted and hashed with the target key,
    * each new value verified by decrypting it again.
+   *
+   * The new values are sealed in one batch and opened back in one batch, and those two share their
+   * AES-ECB keystream and GHASH table: a fault there could make both agree on values GPT-Load cannot
+   * read. So Node's own GCM (an independent implementation) also opens one new value of every length
+   * in the batch, and every 64th: what the batch code does depends on a value's length only (its
+   * blocks and its last partial block), so a systematic fault shows on that value. Any disagreement
+   * fails every new value of the batch, which stops the run before anything is written.
    */
   migrate(rows: RowsIn): MigratedRows {
     const n = rows.values.length;
     const states = new Uint8Array(n);
-    const values = new Array<string>(n);
-    const hashes = new Array<string>(n);
-    const nonces = this.targetKey ? randomFillSync(Buffer.allocUnsafe(n * NONCE_BYTES)) : null;
+    const values = new Array<string>(n).fill('');
+    const hashes = new Array<string>(n).fill('');
     const sourcePlains = this.sourcePlaintexts(rows);
-    const plains = new Array<string | null>(n);
+    const migrated: number[] = [];
+    const plains: string[] = [];
     for (let i = 0; i < n; i++) {
-      values[i] = '';
-      hashes[i] = '';
       const { state, plain } = this.judge(rows.values[i], rows.hashes[i], sourcePlains[i]);
       states[i] = state;
-      plains[i] = plain;
       if (!isRewritten(state)) continue;
-      values[i] = nonces ? this.encrypt(plain!, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)) : plain!;
+      migrated.push(i);
+      plains.push(plain!);
       hashes[i] = this.target.hash(plain!);
     }
-    if (nonces) {
-      // Every new value decrypted back, in one batch.
-      const migrated = [...states.keys()].filter((i) => isRewritten(states[i]));
-      const reopened = this.target.decryptMany(migrated.map((i) => values[i]));
-      migrated.forEach((row, k) => {
-        if (reopened[k] === plains[row]) return;
-        states[row] = ROW_VERIFY_FAILED;
-        values[row] = '';
-        hashes[row] = '';
-      });
-    }
+    const sealed = this.target.encryptMany(plains);
+    migrated.forEach((row, k) => (values[row] = sealed[k]));
+    if (!this.target.enabled) return { states, values, hashes };
+    const reopened = this.target.decryptMany(sealed);
+    const batchSound = this.nodeOpens(sealed, plains);
+    migrated.forEach((row, k) => {
+      if (batchSound && reopened[k] === plains[k]) return;
+      states[row] = ROW_VERIFY_FAILED;
+      values[row] = '';
+      hashes[row] = '';
+    });
     return { states, values, hashes };
+  }
+
+  /** Whether Node's decipher opens one sealed value of each length, and every NODE_CHECK_EVERY-th, to its plaintext. */
+  private nodeOpens(sealed: string[], plains: string[]): boolean {
+    const lengths = new Set<number>();
+    for (let k = 0; k < sealed.length; k++) {
+      const length = sealed[k].length;
+      if (k % NODE_CHECK_EVERY !== 0 && lengths.has(length)) continue;
+      lengths.add(length);
+      if (this.tryDecrypt(this.target, sealed[k]) !== plains[k]) return false;
+    }
+    return true;
   }
 
   /**
@@ -231,11 +248,5 @@ export class MigrationCrypto {
     } catch {
       return null;
     }
-  }
-
-  /** GPT-Load's layout: hex(nonce ‖ ciphertext ‖ tag). */
-  private encrypt(plain: string, nonce: Buffer): string {
-    const cipher = createCipheriv('aes-256-gcm', this.targetKey!, nonce);
-    return Buffer.concat([nonce, cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('hex');
   }
 }
