@@ -12,7 +12,7 @@ import type { Session, SqlRunner, Store } from '../../store/connect';
 import { OrderedResults, type CryptoRunner } from '../cryptoPool';
 import { isRewritten, ROW_VERIFY_FAILED } from './crypto';
 import { emptyTableCounts, n, tallyStates, type MigrationTable, type TableCounts } from './plan';
-import { applyStaged, compareWithStaged, createStaging, lockForWrite, otherWriters, readRows, stageRows, suspendKeyIndexes, type RowId } from './sql';
+import { applyStaged, compareWithStaged, createStaging, lockForWrite, otherWriters, readRows, stageRows, stagesDigests, suspendKeyIndexes, type RowId } from './sql';
 import { phaseReporter, type OperationContext } from '../operation';
 
 /** How long the write transaction waits for another writer's locks before giving up. */
@@ -57,7 +57,7 @@ export async function scanTable(
   for (;;) {
     await batches.room();
     throwIfCancelled(context.cancellation);
-    const rows = await readRows(store, table, after, batchSize);
+    const rows = await readRows(store, table, after, batchSize, { digests: stageOn !== null && stagesDigests(stageOn) });
     if (rows.ids.length === 0) break;
     after = rows.ids[rows.ids.length - 1];
     if (stageOn) {
