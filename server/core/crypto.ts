@@ -6,6 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes, randomFillSync } from 'node:crypto';
 import { GcmBatch } from './gcmBatch';
+import { HmacSha256Batch } from './hmacBatch';
 
 export const KDF_SALT = 'gpt-load-encryption-v1';
 export const KDF_ITERATIONS = 100_000;
@@ -61,6 +62,27 @@ export interface KeyCodec {
   /** Many stored values at once, far cheaper per value than decrypt: each plaintext, or null where decrypt throws. */
   decryptMany(stored: readonly string[]): Array<string | null>;
   hash(plaintext: string): string;
+  /** hash of each plaintext, in one batch (hmacBatch.ts), far cheaper per value. */
+  hashMany(plaintexts: readonly string[]): string[];
+}
+
+/**
+ * Every how many values of a batch made by our own batch code (sealed, hashed) one is also made by
+ * Node's, besides one value of each length: what the batch code does depends on a value's length
+ * only (its blocks, its last partial one), so a fault in it shows on that value. A few µs each.
+ */
+export const NODE_CHECK_EVERY = 64;
+
+/** Indices of a batch that Node's own crypto checks: the first value of each length, and every NODE_CHECK_EVERY-th. */
+export function nodeCheckSample(values: readonly string[]): number[] {
+  const lengths = new Set<number>();
+  const sample: number[] = [];
+  for (let k = 0; k < values.length; k++) {
+    if (k % NODE_CHECK_EVERY !== 0 && lengths.has(values[k].length)) continue;
+    lengths.add(values[k].length);
+    sample.push(k);
+  }
+  return sample;
 }
 
 class PlaintextCodec implements KeyCodec {
@@ -80,6 +102,9 @@ class PlaintextCodec implements KeyCodec {
   }
   hash(plaintext: string): string {
     return sha256Hex(plaintext);
+  }
+  hashMany(plaintexts: readonly string[]): string[] {
+    return plaintexts.map(sha256Hex);
   }
 }
 
@@ -130,6 +155,19 @@ class AesGcmCodec implements KeyCodec {
 
   hash(plaintext: string): string {
     return plaintext === '' ? '' : createHmac('sha256', this.key).update(plaintext, 'utf8').digest('hex');
+  }
+
+  private hmac: HmacSha256Batch | undefined;
+
+  /** Node's HMAC recomputes a sample (nodeCheckSample); a disagreement throws, which stops any run using it. */
+  hashMany(plaintexts: readonly string[]): string[] {
+    this.hmac ??= new HmacSha256Batch(this.key);
+    const hashes = this.hmac.hexMany(plaintexts);
+    for (const k of nodeCheckSample(plaintexts)) {
+      if (hashes[k] !== createHmac('sha256', this.key).update(plaintexts[k], 'utf8').digest('hex')) throw new Error('batch HMAC disagrees with Node');
+    }
+    for (let k = 0; k < plaintexts.length; k++) if (plaintexts[k] === '') hashes[k] = '';
+    return hashes;
   }
 
   static derivedKey(codec: AesGcmCodec): Buffer {

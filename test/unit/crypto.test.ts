@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
+import { createCipheriv, createHmac, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyRows, codecFor, DecryptError, deriveKey, derivedKeyOf, keyFingerprint, sha256Hex } from '../../server/core/crypto';
 import { GcmBatch } from '../../server/core/gcmBatch';
+import { HmacSha256Batch } from '../../server/core/hmacBatch';
 import { fixturePath } from '../support/paths';
 
 interface Vector {
@@ -162,6 +163,32 @@ test('encryptMany seals exactly as Node\'s GCM does: the same nonce gives the sa
   assert.equal(new Set(sealed.map((value) => value.slice(0, 24))).size, sealed.length, 'fresh nonces');
   assert.deepEqual(c.encryptMany([]), []);
   assert.deepEqual(codec('').encryptMany(['sk-a', '']), ['sk-a', ''], 'disabled: values are stored as they are');
+});
+
+test('hashMany is Node\'s HMAC-SHA256 byte for byte, and the empty key hashes to "" as GPT-Load has it', () => {
+  const c = codec('my-32-char-secret-key-AbCdEf012345!');
+  const key = derivedKeyOf(c)!;
+  // Every length across SHA-256's padding boundaries (55/56, 63/64, 119/120 bytes), Unicode, a lone surrogate.
+  const plains = Array.from({ length: 200 }, (_, n) => randomBytes(n).toString('base64').slice(0, n));
+  plains.push('密钥🔑'.repeat(20), 'sk-\ud800-lone', 'x'.repeat(5000));
+  for (let round = 0; round < 50; round++) plains.push(randomBytes(randomInt(1, 300)).toString('latin1'));
+  const node = plains.map((p) => createHmac('sha256', key).update(p, 'utf8').digest('hex'));
+  assert.deepEqual(new HmacSha256Batch(key).hexMany(plains), node);
+  const one = new HmacSha256Batch(key);
+  assert.deepEqual(plains.map((p) => one.hexMany([p])[0]), node, 'one at a time as in one batch');
+  assert.deepEqual(c.hashMany(plains), plains.map((p) => c.hash(p)));
+  for (const v of vectors.filter((v) => v.password !== '')) assert.equal(codec(v.password).hashMany([v.plaintext])[0], v.hash);
+  assert.deepEqual(codec('').hashMany(['sk-a', '']), [sha256Hex('sk-a'), '']);
+  // A fault of the batch code shows on the sample Node recomputes: the batch throws rather than return it.
+  const sound = HmacSha256Batch.prototype.hexMany;
+  HmacSha256Batch.prototype.hexMany = function (messages) {
+    return sound.call(this, messages).map((hash) => hash.replace(/^./, (d) => (d === '0' ? '1' : '0')));
+  };
+  try {
+    assert.throws(() => codec('another-key-for-the-fault-0123456789').hashMany(['sk-one', 'sk-two']), /disagrees with Node/);
+  } finally {
+    HmacSha256Batch.prototype.hexMany = sound;
+  }
 });
 
 /** One row alone, as the batch judges it. */
