@@ -49,7 +49,8 @@ export async function readRows(runner: SqlRunner, table: MigrationTable, after: 
     rows.ids[i] = r.id;
     rows.values[i] = r.key_value ?? '';
     rows.hashes[i] = r.key_hash ?? '';
-    if (rows.digests) rows.digests[i] = r.d!;
+    // A copy: mysql2's binary values are views of the whole network chunk, which they would keep alive.
+    if (rows.digests) rows.digests[i] = Buffer.from(r.d!);
   }
   return rows;
 }
@@ -178,34 +179,48 @@ export async function otherWriters(runner: SqlRunner): Promise<number | null> {
 }
 
 /**
- * Inside the write transaction, once the table is locked: its row count, and how many of its rows are
- * exactly as the pre-check staged them (same id, key_value, key_hash; elsewhere than SQLite, by their
- * rowDigest). Both equal to the staged count prove that nothing was added, removed or changed since. MySQL: the count is a locking read of every
- * row and the gaps between them, which keeps other writers out until COMMIT.
+ * Inside the write transaction, once the table is locked: its row count, and how many of the staged
+ * rows applyStaged does not check itself are exactly as the pre-check staged them (same id,
+ * key_value, key_hash). On SQLite that is every staged row; elsewhere applyStaged writes a row only
+ * while its rowDigest is the staged one, so only the rows left as they are (no new value) are
+ * compared here, by their digest. `checked`: how many staged rows that is. The count equal to the
+ * staged count, these all unchanged, and applyStaged writing every row it should prove that nothing
+ * was added, removed or changed since. MySQL: the count is a locking read of every row and the gaps
+ * between them, which keeps other writers out until COMMIT.
  */
-export async function compareWithStaged(tx: SqlRunner, table: MigrationTable): Promise<{ rows: number; unchanged: number }> {
+export async function compareWithStaged(tx: SqlRunner, table: MigrationTable): Promise<{ rows: number; checked: number; unchanged: number }> {
   const t = tx.q(table);
   const staged = tx.q(stagingTable(table));
   const digest = rowDigest(tx, 'a');
   // The digest is of bytes; SQLite compares the values bytewise too.
-  const same = digest ? `${digest} = s.d` : "COALESCE(a.key_value, '') = s.kv AND COALESCE(a.key_hash, '') = s.kh";
+  const same = digest ? `${digest} = s.d AND s.nkh IS NULL` : "COALESCE(a.key_value, '') = s.kv AND COALESCE(a.key_hash, '') = s.kh";
   const [all] = await tx.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t}${tx.kind === 'mysql' ? ' FOR UPDATE' : ''}`);
+  const [checked] = await tx.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${staged}${digest ? ' WHERE nkh IS NULL' : ''}`);
   const [unchanged] = await tx.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t} a JOIN ${staged} s ON a.id = s.id AND ${same}`);
-  return { rows: Number(all?.n ?? 0), unchanged: Number(unchanged?.n ?? 0) };
+  return { rows: Number(all?.n ?? 0), checked: Number(checked?.n ?? 0), unchanged: Number(unchanged?.n ?? 0) };
 }
 
-/** Writes the staged new values of the rows with after < id <= last (after null: from the start); resolves to the rows written. */
+/**
+ * Writes the staged new values of the rows with after < id <= last (after null: from the start);
+ * resolves to the rows written. Outside SQLite only rows whose rowDigest is still the staged one (see
+ * compareWithStaged): a row changed since the pre-check is not written, and the count shows it.
+ */
 export function applyStaged(tx: SqlRunner, table: MigrationTable, after: RowId | null, last: RowId): Promise<number> {
   const t = tx.q(table);
   const staged = tx.q(stagingTable(table));
   const range = after === null ? [last] : [after, last];
   const bounds = (column: string) => (after === null ? `${column} <= ${tx.p(1)}` : `${column} > ${tx.p(1)} AND ${column} <= ${tx.p(2)}`);
+  const digest = rowDigest(tx, 'a');
+  const unchanged = digest ? ` AND ${digest} = s.d` : '';
   if (tx.kind === 'mysql') {
-    return tx.execute(`UPDATE ${t} a JOIN ${staged} s ON a.id = s.id SET a.key_value = s.nkv, a.key_hash = s.nkh WHERE s.nkh IS NOT NULL AND ${bounds('a.id')}`, range);
+    return tx.execute(
+      `UPDATE ${t} a JOIN ${staged} s ON a.id = s.id${unchanged} SET a.key_value = s.nkv, a.key_hash = s.nkh WHERE s.nkh IS NOT NULL AND ${bounds('a.id')}`,
+      range,
+    );
   }
   const target = tx.kind === 'sqlite' ? t : `${t} AS a`;
   const id = tx.kind === 'sqlite' ? `${t}.id` : 'a.id';
-  return tx.execute(`UPDATE ${target} SET key_value = s.nkv, key_hash = s.nkh FROM ${staged} s WHERE ${id} = s.id AND s.nkh IS NOT NULL AND ${bounds(id)}`, range);
+  return tx.execute(`UPDATE ${target} SET key_value = s.nkv, key_hash = s.nkh FROM ${staged} s WHERE ${id} = s.id AND s.nkh IS NOT NULL${unchanged} AND ${bounds(id)}`, range);
 }
 
 /**
