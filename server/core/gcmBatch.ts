@@ -15,6 +15,7 @@
  * which can read the database and `.env` anyway.
  */
 import { createCipheriv, type Cipher } from 'node:crypto';
+import { Scratch, viewOf } from './scratch';
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
@@ -32,6 +33,9 @@ export class GcmBatch {
   /** A last, partial block, zero-padded. */
   private readonly tail = Buffer.alloc(BLOCK);
   private readonly tailView = viewOf(this.tail);
+  /** The values being opened or sealed, and their counter blocks. */
+  private readonly values = new Scratch();
+  private readonly counters = new Scratch();
 
   constructor(key: Buffer) {
     this.aes = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
@@ -47,7 +51,7 @@ export class GcmBatch {
     // bounds on every call, and a buffer per value costs more than its few bytes).
     let total = 0;
     for (const value of stored) total += value.length >>> 1;
-    const bytes = Buffer.allocUnsafe(total);
+    const bytes = this.values.take(total);
     const view = viewOf(bytes);
     /** Per value: where it starts in `bytes`, its ciphertext's length (-1: not a GCM value), where its blocks start in the keystream. */
     const starts = new Int32Array(stored.length);
@@ -104,7 +108,7 @@ export class GcmBatch {
       blocks += 1 + Math.ceil(length / BLOCK);
     }
     // Every value laid out as stored (nonce ‖ plaintext, then ciphertext ‖ tag), one hex encoding for all.
-    const bytes = Buffer.allocUnsafe(total);
+    const bytes = this.values.take(total);
     const view = viewOf(bytes);
     for (let i = 0; i < n; i++) {
       nonces.copy(bytes, starts[i], i * NONCE_BYTES, (i + 1) * NONCE_BYTES);
@@ -133,7 +137,7 @@ export class GcmBatch {
    * nonce ‖ 2, 3, … (the keystream), from `streamStarts[i]`.
    */
   private keystream(view: DataView, starts: Int32Array, lengths: Int32Array, streamStarts: Int32Array, blocks: number): Buffer {
-    const counters = Buffer.allocUnsafe(blocks * BLOCK);
+    const counters = this.counters.take(blocks * BLOCK);
     const counterView = viewOf(counters);
     for (let i = 0; i < starts.length; i++) {
       if (lengths[i] < 0) continue;
@@ -192,10 +196,6 @@ export class GcmBatch {
     s[2] = z2;
     s[3] = z3;
   }
-}
-
-function viewOf(bytes: Buffer): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**

@@ -9,6 +9,8 @@
  * KeyCodec.hashMany also has Node recompute a sample of every batch (crypto.ts).
  */
 
+import { Scratch, viewOf } from './scratch';
+
 const BLOCK = 64;
 const DIGEST = 32;
 const K = new Int32Array([
@@ -30,6 +32,9 @@ export class HmacSha256Batch {
   /** The outer hash's one block: the inner digest, padding, length (64 + 32 bytes). */
   private readonly outerBlock = Buffer.alloc(BLOCK);
   private readonly outerView = viewOf(this.outerBlock);
+  /** The padded messages, and their digests. */
+  private readonly messages = new Scratch();
+  private readonly digests = new Scratch();
 
   constructor(key: Buffer) {
     if (key.length > BLOCK) throw new RangeError('HMAC keys longer than a block are hashed first; GPT-Load uses 32 bytes');
@@ -54,9 +59,9 @@ export class HmacSha256Batch {
       total += paddedLength(lengths[i]);
     }
     // Every message padded to whole blocks as SHA-256 pads it (0x80, zeros, its bit length after the key block).
-    const bytes = Buffer.alloc(total);
+    const bytes = this.messages.take(total).fill(0);
     const view = viewOf(bytes);
-    const digests = Buffer.allocUnsafe(n * DIGEST);
+    const digests = this.digests.take(n * DIGEST);
     const digestView = viewOf(digests);
     const { state, outerView } = this;
     let at = 0;
@@ -127,8 +132,4 @@ export class HmacSha256Batch {
 /** A message's bytes with SHA-256's padding: 0x80, zeros, 8 bytes of length, to whole blocks. */
 function paddedLength(length: number): number {
   return Math.ceil((length + 9) / BLOCK) * BLOCK;
-}
-
-function viewOf(bytes: Buffer): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
