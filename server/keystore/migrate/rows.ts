@@ -12,7 +12,7 @@ import type { Session, SqlRunner, Store } from '../../store/connect';
 import { OrderedResults, type CryptoRunner } from '../cryptoPool';
 import { isRewritten, ROW_VERIFY_FAILED } from './crypto';
 import { emptyTableCounts, n, tallyStates, type MigrationTable, type TableCounts } from './plan';
-import { applyStaged, compareWithStaged, createStaging, lockForWrite, otherWriters, readRows, stageRows, stagesDigests, suspendKeyIndexes, type KeyedRows, type RowId } from './sql';
+import { applyStaged, compareWithStaged, createStaging, lockForWrite, otherWriters, readRows, stageRows, stagesDigests, suspendKeyIndexes, type RowId } from './sql';
 import { phaseReporter, type OperationContext } from '../operation';
 
 /** How long the write transaction waits for another writer's locks before giving up. */
@@ -53,21 +53,13 @@ export async function scanTable(
   if (stageOn) await createStaging(stageOn, table);
   const writesBefore = await otherWriters(store);
   const batches = new OrderedResults(crypto);
-  const read = (after: RowId | null) => {
-    const reading = readRows(store, table, after, batchSize, { digests: stageOn !== null && stagesDigests(stageOn) });
-    // A read abandoned by an error or a cancellation must not surface as an unhandled rejection.
-    reading.catch(() => undefined);
-    return reading;
-  };
-  // The next batch is read while the earlier ones are staged: on MySQL and PostgreSQL the two are
-  // round trips on different connections, which the server serves at once.
-  let next: Promise<KeyedRows> | null = read(null);
-  while (next) {
-    const rows: KeyedRows = await next;
-    if (rows.ids.length === 0) break;
-    next = rows.ids.length < batchSize ? null : read(rows.ids[rows.ids.length - 1]);
+  let after: RowId | null = null;
+  for (;;) {
     await batches.room();
     throwIfCancelled(context.cancellation);
+    const rows = await readRows(store, table, after, batchSize, { digests: stageOn !== null && stagesDigests(stageOn) });
+    if (rows.ids.length === 0) break;
+    after = rows.ids[rows.ids.length - 1];
     if (stageOn) {
       batches.push(crypto.migrate(rows), async (out) => {
         let rewritten = 0;
@@ -91,6 +83,7 @@ export async function scanTable(
         report(counts.total);
       });
     }
+    if (rows.ids.length < batchSize) break;
   }
   await batches.settle(0);
   report(counts.total, true);
