@@ -62,7 +62,7 @@ export interface KeyCodec {
   /** Many stored values at once, far cheaper per value than decrypt: each plaintext, or null where decrypt throws. */
   decryptMany(stored: readonly string[]): Array<string | null>;
   hash(plaintext: string): string;
-  /** hash of each plaintext, in one batch (hmacBatch.ts), far cheaper per value. */
+  /** hash of each plaintext, in one batch (hmacBatch.ts), cheaper per value than hash. */
   hashMany(plaintexts: readonly string[]): string[];
 }
 
