@@ -243,7 +243,7 @@ MySQL/PostgreSQL 上不能有其他会话连接）。设置了 REDIS_DSN 时，�
                         并在写入任何内容之前检查该备份）
   --backup-dir DIR      改为把该备份写到此目录
   --threads N           加密工作线程数（默认每个 CPU 一个；0 = 主线程）
-  --batch-size N        每批行数（SQLite 默认 2000，MySQL/PostgreSQL 默认 5000）
+  --batch-size N        每批行数（SQLite 默认 2000，MySQL/PostgreSQL 默认 2500）
 ${DEPLOYMENT_HELP_ZH}
 
 运行被中断（Ctrl-C、崩溃、kill）后，数据库要么全是旧状态，要么全是新状态，绝不会混杂：

@@ -324,7 +324,7 @@ Options:
                         written to <.env folder>/backups and checked before anything is written)
   --backup-dir DIR      write that backup here instead
   --threads N           crypto worker threads (default: one per CPU; 0 = main thread)
-  --batch-size N        rows per batch (default 2000 on SQLite, 5000 on MySQL/PostgreSQL)
+  --batch-size N        rows per batch (default 2000 on SQLite, 2500 on MySQL/PostgreSQL)
 ${DEPLOYMENT_HELP}
 
 An interrupted run (Ctrl-C, crash, kill) leaves the database all-old or all-new, never mixed:

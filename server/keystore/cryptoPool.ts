@@ -91,7 +91,7 @@ function inlineRunner(keys: MigrationKeys): CryptoRunner {
  */
 function startWorker(keys: MigrationKeys): Worker {
   // A worker holds one batch at a time (a few MB at most); capped heaps keep the run's memory flat.
-  const options = { workerData: keys, stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 } };
+  const options = { workerData: keys, stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 8 } };
   if (!__filename.endsWith('.ts')) return new Worker(join(__dirname, 'worker.js'), options);
   const source = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'worker.ts'))});`;
   return new Worker(source, { ...options, eval: true });

@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
+import { createCipheriv, createHmac, randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyRows, codecFor, DecryptError, deriveKey, derivedKeyOf, keyFingerprint, sha256Hex } from '../../server/core/crypto';
+import { GcmBatch } from '../../server/core/gcmBatch';
+import { HmacSha256Batch } from '../../server/core/hmacBatch';
 import { fixturePath } from '../support/paths';
 
 interface Vector {
@@ -132,6 +134,61 @@ test('decryptMany agrees with GCM on random values and on every damaged byte: th
   assert.deepEqual(all.map((value) => c.decryptMany([value])[0]), expected);
   assert.deepEqual(codec('0123456789abcdef0123456789abcdef').decryptMany(values), values.map(() => null), 'another key opens none');
   assert.deepEqual(codec('').decryptMany(['sk-a', values[0]]), ['sk-a', values[0]], 'disabled: values are stored as they are');
+});
+
+test('encryptMany seals exactly as Node\'s GCM does: the same nonce gives the same value, byte for byte', () => {
+  const c = codec('my-32-char-secret-key-AbCdEf012345!');
+  const key = derivedKeyOf(c)!;
+  // Lengths across block boundaries, Unicode (multi-byte UTF-8), a lone surrogate (replaced as Node replaces it).
+  const plains = [0, 1, 15, 16, 17, 31, 32, 33, 47, 48, 49, 51, 64, 100, 257, 1000].flatMap((n) => [
+    randomBytes(n).toString('base64').slice(0, n),
+    '密钥🔑'.repeat(n % 7) + 'sk-'.repeat(n % 5),
+  ]);
+  plains.push('sk-\ud800-lone');
+  for (let round = 0; round < 20; round++) plains.push(randomBytes(randomInt(1, 200)).toString('latin1'));
+  const nonces = randomBytes(12 * plains.length);
+  const node = plains.map((plain, i) => {
+    const nonce = nonces.subarray(12 * i, 12 * (i + 1));
+    const gcm = createCipheriv('aes-256-gcm', key, nonce);
+    return Buffer.concat([nonce, gcm.update(plain, 'utf8'), gcm.final(), gcm.getAuthTag()]).toString('hex');
+  });
+  assert.deepEqual(new GcmBatch(key).sealHex(plains, nonces), node);
+  // One at a time as in one batch (no state leaks from one value to the next).
+  const one = new GcmBatch(key);
+  assert.deepEqual(plains.map((plain, i) => one.sealHex([plain], nonces.subarray(12 * i, 12 * (i + 1)))[0]), node);
+  assert.throws(() => one.sealHex(['a', 'b'], randomBytes(12)), RangeError, 'a nonce per value');
+  // The codec draws fresh nonces: Node's decipher opens every value, no nonce twice.
+  const sealed = c.encryptMany(plains);
+  assert.deepEqual(sealed.map((value) => c.decrypt(value)), plains.map((p) => Buffer.from(p, 'utf8').toString('utf8')));
+  assert.equal(new Set(sealed.map((value) => value.slice(0, 24))).size, sealed.length, 'fresh nonces');
+  assert.deepEqual(c.encryptMany([]), []);
+  assert.deepEqual(codec('').encryptMany(['sk-a', '']), ['sk-a', ''], 'disabled: values are stored as they are');
+});
+
+test('hashMany is Node\'s HMAC-SHA256 byte for byte, and the empty key hashes to "" as GPT-Load has it', () => {
+  const c = codec('my-32-char-secret-key-AbCdEf012345!');
+  const key = derivedKeyOf(c)!;
+  // Every length across SHA-256's padding boundaries (55/56, 63/64, 119/120 bytes), Unicode, a lone surrogate.
+  const plains = Array.from({ length: 200 }, (_, n) => randomBytes(n).toString('base64').slice(0, n));
+  plains.push('密钥🔑'.repeat(20), 'sk-\ud800-lone', 'x'.repeat(5000));
+  for (let round = 0; round < 50; round++) plains.push(randomBytes(randomInt(1, 300)).toString('latin1'));
+  const node = plains.map((p) => createHmac('sha256', key).update(p, 'utf8').digest('hex'));
+  assert.deepEqual(new HmacSha256Batch(key).hexMany(plains), node);
+  const one = new HmacSha256Batch(key);
+  assert.deepEqual(plains.map((p) => one.hexMany([p])[0]), node, 'one at a time as in one batch');
+  assert.deepEqual(c.hashMany(plains), plains.map((p) => c.hash(p)));
+  for (const v of vectors.filter((v) => v.password !== '')) assert.equal(codec(v.password).hashMany([v.plaintext])[0], v.hash);
+  assert.deepEqual(codec('').hashMany(['sk-a', '']), [sha256Hex('sk-a'), '']);
+  // A fault of the batch code shows on the sample Node recomputes: the batch throws rather than return it.
+  const sound = HmacSha256Batch.prototype.hexMany;
+  HmacSha256Batch.prototype.hexMany = function (messages) {
+    return sound.call(this, messages).map((hash) => hash.replace(/^./, (d) => (d === '0' ? '1' : '0')));
+  };
+  try {
+    assert.throws(() => codec('another-key-for-the-fault-0123456789').hashMany(['sk-one', 'sk-two']), /disagrees with Node/);
+  } finally {
+    HmacSha256Batch.prototype.hexMany = sound;
+  }
 });
 
 /** One row alone, as the batch judges it. */

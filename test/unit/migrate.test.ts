@@ -20,6 +20,7 @@ import {
   ROW_SOURCE,
   ROW_TARGET,
   ROW_UNKNOWN,
+  ROW_VERIFY_FAILED,
 } from '../../server/keystore/migrate/crypto';
 import { applyEnvChanges, PENDING_KEY_VAR, readPendingKey, restartHint } from '../../server/keystore/migrate/env';
 import { alreadyDoneRefusal, decide, emptyTableCounts, migrationMode, tallyStates, type TableCounts } from '../../server/keystore/migrate/plan';
@@ -116,6 +117,19 @@ test('migrated values are exactly what GPT-Load reads: the vectors-checked codec
   const mixed = new MigrationCrypto({ source: null, target: deriveKey(NEW_KEY) }).migrate({ values: [enabled.values[0], ''], hashes: [enabled.hashes[0], ''] });
   assert.deepEqual([...mixed.states], [ROW_TARGET, ROW_EMPTY]);
   assert.deepEqual(mixed.values, ['', '']);
+});
+
+test('a fault shared by the batch sealer and opener is caught by Node\'s own GCM: every new value of the batch fails', () => {
+  const crypto = new MigrationCrypto({ source: deriveKey(GPT_LOAD_KEY), target: deriveKey(NEW_KEY) });
+  const rows = { values: gptLoadRows.map((v) => v.ciphertext), hashes: gptLoadRows.map((v) => v.hash) };
+  const target = crypto.target;
+  const sound = target.encryptMany.bind(target);
+  // A sealer whose tags are wrong, and an opener that agrees with it (as a shared GHASH fault would).
+  target.encryptMany = (plains) => sound(plains).map((value) => value.slice(0, -2) + (value.endsWith('00') ? '01' : '00'));
+  target.decryptMany = () => gptLoadRows.map((v) => v.plaintext);
+  const out = crypto.migrate(rows);
+  assert.deepEqual([...out.states], gptLoadRows.map(() => ROW_VERIFY_FAILED));
+  assert.deepEqual(out.values, gptLoadRows.map(() => ''));
 });
 
 test('the worker pool (worker.ts under tsx) gives the same answers as the main thread', async () => {

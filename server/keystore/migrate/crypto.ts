@@ -8,8 +8,7 @@
  * plaintext (neither side is plaintext, yet SHA-256(key_value) == key_hash), unknown, or empty
  * (no key at all: request logs of requests that never picked one).
  */
-import { createCipheriv, randomFillSync } from 'node:crypto';
-import { codecFromDerivedKey, sha256Hex, type KeyCodec, type RowState } from '../../core/crypto';
+import { codecFromDerivedKey, nodeCheckSample, sha256Hex, type KeyCodec, type RowState } from '../../core/crypto';
 
 export const ROW_EMPTY = 0;
 export const ROW_SOURCE = 1;
@@ -98,29 +97,30 @@ export interface OpenedRows {
   digests: string[];
 }
 
-const NONCE_BYTES = 12;
+/** A batch's rows as the source key sees them (MigrationCrypto.sourceSide). */
+interface SourceSide {
+  plains: Array<string | null>;
+  hashMatches: Uint8Array;
+}
 
 /**
- * Both sides of a migration in one thread. Encryption takes its nonces from one CSPRNG fill per
- * batch (a per-call randomBytes(12) costs as much as the AES itself); everything else is the
- * vectors-checked codec of server/core/crypto.ts, and every new value is decrypted back by it.
+ * Both sides of a migration in one thread: the vectors-checked codec of server/core/crypto.ts, new
+ * values sealed in batches (gcmBatch.ts) and every one of them decrypted back.
  */
 export class MigrationCrypto {
   readonly source: KeyCodec;
   readonly target: KeyCodec;
-  private readonly targetKey: Buffer | null;
 
   constructor(keys: MigrationKeys) {
     this.source = codecFromDerivedKey(keys.source === null ? null : Buffer.from(keys.source));
     this.target = codecFromDerivedKey(keys.target === null ? null : Buffer.from(keys.target));
-    this.targetKey = keys.target === null ? null : Buffer.from(keys.target);
   }
 
   /** Phase 1: the state of every row, nothing else. */
   classify(rows: RowsIn): Uint8Array {
     const states = new Uint8Array(rows.values.length);
-    const plains = this.sourcePlaintexts(rows);
-    for (let i = 0; i < states.length; i++) states[i] = this.classifyRow(rows.values[i], rows.hashes[i], plains[i]);
+    const source = this.sourceSide(rows);
+    for (let i = 0; i < states.length; i++) states[i] = this.judge(rows.values[i], rows.hashes[i], source, i).state;
     return states;
   }
 
@@ -128,37 +128,49 @@ export class MigrationCrypto {
    * Phase 1 of a run that writes: every row classified as by classify(), and the rows to rewrite
    * (source rows and leftovers, see isRewritten) opened, encrypted and hashed with the target key,
    * each new value verified by decrypting it again.
+   *
+   * The new values are sealed in one batch and opened back in one batch, and those two share their
+   * AES-ECB keystream and GHASH table: a fault there could make both agree on values GPT-Load cannot
+   * read. So Node's own GCM (an independent implementation) also opens a sample of them: one of every
+   * length and every 64th (nodeCheckSample). Any disagreement fails every new value of the batch,
+   * which stops the run before anything is written.
    */
   migrate(rows: RowsIn): MigratedRows {
     const n = rows.values.length;
     const states = new Uint8Array(n);
-    const values = new Array<string>(n);
-    const hashes = new Array<string>(n);
-    const nonces = this.targetKey ? randomFillSync(Buffer.allocUnsafe(n * NONCE_BYTES)) : null;
-    const sourcePlains = this.sourcePlaintexts(rows);
-    const plains = new Array<string | null>(n);
+    const values = new Array<string>(n).fill('');
+    const hashes = new Array<string>(n).fill('');
+    const source = this.sourceSide(rows);
+    const migrated: number[] = [];
+    const plains: string[] = [];
     for (let i = 0; i < n; i++) {
-      values[i] = '';
-      hashes[i] = '';
-      const { state, plain } = this.judge(rows.values[i], rows.hashes[i], sourcePlains[i]);
+      const { state, plain } = this.judge(rows.values[i], rows.hashes[i], source, i);
       states[i] = state;
-      plains[i] = plain;
       if (!isRewritten(state)) continue;
-      values[i] = nonces ? this.encrypt(plain!, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)) : plain!;
-      hashes[i] = this.target.hash(plain!);
+      migrated.push(i);
+      plains.push(plain!);
     }
-    if (nonces) {
-      // Every new value decrypted back, in one batch.
-      const migrated = [...states.keys()].filter((i) => isRewritten(states[i]));
-      const reopened = this.target.decryptMany(migrated.map((i) => values[i]));
-      migrated.forEach((row, k) => {
-        if (reopened[k] === plains[row]) return;
-        states[row] = ROW_VERIFY_FAILED;
-        values[row] = '';
-        hashes[row] = '';
-      });
-    }
+    const sealed = this.target.encryptMany(plains);
+    const newHashes = this.target.hashMany(plains);
+    migrated.forEach((row, k) => {
+      values[row] = sealed[k];
+      hashes[row] = newHashes[k];
+    });
+    if (!this.target.enabled) return { states, values, hashes };
+    const reopened = this.target.decryptMany(sealed);
+    const batchSound = this.nodeOpens(sealed, plains);
+    migrated.forEach((row, k) => {
+      if (batchSound && reopened[k] === plains[k]) return;
+      states[row] = ROW_VERIFY_FAILED;
+      values[row] = '';
+      hashes[row] = '';
+    });
     return { states, values, hashes };
+  }
+
+  /** Whether Node's decipher opens a sample of the sealed values (nodeCheckSample) to their plaintexts. */
+  private nodeOpens(sealed: string[], plains: string[]): boolean {
+    return nodeCheckSample(sealed).every((k) => this.tryDecrypt(this.target, sealed[k]) === plains[k]);
   }
 
   /**
@@ -169,17 +181,16 @@ export class MigrationCrypto {
     const n = rows.values.length;
     const states = new Uint8Array(n);
     const digests = new Array<string>(n);
-    const plains = this.sourcePlaintexts(rows);
+    const source = this.sourceSide(rows);
     for (let i = 0; i < n; i++) {
-      const value = rows.values[i];
       const hash = rows.hashes[i];
-      const plain = plains[i];
-      if (plain !== null && (!this.source.enabled || this.source.hash(plain) === hash)) {
+      const plain = source.plains[i];
+      if (plain !== null && (!this.source.enabled || source.hashMatches[i])) {
         states[i] = ROW_SOURCE;
         digests[i] = sha256Hex(plain);
         continue;
       }
-      const state = this.classifyRow(value, hash, plain);
+      const state = this.judge(rows.values[i], hash, source, i).state;
       states[i] = state;
       // A plaintext row is one whose key_hash is the SHA-256 of its value.
       digests[i] = state === ROW_PLAINTEXT || (state === ROW_TARGET && !this.target.enabled) ? hash : '';
@@ -187,15 +198,11 @@ export class MigrationCrypto {
     return { states, digests };
   }
 
-  /** `sourcePlain`: the row's plaintext under the source key, as sourcePlaintexts gives it. */
-  private classifyRow(value: string, hash: string, sourcePlain: string | null): RowStateCode {
-    return this.judge(value, hash, sourcePlain).state;
-  }
-
-  /** A row's state and, for rows a migration rewrites, its plaintext. */
-  private judge(value: string, hash: string, sourcePlain: string | null): { state: RowStateCode; plain: string | null } {
+  /** Row `i`'s state and, for rows a migration rewrites, its plaintext; `source`: the batch's sourceSide. */
+  private judge(value: string, hash: string, source: SourceSide, i: number): { state: RowStateCode; plain: string | null } {
+    const sourcePlain = source.plains[i];
     if (value === '' && hash === '') return { state: ROW_EMPTY, plain: null };
-    if (this.source.enabled && sourcePlain !== null && this.source.hash(sourcePlain) === hash) return { state: ROW_SOURCE, plain: sourcePlain };
+    if (this.source.enabled && source.hashMatches[i]) return { state: ROW_SOURCE, plain: sourcePlain };
     if (value !== '' && sha256Hex(value) === hash) {
       if (!this.source.enabled) return { state: ROW_SOURCE, plain: value };
       return { state: this.target.enabled ? ROW_PLAINTEXT : ROW_TARGET, plain: value };
@@ -211,13 +218,21 @@ export class MigrationCrypto {
   }
 
   /**
-   * Each row's plaintext if it may be a source row (its key_hash not yet checked when the source key
-   * is enabled), null for any other row; encrypted values opened in one batch.
+   * Each row's plaintext if it may be a source row, null for any other row, and (source key enabled)
+   * whether its key_hash is the source key's hash of it: values opened and hashed in one batch each.
    */
-  private sourcePlaintexts(rows: RowsIn): Array<string | null> {
+  private sourceSide(rows: RowsIn): SourceSide {
     const { values, hashes } = rows;
-    if (this.source.enabled) return this.source.decryptMany(values);
-    return values.map((value, i) => (value === '' && hashes[i] === '') || sha256Hex(value) !== hashes[i] ? null : value);
+    if (!this.source.enabled) {
+      const plains = values.map((value, i) => ((value === '' && hashes[i] === '') || sha256Hex(value) !== hashes[i] ? null : value));
+      return { plains, hashMatches: new Uint8Array(values.length) };
+    }
+    const plains = this.source.decryptMany(values);
+    const opened = [...plains.keys()].filter((i) => plains[i] !== null);
+    const rehashed = this.source.hashMany(opened.map((i) => plains[i]!));
+    const hashMatches = new Uint8Array(values.length);
+    opened.forEach((row, k) => (hashMatches[row] = rehashed[k] === hashes[row] ? 1 : 0));
+    return { plains, hashMatches };
   }
 
   private tryDecrypt(codec: KeyCodec, value: string): string | null {
@@ -226,11 +241,5 @@ export class MigrationCrypto {
     } catch {
       return null;
     }
-  }
-
-  /** GPT-Load's layout: hex(nonce ‖ ciphertext ‖ tag). */
-  private encrypt(plain: string, nonce: Buffer): string {
-    const cipher = createCipheriv('aes-256-gcm', this.targetKey!, nonce);
-    return Buffer.concat([nonce, cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]).toString('hex');
   }
 }

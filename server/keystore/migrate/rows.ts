@@ -12,7 +12,7 @@ import type { Session, SqlRunner, Store } from '../../store/connect';
 import { OrderedResults, type CryptoRunner } from '../cryptoPool';
 import { isRewritten, ROW_VERIFY_FAILED } from './crypto';
 import { emptyTableCounts, n, tallyStates, type MigrationTable, type TableCounts } from './plan';
-import { applyStaged, compareWithStaged, createStaging, lockForWrite, otherWriters, readRows, stageRows, suspendKeyIndexes, type RowId } from './sql';
+import { applyStaged, compareWithStaged, createStaging, lockForWrite, otherWriters, readRows, stageRows, stagesDigests, suspendKeyIndexes, type RowId } from './sql';
 import { phaseReporter, type OperationContext } from '../operation';
 
 /** How long the write transaction waits for another writer's locks before giving up. */
@@ -57,7 +57,7 @@ export async function scanTable(
   for (;;) {
     await batches.room();
     throwIfCancelled(context.cancellation);
-    const rows = await readRows(store, table, after, batchSize);
+    const rows = await readRows(store, table, after, batchSize, { digests: stageOn !== null && stagesDigests(stageOn) });
     if (rows.ids.length === 0) break;
     after = rows.ids[rows.ids.length - 1];
     if (stageOn) {
@@ -140,16 +140,16 @@ export async function writeAll(
   return { seconds: (Date.now() - start) / 1000 };
 }
 
-/** Under the lock: every row still exactly as the pre-check staged it, none added or removed. */
+/** Under the lock: every row still exactly as the pre-check staged it, none added or removed (applyStaged checks the rows it writes on MySQL and PostgreSQL, see compareWithStaged). */
 async function checkUnchanged(tx: SqlRunner, table: MigrationTable, expected: TableScan): Promise<void> {
   // SQLite: no other connection committed since the pre-check began, so not a row can differ.
   if (expected.writesBefore !== null && (await otherWriters(tx)) === expected.writesBefore) return;
-  const { rows, unchanged } = await compareWithStaged(tx, table);
+  const { rows, checked, unchanged } = await compareWithStaged(tx, table);
   const total = expected.counts.total;
-  if (rows !== total || unchanged !== total) {
+  if (rows !== total || unchanged !== checked) {
     throw changedUnderUs(table, {
-      en: `${n(rows)} rows now, ${n(total)} at the pre-check, ${n(total - unchanged)} of them changed or gone`,
-      zh: `现在 ${n(rows)} 行，预检查时 ${n(total)} 行，其中 ${n(total - unchanged)} 行已改变或消失`,
+      en: `${n(rows)} rows now, ${n(total)} at the pre-check, ${n(checked - unchanged)} of them changed or gone`,
+      zh: `现在 ${n(rows)} 行，预检查时 ${n(total)} 行，其中 ${n(checked - unchanged)} 行已改变或消失`,
     });
   }
 }
@@ -166,7 +166,7 @@ async function writeTable(tx: SqlRunner, table: MigrationTable, expected: TableS
     if (batch.rewritten > 0) {
       const changed = await applyStaged(tx, table, after, batch.last);
       if (changed !== batch.rewritten) {
-        throw changedUnderUs(table, { en: `${changed} of ${batch.rewritten} rows updated`, zh: `${batch.rewritten} 行中只更新了 ${changed} 行` });
+        throw changedUnderUs(table, { en: `${changed} of ${batch.rewritten} rows as staged`, zh: `${batch.rewritten} 行中只有 ${changed} 行与暂存时相同` });
       }
       written += changed;
       report(written);

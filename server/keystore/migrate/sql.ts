@@ -12,31 +12,58 @@ export interface KeyedRows {
   ids: Array<number | string>;
   values: string[];
   hashes: string[];
+  /** With readRows' `digests` (MySQL, PostgreSQL): rowDigest of each row as read. */
+  digests?: Buffer[];
 }
 
 export type RowId = number | string;
 
-/** Rows after `after` (null: from the start) in id order. */
-export async function readRows(runner: SqlRunner, table: MigrationTable, after: RowId | null, limit: number): Promise<KeyedRows> {
+/**
+ * The SQL of a row's digest: SHA-256 of its key_value and key_hash as stored (NULL as '', the
+ * value's length first so that no two pairs read alike), computed by the server, null on SQLite.
+ * The pre-check reads it with each row and stages it; the write's check computes it again, so a
+ * row differs from what was staged exactly when its digest does (short of a SHA-256 collision).
+ * 32 bytes instead of the row's two values halve what staging sends and stores.
+ */
+function rowDigest(runner: SqlRunner, alias: string): string | null {
+  const value = `COALESCE(${alias}.key_value, '')`;
+  const hash = `COALESCE(${alias}.key_hash, '')`;
+  if (runner.kind === 'mysql') return `UNHEX(SHA2(CONCAT(CHAR_LENGTH(${value}), ':', ${value}, ${hash}), 256))`;
+  if (runner.kind === 'postgres') return `sha256(convert_to(length(${value}) || ':' || ${value} || ${hash}, 'UTF8'))`;
+  return null;
+}
+
+/** Rows after `after` (null: from the start) in id order; with `digests`, each row's rowDigest too (not on SQLite). */
+export async function readRows(runner: SqlRunner, table: MigrationTable, after: RowId | null, limit: number, options: { digests?: boolean } = {}): Promise<KeyedRows> {
   const where = after === null ? '' : ` WHERE id > ${runner.p(1)}`;
-  const raw = await runner.query<{ id: RowId; key_value: string | null; key_hash: string | null }>(
-    `SELECT id, key_value, key_hash FROM ${runner.q(table)}${where} ORDER BY id LIMIT ${Math.floor(limit)}`,
+  const digest = options.digests ? rowDigest(runner, 'r') : null;
+  const raw = await runner.query<{ id: RowId; key_value: string | null; key_hash: string | null; d?: Buffer }>(
+    `SELECT id, key_value, key_hash${digest ? `, ${digest} AS d` : ''} FROM ${runner.q(table)} r${where} ORDER BY id LIMIT ${Math.floor(limit)}`,
     after === null ? [] : [after],
   );
   const n = raw.length;
   const rows: KeyedRows = { ids: new Array<string | number>(n), values: new Array<string>(n), hashes: new Array<string>(n) };
+  if (digest) rows.digests = new Array<Buffer>(n);
   for (let i = 0; i < n; i++) {
     const r = raw[i];
     rows.ids[i] = r.id;
     rows.values[i] = r.key_value ?? '';
     rows.hashes[i] = r.key_hash ?? '';
+    // A copy: mysql2's binary values are views of the whole network chunk, which they would keep alive.
+    if (rows.digests) rows.digests[i] = Buffer.from(r.d!);
   }
   return rows;
 }
 
+/** Whether staging on this engine keeps each row's digest (rowDigest) rather than its two values. */
+export function stagesDigests(runner: SqlRunner): boolean {
+  return rowDigest(runner, 'r') !== null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Staging: the pre-check leaves, in a temporary table of its own connection, every row as it saw it
-// (kv, kh: key_value and key_hash, NULL read as '') and, for the rows to rewrite, the new values
+// (SQLite: kv, kh, its key_value and key_hash, NULL read as ''; elsewhere d, its rowDigest) and, for
+// the rows to rewrite, the new values
 // (nkv, nkh; NULL for rows left as they are). A temporary table is invisible to other sessions, is
 // never written to GPT-Load's tables and goes with the connection, so a crash leaves nothing of it
 // (SQLite unlinks its temporary files as it opens them). The write is then a set-based UPDATE … JOIN
@@ -57,11 +84,11 @@ export async function createStaging(runner: SqlRunner, table: MigrationTable): P
     // id copied from the table (type, charset and collation), so the join uses its primary key; CREATE … SELECT
     // wants the other columns nullable.
     await runner.execute(
-      `CREATE TEMPORARY TABLE ${staged} (PRIMARY KEY (id), kv LONGTEXT NULL, kh VARCHAR(255) NULL, nkv LONGTEXT NULL, nkh VARCHAR(255) NULL) ` +
+      `CREATE TEMPORARY TABLE ${staged} (PRIMARY KEY (id), d BINARY(32) NULL, nkv LONGTEXT NULL, nkh VARCHAR(255) NULL) ` +
         `SELECT id FROM ${runner.q(table)} LIMIT 0`,
     );
   } else {
-    await runner.execute(`CREATE TEMP TABLE ${staged} (id ${numericId ? 'bigint' : 'text'} PRIMARY KEY, kv text NOT NULL, kh text NOT NULL, nkv text, nkh text)`);
+    await runner.execute(`CREATE TEMP TABLE ${staged} (id ${numericId ? 'bigint' : 'text'} PRIMARY KEY, d bytea NOT NULL, nkv text, nkh text)`);
   }
 }
 
@@ -93,7 +120,7 @@ export async function stageRows(runner: SqlRunner, table: MigrationTable, rows: 
   const newValue = (i: number) => (isRewritten(next.states[i]) ? next.values[i] : null);
   const newHash = (i: number) => (isRewritten(next.states[i]) ? next.hashes[i] : null);
   if (runner.kind === 'postgres') {
-    // One statement per batch: five array parameters, whatever the row count.
+    // One statement per batch: four array parameters, whatever the row count.
     const idType = table === 'api_keys' ? 'bigint' : 'text';
     const nkv = new Array<string | null>(n);
     const nkh = new Array<string | null>(n);
@@ -101,31 +128,41 @@ export async function stageRows(runner: SqlRunner, table: MigrationTable, rows: 
       nkv[i] = newValue(i);
       nkh[i] = newHash(i);
     }
-    await runner.execute(
-      `INSERT INTO ${staged} (id, kv, kh, nkv, nkh) SELECT * FROM unnest($1::${idType}[], $2::text[], $3::text[], $4::text[], $5::text[])`,
-      [rows.ids, rows.values, rows.hashes, nkv, nkh],
-    );
+    await runner.execute(`INSERT INTO ${staged} (id, d, nkv, nkh) SELECT * FROM unnest($1::${idType}[], $2::bytea[], $3::text[], $4::text[])`, [
+      rows.ids,
+      rows.digests,
+      nkv,
+      nkh,
+    ]);
     return;
   }
-  const maxRows = runner.kind === 'sqlite' ? Math.floor(SQLITE_STAGING_PARAMS / 5) : Math.min(MYSQL_STAGING_ROWS, Math.floor(runner.maxParams / 5));
+  // SQLite: id, kv, kh, nkv, nkh; MySQL: id, d, nkv, nkh.
+  const digests = runner.kind === 'mysql';
+  const columns = digests ? 4 : 5;
+  const maxRows = runner.kind === 'sqlite' ? Math.floor(SQLITE_STAGING_PARAMS / columns) : Math.min(MYSQL_STAGING_ROWS, Math.floor(runner.maxParams / columns));
   const charsOf = (from: number, to: number) => {
     let chars = 0;
-    for (let i = from; i < to; i++) chars += rows.values[i].length + rows.hashes[i].length + next.values[i].length + next.hashes[i].length + 40;
+    for (let i = from; i < to; i++) chars += next.values[i].length + next.hashes[i].length + 80;
     return chars;
   };
+  const row = `(${runner.params(columns)})`;
   let start = 0;
   while (start < n) {
     let end = Math.min(n, start + maxRows);
     while (runner.kind === 'mysql' && end - start > 1 && charsOf(start, end) > MYSQL_STATEMENT_CHARS) end = start + Math.ceil((end - start) / 2);
-    const params: unknown[] = new Array((end - start) * 5);
+    const params: unknown[] = new Array((end - start) * columns);
     for (let i = start, k = 0; i < end; i++) {
       params[k++] = rows.ids[i];
-      params[k++] = rows.values[i];
-      params[k++] = rows.hashes[i];
+      if (digests) {
+        params[k++] = rows.digests![i];
+      } else {
+        params[k++] = rows.values[i];
+        params[k++] = rows.hashes[i];
+      }
       params[k++] = newValue(i);
       params[k++] = newHash(i);
     }
-    await runner.executeBatch(`INSERT INTO ${staged} (id, kv, kh, nkv, nkh) VALUES ${'(?, ?, ?, ?, ?), '.repeat(end - start - 1)}(?, ?, ?, ?, ?)`, params);
+    await runner.executeBatch(`INSERT INTO ${staged} (id, ${digests ? 'd' : 'kv, kh'}, nkv, nkh) VALUES ${`${row}, `.repeat(end - start - 1)}${row}`, params);
     start = end;
   }
 }
@@ -142,36 +179,48 @@ export async function otherWriters(runner: SqlRunner): Promise<number | null> {
 }
 
 /**
- * Inside the write transaction, once the table is locked: its row count, and how many of its rows are
- * exactly as the pre-check staged them (same id, key_value, key_hash). Both equal to the staged count
- * prove that nothing was added, removed or changed since. MySQL: the count is a locking read of every
- * row and the gaps between them, which keeps other writers out until COMMIT.
+ * Inside the write transaction, once the table is locked: its row count, and how many of the staged
+ * rows applyStaged does not check itself are exactly as the pre-check staged them (same id,
+ * key_value, key_hash). On SQLite that is every staged row; elsewhere applyStaged writes a row only
+ * while its rowDigest is the staged one, so only the rows left as they are (no new value) are
+ * compared here, by their digest. `checked`: how many staged rows that is. The count equal to the
+ * staged count, these all unchanged, and applyStaged writing every row it should prove that nothing
+ * was added, removed or changed since. MySQL: the count is a locking read of every row and the gaps
+ * between them, which keeps other writers out until COMMIT.
  */
-export async function compareWithStaged(tx: SqlRunner, table: MigrationTable): Promise<{ rows: number; unchanged: number }> {
+export async function compareWithStaged(tx: SqlRunner, table: MigrationTable): Promise<{ rows: number; checked: number; unchanged: number }> {
   const t = tx.q(table);
   const staged = tx.q(stagingTable(table));
-  // MySQL compares bytes (its default collations ignore case); SQLite and PostgreSQL already do.
-  const exact = (expr: string) => (tx.kind === 'mysql' ? `BINARY ${expr}` : expr);
+  const digest = rowDigest(tx, 'a');
+  // The digest is of bytes; SQLite compares the values bytewise too.
+  const same = digest ? `${digest} = s.d AND s.nkh IS NULL` : "COALESCE(a.key_value, '') = s.kv AND COALESCE(a.key_hash, '') = s.kh";
   const [all] = await tx.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t}${tx.kind === 'mysql' ? ' FOR UPDATE' : ''}`);
-  const [same] = await tx.query<{ n: number | string }>(
-    `SELECT COUNT(*) AS n FROM ${t} a JOIN ${staged} s ON a.id = s.id ` +
-      `AND ${exact("COALESCE(a.key_value, '')")} = ${exact('s.kv')} AND ${exact("COALESCE(a.key_hash, '')")} = ${exact('s.kh')}`,
-  );
-  return { rows: Number(all?.n ?? 0), unchanged: Number(same?.n ?? 0) };
+  const [checked] = await tx.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${staged}${digest ? ' WHERE nkh IS NULL' : ''}`);
+  const [unchanged] = await tx.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t} a JOIN ${staged} s ON a.id = s.id AND ${same}`);
+  return { rows: Number(all?.n ?? 0), checked: Number(checked?.n ?? 0), unchanged: Number(unchanged?.n ?? 0) };
 }
 
-/** Writes the staged new values of the rows with after < id <= last (after null: from the start); resolves to the rows written. */
+/**
+ * Writes the staged new values of the rows with after < id <= last (after null: from the start);
+ * resolves to the rows written. Outside SQLite only rows whose rowDigest is still the staged one (see
+ * compareWithStaged): a row changed since the pre-check is not written, and the count shows it.
+ */
 export function applyStaged(tx: SqlRunner, table: MigrationTable, after: RowId | null, last: RowId): Promise<number> {
   const t = tx.q(table);
   const staged = tx.q(stagingTable(table));
   const range = after === null ? [last] : [after, last];
   const bounds = (column: string) => (after === null ? `${column} <= ${tx.p(1)}` : `${column} > ${tx.p(1)} AND ${column} <= ${tx.p(2)}`);
+  const digest = rowDigest(tx, 'a');
+  const unchanged = digest ? ` AND ${digest} = s.d` : '';
   if (tx.kind === 'mysql') {
-    return tx.execute(`UPDATE ${t} a JOIN ${staged} s ON a.id = s.id SET a.key_value = s.nkv, a.key_hash = s.nkh WHERE s.nkh IS NOT NULL AND ${bounds('a.id')}`, range);
+    return tx.execute(
+      `UPDATE ${t} a JOIN ${staged} s ON a.id = s.id${unchanged} SET a.key_value = s.nkv, a.key_hash = s.nkh WHERE s.nkh IS NOT NULL AND ${bounds('a.id')}`,
+      range,
+    );
   }
   const target = tx.kind === 'sqlite' ? t : `${t} AS a`;
   const id = tx.kind === 'sqlite' ? `${t}.id` : 'a.id';
-  return tx.execute(`UPDATE ${target} SET key_value = s.nkv, key_hash = s.nkh FROM ${staged} s WHERE ${id} = s.id AND s.nkh IS NOT NULL AND ${bounds(id)}`, range);
+  return tx.execute(`UPDATE ${target} SET key_value = s.nkv, key_hash = s.nkh FROM ${staged} s WHERE ${id} = s.id AND s.nkh IS NOT NULL${unchanged} AND ${bounds(id)}`, range);
 }
 
 /**

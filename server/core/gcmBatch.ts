@@ -1,18 +1,21 @@
 /**
- * Opening many AES-256-GCM values under one key in one go, exactly as GCM defines it (NIST SP
- * 800-38D, 96-bit nonce, no associated data — GPT-Load's layout, see crypto.ts).
+ * AES-256-GCM over many values under one key in one go, exactly as GCM defines it (NIST SP 800-38D,
+ * 96-bit nonce, no associated data — GPT-Load's layout, see crypto.ts): opening stored values, and
+ * sealing new ones (migrate-keys).
  *
- * Why not Node's decipher: it builds a fresh cipher context per value, about 2 µs of key setup each,
- * which is most of what opening a short API key costs; a page of 100 keys spent more time there than
- * in the database. Here all counter blocks of all values go through one AES-ECB context in a single
- * call, and GHASH runs on a table made once per key. Every tag is checked, so a value whose tag alone
- * is damaged fails here exactly as it fails in GPT-Load; tests hold this to Node's own GCM.
+ * Why not Node's cipher and decipher: each builds a fresh cipher context per value, about 2 µs of key
+ * setup to open and 8–9 µs in all to seal a short API key, which is most of what the per-row crypto of
+ * a page or a migration costs. Here all counter blocks of all values go through one AES-ECB context
+ * in a single call, and GHASH runs on a table made once per key. Every tag is checked, so a value
+ * whose tag alone is damaged fails here exactly as it fails in GPT-Load; tests hold both directions to
+ * Node's own GCM byte for byte (the same nonce gives the same value).
  *
  * GHASH's table lookups are not constant-time. What cache timing could reveal is the GHASH subkey,
  * which would help forge values, never read them; and only to code already running on this machine,
- * which can read the database and `.env` anyway. Encryption stays with Node's GCM.
+ * which can read the database and `.env` anyway.
  */
 import { createCipheriv, type Cipher } from 'node:crypto';
+import { Scratch, viewOf } from './scratch';
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
@@ -20,7 +23,7 @@ const BLOCK = 16;
 /** x^i·H for a byte at each of the 16 positions of a block: 16 × 256 entries of 4 big-endian words. */
 const TABLE_WORDS = 16 * 256 * 4;
 
-export class GcmOpener {
+export class GcmBatch {
   /** ECB without padding keeps no state between calls: one context serves every value. */
   private readonly aes: Cipher;
   private readonly table: Int32Array;
@@ -30,6 +33,9 @@ export class GcmOpener {
   /** A last, partial block, zero-padded. */
   private readonly tail = Buffer.alloc(BLOCK);
   private readonly tailView = viewOf(this.tail);
+  /** The values being opened or sealed, and their counter blocks. */
+  private readonly values = new Scratch();
+  private readonly counters = new Scratch();
 
   constructor(key: Buffer) {
     this.aes = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
@@ -45,13 +51,9 @@ export class GcmOpener {
     // bounds on every call, and a buffer per value costs more than its few bytes).
     let total = 0;
     for (const value of stored) total += value.length >>> 1;
-    const bytes = Buffer.allocUnsafe(total);
+    const bytes = this.values.take(total);
     const view = viewOf(bytes);
-    /**
-     * Per value: where it starts in `bytes`, its ciphertext's length (-1: not a GCM value), and where
-     * its counter blocks start in `counters`: J0 = nonce ‖ 1 (masks the tag), then nonce ‖ 2, 3, …
-     * (the keystream).
-     */
+    /** Per value: where it starts in `bytes`, its ciphertext's length (-1: not a GCM value), where its blocks start in the keystream. */
     const starts = new Int32Array(stored.length);
     const lengths = new Int32Array(stored.length);
     const streamStarts = new Int32Array(stored.length);
@@ -67,22 +69,7 @@ export class GcmOpener {
       if (whole) blocks += 1 + Math.ceil(lengths[i] / BLOCK);
       at += written;
     });
-    const counters = Buffer.allocUnsafe(blocks * BLOCK);
-    const counterView = viewOf(counters);
-    stored.forEach((_, i) => {
-      if (lengths[i] < 0) return;
-      const n0 = view.getInt32(starts[i]);
-      const n1 = view.getInt32(starts[i] + 4);
-      const n2 = view.getInt32(starts[i] + 8);
-      for (let j = 1, n = 1 + Math.ceil(lengths[i] / BLOCK); j <= n; j++) {
-        const block = streamStarts[i] + (j - 1) * BLOCK;
-        counterView.setInt32(block, n0);
-        counterView.setInt32(block + 4, n1);
-        counterView.setInt32(block + 8, n2);
-        counterView.setInt32(block + 12, j);
-      }
-    });
-    const stream = this.aes.update(counters);
+    const stream = this.keystream(view, starts, lengths, streamStarts, blocks);
     const streamView = viewOf(stream);
     return stored.map((_, i) => {
       const length = lengths[i];
@@ -97,6 +84,75 @@ export class GcmOpener {
       for (let k = 0; k < length; k++) bytes[body + k] ^= stream[streamAt + BLOCK + k];
       return bytes.toString('utf8', body, body + length);
     });
+  }
+
+  /**
+   * Each UTF-8 plaintext sealed under the nonce at `nonces[12·i…]`, as hex of nonce ‖ ciphertext ‖ tag
+   * (what Node's aes-256-gcm gives for the same nonce). The caller draws the nonces (one CSPRNG fill per
+   * batch) and never reuses one.
+   */
+  sealHex(plains: readonly string[], nonces: Buffer): string[] {
+    if (nonces.length < plains.length * NONCE_BYTES) throw new RangeError('one 12-byte nonce per value');
+    const n = plains.length;
+    const starts = new Int32Array(n);
+    const lengths = new Int32Array(n);
+    const streamStarts = new Int32Array(n);
+    let total = 0;
+    let blocks = 0;
+    for (let i = 0; i < n; i++) {
+      const length = Buffer.byteLength(plains[i], 'utf8');
+      starts[i] = total;
+      lengths[i] = length;
+      streamStarts[i] = blocks * BLOCK;
+      total += NONCE_BYTES + length + TAG_BYTES;
+      blocks += 1 + Math.ceil(length / BLOCK);
+    }
+    // Every value laid out as stored (nonce ‖ plaintext, then ciphertext ‖ tag), one hex encoding for all.
+    const bytes = this.values.take(total);
+    const view = viewOf(bytes);
+    for (let i = 0; i < n; i++) {
+      nonces.copy(bytes, starts[i], i * NONCE_BYTES, (i + 1) * NONCE_BYTES);
+      bytes.write(plains[i], starts[i] + NONCE_BYTES, lengths[i], 'utf8');
+    }
+    const stream = this.keystream(view, starts, lengths, streamStarts, blocks);
+    const streamView = viewOf(stream);
+    const s = this.state;
+    for (let i = 0; i < n; i++) {
+      const length = lengths[i];
+      const body = starts[i] + NONCE_BYTES;
+      const streamAt = streamStarts[i];
+      for (let k = 0; k < length; k++) bytes[body + k] ^= stream[streamAt + BLOCK + k];
+      this.ghash(bytes, view, body, length);
+      for (let w = 0; w < 16; w += 4) view.setInt32(body + length + w, streamView.getInt32(streamAt + w) ^ s[w >> 2]);
+    }
+    const hex = bytes.toString('hex');
+    const out = new Array<string>(n);
+    for (let i = 0; i < n; i++) out[i] = hex.slice(2 * starts[i], 2 * (starts[i] + NONCE_BYTES + lengths[i] + TAG_BYTES));
+    return out;
+  }
+
+  /**
+   * The AES of every value's counter blocks, in one call: per value (its nonce at `starts[i]` of
+   * `view`, `lengths[i]` bytes of text, -1: none) J0 = nonce ‖ 1, which masks the tag, then
+   * nonce ‖ 2, 3, … (the keystream), from `streamStarts[i]`.
+   */
+  private keystream(view: DataView, starts: Int32Array, lengths: Int32Array, streamStarts: Int32Array, blocks: number): Buffer {
+    const counters = this.counters.take(blocks * BLOCK);
+    const counterView = viewOf(counters);
+    for (let i = 0; i < starts.length; i++) {
+      if (lengths[i] < 0) continue;
+      const n0 = view.getInt32(starts[i]);
+      const n1 = view.getInt32(starts[i] + 4);
+      const n2 = view.getInt32(starts[i] + 8);
+      for (let j = 1, n = 1 + Math.ceil(lengths[i] / BLOCK); j <= n; j++) {
+        const block = streamStarts[i] + (j - 1) * BLOCK;
+        counterView.setInt32(block, n0);
+        counterView.setInt32(block + 4, n1);
+        counterView.setInt32(block + 8, n2);
+        counterView.setInt32(block + 12, j);
+      }
+    }
+    return this.aes.update(counters);
   }
 
   /** GHASH of `length` bytes from `start` (zero-padded to whole blocks) and their length block, into `state`. */
@@ -140,10 +196,6 @@ export class GcmOpener {
     s[2] = z2;
     s[3] = z3;
   }
-}
-
-function viewOf(bytes: Buffer): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
