@@ -71,7 +71,7 @@ export interface KeyCodec {
  * Node's, besides one value of each length: what the batch code does depends on a value's length
  * only (its blocks, its last partial one), so a fault in it shows on that value. A few µs each.
  */
-export const NODE_CHECK_EVERY = 64;
+const NODE_CHECK_EVERY = 64;
 
 /** Indices of a batch that Node's own crypto checks: the first value of each length, and every NODE_CHECK_EVERY-th. */
 export function nodeCheckSample(values: readonly string[]): number[] {

@@ -57,6 +57,13 @@ const ANCHORS: Array<{ pattern: RegExp | null; withinMs: number }> = [
   { pattern: /commit: 1\/1/, withinMs: 1 },
 ];
 
+/** The moment to aim at for a phase no random kill reached (the write takes a few milliseconds with batch crypto). */
+const AIMED = {
+  'before-write': ANCHORS[1],
+  writing: { pattern: /write api_keys: [\d,]+\/[\d,]+ 100%/, withinMs: 2 },
+  committed: ANCHORS[3],
+};
+
 type Where = 'before-write' | 'writing' | 'committed-journal-writing' | 'committed-journal-committed' | 'finished';
 
 interface Stats {
@@ -214,14 +221,16 @@ async function crashRuns(t: TestContext, engine: Engine, { runs, backup }: { run
   for (let i = 0; i < 3; i++, step++) fastest = Math.min(fastest, await timedRun(db, ...next(), backup));
 
   // Until runs runs were really killed (a run may finish before its kill; it is checked all the
-  // same), and at least one kill landed after a commit (its window is a few milliseconds).
+  // same), and a kill landed before the write, during it and after the commit: the last two
+  // windows are a few milliseconds, so once the random kills are done the missing one is aimed at.
   let killed = 0;
   const afterCommit = () => stats.where['committed-journal-writing'] + stats.where['committed-journal-committed'];
-  for (let run = 0; (killed < runs || afterCommit() === 0) && run < 4 * runs; run++, step++) {
+  const missing = () => (stats.where['before-write'] === 0 ? AIMED['before-write'] : stats.where.writing === 0 ? AIMED.writing : afterCommit() === 0 ? AIMED.committed : null);
+  for (let run = 0; (killed < runs || missing() !== null) && run < 4 * runs; run++, step++) {
     const [from, to] = next();
     // A random moment: after spawn, or shortly after a progress line marking a later phase, so
     // that kills land in every phase and not mostly in start-up.
-    const anchor = killed >= runs ? ANCHORS[ANCHORS.length - 1] : ANCHORS[Math.floor(Math.random() * ANCHORS.length)];
+    const anchor = killed >= runs ? missing()! : ANCHORS[Math.floor(Math.random() * ANCHORS.length)];
     const delay = Math.floor(Math.random() * (anchor.pattern ? anchor.withinMs : 0.8 * fastest));
     const proc = spawnMigration(db, from, to, backup);
     let timer: NodeJS.Timeout | undefined;
