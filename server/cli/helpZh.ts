@@ -24,8 +24,8 @@ function valuesHelp(command: string): string {
   return `用法：gpt-load-keystore ${command} [--key KEY | --env FILE] < values.txt
 
 从标准输入逐行读取值，每行输出一个结果，与 GPT-Load 存储的方式完全一致。密钥依次取自
---key、环境变量 ENCRYPTION_KEY、--env FILE 中的 ENCRYPTION_KEY；没有密钥时按 GPT-Load 的未加密
-模式处理（值以明文存储，用 SHA-256 计算哈希）。请优先通过环境变量或 --env 提供 ENCRYPTION_KEY，
+--key、环境变量 ENCRYPTION_KEY、--env FILE（有 ./.env 时默认用它）中的 ENCRYPTION_KEY；
+没有密钥时按 GPT-Load 的未加密模式处理（值以明文存储，用 SHA-256 计算哈希）。请优先通过环境变量或 --env 提供 ENCRYPTION_KEY，
 而不是 --key：写在命令行上的密钥会留在 shell 历史和 \`ps\` 中。
 
 退出码：0 成功，2 参数错误，3 .env 无法读取，4 某个值无法解密或结果跨越多行（该行在标准输出中

@@ -3,16 +3,17 @@ import { createInterface } from 'node:readline';
 import { codecFor, DecryptError, type DecryptFailure, type KeyCodec } from '../core/crypto';
 import { describeEnvParseError, loadEnv } from '../core/env/read';
 import { EXIT_CODES, KeystoreError, localize, type Localized } from '../core/errors';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { str } from './options';
 
-/** --key, then the ENCRYPTION_KEY environment variable, then --env FILE; none = disabled mode. */
+/** --key, then the ENCRYPTION_KEY environment variable, then --env FILE (default ./.env when there is one, as every other command); none = disabled mode. */
 function keyFromArgs(args: ParsedArgs, io: CliIO): string {
   const key = str(args, 'key');
   if (key !== undefined) return key;
   if (io.env.ENCRYPTION_KEY !== undefined) return io.env.ENCRYPTION_KEY;
-  const envFile = str(args, 'env');
+  const envFile = str(args, 'env') ?? (existsSync(resolve(io.cwd, '.env')) ? '.env' : undefined);
   if (envFile === undefined) return '';
   const env = loadEnv(resolve(io.cwd, envFile), {});
   if (!env.exists) throw new KeystoreError('env-missing', { en: `${envFile} does not exist`, zh: `${envFile} 不存在` });
@@ -56,7 +57,7 @@ function valueCommand(name: 'encrypt' | 'decrypt' | 'hash', summary: string, tra
 
 Reads one value per line on stdin and writes one result per line on stdout, exactly as GPT-Load
 would store it. The key comes from --key, else the ENCRYPTION_KEY environment variable, else
-ENCRYPTION_KEY in --env FILE; with no key, GPT-Load's disabled mode applies (values stored as
+ENCRYPTION_KEY in --env FILE (default ./.env when present); with no key, GPT-Load's disabled mode applies (values stored as
 plaintext, hashed with SHA-256). Prefer ENCRYPTION_KEY in the environment or --env over --key:
 a key on the command line lands in shell history and \`ps\`.
 

@@ -173,7 +173,19 @@ test('audit: GPT-Load on the host network (network_mode: host) listens on HOST o
   const exposed = audit(db, [], [STRONG_AUTH, STRONG_ENC]).report.findings.find((f) => f.code === 'admin-exposed')!;
   assert.equal(exposed.severity, 'fail');
   assert.match(exposed.message, /network_mode: host, HOST=0\.0\.0\.0/);
+  assert.match(exposed.message, /HOST=127\.0\.0\.1 in \.env/);
   assert.equal(exposed.line, 4);
   writeFileSync(join(db.envDir, '.env'), `${readFileSync(join(db.envDir, '.env'), 'utf8')}HOST=127.0.0.1\n`);
   assert.equal(audit(db, [], [STRONG_AUTH, STRONG_ENC]).report.findings.find((f) => f.code === 'admin-exposed')!.severity, 'pass');
+});
+
+test('audit: after encryption is enabled, a newest backup in plaintext (taken before) is a warning to back up under the key', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 20, authKey: STRONG_AUTH, env: true });
+  if (!db) return;
+  const env = { PATH: process.env.PATH, LANG: 'C', NEW_KEY: STRONG_ENC };
+  const migrate = spawnSync(process.execPath, [CLI, 'migrate-keys', '--to-env', 'NEW_KEY', '--update-env', '--yes'], { cwd: db.envDir, encoding: 'utf8', env });
+  assert.equal(migrate.status, 0, migrate.stderr);
+  const unchecked = audit(db, [], [STRONG_ENC]).report.findings.find((f) => f.code === 'backup-unchecked')!;
+  assert.equal(unchecked.severity, 'warn');
+  assert.match(unchecked.message, /plaintext, from before encryption was enabled.*backup create/);
 });

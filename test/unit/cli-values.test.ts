@@ -45,6 +45,7 @@ function keySources(t: { after(fn: () => void): void }, password: string): Array
     ['--key', ['--key', password], {}, REPO_ROOT],
     ['ENCRYPTION_KEY variable', [], { ENCRYPTION_KEY: password }, REPO_ROOT],
     ['--env FILE', ['--env', '.env'], {}, dir],
+    ['./.env by default', [], {}, dir],
   ];
 }
 

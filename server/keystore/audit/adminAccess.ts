@@ -16,8 +16,8 @@ export function adminAccessFindings(inputs: AuditInputs): AuditFinding[] {
   } else if (doors.length === 0) {
     out.push(
       finding('admin-access', 'admin-exposed', 'fail', {
-        en: `GPT-Load's admin UI is published on every interface (${open.how}) with no reverse proxy in front: anyone who reaches the host can try AUTH_KEY, and GPT-Load does not rate-limit logins. Bind it to 127.0.0.1 (e.g. "127.0.0.1:3001:3001") behind a reverse proxy, or limit it by firewall.`,
-        zh: `GPT-Load 的管理界面在所有网络接口上发布（${open.how}），前面没有反向代理：能访问主机的任何人都可以尝试 AUTH_KEY，而 GPT-Load 不限制登录频率。请绑定到 127.0.0.1（如 "127.0.0.1:3001:3001"）并置于反向代理之后，或用防火墙限制。`,
+        en: `GPT-Load's admin UI is published on every interface (${open.how}) with no reverse proxy in front: anyone who reaches the host can try AUTH_KEY, and GPT-Load does not rate-limit logins. Bind it to 127.0.0.1 (${open.byHost ? 'HOST=127.0.0.1 in .env' : 'e.g. ports "127.0.0.1:3001:3001"'}) behind a reverse proxy, or limit it by firewall.`,
+        zh: `GPT-Load 的管理界面在所有网络接口上发布（${open.how}），前面没有反向代理：能访问主机的任何人都可以尝试 AUTH_KEY，而 GPT-Load 不限制登录频率。请绑定到 127.0.0.1（${open.byHost ? '在 .env 中设置 HOST=127.0.0.1' : '如 ports "127.0.0.1:3001:3001"'}）并置于反向代理之后，或用防火墙限制。`,
       }, where),
     );
   } else {

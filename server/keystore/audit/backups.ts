@@ -39,6 +39,12 @@ export async function backupFindings(inputs: AuditInputs): Promise<AuditFinding[
           en: 'The newest backup does not pass a check (damaged or incomplete): check it (gpt-load-keystore backup check) and take a new one.',
           zh: '最新的备份未通过检查（已损坏或不完整）：请检查（gpt-load-keystore backup check）并创建新备份。',
         }, { file: newest.path, fix: 'backup-create' })
+      : newest.info!.keyFingerprint === 'plaintext' && codec.fingerprint !== 'plaintext' && (newest.info!.rows.api_keys ?? 0) > 0
+        ? // Taken before encryption was enabled: it opens with any key, but no backup holds the data as it is now.
+          finding('backups', 'backup-unchecked', 'warn', {
+            en: 'The newest backup holds the keys in plaintext, from before encryption was enabled: no backup holds the data as it is now, under the configured ENCRYPTION_KEY. Take one: gpt-load-keystore backup create',
+            zh: '最新的备份以明文保存密钥，是启用加密之前创建的：没有任何备份保存了当前（使用已配置 ENCRYPTION_KEY）的数据。请创建一个：gpt-load-keystore backup create',
+          }, { file: newest.path, fix: 'backup-create' })
       : newest.key.works === false
         ? // Right after a key change the newest backup is the one taken before it: sound, but it
           // restores only with the previous key, so it is a reminder, not a failure.

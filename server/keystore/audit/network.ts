@@ -10,6 +10,8 @@ export interface Exposure {
   line?: number;
   /** How, for the message: "3001:3001", "HOST=0.0.0.0". */
   how: string;
+  /** Decided by HOST (a binary deployment, or `network_mode: host`), not by published ports: the fix is HOST=127.0.0.1. */
+  byHost: boolean;
 }
 
 function gptLoadPort(inputs: AuditInputs): string {
@@ -36,14 +38,15 @@ export function exposure(inputs: AuditInputs): Exposure {
     const ports = compose.ports.filter((p) => p.target === port);
     const shown = (p: (typeof ports)[number]) => `ports "${[p.hostIp && (p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp), p.published, p.target].filter(Boolean).join(':')}"`;
     const open = ports.find((p) => unspecified(p.hostIp));
-    if (open) return { allInterfaces: true, file: open.file, line: open.line, how: shown(open) };
+    if (open) return { allInterfaces: true, file: open.file, line: open.line, how: shown(open), byHost: false };
     const first = ports[0];
-    return first ? { allInterfaces: false, file: first.file, line: first.line, how: shown(first) } : { allInterfaces: false, file: compose.service.file, line: compose.service.line, how: 'no published port' };
+    return first ? { allInterfaces: false, file: first.file, line: first.line, how: shown(first), byHost: false } : { allInterfaces: false, file: compose.service.file, line: compose.service.line, how: 'no published port', byHost: false };
   }
   // A binary deployment, or a container on the host's network (`network_mode: host`, where `ports:`
   // mean nothing): GPT-Load listens on HOST of the host's own interfaces.
   const host = setting(inputs, 'HOST');
   const value = host?.value || '0.0.0.0';
-  const where = host?.file ? { file: host.file, line: host.line } : hostNetwork ? { file: hostNetwork.file, line: hostNetwork.line } : {};
-  return { allInterfaces: !isLoopback(value), ...where, how: hostNetwork ? `network_mode: host, HOST=${value}` : `HOST=${value}` };
+  // On the host network the Compose line is what makes HOST decide: name it.
+  const where = hostNetwork ? { file: hostNetwork.file, line: hostNetwork.line } : host?.file ? { file: host.file, line: host.line } : {};
+  return { allInterfaces: !isLoopback(value), ...where, how: hostNetwork ? `network_mode: host, HOST=${value}` : `HOST=${value}`, byHost: true };
 }
