@@ -86,6 +86,17 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   const found = findCommand(argv);
+  // A command group alone (`backup`, `keys --help`): its subcommands, as --help lists commands.
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+  if (!found && group.length > 0 && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
+    const width = Math.max(...group.map((c) => c.name.length));
+    const lines = [
+      localize({ en: `${argv[0]} takes a subcommand (gpt-load-keystore ${argv[0]} <subcommand> --help for details):`, zh: `${argv[0]} 需要一个子命令（详见 gpt-load-keystore ${argv[0]} <子命令> --help）：` }, io.lang),
+      ...group.map((c) => `  ${c.name.padEnd(width)}  ${helpOf(c, io.lang).summary}`),
+    ];
+    (argv.length === 1 ? io.stderr : io.stdout).write(lines.join('\n') + '\n');
+    return argv.length === 1 ? EXIT_CODES.usage : 0;
+  }
   if (!found) {
     const near = suggestCommand(argv);
     if (near !== undefined) {

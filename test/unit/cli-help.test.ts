@@ -147,3 +147,14 @@ for (const command of COMMANDS) {
     }
   });
 }
+
+test('a command group alone lists its subcommands: with --help on stdout (exit 0), bare on stderr (exit 2), in zh-CN too', (t) => {
+  const dir = inEmptyDir(t);
+  const help = cli(['backup', '--help'], dir);
+  assert.equal(help.status, 0);
+  for (const sub of ['backup create', 'backup check', 'backup restore', 'backup list', 'backup prune']) assert.match(help.stdout, new RegExp(`^  ${sub} `, 'm'));
+  const bare = cli(['keys'], dir);
+  assert.equal(bare.status, 2);
+  assert.match(bare.stderr, /keys takes a subcommand[\s\S]*keys list/);
+  assert.match(cli(['backup', '--help', '--lang', 'zh-CN'], dir).stdout, /backup 需要一个子命令/);
+});
