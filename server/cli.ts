@@ -12,8 +12,13 @@ import { detectLang } from './core/lang';
 import { TOOL } from './core/tool';
 import { maskDsn } from './store/dsn';
 
+/** One line per command: its name, padded to the longest, and its summary in `lang`. */
+function commandLines(commands: readonly CliCommand[], lang: Lang): string[] {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return commands.map((c) => `  ${c.name.padEnd(width)}  ${helpOf(c, lang).summary}`);
+}
+
 function usage(lang: Lang): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const zh = lang === 'zh-CN';
   return [
     zh ? USAGE_ZH.title : 'gpt-load-keystore — safe key encryption, rotation, backups and .env checks for GPT-Load',
@@ -21,7 +26,7 @@ function usage(lang: Lang): string {
     zh ? USAGE_ZH.usage : 'Usage: gpt-load-keystore <command> [options]    (gpt-load-keystore <command> --help for details)',
     '',
     zh ? USAGE_ZH.commands : 'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${helpOf(c, lang).summary}`),
+    ...commandLines(COMMANDS, lang),
     '',
     ...(zh
       ? USAGE_ZH.exitCodes
@@ -89,10 +94,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   // A command group alone (`backup`, `keys --help`): its subcommands, as --help lists commands.
   const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
   if (!found && group.length > 0 && (argv.length === 1 || argv[1] === '--help' || argv[1] === '-h')) {
-    const width = Math.max(...group.map((c) => c.name.length));
     const lines = [
       localize({ en: `${argv[0]} takes a subcommand (gpt-load-keystore ${argv[0]} <subcommand> --help for details):`, zh: `${argv[0]} 需要一个子命令（详见 gpt-load-keystore ${argv[0]} <子命令> --help）：` }, io.lang),
-      ...group.map((c) => `  ${c.name.padEnd(width)}  ${helpOf(c, io.lang).summary}`),
+      ...commandLines(group, io.lang),
     ];
     (argv.length === 1 ? io.stderr : io.stdout).write(lines.join('\n') + '\n');
     return argv.length === 1 ? EXIT_CODES.usage : 0;

@@ -52,8 +52,10 @@ Examples:
       throw new KeystoreError('usage', { en: '--format takes text or json', zh: '--format 只接受 text 或 json' });
     }
     // Without FILEs: ./.env and the Compose files beside it, which decide what GPT-Load's container gets.
-    const composeFiles = findComposeFiles(io.cwd, existsSync, composeSettingIn(io.cwd, io.env, readTextOrNull));
-    const files = args.positionals.length > 0 ? args.positionals : ['.env', ...composeFiles.map((f) => relative(io.cwd, f))];
+    const files =
+      args.positionals.length > 0
+        ? args.positionals
+        : ['.env', ...findComposeFiles(io.cwd, existsSync, composeSettingIn(io.cwd, io.env, readTextOrNull)).map((f) => relative(io.cwd, f))];
     const results: Array<Finding & { file: string }> = [];
     for (const file of files) {
       const text = readEnvArgument(file, io);

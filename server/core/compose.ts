@@ -53,18 +53,19 @@ export function findComposeFiles(dir: string, exists: (path: string) => boolean 
   return override ? [main, override] : [main];
 }
 
-/** A variable as Compose in `dir` sees it before reading any Compose file: the shell's, else `dir`'s .env. */
+/** The variables of `dir`'s .env as Compose reads them (the shell's values expand inside it); null when there is no .env. */
+function readProjectEnv(dir: string, processEnv: Record<string, string | undefined>, readText: (path: string) => string | null): Map<string, string> | null {
+  const text = readText(join(dir, '.env'));
+  if (text === null) return null;
+  const values = new Map<string, string>();
+  for (const { entry, read } of readEnvAsCompose(text, (n) => processEnv[n])) if (read && 'value' in read) values.set(entry.key, read.value);
+  return values;
+}
+
+/** A variable as Compose in `dir` sees it before reading any Compose file: the shell's, else `dir`'s .env (read on first use). */
 export function composeSettingIn(dir: string, processEnv: Record<string, string | undefined>, readText: (path: string) => string | null): (name: string) => string | undefined {
-  let projectEnv: Map<string, string> | undefined;
-  return (name) => {
-    if (processEnv[name] !== undefined) return processEnv[name];
-    if (!projectEnv) {
-      projectEnv = new Map();
-      const text = readText(join(dir, '.env'));
-      if (text !== null) for (const { entry, read } of readEnvAsCompose(text, (n) => processEnv[n])) if (read && 'value' in read) projectEnv.set(entry.key, read.value);
-    }
-    return projectEnv.get(name);
-  };
+  let projectEnv: Map<string, string> | null | undefined;
+  return (name) => processEnv[name] ?? (projectEnv === undefined ? (projectEnv = readProjectEnv(dir, processEnv, readText)) : projectEnv)?.get(name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,12 +525,8 @@ export function resolveComposeDeployment(dir: string, options: ComposeOptions = 
 
   // The project .env as Compose reads it; the shell wins over it.
   const projectEnvPath = join(projectDir, '.env');
-  const projectEnvText = readText(projectEnvPath);
-  const projectEnv = new Map<string, string>();
-  if (projectEnvText !== null) {
-    const inProcess: Lookup = (name) => processEnv[name];
-    for (const { entry, read } of readEnvAsCompose(projectEnvText, inProcess)) if (read && 'value' in read) projectEnv.set(entry.key, read.value);
-  }
+  const projectEnvRead = readProjectEnv(projectDir, processEnv, readText);
+  const projectEnv = projectEnvRead ?? new Map<string, string>();
   const lookup: Lookup = (name) => processEnv[name] ?? projectEnv.get(name);
   const origin = (name: string): 'process' | 'project-env' | 'unset' => (processEnv[name] !== undefined ? 'process' : projectEnv.has(name) ? 'project-env' : 'unset');
   const plain = (text: string): string => {
@@ -603,7 +600,7 @@ export function resolveComposeDeployment(dir: string, options: ComposeOptions = 
   return {
     projectDir,
     files,
-    projectEnvFile: projectEnvText === null ? null : projectEnvPath,
+    projectEnvFile: projectEnvRead === null ? null : projectEnvPath,
     service: gptLoad
       ? {
           name: gptLoad.name,

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** The repository root (tests run from any folder). */
@@ -12,4 +13,15 @@ export function fixturePath(...parts: string[]): string {
   const full = join(REPO_ROOT, 'test', 'fixtures', 'gpt-load', ...parts);
   if (!existsSync(full)) throw new Error(`fixture not found at ${full}`);
   return full;
+}
+
+/** A temporary folder holding `files` (relative paths, subfolders made), removed after the test. */
+export function folderWith(t: { after(fn: () => void): void }, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'glk-files-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
 }

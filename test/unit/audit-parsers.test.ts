@@ -6,8 +6,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAccessLine } from '../../server/keystore/audit/accessLog';
 import { readCaddyfile, siteServesHttps } from '../../server/keystore/audit/caddyfile';
@@ -17,21 +15,12 @@ import { parseGptLoadLine } from '../../server/keystore/audit/gptLoadLog';
 import { failureKind, FailureTally } from '../../server/keystore/audit/logins';
 import { nginxServers, nginxUpstreams, readNginxConfig } from '../../server/keystore/audit/nginx';
 import { readFrontDoors } from '../../server/keystore/audit/proxies';
-
-function folder(t: import('node:test').TestContext, files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'glk-audit-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+import { folderWith } from '../support/paths';
 
 const ADDRESS = { ports: ['3001'], serviceNames: ['gpt-load'] };
 
 test('nginx: includes with globs, servers in http and in included files, locations, upstreams, comments and quotes', (t) => {
-  const dir = folder(t, {
+  const dir = folderWith(t, {
     'nginx.conf': 'events {}\nhttp {\n  # allow 10.0.0.0/8;\n  include sites-enabled/*;\n  include conf.d/*.conf;\n}\n',
     'sites-enabled/a': 'server {\n  listen 443 ssl http2;\n  server_name "a.example.com";\n  ssl_certificate /c.pem;\n  location / {\n    allow 10.0.0.0/8;\n    deny all;\n    proxy_pass http://backend;\n  }\n  location /proxy/ { proxy_pass http://backend; }\n}\n',
     'conf.d/upstream.conf': 'upstream backend {\n  server 127.0.0.1:3001 max_fails=3;\n}\n',
@@ -54,7 +43,7 @@ test('nginx: includes with globs, servers in http and in included files, locatio
 });
 
 test('nginx: deny at server level covers every location; a missing include is reported, not fatal', (t) => {
-  const dir = folder(t, { 'site.conf': 'server {\n  listen 443 ssl;\n  allow 192.168.0.0/16;\n  deny all;\n  include snippets/missing.conf;\n  location / { proxy_pass http://127.0.0.1:3001; }\n}\n' });
+  const dir = folderWith(t, { 'site.conf': 'server {\n  listen 443 ssl;\n  allow 192.168.0.0/16;\n  deny all;\n  include snippets/missing.conf;\n  location / { proxy_pass http://127.0.0.1:3001; }\n}\n' });
   const config = readNginxConfig(join(dir, 'site.conf'));
   assert.equal(config.problems.length, 1);
   assert.match(config.problems[0].text, /missing\.conf/);
@@ -63,7 +52,7 @@ test('nginx: deny at server level covers every location; a missing include is re
 });
 
 test('Caddyfile: global options, snippets, several site blocks, http:// and :80 addresses, imports', (t) => {
-  const dir = folder(t, {
+  const dir = folderWith(t, {
     Caddyfile: '{\n\temail ops@example.com\n}\n(limit) {\n\t@blocked not remote_ip 10.0.0.0/8\n\trespond @blocked 403\n}\ngpt.example.com, www.gpt.example.com {\n\timport limit\n\treverse_proxy gpt-load:3001\n}\n\nhttp://plain.example.com {\n\treverse_proxy 127.0.0.1:3001\n}\n:80 {\n\treverse_proxy /api/* 127.0.0.1:3001\n}\nimport sites/*.caddy\n',
     'sites/other.caddy': 'other.example.com {\n\treverse_proxy 127.0.0.1:8080\n}\n',
   });
@@ -83,7 +72,7 @@ test('Caddyfile: global options, snippets, several site blocks, http:// and :80 
 });
 
 test('Caddyfile: a single site without braces; auto_https off', (t) => {
-  const dir = folder(t, { Caddyfile: 'gpt.example.com\nreverse_proxy localhost:3001\n', 'off/Caddyfile': '{\n\tauto_https off\n}\ngpt.example.com {\n\treverse_proxy localhost:3001\n}\n' });
+  const dir = folderWith(t, { Caddyfile: 'gpt.example.com\nreverse_proxy localhost:3001\n', 'off/Caddyfile': '{\n\tauto_https off\n}\ngpt.example.com {\n\treverse_proxy localhost:3001\n}\n' });
   const [single] = readFrontDoors([join(dir, 'Caddyfile')], null, ADDRESS).doors;
   assert.deepEqual([single.label, single.tls], ['gpt.example.com', true]);
   const [off] = readFrontDoors([join(dir, 'off', 'Caddyfile')], null, ADDRESS).doors;
@@ -91,7 +80,7 @@ test('Caddyfile: a single site without braces; auto_https off', (t) => {
 });
 
 test('Compose: every service\'s environment (literal or interpolated) and GPT-Load\'s labels, map and list forms, with lines', (t) => {
-  const dir = folder(t, {
+  const dir = folderWith(t, {
     '.env': 'AUTH_KEY=from-env\n',
     'docker-compose.yml':
       'services:\n  gpt-load:\n    image: ghcr.io/tbphp/gpt-load:latest\n    ports:\n      - "127.0.0.1:3001:3001"\n    environment:\n      - AUTH_KEY=${AUTH_KEY}\n      - ENCRYPTION_KEY=literal-value\n    labels:\n      traefik.enable: "true"\n      traefik.http.routers.gl.rule: Host(`gpt.example.com`)\n  mysql:\n    image: mysql:8.2\n    environment:\n      MYSQL_ROOT_PASSWORD: 123456\n',

@@ -2,25 +2,15 @@
  * server/core/compose.ts: what GPT-Load's container gets from Docker Compose, on deployments laid
  * out on disk as operators have them (main file + override, project .env, env_file, mounts).
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeystoreError } from '../../server/core/errors';
 import { assertComposeDelivers } from '../../server/keystore/composeCheck';
 import { STOCK_GPT_LOAD_SERVICE } from '../support/compose';
+import { folderWith } from '../support/paths';
 import { findComposeFiles, interpolate, isGptLoadImage, looksLikeCompose, parseComposeText, resolveComposeDeployment } from '../../server/core/compose';
 
-function deployment(t: TestContext, files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'glk-compose-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
 
 const STOCK = `services:\n${STOCK_GPT_LOAD_SERVICE}`;
 
@@ -42,7 +32,7 @@ test('interpolation: $$, $VAR, ${VAR}, ${VAR:-def}, ${VAR-def}, :+, ?, nested de
 });
 
 test('files: compose.yaml preferred, the override read after it; recognised by name and by content', (t) => {
-  const dir = deployment(t, { 'docker-compose.yml': STOCK, 'compose.yaml': STOCK, 'docker-compose.override.yml': 'services: {}\n' });
+  const dir = folderWith(t, { 'docker-compose.yml': STOCK, 'compose.yaml': STOCK, 'docker-compose.override.yml': 'services: {}\n' });
   assert.deepEqual(findComposeFiles(dir), [join(dir, 'compose.yaml'), join(dir, 'docker-compose.override.yml')]);
   assert.equal(looksLikeCompose(STOCK), true);
   assert.equal(looksLikeCompose('AUTH_KEY=x\n'), false);
@@ -52,7 +42,7 @@ test('files: compose.yaml preferred, the override read after it; recognised by n
 });
 
 test('stock deployment: the key comes from env_file .env, with its line; ports interpolated from .env', (t) => {
-  const dir = deployment(t, { 'docker-compose.yml': STOCK, '.env': 'PORT=3002\n# comment\nENCRYPTION_KEY=from-dotenv-Abc123456789xyz\n' });
+  const dir = folderWith(t, { 'docker-compose.yml': STOCK, '.env': 'PORT=3002\n# comment\nENCRYPTION_KEY=from-dotenv-Abc123456789xyz\n' });
   const c = resolveComposeDeployment(dir)!;
   assert.equal(c.service?.name, 'gpt-load');
   assert.deepEqual(c.effectiveVariable('ENCRYPTION_KEY'), {
@@ -67,7 +57,7 @@ test('stock deployment: the key comes from env_file .env, with its line; ports i
 });
 
 test('environment: overrides env_file, in map and list form, literal or interpolated (shell over project .env)', (t) => {
-  const dir = deployment(t, {
+  const dir = folderWith(t, {
     'compose.yml': `x-common: &common
   restart: always
 services:
@@ -103,7 +93,7 @@ services:
 });
 
 test('override file: environment merged by name over the main file; map form; mounted .env read as GPT-Load reads it', (t) => {
-  const dir = deployment(t, {
+  const dir = folderWith(t, {
     'docker-compose.yml': STOCK.replace('    env_file:\n      - .env\n', '') + '      - ./.env:/app/.env:ro\n',
     'docker-compose.override.yml': 'services:\n  gpt-load:\n    environment:\n      ENCRYPTION_KEY: "override-key-0123456789ABCDEFab"\n      PORT: 3005\n',
     '.env': 'AUTH_KEY=mounted-auth-0123456789ABCDEFab\nENCRYPTION_KEY=dotenv-key\n',
@@ -126,7 +116,7 @@ test('parseComposeText: environment entries with spans for editors; a missing en
   assert.equal(model.services[0].environment[0].name, 'AUTH_KEY');
   assert.equal(text.slice(...model.services[0].environment[0].span), 'abc');
   assert.ok(model.errors.length > 0);
-  const dir = deployment(t, { 'compose.yaml': 'services:\n  gpt-load:\n    build: .\n    env_file: missing.env\n' });
+  const dir = folderWith(t, { 'compose.yaml': 'services:\n  gpt-load:\n    build: .\n    env_file: missing.env\n' });
   assert.match(resolveComposeDeployment(dir)!.effectiveVariable('AUTH_KEY').error!.en, /missing\.env does not exist/);
 });
 
@@ -141,20 +131,20 @@ test('assertComposeDelivers: a service without the .env, an env_file elsewhere, 
       return err.text.en;
     }
   };
-  const none = deployment(t, { 'compose.yaml': 'services:\n  gpt-load:\n    image: tbphp/gpt-load\n', '.env': 'AUTH_KEY=a\n' });
+  const none = folderWith(t, { 'compose.yaml': 'services:\n  gpt-load:\n    image: tbphp/gpt-load\n', '.env': 'AUTH_KEY=a\n' });
   assert.match(refusal(none, { AUTH_KEY: 'b' })!, /gets no AUTH_KEY from Docker Compose: .*Add "env_file: \.env".* compose\.yaml:2/);
-  const elsewhere = deployment(t, { 'compose.yaml': 'services:\n  gpt-load:\n    image: tbphp/gpt-load\n    env_file: conf/gpt.env\n', '.env': '', 'conf/gpt.env': 'AUTH_KEY=a\n' });
+  const elsewhere = folderWith(t, { 'compose.yaml': 'services:\n  gpt-load:\n    image: tbphp/gpt-load\n    env_file: conf/gpt.env\n', '.env': '', 'conf/gpt.env': 'AUTH_KEY=a\n' });
   assert.match(refusal(elsewhere, { AUTH_KEY: 'b' })!, /reads AUTH_KEY from .*conf\/gpt\.env:1 \(env_file: of service gpt-load\), not from .*\.env\. Run with --env .*conf\/gpt\.env/);
-  const broken = deployment(t, { 'compose.yaml': 'services:\n  gpt-load:\n    image: tbphp/gpt-load\n    environment:\n      - AUTH_KEY=${NOPE:?}\n' });
+  const broken = folderWith(t, { 'compose.yaml': 'services:\n  gpt-load:\n    image: tbphp/gpt-load\n    environment:\n      - AUTH_KEY=${NOPE:?}\n' });
   assert.match(refusal(broken, { AUTH_KEY: 'b' })!, /cannot set AUTH_KEY .*compose\.yaml:5\): required variable NOPE is missing a value/);
   // Removing a key the container would not get anyway is fine; so is a deployment without GPT-Load.
   assert.equal(refusal(none, { ENCRYPTION_KEY: null }), null);
-  assert.equal(refusal(deployment(t, { 'compose.yaml': 'services:\n  db:\n    image: mariadb\n' }), { AUTH_KEY: 'b' }), null);
+  assert.equal(refusal(folderWith(t, { 'compose.yaml': 'services:\n  db:\n    image: mariadb\n' }), { AUTH_KEY: 'b' }), null);
 });
 
 test('COMPOSE_FILE (the shell, else the project .env) names the files, with COMPOSE_PATH_SEPARATOR; then no override file is read', (t) => {
   const keys = 'services:\n  gpt-load:\n    environment:\n      ENCRYPTION_KEY: from-keys-file-Qw3Er5Ty7Ui9\n';
-  const dir = deployment(t, {
+  const dir = folderWith(t, {
     '.env': 'COMPOSE_FILE=compose.prod.yml:compose.keys.yml\nENCRYPTION_KEY=from-dotenv-Abc123456789xyz\n',
     'compose.prod.yml': STOCK,
     'compose.keys.yml': keys,

@@ -3,8 +3,8 @@
  * one exists, the newest is fresh, whole and opened by the configured key, and none holds the
  * upstream keys in plaintext.
  */
-import { codecFor } from '../../core/crypto';
-import { listBackups } from '../backup/check';
+import { codecFor, type KeyCodec } from '../../core/crypto';
+import { listBackups, type BackupListEntry } from '../backup/check';
 import { finding, type AuditFinding } from './findings';
 import { setting, type AuditInputs } from './inputs';
 
@@ -33,28 +33,8 @@ export async function backupFindings(inputs: AuditInputs): Promise<AuditFinding[
         }, { file: newest.path, fix: 'backup-create' })
       : finding('backups', 'backup-stale', 'pass', { en: `The newest backup is ${days ?? '?'} days old.`, zh: `最新的备份为 ${days ?? '?'} 天前。` }, { file: newest.path }),
   );
-  out.push(
-    newest.verdict === 'corrupt'
-      ? finding('backups', 'backup-unchecked', 'fail', {
-          en: 'The newest backup does not pass a check (damaged or incomplete): check it (gpt-load-keystore backup check) and take a new one.',
-          zh: '最新的备份未通过检查（已损坏或不完整）：请检查（gpt-load-keystore backup check）并创建新备份。',
-        }, { file: newest.path, fix: 'backup-create' })
-      : newest.info!.keyFingerprint === 'plaintext' && codec.fingerprint !== 'plaintext' && (newest.info!.rows.api_keys ?? 0) > 0
-        ? // Taken before encryption was enabled: it opens with any key, but no backup holds the data as it is now.
-          finding('backups', 'backup-unchecked', 'warn', {
-            en: 'The newest backup holds the keys in plaintext, from before encryption was enabled: no backup holds the data as it is now, under the configured ENCRYPTION_KEY. Take one: gpt-load-keystore backup create',
-            zh: '最新的备份以明文保存密钥，是启用加密之前创建的：没有任何备份保存了当前（使用已配置 ENCRYPTION_KEY）的数据。请创建一个：gpt-load-keystore backup create',
-          }, { file: newest.path, fix: 'backup-create' })
-      : newest.key.works === false
-        ? // Right after a key change the newest backup is the one taken before it: sound, but it
-          // restores only with the previous key, so it is a reminder, not a failure.
-          finding('backups', 'backup-unchecked', 'warn', {
-            en: `The newest backup is under another ENCRYPTION_KEY (fingerprint ${newest.info!.keyFingerprint}), e.g. the one taken before a key change: it restores only with that key. Keep that key as long as you keep the backup, and take one under the current key: gpt-load-keystore backup create`,
-            zh: `最新的备份使用的是另一个 ENCRYPTION_KEY（指纹 ${newest.info!.keyFingerprint}），例如密钥变更前创建的备份：只有用那个密钥才能恢复。保留该备份期间请同时保留那个密钥，并用当前密钥创建新备份：gpt-load-keystore backup create`,
-          }, { file: newest.path, fix: 'backup-create' })
-        : finding('backups', 'backup-unchecked', 'pass', { en: 'The newest backup is whole and opens with the configured key.', zh: '最新的备份完整，且可用当前密钥打开。' }, { file: newest.path }),
-  );
-  const plaintext = usable.filter((b) => b.info!.keyFingerprint === 'plaintext' && (b.info!.rows.api_keys ?? 0) > 0);
+  out.push(newestBackupCheck(newest, codec));
+  const plaintext = usable.filter(holdsPlaintextKeys);
   out.push(
     plaintext.length > 0
       ? finding('backups', 'backup-plaintext', 'warn', {
@@ -64,4 +44,36 @@ export async function backupFindings(inputs: AuditInputs): Promise<AuditFinding[
       : finding('backups', 'backup-plaintext', 'pass', { en: 'No backup holds keys in plaintext.', zh: '没有以明文保存密钥的备份。' }),
   );
   return out;
+}
+
+/** A backup that holds upstream keys in plaintext: whoever reads the file has them. */
+function holdsPlaintextKeys(b: BackupListEntry): boolean {
+  return b.info!.keyFingerprint === 'plaintext' && (b.info!.rows.api_keys ?? 0) > 0;
+}
+
+/** backup-unchecked: whether the newest backup is whole and holds the data as it is now, under the configured key. */
+function newestBackupCheck(newest: BackupListEntry, codec: KeyCodec): AuditFinding {
+  const where = { file: newest.path, fix: 'backup-create' } as const;
+  if (newest.verdict === 'corrupt') {
+    return finding('backups', 'backup-unchecked', 'fail', {
+      en: 'The newest backup does not pass a check (damaged or incomplete): check it (gpt-load-keystore backup check) and take a new one.',
+      zh: '最新的备份未通过检查（已损坏或不完整）：请检查（gpt-load-keystore backup check）并创建新备份。',
+    }, where);
+  }
+  if (holdsPlaintextKeys(newest) && codec.fingerprint !== 'plaintext') {
+    // Taken before encryption was enabled: it opens with any key, but no backup holds the data as it is now.
+    return finding('backups', 'backup-unchecked', 'warn', {
+      en: 'The newest backup holds the keys in plaintext, from before encryption was enabled: no backup holds the data as it is now, under the configured ENCRYPTION_KEY. Take one: gpt-load-keystore backup create',
+      zh: '最新的备份以明文保存密钥，是启用加密之前创建的：没有任何备份保存了当前（使用已配置 ENCRYPTION_KEY）的数据。请创建一个：gpt-load-keystore backup create',
+    }, where);
+  }
+  if (newest.key.works === false) {
+    // Right after a key change the newest backup is the one taken before it: sound, but it restores
+    // only with the previous key, so it is a reminder, not a failure.
+    return finding('backups', 'backup-unchecked', 'warn', {
+      en: `The newest backup is under another ENCRYPTION_KEY (fingerprint ${newest.info!.keyFingerprint}), e.g. the one taken before a key change: it restores only with that key. Keep that key as long as you keep the backup, and take one under the current key: gpt-load-keystore backup create`,
+      zh: `最新的备份使用的是另一个 ENCRYPTION_KEY（指纹 ${newest.info!.keyFingerprint}），例如密钥变更前创建的备份：只有用那个密钥才能恢复。保留该备份期间请同时保留那个密钥，并用当前密钥创建新备份：gpt-load-keystore backup create`,
+    }, where);
+  }
+  return finding('backups', 'backup-unchecked', 'pass', { en: 'The newest backup is whole and opens with the configured key.', zh: '最新的备份完整，且可用当前密钥打开。' }, { file: newest.path });
 }
