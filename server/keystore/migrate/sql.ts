@@ -194,7 +194,9 @@ export async function compareWithStaged(tx: SqlRunner, table: MigrationTable): P
   const digest = rowDigest(tx, 'a');
   // The digest is of bytes; SQLite compares the values bytewise too.
   const same = digest ? `${digest} = s.d AND s.nkh IS NULL` : "COALESCE(a.key_value, '') = s.kv AND COALESCE(a.key_hash, '') = s.kh";
-  const [all] = await tx.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t}${tx.kind === 'mysql' ? ' FOR UPDATE' : ''}`);
+  // MySQL: through the primary key, so the locks fall on the rows themselves (and the gaps between them);
+  // the optimizer's choice, a narrow secondary index, locks its entries and then every row as well, 2–5× slower.
+  const [all] = await tx.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${t}${tx.kind === 'mysql' ? ' FORCE INDEX (PRIMARY) FOR UPDATE' : ''}`);
   const [checkedRow] = await tx.query<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${staged}${digest ? ' WHERE nkh IS NULL' : ''}`);
   const checked = Number(checkedRow?.n ?? 0);
   // A plain run rewrites every row: nothing left for the join to compare (it would digest the whole table).
