@@ -52,8 +52,21 @@ function probeHealth(url: string, timeoutMs = HEALTH_TIMEOUT_MS): Promise<Health
   });
 }
 
+/**
+ * How long sessions seen on the database get to go before they count: a client that has just
+ * disconnected stays in MySQL's PROCESSLIST (and pg_stat_activity) for a moment, while GPT-Load's
+ * pool keeps its connections open.
+ */
+const SESSION_SETTLE_MS = 300;
+
 export async function checkService(store: Store, deployment: Deployment, timeoutMs = HEALTH_TIMEOUT_MS): Promise<ServiceCheck> {
-  const [health, otherSessions] = await Promise.all([probeHealth(healthUrl(deployment.service), timeoutMs), countOtherSessions(store)]);
+  const sessions = async () => {
+    const seen = await countOtherSessions(store);
+    if (!seen) return seen;
+    await new Promise((resolve) => setTimeout(resolve, SESSION_SETTLE_MS));
+    return countOtherSessions(store);
+  };
+  const [health, otherSessions] = await Promise.all([probeHealth(healthUrl(deployment.service), timeoutMs), sessions()]);
   return { health, otherSessions, running: health.answered || (otherSessions ?? 0) > 0 };
 }
 

@@ -390,6 +390,19 @@ for (const engine of SERVER_ENGINES) {
     assert.equal(run.code, 0, run.stderr);
     await withStore(db, (s) => assertGptLoadReads(s, K2, { plaintexts: db.plaintexts }));
   });
+
+  test(`${engine}: a session that leaves as the run starts does not count as GPT-Load`, async (t) => {
+    const db = await setup(t, engine, { keys: 30, logs: 5 });
+    if (!db) return;
+    const other = await db.open();
+    await other.query('SELECT 1');
+    // The server still lists it when the check first looks, as it does a client that has just quit.
+    const running = migrate(db, ['--to-env', 'NEW']);
+    setTimeout(() => void other.close(), 100);
+    const run = await running;
+    assert.equal(run.code, 0, run.stderr);
+    await withStore(db, (s) => assertGptLoadReads(s, K2, { plaintexts: db.plaintexts }));
+  });
 }
 
 test('sqlite: a TTY asks for confirmation; anything but "yes" writes nothing', async (t) => {
