@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { derivedKeyOf, type KeyCodec } from '../core/crypto';
 import { KeystoreError } from '../core/errors';
 import { MigrationCrypto, type MigratedRows, type MigrationKeys, type OpenedRows, type RowsIn } from './migrate/crypto';
-import type { WorkerReply, WorkerRequest } from './worker';
+import type { WorkerKeys, WorkerReply, WorkerRequest } from './worker';
 
 export interface CryptoRunner {
   /** 0 = in the main thread. */
@@ -30,9 +30,13 @@ export interface CryptoRunnerOptions {
   threads?: number;
 }
 
-export async function createCryptoRunner(keys: MigrationKeys, options: CryptoRunnerOptions): Promise<CryptoRunner> {
+/**
+ * `keys` may still be deriving: the workers start at once and get them when they are ready, so a
+ * caller can start the pool while it connects and checks (a worker takes tens of milliseconds to boot).
+ */
+export async function createCryptoRunner(keys: MigrationKeys | Promise<MigrationKeys>, options: CryptoRunnerOptions): Promise<CryptoRunner> {
   const threads = options.threads ?? availableParallelism();
-  if (threads <= 0 || options.rows < INLINE_BELOW_ROWS) return inlineRunner(keys);
+  if (threads <= 0 || options.rows < INLINE_BELOW_ROWS) return inlineRunner(await keys);
   return WorkerPool.start(keys, threads);
 }
 
@@ -89,9 +93,9 @@ function inlineRunner(keys: MigrationKeys): CryptoRunner {
  * worker.ts, loaded through tsx's require hook (an `--import tsx` in the worker's execArgv does not
  * reach Node 20's worker loader).
  */
-function startWorker(keys: MigrationKeys): Worker {
+function startWorker(): Worker {
   // A worker holds one batch at a time (a few MB at most); capped heaps keep the run's memory flat.
-  const options = { workerData: keys, stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 8 } };
+  const options = { stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 8 } };
   if (!__filename.endsWith('.ts')) return new Worker(join(__dirname, 'worker.js'), options);
   const source = `require('tsx/cjs'); require(${JSON.stringify(join(__dirname, 'worker.ts'))});`;
   return new Worker(source, { ...options, eval: true });
@@ -121,12 +125,20 @@ class WorkerPool implements CryptoRunner {
     }
   }
 
-  static async start(keys: MigrationKeys, threads: number): Promise<WorkerPool> {
-    const workers = Array.from({ length: threads }, () => startWorker(keys));
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      w.once('online', resolve);
-      w.once('error', reject);
-    })));
+  static async start(keys: MigrationKeys | Promise<MigrationKeys>, threads: number): Promise<WorkerPool> {
+    const workers = Array.from({ length: threads }, () => startWorker());
+    try {
+      const online = workers.map((w) => new Promise<void>((resolve, reject) => {
+        w.once('online', resolve);
+        w.once('error', reject);
+      }));
+      const [derived] = await Promise.all([keys, ...online]);
+      // Before any batch: a worker handles its messages in order.
+      for (const worker of workers) worker.postMessage({ op: 'keys', keys: derived } satisfies WorkerKeys);
+    } catch (err) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw err;
+    }
     return new WorkerPool(workers);
   }
 

@@ -1,14 +1,20 @@
 /**
  * Crypto worker of migrate-keys, status and backups (bundled to dist/worker.js; run from source under
- * tsx in tests). It receives the two derived keys once, then batches of rows; it never sees a
- * password, never touches the database and keeps nothing between batches.
+ * tsx in tests). It receives the two derived keys once, as its first message (the pool starts it
+ * while they are still deriving), then batches of rows; it never sees a password, never touches the
+ * database and keeps nothing between batches.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { MigrationCrypto, type MigrationKeys, type RowsIn } from './migrate/crypto';
 
 export interface WorkerRequest extends RowsIn {
   id: number;
   op: 'classify' | 'migrate' | 'open';
+}
+
+export interface WorkerKeys {
+  op: 'keys';
+  keys: MigrationKeys;
 }
 
 export type WorkerReply =
@@ -19,10 +25,15 @@ export type WorkerReply =
 
 if (parentPort) {
   const port = parentPort;
-  const crypto = new MigrationCrypto(workerData as MigrationKeys);
-  port.on('message', (request: WorkerRequest) => {
+  let crypto: MigrationCrypto | null = null;
+  port.on('message', (request: WorkerKeys | WorkerRequest) => {
+    if (request.op === 'keys') {
+      crypto = new MigrationCrypto(request.keys);
+      return;
+    }
     let reply: WorkerReply;
     try {
+      if (!crypto) throw new Error('no keys');
       reply =
         request.op === 'classify'
           ? { id: request.id, op: 'classify', states: crypto.classify(request) }

@@ -29,7 +29,7 @@ import { assertComposeDelivers, checkComposeDatabase } from '../composeCheck';
 import { openStore, type Session, type Store } from '../../store/connect';
 import { countRows } from '../../store/rows';
 import { checkRedis, clearStaleCache } from '../cache';
-import { createCryptoRunner } from '../cryptoPool';
+import { createCryptoRunner, type CryptoRunner } from '../cryptoPool';
 import type { Deployment } from '../deployment';
 import {
   explainJournal,
@@ -114,18 +114,25 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
   const derived = deriveRunKeys(params);
   derived.catch(() => undefined);
   const store = await openStore(base.deployment.target, { timeoutMs: base.timeoutMs });
+  let crypto: Promise<CryptoRunner> | null = null;
   try {
     if (store.kind === 'sqlite') {
       await store.query(`PRAGMA cache_size = -${SQLITE_CACHE_KIB}`);
       // Opening the file already rolled back a hot journal; a WAL may still hold rolled-back frames.
       if (base.journal) await truncateSqliteWal(store);
     }
-    const ready = await preflight(base, store, envNamesTarget(base));
     const skipLogs = params.skipLogs ?? false;
     const totals: Record<MigrationTable, number> = {
       api_keys: await countRows(store, 'api_keys'),
       request_logs: skipLogs ? 0 : await countRows(store, 'request_logs'),
     };
+    // The crypto workers boot while the service checks run and the keys derive.
+    crypto = createCryptoRunner(
+      derived.then((d) => d.keys),
+      { rows: totals.api_keys + totals.request_logs, threads: params.threads },
+    );
+    crypto.catch(() => undefined);
+    const ready = await preflight(base, store, envNamesTarget(base));
     const run: Run = { ...base, ...(await derived) };
     // Only a run that may write stages new values: not a dry run, nor one GPT-Load still blocks
     // (it goes on only to find a rerun with nothing to do).
@@ -133,7 +140,7 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
     // One connection holds the staging tables from the pre-check to the write (and drops them after).
     const { plan, result } = await store.session(async (session) => {
       try {
-        const { plan, result, scans } = await precheck(run, store, ready, totals, context, stages ? session : null);
+        const { plan, result, scans } = await precheck(run, store, await crypto!, ready, totals, context, stages ? session : null);
         if (ready.blocked && !plan.upToDate) throw ready.blocked;
         if (!params.dryRun && !plan.upToDate) {
           if (plan.rows > 0) {
@@ -172,6 +179,8 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
     result.durationMs = Date.now() - started;
     return result;
   } finally {
+    // The pre-check closes it when done; here for a run that stopped before or during it.
+    if (crypto) await crypto.then((c) => c.close(), () => undefined);
     await store.close();
   }
 }
@@ -284,6 +293,7 @@ async function preflight(run: RunBase, store: Store, mayBeDone: boolean): Promis
 async function precheck(
   run: Run,
   store: Store,
+  crypto: CryptoRunner,
   { service, restart, blocked }: { service: ServiceCheck; restart: RestartHint; blocked: KeystoreError | null },
   totals: Record<MigrationTable, number>,
   context: OperationContext,
@@ -293,7 +303,6 @@ async function precheck(
   const skipLogs = params.skipLogs ?? false;
   const batchSize = params.batchSize ?? DEFAULT_BATCH[store.kind];
   const scans = await clock.time('pre-check', async () => {
-    const crypto = await createCryptoRunner(run.keys, { rows: totals.api_keys + totals.request_logs, threads: params.threads });
     try {
       const out: Scans = {};
       for (const table of tablesOf(skipLogs)) out[table] = await scanTable(store, table, crypto, batchSize, totals[table], context, stageOn);
