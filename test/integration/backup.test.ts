@@ -5,7 +5,8 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { copyFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -22,6 +23,9 @@ import { sealKeysAtHand } from '../../server/keystore/backup/seal';
 import { describeTarget } from '../../server/store/dsn';
 import { createGptLoadDatabase, ENGINES, type Engine, type GptLoadDatabase } from '../support/databases';
 import { closedPort } from '../support/gptload';
+import { CLI } from '../support/auditDeployments';
+
+const execFileAsync = promisify(execFile);
 
 const KEY = 'backup-test-key-Qm7-Lp2-Zx90-aa';
 const OTHER = 'another-backup-key-Vb3-Nw8-Kq55';
@@ -347,6 +351,41 @@ test('a cancelled backup leaves no file behind', async (t) => {
       await store.close();
     });
   }
+});
+
+for (const engine of ENGINES) {
+  test(`${engine}: a backup name another process takes while this one writes goes to the next -N name, never an error`, async (t) => {
+    const db = await setup(t, engine, { keys: 30 });
+    if (!db) return;
+    const store = await db.open({ readonly: true });
+    const folder = join(db.envDir, 'backups');
+    let taken = '';
+    // At the first progress report the partial is there: publish a foreign backup under its name, as a second `backup create` would.
+    const progress = () => {
+      if (taken) return;
+      const partial = readdirSync(folder).find((f) => f.endsWith('.partial') && !f.includes('.body.'))!;
+      taken = join(folder, partial.replace(/\.\d+\.partial$/, ''));
+      writeFileSync(taken, 'another backup');
+      writeFileSync(digestSidecar(taken), 'its digest');
+    };
+    const result = await createBackup(store, { encryptionKey: KEY, envDir: db.envDir }, { progress });
+    await store.close();
+    assert.ok(taken, 'progress was reported');
+    assert.equal(result.file, taken.replace(/(\.db|\.jsonl\.gz)$/, '-1$1'));
+    assert.equal(readFileSync(taken, 'utf8'), 'another backup');
+    assert.equal(readFileSync(digestSidecar(taken), 'utf8'), 'its digest');
+    assert.deepEqual(readdirSync(folder).filter((f) => f.endsWith('.partial')), []);
+    assert.equal((await checkBackup(result.file, { codec: codecFor(KEY) })).valid, true);
+  });
+}
+
+test('two `backup create` processes started together both write a backup, under distinct names', async (t) => {
+  const db = await setup(t, 'sqlite');
+  if (!db) return;
+  const create = () => execFileAsync(process.execPath, [CLI, 'backup', 'create', '--json'], { cwd: db.envDir });
+  const files = (await Promise.all([create(), create()])).map((r) => (JSON.parse(r.stdout) as { file: string }).file);
+  assert.notEqual(files[0], files[1]);
+  for (const file of files) assert.equal((await checkBackup(file, { codec: codecFor(KEY) })).valid, true);
 });
 
 test('backup create through the CLI: --out, --json, an existing file is never replaced', async (t) => {

@@ -1,10 +1,13 @@
 /** Backup requests and the key-copy check through the daemon (operations by the backups module). */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { test } from 'node:test';
 import { BackupCheckRequest, BackupCreateRequest, BackupListRequest, BackupRestoreRequest, KeyBackupsRequest, StatusRequest } from '../../shared/protocol';
 import { codecFor } from '../../server/core/crypto';
 import { createGptLoadDatabase } from '../support/databases';
+import { CLI } from '../support/auditDeployments';
 import { startDaemon } from './daemon';
 
 const KEY = 'backup-protocol-key-8Wn2-Qz71-Lk04';
@@ -59,6 +62,23 @@ test('backup create → list → check → restore, and key copies against data 
   const after = await daemon.rpc.sendRequest(StatusRequest.type, { deployment });
   assert.equal(after.state, 'ok');
   assert.equal(after.apiKeys.encrypted, 40);
+});
+
+test('backup create: two requests at once and a CLI run beside them all write a backup, under distinct names', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 40, encryptionKey: KEY, env: true });
+  assert.ok(db);
+  const daemon = await startDaemon(t);
+  const deployment = { envFile: join(db.envDir, '.env') };
+  const [one, two, cli] = await Promise.all([
+    daemon.rpc.sendRequest(BackupCreateRequest.type, { deployment }),
+    daemon.rpc.sendRequest(BackupCreateRequest.type, { deployment }),
+    promisify(execFile)(process.execPath, [CLI, 'backup', 'create', '--json'], { cwd: db.envDir }),
+  ]);
+  const paths = [one.path, two.path, (JSON.parse(cli.stdout) as { file: string }).file];
+  assert.equal(new Set(paths).size, 3, paths.join(', '));
+  const list = await daemon.rpc.sendRequest(BackupListRequest.type, { deployment });
+  assert.deepEqual(list.backups.map((b) => b.path).sort(), paths.sort());
+  assert.deepEqual(list.checks?.map((c) => c.verdict), ['ok', 'ok', 'ok']);
 });
 
 test('backup check with the live database unreachable: the file is still checked, the comparison is skipped with the reason', async (t) => {

@@ -76,9 +76,23 @@ function removeQuietly(path: string): void {
 /** Partials carry their writer's pid, so a later run can tell an abandoned one from one in progress. */
 const PARTIAL_OWNER = new RegExp(`\\.(\\d+)${PARTIAL_EXT.replace('.', '\\.')}$`);
 
-/** The final name and its partial twin; the partial is created here, exclusively, mode 0600. */
-function reserveFile(params: BackupCreateParams, engine: Store['kind'], now: Date): { final: string; partial: string; abandonedRemoved: number } {
-  const candidates = params.out !== undefined ? [resolve(params.out)] : Array.from({ length: 100 }, (_, i) => resolve(params.dir ?? defaultBackupDir(params.envDir), backupFileName(engine, now, i)));
+/** Where a backup may go, and the partial it is written to. */
+interface ReservedFile {
+  /** The names to publish under, first choice first: the --out path alone, or the generated name and its -N twins. */
+  candidates: string[];
+  partial: string;
+  abandonedRemoved: number;
+}
+
+const NAME_ATTEMPTS = 100;
+
+/**
+ * The candidates and the partial, created here exclusively, mode 0600. The partial reserves a name only
+ * within this process (it carries the pid); another process may pick the same name in the same second,
+ * so publish() takes the first candidate still free when the file is complete.
+ */
+function reserveFile(params: BackupCreateParams, engine: Store['kind'], now: Date): ReservedFile {
+  const candidates = params.out !== undefined ? [resolve(params.out)] : Array.from({ length: NAME_ATTEMPTS }, (_, i) => resolve(params.dir ?? defaultBackupDir(params.envDir), backupFileName(engine, now, i)));
   const folder = dirname(candidates[0]);
   try {
     mkdirSync(folder, { recursive: true, mode: DIR_MODE });
@@ -87,21 +101,21 @@ function reserveFile(params: BackupCreateParams, engine: Store['kind'], now: Dat
   }
   // A backup killed mid-write (kill -9, power loss) leaves a copy of the keys nobody will finish.
   const abandonedRemoved = removeOrphanedFiles(folder, PARTIAL_OWNER);
-  for (const final of candidates) {
+  for (const [i, final] of candidates.entries()) {
     if (exists(final)) continue;
     const partial = `${final}.${process.pid}${PARTIAL_EXT}`;
     try {
       closeSync(openSync(partial, 'wx', FILE_MODE));
-      return { final, partial, abandonedRemoved };
+      return { candidates: candidates.slice(i), partial, abandonedRemoved };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError('create', partial, err);
     }
   }
-  throw new KeystoreError(
-    'io',
-    { en: `${candidates[0]} already exists (or is being written): choose another --out`, zh: `${candidates[0]} 已存在（或正在写入）：请换一个 --out` },
-    { path: candidates[0] },
-  );
+  throw nameTaken(candidates[0]);
+}
+
+function nameTaken(path: string): KeystoreError {
+  return new KeystoreError('io', { en: `${path} already exists (or is being written): choose another --out`, zh: `${path} 已存在（或正在写入）：请换一个 --out` }, { path });
 }
 
 function exists(path: string): boolean {
@@ -113,20 +127,47 @@ function exists(path: string): boolean {
   }
 }
 
-/**
- * Moves a complete file into place without ever replacing one: link, then drop the partial. File
- * systems without hard links (FAT, some network shares) get a rename after an existence check.
- */
-function publish(partial: string, final: string): void {
+const isTaken = (err: unknown) => (err as NodeJS.ErrnoException).code === 'EEXIST';
+
+/** Link, or (file systems without hard links: FAT, some network shares) rename after an existence check; false when `final` is taken. */
+function moveInto(partial: string, final: string): boolean {
   try {
-    try {
-      linkSync(partial, final);
-    } catch (err) {
-      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? '') || exists(final)) throw err;
-      renameSync(partial, final);
-    }
+    linkSync(partial, final);
+    return true;
   } catch (err) {
-    throw ioError('write', final, err);
+    if (isTaken(err)) return false;
+    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  }
+  if (exists(final)) return false;
+  renameSync(partial, final);
+  return true;
+}
+
+/**
+ * Moves a complete file into place under the first free candidate, never replacing a file: link, then drop
+ * the partial. `claim` runs first for each candidate (the SQLite digest sidecar, created exclusively) and
+ * returns its undo; EEXIST from either means another backup took the name meanwhile, so the next one is
+ * tried.
+ */
+function publish(partial: string, candidates: string[], claim: (final: string) => () => void = () => () => undefined): string {
+  try {
+    for (const final of candidates) {
+      let undo: () => void;
+      try {
+        undo = claim(final);
+      } catch (err) {
+        if (isTaken(err)) continue;
+        throw err;
+      }
+      try {
+        if (moveInto(partial, final)) return final;
+      } catch (err) {
+        undo();
+        throw ioError('write', final, err);
+      }
+      undo();
+    }
+    throw nameTaken(candidates[0]);
   } finally {
     removeQuietly(partial);
   }
@@ -249,7 +290,13 @@ function keyColumnsOf(name: BackupTable, columns: ColumnInfo[]): number[] {
 
 // ---------------------------------------------------------------------------------------------
 
-async function createSqliteBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, seal: SealKey, file: { final: string; partial: string }, context: OperationContext) {
+/** What a writer returns: the name the backup was published under, and its manifest. */
+interface Written {
+  final: string;
+  manifest: BackupManifest;
+}
+
+async function createSqliteBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, seal: SealKey, file: ReservedFile, context: OperationContext): Promise<Written> {
   if (store.target.kind !== 'sqlite') throw new RangeError('not a SQLite store');
   let copying: ReturnType<typeof phaseReporter> | null = null;
   await copyLiveDatabase(store.target.path, file.partial, params.busyTimeoutMs ?? 5000, (done, total) => {
@@ -286,20 +333,18 @@ async function createSqliteBackup(store: Store, params: BackupCreateParams, code
     db.close();
   }
   const sha256 = await fileSha256(file.partial);
-  const sidecar = digestSidecar(file.final);
-  try {
-    writeFileSync(sidecar, digestLine(sha256, file.final), { mode: FILE_MODE, flag: 'wx' });
-  } catch (err) {
-    throw ioError('write', sidecar, err);
-  }
-  try {
-    fsyncFile(file.partial);
-    publish(file.partial, file.final);
-  } catch (err) {
-    removeQuietly(sidecar);
-    throw err;
-  }
-  return manifest;
+  fsyncFile(file.partial);
+  // The sidecar is in place before the file, so a backup is never seen without its digest.
+  const final = publish(file.partial, file.candidates, (name) => {
+    const sidecar = digestSidecar(name);
+    try {
+      writeFileSync(sidecar, digestLine(sha256, name), { mode: FILE_MODE, flag: 'wx' });
+    } catch (err) {
+      throw isTaken(err) ? err : ioError('write', sidecar, err);
+    }
+    return () => removeQuietly(sidecar);
+  });
+  return { final, manifest };
 }
 
 async function* mapPages(pages: AsyncIterable<unknown[][]>, map: (value: unknown) => string | null): AsyncGenerator<(string | null)[][]> {
@@ -340,8 +385,8 @@ class BodyWriter {
   }
 }
 
-async function createPortableBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, seal: SealKey, file: { final: string; partial: string }, context: OperationContext) {
-  const bodyPath = `${file.final}.body.${process.pid}${PARTIAL_EXT}`;
+async function createPortableBackup(store: Store, params: BackupCreateParams, codec: KeyCodec, seal: SealKey, file: ReservedFile, context: OperationContext): Promise<Written> {
+  const bodyPath = `${file.candidates[0]}.body.${process.pid}${PARTIAL_EXT}`;
   const body = new BodyWriter(bodyPath);
   let manifest: BackupManifest;
   try {
@@ -380,8 +425,7 @@ async function createPortableBackup(store: Store, params: BackupCreateParams, co
   } finally {
     removeQuietly(bodyPath);
   }
-  publish(file.partial, file.final);
-  return manifest;
+  return { final: publish(file.partial, file.candidates), manifest };
 }
 
 async function* withKeyColumns(pages: AsyncIterable<(string | null)[][]>, keys: number[]): AsyncGenerator<(string | null)[][]> {
@@ -394,13 +438,14 @@ export async function createBackup(store: Store, params: BackupCreateParams, con
   // Before any file exists: a deployment with neither key cannot seal, so gets no backup.
   const seal = deploymentSealKey(codec, params.authKey ?? '');
   const file = reserveFile(params, store.kind, new Date());
-  let manifest: BackupManifest;
+  let written: Written;
   try {
-    manifest = store.kind === 'sqlite' ? await createSqliteBackup(store, params, codec, seal, file, context) : await createPortableBackup(store, params, codec, seal, file, context);
+    written = store.kind === 'sqlite' ? await createSqliteBackup(store, params, codec, seal, file, context) : await createPortableBackup(store, params, codec, seal, file, context);
   } catch (err) {
     removeQuietly(file.partial);
     throw err;
   }
+  const { final, manifest } = written;
   const warnings = [plaintextWarning(manifest)].filter((w): w is BackupFinding => w !== null);
   if (file.abandonedRemoved > 0) {
     warnings.push({
@@ -412,7 +457,7 @@ export async function createBackup(store: Store, params: BackupCreateParams, con
       },
     });
   }
-  return { file: file.final, manifest, info: backupInfo(file.final, manifest, statSync(file.final).size), warnings };
+  return { file: final, manifest, info: backupInfo(final, manifest, statSync(final).size), warnings };
 }
 
 export interface VerifiedBackup extends BackupCreateResult {
