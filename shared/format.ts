@@ -26,6 +26,9 @@ export interface CountNoun {
   zh: string;
 }
 
+/** API keys as counted: "1 key", "3 keys", "3 个密钥". */
+export const KEYS: CountNoun = { one: 'key', other: 'keys', zh: '个密钥' };
+
 /** Which English form `count` takes ('one' or 'other'); Chinese has only 'other'. */
 function pluralForm(count: number, lang: Lang = 'en'): 'one' | 'other' {
   let rules = pluralRules.get(lang);

@@ -1,13 +1,21 @@
 /**
- * What a restore changes besides the keys, as lines for the operator (CLI and extension alike): the
- * restore dry run's `outside` (groups, upstreams, where proxy keys differ, settings by name) — what
- * someone who rewrote the backup would have changed. The names are stored text: callers print them
- * through printable().
+ * What a restore dry run finds, as lines for the operator (CLI and extension alike): the keys added
+ * since the backup, which the restore drops, and `outside` (groups, upstreams, where proxy keys differ,
+ * settings by name) — what someone who rewrote the backup would have changed. The names are stored
+ * text: callers print them through printable().
  */
+import { formatCount, KEYS } from './format';
 import type { Lang, OutsideKeyChanges } from './types';
 
 function say(lang: Lang, text: { en: string; zh: string }): string {
   return lang === 'zh-CN' ? text.zh : text.en;
+}
+
+/** The live keys the backup lacks: the restore drops them. No line when there are none. */
+export function droppedKeysLines(addedSince: number | undefined, lang: Lang): string[] {
+  if (!addedSince) return [];
+  const keys = formatCount(addedSince, KEYS, lang);
+  return [say(lang, { en: `drops ${keys} added since the backup (they are not in it)`, zh: `将删除备份之后新增的 ${keys}（备份中没有它们）` })];
 }
 
 /** One line per change (upstreams indented under their group's line); one line when nothing changes. */

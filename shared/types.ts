@@ -383,6 +383,8 @@ export interface BackupRestoreResult {
   current?: Record<string, number>;
   /** Dry run only: what the restore changes besides the keys (stored text: show it escaped). */
   outside?: OutsideKeyChanges;
+  /** Dry run only: live keys the backup lacks (added since it was taken), which the restore drops; absent when not compared. */
+  addedSince?: number;
 }
 
 /** What a restore changes besides the keys: groups, upstreams, where proxy keys differ (never their values), settings by name. */

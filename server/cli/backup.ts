@@ -15,14 +15,14 @@ import { checkKeyCandidates, type KeyCandidatesReport } from '../keystore/backup
 import { recordKeyCopyCheck } from '../keystore/audit/record';
 import { restoreBackup, type BackupRestoreReport } from '../keystore/backup/restore';
 import type { Deployment } from '../keystore/deployment';
-import { formatAgo } from '../../shared/format';
+import { formatAgo, formatNumber } from '../../shared/format';
 import { keysAndLogs } from '../core/counts';
 import { openStore, type Store } from '../store/connect';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
 import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
 import { deploymentSealKeys } from '../keystore/backup/seal';
-import { outsideKeyChangeLines } from '../../shared/restorePreview';
+import { droppedKeysLines, outsideKeyChangeLines } from '../../shared/restorePreview';
 import { printable, printableLines } from '../../shared/printable';
 import { tableLines } from './table';
 
@@ -308,7 +308,7 @@ function singleFile(args: ParsedArgs, command: string): string {
 
 function restoreText(report: BackupRestoreReport, lang: Lang): string {
   const rows = Object.entries(report.restored)
-    .map(([table, n]) => `${table} ${n.toLocaleString('en-US')}`)
+    .map(([table, n]) => `${table} ${formatNumber(n, lang)}`)
     .join(', ');
   const lines = [
     report.dryRun
@@ -316,13 +316,14 @@ function restoreText(report: BackupRestoreReport, lang: Lang): string {
       : t(lang, { en: `Restored ${report.file} into ${report.target}, in one transaction`, zh: `已在同一事务中把 ${report.file} 恢复到 ${report.target}` }),
     t(lang, { en: `  rows${report.dryRun ? ' (replacing every row of these tables)' : ''}: ${rows}`, zh: `  行数${report.dryRun ? '（替换这些表的全部数据）' : ''}：${rows}` }),
   ];
+  lines.push(...droppedKeysLines(report.addedSince, lang).map((line) => `  ${line}`));
   if (report.outside) lines.push(...outsideKeyChangeLines(report.outside, lang).map((line) => `  ${line}`));
   if (report.untouched.length) lines.push(t(lang, { en: `  not in the backup, left as they are: ${report.untouched.join(', ')}`, zh: `  不在备份中、保持不变：${report.untouched.join('、')}` }));
   if (report.reencrypted) {
-    lines.push(t(lang, { en: `  keys re-encrypted ${report.reencrypted.from} → ${report.reencrypted.to} (the .env's key): ${report.reencrypted.rows}`, zh: `  密钥重新加密 ${report.reencrypted.from} → ${report.reencrypted.to}（.env 的密钥）：${report.reencrypted.rows} 行` }));
+    lines.push(t(lang, { en: `  keys re-encrypted ${report.reencrypted.from} → ${report.reencrypted.to} (the .env's key): ${formatNumber(report.reencrypted.rows, 'en')}`, zh: `  密钥重新加密 ${report.reencrypted.from} → ${report.reencrypted.to}（.env 的密钥）：${formatNumber(report.reencrypted.rows, 'zh-CN')} 行` }));
   }
   if (report.safetyBackup) lines.push(t(lang, { en: `  the state before is backed up in ${report.safetyBackup.path}`, zh: `  恢复前的状态已备份到 ${report.safetyBackup.path}` }));
-  if (report.cache) lines.push(t(lang, { en: `  Redis: removed ${report.cache.removed} stale entries`, zh: `  Redis：删除了 ${report.cache.removed} 个过期条目` }));
+  if (report.cache) lines.push(t(lang, { en: `  Redis: removed ${formatNumber(report.cache.removed, 'en')} stale entries`, zh: `  Redis：删除了 ${formatNumber(report.cache.removed, 'zh-CN')} 个过期条目` }));
   for (const w of report.warnings) lines.push(`${t(lang, { en: 'warning', zh: '警告' })}: ${t(lang, w)}`);
   if (!report.dryRun) lines.push(t(lang, { en: 'Start GPT-Load again when ready.', zh: '准备就绪后请重新启动 GPT-Load。' }));
   return printableLines(lines);
@@ -347,7 +348,8 @@ re-encrypted to the .env's key in the same transaction, so GPT-Load reads them a
 of plaintext keys is encrypted with the .env's key the same way.
 
 Options:
-  --dry-run             every check, and what would be restored; nothing written
+  --dry-run             every check, and what would be restored, including the keys added since
+                        the backup (the restore drops them); nothing written
   --force               go on although GPT-Load looks running
   --yes                 do not ask for confirmation on a terminal
   --no-safety-backup    do not back up the current state first

@@ -3,10 +3,9 @@
  * request logs" (not "5,000 API keys": a request log is a copy of a key, not another key), numbers
  * grouped as each language does (Intl, through shared/format.ts).
  */
-import { formatCount, type CountNoun } from '../../shared/format';
+import { formatCount, KEYS, type CountNoun } from '../../shared/format';
 import type { Lang, Localized } from './errors';
 
-const KEYS: CountNoun = { one: 'key', other: 'keys', zh: '个密钥' };
 const REQUEST_LOGS: CountNoun = { one: 'request log', other: 'request logs', zh: '条请求日志' };
 
 function keysAndLogsIn(lang: Lang, apiKeys: number, requestLogs: number): string {

@@ -282,3 +282,33 @@ test('backup restore through the CLI: dry run, the key from an environment varia
   assert.equal(JSON.parse(r.out).restored.api_keys, 80);
   assert.ok(!r.out.includes(KEY) && !r.err.includes(KEY) && !r.out.includes(NEW_KEY));
 });
+
+test('backup restore --dry-run names the keys added since the backup, which the restore drops, counts grouped, in en and zh', async (t) => {
+  const db = await setup(t, 'sqlite', { keys: 1200, logs: 0 });
+  if (!db) return;
+  const backup = await backupOf(db);
+  const store = await db.open();
+  const codec = codecFor(KEY);
+  await store.transaction(async (tx) => {
+    for (let i = 0; i < 1234; i++) {
+      await tx.execute(`INSERT INTO api_keys (key_value, key_hash, group_id, status) VALUES (${store.p(1)}, ${store.p(2)}, 2, 'active')`, [codec.encrypt(`sk-added-${i}`), codec.hash(`sk-added-${i}`)]);
+    }
+  });
+  await store.close();
+  const run = async (lang: CliIO['lang'], ...args: string[]) => {
+    let out = '';
+    const stdout = new PassThrough().on('data', (d) => (out += d));
+    const io: CliIO = { stdout, stderr: new PassThrough(), stdin: Object.assign(new PassThrough(), { isTTY: false }), env: {}, cwd: db.envDir, lang, cancellation: { cancelled: false } };
+    assert.equal(await runCli(['backup', 'restore', backup.file, '--env', join(db.envDir, '.env'), '--dry-run', ...args], io), 0);
+    return out;
+  };
+  const en = await run('en');
+  assert.match(en, /^ {2}drops 1,234 keys added since the backup \(they are not in it\)$/m);
+  assert.match(en, /api_keys 1,200\b/);
+  const zh = await run('zh-CN');
+  assert.match(zh, /^ {2}将删除备份之后新增的 1,234 个密钥（备份中没有它们）$/m);
+  assert.match(zh, /api_keys 1,200\b/);
+  const json = JSON.parse(await run('en', '--json')) as { addedSince: number; current: Record<string, number> };
+  assert.deepEqual([json.addedSince, json.current.api_keys], [1234, 2434]);
+});
+

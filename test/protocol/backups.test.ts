@@ -46,11 +46,14 @@ test('backup create → list → check → restore, and key copies against data 
   // Damage the data, then restore.
   const store = await db.open();
   await store.execute('DELETE FROM api_keys WHERE id > 10');
+  const codec = codecFor(KEY);
+  await store.execute(`INSERT INTO api_keys (key_value, key_hash, group_id, status) VALUES (${store.p(1)}, ${store.p(2)}, 2, 'active')`, [codec.encrypt('sk-added'), codec.hash('sk-added')]);
   await store.close();
-  assert.equal((await daemon.rpc.sendRequest(StatusRequest.type, { deployment, skipLogs: true })).apiKeys.total, 10);
+  assert.equal((await daemon.rpc.sendRequest(StatusRequest.type, { deployment, skipLogs: true })).apiKeys.total, 11);
   const plan = await daemon.rpc.sendRequest(BackupRestoreRequest.type, { deployment, path: info.path, dryRun: true });
   assert.equal(plan.restored.api_keys, 40);
-  assert.equal(plan.current?.api_keys, 10, 'the preview counts the live rows now');
+  assert.equal(plan.addedSince, 1, 'the key added since the backup, which the restore drops');
+  assert.equal(plan.current?.api_keys, 11, 'the preview counts the live rows now');
   assert.equal(plan.current?.request_logs, 10);
   assert.deepEqual(Object.keys(plan.current ?? {}).sort(), Object.keys(plan.restored).sort());
   assert.deepEqual([plan.untouched, plan.reencrypted, plan.cacheCleared, plan.safetyBackup, plan.warnings], [[], null, null, null, []]);

@@ -1,6 +1,6 @@
 import type { BackupCheckResult, BackupRestoreResult } from '../../../shared/protocol';
 import { printable } from '../../../shared/printable';
-import { outsideKeyChangeLines } from '../../../shared/restorePreview';
+import { droppedKeysLines, outsideKeyChangeLines } from '../../../shared/restorePreview';
 import { backupLabel, type BackupArg } from '../backups';
 import { Ctx } from '../context';
 import { Cancelled, retryWhileServiceRuns } from '../errors';
@@ -19,7 +19,7 @@ export interface RestoreOutcome {
 
 function rowsText(rows: Record<string, number>): string {
   return Object.entries(rows)
-    .map(([table, count]) => `${table} (${count})`)
+    .map(([table, count]) => `${table} (${num(count)})`)
     .join(', ');
 }
 
@@ -27,7 +27,7 @@ function rowsText(rows: Record<string, number>): string {
 function replacedText(plan: BackupRestoreResult): string[] {
   return Object.entries(plan.restored).map(([table, rows]) => {
     const now = plan.current?.[table];
-    return now === undefined ? `${table} (${rows})` : t('{0}: {1} now → {2} from the backup', table, now, rows);
+    return now === undefined ? `${table} (${num(rows)})` : t('{0}: {1} now → {2} from the backup', table, num(now), num(rows));
   });
 }
 
@@ -42,6 +42,7 @@ function preview(plan: BackupRestoreResult, check: BackupCheckResult, key: Chose
   return [
     t('Every row of these tables is replaced by the backup\'s:'),
     ...replacedText(plan).map((line) => `  ${line}`),
+    ...droppedKeysLines(plan.addedSince, sharedLang()).map((line) => `  ${line}`),
     ...(plan.outside ? [t('Besides the keys, the restore changes:'), ...outsideKeyChangeLines(plan.outside, sharedLang()).map((line) => `  ${printable(line)}`)] : []),
     plan.untouched?.length ? t('Not in the backup, left as they are: {0}.', plan.untouched.join(', ')) : undefined,
     ...check.problems,

@@ -22,7 +22,7 @@ import { describeTables } from './tables';
 import { createKeyRunner, OrderedResults, type CryptoRunner } from '../cryptoPool';
 import { stateUnderKey, type RowsIn } from '../migrate/crypto';
 import { phaseReporter, type OperationContext } from '../operation';
-import { formatAgo } from '../../../shared/format';
+import { formatAgo, formatNumber } from '../../../shared/format';
 import type { BackupVerdict } from '../../../shared/types';
 
 /** Exit codes of `backup check` (and of `backup list` for its worst entry). */
@@ -755,8 +755,8 @@ export async function checkBackup(file: string, params: BackupCheckParams = {}, 
           code: 'differs',
           severity: 'warning',
           text: {
-            en: `the live database differs: ${report.live.missing} key(s) in the backup are gone from it, ${report.live.added} were added since`,
-            zh: `与当前数据库不同：备份中有 ${report.live.missing} 个密钥已不在数据库中，之后新增了 ${report.live.added} 个`,
+            en: `the live database differs: ${formatNumber(report.live.missing, 'en')} key(s) in the backup are gone from it, ${formatNumber(report.live.added, 'en')} were added since`,
+            zh: `与当前数据库不同：备份中有 ${formatNumber(report.live.missing, 'zh-CN')} 个密钥已不在数据库中，之后新增了 ${formatNumber(report.live.added, 'zh-CN')} 个`,
           },
         });
       }

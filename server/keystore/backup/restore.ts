@@ -77,6 +77,8 @@ export interface BackupRestoreReport {
   current?: Record<string, number>;
   /** Dry run: what the restore changes besides the keys (groups, upstreams, proxy keys, settings). */
   outside?: OutsideKeyChanges;
+  /** Dry run: live keys the backup lacks (added since it was taken), which the restore drops; absent when not compared. */
+  addedSince?: number;
 }
 
 const INSERT_BATCH = 1000;
@@ -320,31 +322,33 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
   if (!head.valid || !head.manifest) throw invalid(head);
   const manifest = head.manifest;
   const { backupCodec, reencrypt } = chooseKeys(manifest, envCodec, params.backupKey);
-  const check = await checkBackup(params.file, { codec: backupCodec, sealKeys: deploymentSealKeys(deployment) }, context);
-  if (!check.valid) throw invalid(check);
-  if (check.seal !== 'verified') {
-    if (!params.acceptUnverified) throw unverified(check);
-    warnings.push({
-      en: '--accept-unverified: this backup\'s seal could NOT be verified — its groups, upstreams, proxy keys and keys may not be what was backed up',
-      zh: '--accept-unverified：此备份的封印无法验证——其中的分组、上游、代理密钥和密钥可能并非当初备份的内容',
-    });
-  }
-  if (check.key.works === false) {
-    throw new KeystoreError(
-      'decrypt-failed',
-      {
-        en: `${check.key.failed} stored key(s) in the backup do not open with key ${backupCodec.fingerprint} (e.g. ${check.key.failedIds.join(', ')}); restoring them would leave GPT-Load unable to use them. Nothing was written.`,
-        zh: `备份中有 ${check.key.failed} 个存储的密钥无法用密钥 ${backupCodec.fingerprint} 解密（例如 ${check.key.failedIds.join('、')}）；恢复后 GPT-Load 将无法使用它们。未写入任何内容。`,
-      },
-      { failed: check.key.failed },
-    );
-  }
-  if (reencrypt && !envCodec.enabled) {
-    warnings.push({ en: 'ENCRYPTION_KEY is not set in the .env: the restored keys are stored in plaintext', zh: '.env 中未设置 ENCRYPTION_KEY：恢复的密钥将以明文存储' });
-  }
-
   const store = await openStore(deployment.target, { timeoutMs: params.timeoutMs ?? 5000 });
   try {
+    // A dry run compares with the live database too: the keys added since the backup are what a restore drops.
+    const live = params.dryRun ? { store, codec: envCodec } : undefined;
+    const check = await checkBackup(params.file, { codec: backupCodec, sealKeys: deploymentSealKeys(deployment), live }, context);
+    if (!check.valid) throw invalid(check);
+    if (check.seal !== 'verified') {
+      if (!params.acceptUnverified) throw unverified(check);
+      warnings.push({
+        en: '--accept-unverified: this backup\'s seal could NOT be verified — its groups, upstreams, proxy keys and keys may not be what was backed up',
+        zh: '--accept-unverified：此备份的封印无法验证——其中的分组、上游、代理密钥和密钥可能并非当初备份的内容',
+      });
+    }
+    if (check.key.works === false) {
+      throw new KeystoreError(
+        'decrypt-failed',
+        {
+          en: `${check.key.failed} stored key(s) in the backup do not open with key ${backupCodec.fingerprint} (e.g. ${check.key.failedIds.join(', ')}); restoring them would leave GPT-Load unable to use them. Nothing was written.`,
+          zh: `备份中有 ${check.key.failed} 个存储的密钥无法用密钥 ${backupCodec.fingerprint} 解密（例如 ${check.key.failedIds.join('、')}）；恢复后 GPT-Load 将无法使用它们。未写入任何内容。`,
+        },
+        { failed: check.key.failed },
+      );
+    }
+    if (reencrypt && !envCodec.enabled) {
+      warnings.push({ en: 'ENCRYPTION_KEY is not set in the .env: the restored keys are stored in plaintext', zh: '.env 中未设置 ENCRYPTION_KEY：恢复的密钥将以明文存储' });
+    }
+
     if (manifest.engine !== store.kind) {
       throw new KeystoreError(
         'usage',
@@ -394,6 +398,7 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
       for (const table of included) report.current[table.name] = await countRows(store, table.name);
       const portable = manifest.layout === 'portable' ? readPortableManifest(check.path) : null;
       report.outside = await previewOutsideKeys(store, check.path, manifest, portable && !('failure' in portable) ? portable.bodyOffset : undefined);
+      if (check.live) report.addedSince = check.live.added;
       return report;
     }
 
