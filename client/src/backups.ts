@@ -7,11 +7,11 @@
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { CommandIds } from '../../shared/commands';
-import type { BackupCheckResult, BackupInfo, BackupPlaintextRows, DeploymentRef } from '../../shared/protocol';
+import type { BackupCheckResult, BackupInfo, BackupPlaintextRows, BackupVerdict, DeploymentRef } from '../../shared/protocol';
 import { printable } from '../../shared/printable';
 import type { Daemon } from './daemon';
 import type { Deployment, Deployments } from './deployments';
-import { worseVerdict, type RowVerdict } from './backupVerdicts';
+import { restorableHere, worseVerdict } from './backupVerdicts';
 import { describeBackup, shortDate } from './describe';
 import { t } from './l10n';
 import { protocol } from './protocol';
@@ -31,7 +31,7 @@ export interface BackupEntry {
   path: string;
   deployment: Deployment;
   /** undefined: a file given by path that no check has seen yet. */
-  verdict: RowVerdict | undefined;
+  verdict: BackupVerdict | undefined;
   /** What is wrong or worth knowing, in the user's language. */
   problems: string[];
   info: BackupInfo | null;
@@ -94,7 +94,7 @@ export class Backups implements vscode.Disposable {
     }
     const deployment = await this.ctx.deploymentFor(undefined);
     if (!deployment) return undefined;
-    const entries = (await this.list(deployment)).filter((e) => !purpose.usableOnly || e.verdict !== 'corrupt');
+    const entries = (await this.list(deployment)).filter((e) => !purpose.usableOnly || restorableHere(e.verdict));
     if (entries.length === 0) {
       const answer = await this.ctx.ui.notify('noBackups', t('{0} has no backups yet.', deployment.label), { actions: [{ id: 'create', title: t('Create Backup') }] });
       if (answer === 'create') await vscode.commands.executeCommand(CommandIds.createBackup, deployment);

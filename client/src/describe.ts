@@ -8,6 +8,8 @@ export interface StateWords {
   icon: string;
   /** Needs the operator's attention. */
   warning: boolean;
+  /** Why, and what can be done, for a tooltip. */
+  detail?: string;
 }
 
 export function describeState(state: EnvDatabaseState, encryptionEnabled: boolean | undefined): StateWords {
@@ -59,6 +61,15 @@ function describeBackupVerdict(verdict: string, needed?: string | null): StateWo
       return { label: t('differs from the database'), icon: 'diff', warning: true };
     case 'needs-key':
       return { label: needed ? t('needs another key ({0})', needed) : t('needs another key'), icon: 'key', warning: true };
+    case 'unverified':
+      return {
+        label: t('unverified seal'),
+        icon: 'warning',
+        warning: true,
+        detail: t(
+          'Its seal cannot be verified with the keys at hand (an older unkeyed backup, or one sealed under another key), so its rows may not be what was backed up. The extension does not restore it; if you know where the file comes from, the CLI\'s `backup restore --accept-unverified` can.',
+        ),
+      };
     default:
       return { label: t('corrupt'), icon: 'error', warning: true };
   }
@@ -68,7 +79,7 @@ function describeBackupVerdict(verdict: string, needed?: string | null): StateWo
 export function describeBackup(verdict: string, needed?: string | null, plaintext?: boolean): StateWords {
   const words = describeBackupVerdict(verdict, needed);
   if (!plaintext) return words;
-  return { label: verdict === 'ok' ? t('keys in PLAINTEXT (a risk)') : t('{0}, keys in PLAINTEXT', words.label), icon: 'unlock', warning: true };
+  return { ...words, label: verdict === 'ok' ? t('keys in PLAINTEXT (a risk)') : t('{0}, keys in PLAINTEXT', words.label), icon: 'unlock', warning: true };
 }
 
 /** Local "YYYY-MM-DD HH:mm" of an ISO date (the input itself when it is not one). */

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { backupContextValue, ROW_VERDICTS } from '../../client/src/backupVerdicts';
+import { backupContextValue, restorableHere } from '../../client/src/backupVerdicts';
+import { BACKUP_VERDICTS } from '../../shared/types';
 import { CommandIds } from '../../shared/commands';
 import { REPO_ROOT } from './support/layout';
 
@@ -99,10 +100,10 @@ test('backups and key copies: commands, explorer menus and the reminder setting'
     return regex ? new RegExp(regex[1]).test(contextValue) : clause === `viewItem == ${contextValue}`;
   };
   const rowMenus = (command: string) => menus['view/item/context'].filter((m) => m.command === command && m.when.includes('viewItem =~ /^gptLoad\\.backup\\.'));
-  for (const verdict of [...ROW_VERDICTS, undefined]) {
+  for (const verdict of [...BACKUP_VERDICTS, undefined]) {
     const value = backupContextValue(verdict);
     assert.ok(rowMenus(CommandIds.checkBackup).some((m) => matches(m.when, value)), `no Check Backup on ${value}`);
-    assert.equal(rowMenus(CommandIds.restoreBackup).some((m) => matches(m.when, value)), verdict !== 'corrupt', `Restore Backup on ${value}`);
+    assert.equal(rowMenus(CommandIds.restoreBackup).some((m) => matches(m.when, value)), restorableHere(verdict), `Restore Backup on ${value}`);
   }
   assert.ok(!rowMenus(CommandIds.restoreBackup).some((m) => m.group?.startsWith('inline')), 'Restore Backup must not be one click away');
   assert.ok(menus['view/item/context'].some((m) => m.command === CommandIds.createBackup && m.when.includes('viewItem == gptLoad.backups')));

@@ -1,6 +1,6 @@
 /**
  * The "Backups" node of a deployment in the key explorer, and its rows: each backup with its verdict
- * (works with the current key / needs another key / stale / differs / corrupt), when it was taken,
+ * (works with the current key / needs another key / stale / differs / unverified seal / corrupt), when it was taken,
  * its size and the key it needs, by fingerprint. Check and Restore are on each row's context menu,
  * Create Backup on the node and in the view's title.
  */
@@ -60,6 +60,7 @@ export function backupItem(node: BackupNode): vscode.TreeItem {
     entry.path,
     info ? t('Taken {0} from {1} ({2})', shortDate(info.createdAt), info.source, info.engine) : undefined,
     key,
+    words?.detail,
     info ? Object.entries(info.rows).map(([table, rows]) => `${table}: ${rows}`).join(', ') : undefined,
     ...entry.problems,
   ]
