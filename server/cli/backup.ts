@@ -116,7 +116,7 @@ const VERDICT_TEXT: Record<BackupVerdict, Localized> = {
   stale: { en: 'stale — whole, but old', zh: '过旧 — 完整，但时间较久' },
   differs: { en: 'differs — whole, but the live database has changed since', zh: '已不同 — 完整，但当前数据库此后已变化' },
   'needs-key': { en: 'needs another key — whole, but the key given does not open it', zh: '需要其他密钥 — 完整，但所给密钥无法打开' },
-  unverified: { en: 'UNVERIFIED — its seal cannot be verified with the keys at hand: anyone with the backups folder could have rewritten it', zh: '未验证 — 无法用手头的密钥验证其封印：任何能访问备份目录的人都可能改写过它' },
+  unverified: { en: 'UNVERIFIED — its seal cannot be verified with the keys at hand: anyone with the backups folder could have rewritten it', zh: '未验证 — 无法用手头的密钥验证其封签：任何能访问备份目录的人都可能改写过它' },
   corrupt: { en: 'corrupt — damaged, incomplete or not a backup: do not rely on it', zh: '已损坏 — 损坏、不完整或不是备份：不可依赖' },
 };
 

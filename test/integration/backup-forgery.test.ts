@@ -122,6 +122,15 @@ for (const engine of ENGINES) {
       assert.match(restored.stderr, how === 'resealed-unkeyed' ? /altered or damaged after it was sealed/ : /cannot be verified.*--accept-unverified/s);
       assert.deepEqual(await upstreams(db), before, `${how}: nothing written`);
     }
+    // In Chinese the seal is 封签, one word throughout (never 封印).
+    const zh = { LANG: 'zh_CN.UTF-8' };
+    const unkeyedZh = cli(['backup', 'check', original.replace(/(\.db|\.jsonl\.gz)$/, '-downgraded-to-format-1$1'), '--no-live'], db, zh);
+    assert.match(unkeyedZh.stdout, /无法用手头的密钥验证其封签/);
+    assert.match(unkeyedZh.stdout, /其封签是旧版无密钥封签（格式 1）/);
+    const alteredZh = cli(['backup', 'restore', original.replace(/(\.db|\.jsonl\.gz)$/, '-resealed-unkeyed$1'), '--yes', '--no-safety-backup'], db, zh);
+    assert.match(alteredZh.stderr, /清单在封签后被改动或已损坏（封签不匹配）/);
+    for (const text of [unkeyedZh.stdout, alteredZh.stderr]) assert.doesNotMatch(text, /封印/);
+
     // The list says so too.
     const listed = cli(['backup', 'list'], db);
     assert.equal(listed.stdout.split('\n').filter((l) => /^UNVERIFIED/.test(l)).length, 2, listed.stdout);

@@ -127,7 +127,7 @@ const MANIFEST_FAILURES: Record<ManifestDecodeFailure | 'missing', Localized> = 
   crc: { en: 'the manifest is damaged (gzip CRC mismatch)', zh: '清单已损坏（gzip CRC 不匹配）' },
   json: { en: 'the manifest is damaged (not valid JSON)', zh: '清单已损坏（不是有效的 JSON）' },
   shape: { en: 'the manifest is malformed (a field is missing or of the wrong type): corrupt or forged', zh: '清单格式错误（字段缺失或类型不对）：已损坏或被伪造' },
-  seal: { en: 'the manifest was altered or damaged after it was sealed (its seal does not match): forged or corrupt', zh: '清单在加封后被改动或已损坏（封印不匹配）：被伪造或已损坏' },
+  seal: { en: 'the manifest was altered or damaged after it was sealed (its seal does not match): forged or corrupt', zh: '清单在封签后被改动或已损坏（封签不匹配）：被伪造或已损坏' },
   version: { en: 'the backup format version is newer than this tool understands: update gpt-load-keystore', zh: '备份格式版本高于本工具支持的版本：请升级 gpt-load-keystore' },
   missing: { en: 'no manifest table in this SQLite file: not a gpt-load-keystore backup, or an incomplete one', zh: '此 SQLite 文件中没有清单表：不是 gpt-load-keystore 备份，或备份不完整' },
 };
@@ -141,11 +141,11 @@ function unverifiableFinding(sealKey: string | null): BackupFinding {
       sealKey === null
         ? {
             en: 'its seal is an older, unkeyed one (format 1): anyone who could write the backups folder could have changed it (groups, upstreams, proxy keys) and resealed it. It cannot be verified; restore refuses it unless --accept-unverified',
-            zh: '其封印是旧版无密钥封印（格式 1）：任何能写入备份目录的人都可以改动它（分组、上游、代理密钥）并重新加封。无法验证；恢复时会拒绝，除非使用 --accept-unverified',
+            zh: '其封签是旧版无密钥封签（格式 1）：任何能写入备份目录的人都可以改动它（分组、上游、代理密钥）并重新封签。无法验证；恢复时会拒绝，除非使用 --accept-unverified',
           }
         : {
             en: `its seal (key id ${sealKey}) is under none of the keys at hand (the .env's ENCRYPTION_KEY or AUTH_KEY, or the key given): it cannot be verified. Give the ENCRYPTION_KEY (or AUTH_KEY) the backup was taken under with --key-env / --key-file / --key-prompt`,
-            zh: `其封印（密钥 id ${sealKey}）不属于手头任何密钥（.env 中的 ENCRYPTION_KEY、AUTH_KEY 或所给密钥）：无法验证。请用 --key-env / --key-file / --key-prompt 提供备份时使用的 ENCRYPTION_KEY（或 AUTH_KEY）`,
+            zh: `其封签（密钥 id ${sealKey}）不属于手头任何密钥（.env 中的 ENCRYPTION_KEY、AUTH_KEY 或所给密钥）：无法验证。请用 --key-env / --key-file / --key-prompt 提供备份时使用的 ENCRYPTION_KEY（或 AUTH_KEY）`,
           },
   };
 }

@@ -332,7 +332,7 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
       if (!params.acceptUnverified) throw unverified(check);
       warnings.push({
         en: '--accept-unverified: this backup\'s seal could NOT be verified — its groups, upstreams, proxy keys and keys may not be what was backed up',
-        zh: '--accept-unverified：此备份的封印无法验证——其中的分组、上游、代理密钥和密钥可能并非当初备份的内容',
+        zh: '--accept-unverified：此备份的封签无法验证——其中的分组、上游、代理密钥和密钥可能并非当初备份的内容',
       });
     }
     if (check.key.works === false) {
@@ -456,7 +456,7 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
 }
 
 function unverified(check: BackupCheckReport): KeystoreError {
-  const why = check.findings.find((f) => f.code === 'seal-unverifiable')?.text ?? { en: 'its seal cannot be verified', zh: '其封印无法验证' };
+  const why = check.findings.find((f) => f.code === 'seal-unverifiable')?.text ?? { en: 'its seal cannot be verified', zh: '其封签无法验证' };
   return new KeystoreError(
     'backup-invalid',
     {

@@ -47,7 +47,7 @@ export function deploymentSealKey(codec: KeyCodec, authKey: string): SealKey {
   if (key) return key;
   throw new KeystoreError('key-required', {
     en: 'cannot seal a backup: neither ENCRYPTION_KEY nor AUTH_KEY is set (GPT-Load needs AUTH_KEY to start; set it in the .env)',
-    zh: '无法为备份加封：ENCRYPTION_KEY 和 AUTH_KEY 都未设置（GPT-Load 需要 AUTH_KEY 才能启动；请在 .env 中设置）',
+    zh: '无法为备份加上封签：ENCRYPTION_KEY 和 AUTH_KEY 都未设置（GPT-Load 需要 AUTH_KEY 才能启动；请在 .env 中设置）',
   });
 }
 
