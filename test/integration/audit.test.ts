@@ -142,6 +142,32 @@ test('audit: plaintext and stale backups, an AUTH_KEY with no rotation on record
   assert.match(report.findings.find((f) => f.code === 'admin-exposed')!.text.en, /HOST=0\.0\.0\.0/);
 });
 
+test('audit: plaintext backups are to be deleted only once a backup under the key exists; without ENCRYPTION_KEY, encryption comes first', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 10, authKey: STRONG_AUTH, env: true });
+  if (!db) return;
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { cwd: db.envDir, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C', ...env } });
+    assert.equal(r.status, 0, r.stderr);
+  };
+  const plaintextFinding = () => audit(db).report.findings.find((f) => f.code === 'backup-plaintext') as JsonFinding & { fix?: string };
+  run(['backup', 'create']);
+  // Not encrypted: the plaintext backup is the only one; deleting it is not the advice.
+  let advice = plaintextFinding();
+  assert.equal(advice.severity, 'warn');
+  assert.equal(advice.fix, 'migrate-keys');
+  assert.match(advice.message, /keep them for now \(they are the only ones\).*Enable encryption first: gpt-load-keystore migrate-keys.*then take a backup under the key: gpt-load-keystore backup create; only once that backup exists, delete the plaintext ones/);
+  // Encrypted, but every backup is still plaintext (migrate-keys backs up the state before it): a backup under the key first.
+  run(['migrate-keys', '--to-env', 'NEW_KEY', '--update-env', '--yes'], { NEW_KEY: STRONG_ENC });
+  advice = plaintextFinding();
+  assert.equal(advice.fix, 'backup-create');
+  assert.match(advice.message, /^2 backup\(s\) hold .*No backup is under the configured ENCRYPTION_KEY yet, so keep them until one is: take it \(gpt-load-keystore backup create\), then delete/);
+  // With a backup under the key: now the plaintext ones can go.
+  run(['backup', 'create']);
+  advice = plaintextFinding();
+  assert.equal(advice.fix, undefined);
+  assert.match(advice.message, /A backup under the configured ENCRYPTION_KEY exists: delete the plaintext ones: gpt-load-keystore backup prune --plaintext$/);
+});
+
 test('audit: a --log, --access-log or --proxy-config that is not a file is a usage error naming it', async (t) => {
   const db = await createGptLoadDatabase(t, 'sqlite', { keys: 1, env: true });
   if (!db) return;

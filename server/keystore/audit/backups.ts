@@ -5,6 +5,7 @@
  */
 import { codecFor, type KeyCodec } from '../../core/crypto';
 import { listBackups, type BackupListEntry } from '../backup/check';
+import { formatNumber } from '../../../shared/format';
 import { finding, type AuditFinding } from './findings';
 import { setting, type AuditInputs } from './inputs';
 
@@ -34,16 +35,39 @@ export async function backupFindings(inputs: AuditInputs): Promise<AuditFinding[
       : finding('backups', 'backup-stale', 'pass', { en: `The newest backup is ${days ?? '?'} days old.`, zh: `最新的备份为 ${days ?? '?'} 天前。` }, { file: newest.path }),
   );
   out.push(newestBackupCheck(newest, codec));
-  const plaintext = usable.filter(holdsPlaintextKeys);
-  out.push(
-    plaintext.length > 0
-      ? finding('backups', 'backup-plaintext', 'warn', {
-          en: `${plaintext.length} backup(s) hold the upstream keys in plaintext: whoever reads the file has every key. Once the keys are encrypted, take a new backup and delete these.`,
-          zh: `${plaintext.length} 个备份以明文保存上游密钥：读到文件的人即拥有所有密钥。加密密钥后请创建新备份并删除这些备份。`,
-        }, { file: plaintext[0].path })
-      : finding('backups', 'backup-plaintext', 'pass', { en: 'No backup holds keys in plaintext.', zh: '没有以明文保存密钥的备份。' }),
-  );
+  out.push(plaintextBackups(usable, codec));
   return out;
+}
+
+/**
+ * backup-plaintext. Deleting a plaintext backup is advised only once a backup under the configured key
+ * exists: on a deployment without ENCRYPTION_KEY every backup is plaintext, so deleting them would leave
+ * none; encryption comes first there.
+ */
+function plaintextBackups(usable: BackupListEntry[], codec: KeyCodec): AuditFinding {
+  const plaintext = usable.filter(holdsPlaintextKeys);
+  if (plaintext.length === 0) return finding('backups', 'backup-plaintext', 'pass', { en: 'No backup holds keys in plaintext.', zh: '没有以明文保存密钥的备份。' });
+  const where = { file: plaintext[0].path };
+  const risk = {
+    en: `${formatNumber(plaintext.length, 'en')} backup(s) hold the upstream keys in plaintext: whoever reads the file has every key.`,
+    zh: `${formatNumber(plaintext.length, 'zh-CN')} 个备份以明文保存上游密钥：读到文件的人即拥有所有密钥。`,
+  };
+  if (!codec.enabled) {
+    return finding('backups', 'backup-plaintext', 'warn', {
+      en: `${risk.en} Without ENCRYPTION_KEY every backup is, so keep them for now (they are the only ones) and keep the folder private. Enable encryption first: gpt-load-keystore migrate-keys --to (with --update-env it generates the key); then take a backup under the key: gpt-load-keystore backup create; only once that backup exists, delete the plaintext ones: gpt-load-keystore backup prune --plaintext`,
+      zh: `${risk.zh}未设置 ENCRYPTION_KEY 时所有备份都是明文，因此暂时保留它们（这是仅有的备份），并确保目录不被他人读取。请先启用加密：gpt-load-keystore migrate-keys --to（配合 --update-env 会生成密钥）；然后用该密钥创建备份：gpt-load-keystore backup create；确认该备份存在之后，再删除明文备份：gpt-load-keystore backup prune --plaintext`,
+    }, { ...where, fix: 'migrate-keys' });
+  }
+  if (!usable.some((b) => b.info!.keyFingerprint === codec.fingerprint && b.verdict !== 'corrupt' && b.verdict !== 'unverified')) {
+    return finding('backups', 'backup-plaintext', 'warn', {
+      en: `${risk.en} No backup is under the configured ENCRYPTION_KEY yet, so keep them until one is: take it (gpt-load-keystore backup create), then delete the plaintext ones: gpt-load-keystore backup prune --plaintext`,
+      zh: `${risk.zh}还没有使用已配置 ENCRYPTION_KEY 的备份，因此在创建之前请保留它们：先创建（gpt-load-keystore backup create），再删除明文备份：gpt-load-keystore backup prune --plaintext`,
+    }, { ...where, fix: 'backup-create' });
+  }
+  return finding('backups', 'backup-plaintext', 'warn', {
+    en: `${risk.en} A backup under the configured ENCRYPTION_KEY exists: delete the plaintext ones: gpt-load-keystore backup prune --plaintext`,
+    zh: `${risk.zh}已有使用已配置 ENCRYPTION_KEY 的备份：请删除明文备份：gpt-load-keystore backup prune --plaintext`,
+  }, where);
 }
 
 /** A backup that holds upstream keys in plaintext: whoever reads the file has them. */
