@@ -1,7 +1,8 @@
 import { localize, type Lang } from '../core/errors';
 import { describeTempMigration } from '../keystore/history/tempMigration';
 import { printable } from '../../shared/printable';
-import { readStatus, type StatusReport } from '../keystore/status';
+import { encryptionKeySource } from '../keystore/deployment';
+import { CONTAINER_KEY_VIA, readStatus, type StatusReport } from '../keystore/status';
 import type { CliCommand } from './command';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, progressPrinter, withStore, writeJson } from './options';
 
@@ -21,6 +22,11 @@ const STATE_TEXT = {
   'not-encrypted': { en: 'encryption is disabled: the data is stored in plaintext', zh: '未启用加密：数据以明文存储' },
 };
 
+const KEY_SOURCE_TEXT = {
+  environment: { en: ', from the environment (shell), which overrides .env', zh: '，来自环境变量（shell），它优先于 .env' },
+  'env-file': { en: ', from .env', zh: '，来自 .env' },
+};
+
 function n(value: number): string {
   return value.toLocaleString('en-US');
 }
@@ -35,10 +41,22 @@ export function formatStatus(report: StatusReport, lang: Lang): string {
     (c.noHash ? `, ${n(c.noHash)} ${t('plaintext without key_hash', '无 key_hash 的明文')}${ids(c.exampleIds?.noHash, c.noHash)}` : '') +
     (c.wrongHash ? `, ${n(c.wrongHash)} ${t('decryptable with a wrong key_hash', '可解密但 key_hash 错误')}${ids(c.exampleIds?.wrongHash, c.wrongHash)}` : '') +
     (c.empty ? `, ${n(c.empty)} ${t('without key', '无密钥')}` : '');
+  const container = report.keySource?.container;
+  const via = container ? CONTAINER_KEY_VIA[container.via] : { en: '', zh: '' };
+  const sameKey = container?.fingerprint === report.keyFingerprint;
   const lines = [
     ...(report.migration ? [`${t('Interrupted migration', '中断的迁移')}: ${localize(report.migration.explanation, lang)}`] : []),
     `${t('Database', '数据库')}: ${report.target}`,
-    `ENCRYPTION_KEY: ${report.encryptionEnabled ? t(`set (fingerprint ${report.keyFingerprint})`, `已设置（指纹 ${report.keyFingerprint}）`) : t('not set (encryption disabled)', '未设置（未启用加密）')}`,
+    `ENCRYPTION_KEY: ${report.encryptionEnabled ? t(`set (fingerprint ${report.keyFingerprint})`, `已设置（指纹 ${report.keyFingerprint}）`) : t('not set (encryption disabled)', '未设置（未启用加密）')}` +
+      (report.keySource && report.keySource.from !== 'unset' ? localize(KEY_SOURCE_TEXT[report.keySource.from], lang) : ''),
+    ...(container
+      ? [
+          t(
+            `GPT-Load's container (Compose service ${container.service}): ENCRYPTION_KEY from ${via.en} at ${container.file}:${container.line}, ${sameKey ? 'the same key' : `fingerprint ${container.fingerprint} (another key)`}`,
+            `GPT-Load 容器（Compose 服务 ${container.service}）：ENCRYPTION_KEY 来自 ${via.zh}（${container.file}:${container.line}），${sameKey ? '同一密钥' : `指纹 ${container.fingerprint}（另一个密钥）`}`,
+          ),
+        ]
+      : []),
     `${t('State', '状态')}: ${report.state} — ${localize(STATE_TEXT[report.state], lang)}`,
     `${t("GPT-Load's dashboard", 'GPT-Load 仪表盘')}: ${report.dashboard.verdict ? `${report.dashboard.verdict} — ${localize(VERDICT_TEXT[report.dashboard.verdict], lang)}` : t('no warning', '无警告')} (${t('sample', '抽样')} ${report.dashboard.sampled})`,
     `api_keys: ${counts(report.apiKeys)}`,
@@ -61,7 +79,11 @@ from the same 20-row sample and thresholds) and, beyond it, the exact state of e
 api_keys and request_logs: plaintext, encrypted with the configured ENCRYPTION_KEY, plaintext
 without key_hash (GPT-Load before v1.1.0), decryptable with a wrong key_hash, or undecryptable;
 a temp_migration table left by an interrupted GPT-Load migrate-keys; the groups with their key
-counts by status; and for each finding the command that resolves it.
+counts by status; and for each finding the command that resolves it. It says where the
+ENCRYPTION_KEY it judged came from: the environment (which wins over .env, for GPT-Load too) or
+.env, and when the environment's key hides a different one in .env; with a Compose file beside
+the .env, the key GPT-Load's container gets (environment:, env_file:) and whether it is another
+(fingerprints only, never a key).
 
 Options:
   --json                machine-readable report
@@ -80,7 +102,7 @@ Examples:
     const report = await withStore(args, io, (store, deployment) =>
       readStatus(
         store,
-        { encryptionKey: deployment.encryptionKey, skipLogs: flag(args, 'skip-logs'), envPath: deployment.envPath },
+        { encryptionKey: deployment.encryptionKey, keySource: encryptionKeySource(deployment), skipLogs: flag(args, 'skip-logs'), envPath: deployment.envPath },
         { progress: flag(args, 'json') ? undefined : progressPrinter(io), cancellation: io.cancellation },
       ),
       { requireEnv: true },
