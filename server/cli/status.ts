@@ -1,6 +1,8 @@
 import { localize, type Lang } from '../core/errors';
 import { describeTempMigration } from '../keystore/history/tempMigration';
+import { formatNumber } from '../../shared/format';
 import { printable } from '../../shared/printable';
+import { KEY_STATUS_TEXT } from './keys';
 import { encryptionKeySource } from '../keystore/deployment';
 import { CONTAINER_KEY_VIA, readStatus, type StatusReport } from '../keystore/status';
 import type { CliCommand } from './command';
@@ -27,12 +29,9 @@ const KEY_SOURCE_TEXT = {
   'env-file': { en: ', from .env', zh: '，来自 .env' },
 };
 
-function n(value: number): string {
-  return value.toLocaleString('en-US');
-}
-
 export function formatStatus(report: StatusReport, lang: Lang): string {
   const t = (en: string, zh: string) => (lang === 'zh-CN' ? zh : en);
+  const n = (value: number) => formatNumber(value, lang);
   const ids = (list: Array<number | string> | undefined, total: number) =>
     list && list.length ? ` (${t('e.g. ids', '例如 id')} ${list.slice(0, 5).join(', ')}${total > 5 ? ', …' : ''})` : '';
   const counts = (c: StatusReport['apiKeys']) =>
@@ -64,7 +63,11 @@ export function formatStatus(report: StatusReport, lang: Lang): string {
     ...(report.tempMigration ? [`temp_migration: ${localize(describeTempMigration(report.tempMigration), lang)}`] : []),
     ...(report.attention?.length ? [`${t('Needs attention', '需要处理')}:`, ...report.attention.map((item) => `  - ${localize(item, lang)}`)] : []),
     `${t('Groups', '分组')}:`,
-    ...report.groups.map((g) => `  ${g.name} [${g.channelType}${g.groupType === 'aggregate' ? ', aggregate' : ''}]: ${n(g.active)} active, ${n(g.invalid)} invalid`),
+    ...report.groups.map(
+      (g) =>
+        `  ${g.name} [${g.channelType}${g.groupType === 'aggregate' ? t(', aggregate', '，聚合') : ''}]: ` +
+        `${n(g.active)} ${localize(KEY_STATUS_TEXT.active, lang)}${t(', ', '，')}${n(g.invalid)} ${localize(KEY_STATUS_TEXT.invalid, lang)}`,
+    ),
   ];
   return lines.map(printable).join('\n');
 }
