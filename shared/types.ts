@@ -150,6 +150,23 @@ export interface StatusReport {
   tempMigration?: TempMigrationLeftover | null;
   /** Each finding needing attention with the command that resolves it (empty when nothing does). */
   attention?: Array<{ en: string; zh: string }>;
+  /** Where the ENCRYPTION_KEY judged with came from (absent when the caller did not say). */
+  keySource?: KeySource;
+}
+
+/**
+ * Where the configured ENCRYPTION_KEY came from. `environment`: the process environment (the
+ * shell), which wins over .env for GPT-Load's godotenv too; `env-file`: the .env; `unset`: neither.
+ */
+export interface KeySource {
+  from: 'environment' | 'env-file' | 'unset';
+  /** The .env's own ENCRYPTION_KEY when the environment's hides a different one (fingerprints only; "plaintext" = empty). */
+  hiddenEnvFileKey: { fingerprint: string; line: number } | null;
+  /**
+   * The ENCRYPTION_KEY Docker Compose gives GPT-Load's container (a Compose file beside the .env runs
+   * it and sets the key): through `environment:`, an `env_file:` or a `.env` mounted as /app/.env.
+   */
+  container: { service: string; via: 'environment' | 'env_file' | 'mounted-env'; file: string; line: number; fingerprint: string } | null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -82,8 +82,8 @@ Checks GPT-Load's security best-practice list on this deployment and prints a ch
 headings: AUTH_KEY (set, strong, rotated within 90 days, not a proxy key), ENCRYPTION_KEY and the
 data (encrypted, right key, checked copies, no plaintext leftovers), backups, secrets kept out of
 Compose files and git, HTTPS and admin IP limits at the reverse proxy (nginx, Caddy, Traefik
-labels), failed logins in GPT-Load's log, Redis / database / CORS. Each item is pass, warn, fail or
-unknown, with what to do. Read-only; secrets are shown masked at most.
+labels), failed logins in GPT-Load's log, Redis / database (TLS, a password) / CORS. Each item is
+pass, warn, fail or unknown, with what to do. Read-only; secrets are shown masked at most.
 
 Options:
   --compose FILE        Docker Compose file (default: docker-compose.yml / compose.yaml beside .env)

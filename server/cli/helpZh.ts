@@ -60,6 +60,9 @@ export const HELP_ZH: Record<string, ChineseHelp> = {
 给出 GPT-Load 仪表盘自己的结论（data_not_encrypted / key_not_configured / key_mismatch，
 抽样 20 行、阈值与 GPT-Load 相同），并进一步给出 api_keys 和 request_logs 每一行的确切状态：
 明文、已用当前 ENCRYPTION_KEY 加密、或无法解密；以及各分组按状态统计的密钥数。
+还会说明所判断的 ENCRYPTION_KEY 来自何处：环境变量（它优先于 .env，对 GPT-Load 也是如此）或 .env；
+若环境变量中的密钥掩盖了 .env 中不同的密钥，也会指出；.env 旁有 Compose 文件时，还会说明 GPT-Load
+容器拿到的密钥（environment:、env_file:）以及它是否是另一个密钥（只显示指纹，从不显示密钥）。
 
 选项：
   --json                输出机器可读的报告

@@ -16,8 +16,8 @@ export function auditHelpZh(deploymentHelpZh: string): Record<'audit' | 'rotate-
 在此部署上逐项检查 GPT-Load 安全页面的最佳实践清单，并按其标题输出检查表：AUTH_KEY（已设置、
 足够强、90 天内更换过、不是代理密钥）、ENCRYPTION_KEY 与数据（已加密、密钥正确、副本已检查、
 没有明文残留）、备份、敏感信息不写在 Compose 文件和 git 中、反向代理（nginx、Caddy、Traefik
-标签）上的 HTTPS 与管理界面 IP 限制、GPT-Load 日志中的失败登录、Redis / 数据库 / CORS。每一项
-为通过、警告、失败或未知，并说明原因和下一步。只读；密钥最多以遮盖形式出现。
+标签）上的 HTTPS 与管理界面 IP 限制、GPT-Load 日志中的失败登录、Redis / 数据库（TLS、密码）/ CORS。
+每一项为通过、警告、失败或未知，并说明原因和下一步。只读；密钥最多以遮盖形式出现。
 
 选项：
   --compose FILE        Docker Compose 文件（默认：.env 旁的 docker-compose.yml / compose.yaml）

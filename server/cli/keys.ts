@@ -1,10 +1,11 @@
 /** `keys list` and `keys find`: keys as GPT-Load's UI shows them, masked, never the whole secret. */
 import { createInterface } from 'node:readline';
 import { codecFor } from '../core/crypto';
-import { KeystoreError } from '../core/errors';
-import { findKeys, groupNamesById, listKeyPage, type KeyListItem, type KeyStatus } from '../keystore/keys';
+import { KeystoreError, localize, type Localized } from '../core/errors';
+import { findKeys, groupNamesById, listKeyPage, UNDECRYPTABLE, type KeyListItem, type KeyStatus } from '../keystore/keys';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, str, withStore, writeJson } from './options';
+import { formatNumber } from '../../shared/format';
 import { printable } from '../../shared/printable';
 import { tableLines } from './table';
 
@@ -15,6 +16,14 @@ function statusOf(args: ParsedArgs): KeyStatus | undefined {
   }
   return status;
 }
+
+/** A key's status as GPT-Load's Chinese UI names it (the wire and --json keep the identifier). */
+export const KEY_STATUS_TEXT: Record<KeyStatus, Localized> = {
+  active: { en: 'active', zh: '有效' },
+  invalid: { en: 'invalid', zh: '无效' },
+};
+
+const UNDECRYPTABLE_TEXT: Localized = { en: UNDECRYPTABLE, zh: '（无法解密）' };
 
 /** Notes are free text: one line in a table, at most NOTES_WIDTH characters. */
 const NOTES_WIDTH = 40;
@@ -29,20 +38,21 @@ function oneLine(text: string): string {
  * GPT-Load's UI shows a key's notes when it has any, else the masked key; the table keeps both:
  * KEY (always masked) and NOTES. `lead` adds leading columns (keys find: the stdin line).
  */
-function writeKeyTable(io: CliIO, items: KeyListItem[], lead?: { header: string; cell: (item: KeyListItem) => string }): void {
-  const header = ['ID', 'GROUP', 'STATUS', 'KEY', 'REQUESTS', 'FAILURES', 'LAST USED', 'NOTES'];
+function writeKeyTable(io: CliIO, items: KeyListItem[], lead?: { header: Localized; cell: (item: KeyListItem) => string }): void {
+  const header = localize({ en: 'ID|GROUP|STATUS|KEY|REQUESTS|FAILURES|LAST USED|NOTES', zh: 'ID|分组|状态|密钥|请求数|失败数|最后使用|备注' }, io.lang).split('|');
+  const undecryptable = localize(UNDECRYPTABLE_TEXT, io.lang);
   const rows = items.map((k) => [
     String(k.id),
     printable(k.groupName),
-    k.status,
-    k.masked,
-    String(k.requestCount),
-    String(k.failureCount),
+    localize(KEY_STATUS_TEXT[k.status as KeyStatus] ?? { en: k.status, zh: k.status }, io.lang),
+    k.masked.startsWith(UNDECRYPTABLE) ? undecryptable + k.masked.slice(UNDECRYPTABLE.length) : k.masked,
+    formatNumber(k.requestCount, io.lang),
+    formatNumber(k.failureCount, io.lang),
     k.lastUsedAt ?? '-',
     oneLine(k.notes),
   ]);
   if (lead) {
-    header.unshift(lead.header);
+    header.unshift(localize(lead.header, io.lang));
     items.forEach((k, i) => rows[i].unshift(lead.cell(k)));
   }
   for (const line of tableLines([header, ...rows])) io.stdout.write(line + '\n');
@@ -100,14 +110,19 @@ Examples:
       return 0;
     }
     writeKeyTable(io, page.items);
-    io.stdout.write(page.nextAfterId !== null ? `-- more: --after ${page.nextAfterId}\n` : `-- end (${page.items.length} shown)\n`);
+    const shown = formatNumber(page.items.length, io.lang);
+    const footer: Localized =
+      page.nextAfterId !== null
+        ? { en: `-- more: --after ${page.nextAfterId}`, zh: `-- 还有更多：--after ${page.nextAfterId}` }
+        : { en: `-- end (${shown} shown)`, zh: `-- 已到末尾（显示 ${shown} 个）` };
+    io.stdout.write(localize(footer, io.lang) + '\n');
     return 0;
   },
 };
 
 /** Values to look for, one a line; blank lines skipped, surrounding blanks trimmed (as GPT-Load trims keys it is given). */
 export async function readValues(io: CliIO): Promise<Array<{ line: number; value: string }>> {
-  if (io.stdin.isTTY) io.stderr.write('Paste the key(s), one per line, then press Ctrl-D:\n');
+  if (io.stdin.isTTY) io.stderr.write(localize({ en: 'Paste the key(s), one per line, then press Ctrl-D:', zh: '请粘贴密钥，每行一个，然后按 Ctrl-D：' }, io.lang) + '\n');
   const values: Array<{ line: number; value: string }> = [];
   let line = 0;
   for await (const text of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
@@ -160,8 +175,10 @@ Examples:
     else {
       const lineOf = new Map(results.flatMap((r) => r.items.map((item) => [item, r.line] as const)));
       const items = results.flatMap((r) => r.items);
-      if (items.length > 0) writeKeyTable(io, items, values.length > 1 ? { header: 'LINE', cell: (item) => String(lineOf.get(item)) } : undefined);
-      io.stdout.write(`-- ${values.length - missing.length} of ${values.length} found\n`);
+      if (items.length > 0) writeKeyTable(io, items, values.length > 1 ? { header: { en: 'LINE', zh: '行' }, cell: (item) => String(lineOf.get(item)) } : undefined);
+      const found = formatNumber(values.length - missing.length, io.lang);
+      const asked = formatNumber(values.length, io.lang);
+      io.stdout.write(localize({ en: `-- ${found} of ${asked} found`, zh: `-- 找到 ${found} / ${asked} 个` }, io.lang) + '\n');
     }
     for (const line of missing) io.stderr.write(io.lang === 'zh-CN' ? `第 ${line} 行：未找到该密钥\n` : `line ${line}: no stored key has this value\n`);
     return missing.length > 0 ? 1 : 0;

@@ -2,7 +2,8 @@
 import { KeystoreError } from '../core/errors';
 import { openStore, type Store } from '../store/connect';
 import { resolveDeployment, type Deployment } from '../keystore/deployment';
-import type { Progress } from '../keystore/operation';
+import { phaseLabel, type Progress } from '../keystore/operation';
+import { formatNumber } from '../../shared/format';
 import type { CliIO, ParsedArgs } from './command';
 
 export const DEPLOYMENT_OPTIONS = {
@@ -90,10 +91,11 @@ export function progressPrinter(io: CliIO): (p: Progress) => void {
   const tty = (io.stderr as NodeJS.WriteStream).isTTY === true;
   let lastLine = 0;
   return (p) => {
+    const n = (value: number) => formatNumber(value, io.lang);
     const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : '';
     // Per second of what the phase counts (rows, pages…): the phase names it.
-    const rate = p.rate !== undefined ? `, ${p.rate.toLocaleString('en-US')}/s` : '';
-    const text = `${p.phase}: ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')}${pct}${rate}`;
+    const rate = p.rate !== undefined ? (io.lang === 'zh-CN' ? `，${n(p.rate)}/秒` : `, ${n(p.rate)}/s`) : '';
+    const text = `${phaseLabel(p.phase, io.lang)}: ${n(p.done)}/${n(p.total)}${pct}${rate}`;
     if (tty) io.stderr.write(`\r\x1b[K${text}${p.done >= p.total ? '\n' : ''}`);
     else if (Date.now() - lastLine >= 1000 || p.done >= p.total) {
       lastLine = Date.now();

@@ -1,7 +1,10 @@
 import { localize, type Lang } from '../core/errors';
 import { describeTempMigration } from '../keystore/history/tempMigration';
+import { formatNumber } from '../../shared/format';
 import { printable } from '../../shared/printable';
-import { readStatus, type StatusReport } from '../keystore/status';
+import { KEY_STATUS_TEXT } from './keys';
+import { encryptionKeySource } from '../keystore/deployment';
+import { CONTAINER_KEY_VIA, readStatus, type StatusReport } from '../keystore/status';
 import type { CliCommand } from './command';
 import { DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, progressPrinter, withStore, writeJson } from './options';
 
@@ -21,12 +24,14 @@ const STATE_TEXT = {
   'not-encrypted': { en: 'encryption is disabled: the data is stored in plaintext', zh: '未启用加密：数据以明文存储' },
 };
 
-function n(value: number): string {
-  return value.toLocaleString('en-US');
-}
+const KEY_SOURCE_TEXT = {
+  environment: { en: ', from the environment (shell), which overrides .env', zh: '，来自环境变量（shell），它优先于 .env' },
+  'env-file': { en: ', from .env', zh: '，来自 .env' },
+};
 
 export function formatStatus(report: StatusReport, lang: Lang): string {
   const t = (en: string, zh: string) => (lang === 'zh-CN' ? zh : en);
+  const n = (value: number) => formatNumber(value, lang);
   const ids = (list: Array<number | string> | undefined, total: number) =>
     list && list.length ? ` (${t('e.g. ids', '例如 id')} ${list.slice(0, 5).join(', ')}${total > 5 ? ', …' : ''})` : '';
   const counts = (c: StatusReport['apiKeys']) =>
@@ -35,10 +40,22 @@ export function formatStatus(report: StatusReport, lang: Lang): string {
     (c.noHash ? `, ${n(c.noHash)} ${t('plaintext without key_hash', '无 key_hash 的明文')}${ids(c.exampleIds?.noHash, c.noHash)}` : '') +
     (c.wrongHash ? `, ${n(c.wrongHash)} ${t('decryptable with a wrong key_hash', '可解密但 key_hash 错误')}${ids(c.exampleIds?.wrongHash, c.wrongHash)}` : '') +
     (c.empty ? `, ${n(c.empty)} ${t('without key', '无密钥')}` : '');
+  const container = report.keySource?.container;
+  const via = container ? CONTAINER_KEY_VIA[container.via] : { en: '', zh: '' };
+  const sameKey = container?.fingerprint === report.keyFingerprint;
   const lines = [
     ...(report.migration ? [`${t('Interrupted migration', '中断的迁移')}: ${localize(report.migration.explanation, lang)}`] : []),
     `${t('Database', '数据库')}: ${report.target}`,
-    `ENCRYPTION_KEY: ${report.encryptionEnabled ? t(`set (fingerprint ${report.keyFingerprint})`, `已设置（指纹 ${report.keyFingerprint}）`) : t('not set (encryption disabled)', '未设置（未启用加密）')}`,
+    `ENCRYPTION_KEY: ${report.encryptionEnabled ? t(`set (fingerprint ${report.keyFingerprint})`, `已设置（指纹 ${report.keyFingerprint}）`) : t('not set (encryption disabled)', '未设置（未启用加密）')}` +
+      (report.keySource && report.keySource.from !== 'unset' ? localize(KEY_SOURCE_TEXT[report.keySource.from], lang) : ''),
+    ...(container
+      ? [
+          t(
+            `GPT-Load's container (Compose service ${container.service}): ENCRYPTION_KEY from ${via.en} at ${container.file}:${container.line}, ${sameKey ? 'the same key' : `fingerprint ${container.fingerprint} (another key)`}`,
+            `GPT-Load 容器（Compose 服务 ${container.service}）：ENCRYPTION_KEY 来自 ${via.zh}（${container.file}:${container.line}），${sameKey ? '同一密钥' : `指纹 ${container.fingerprint}（另一个密钥）`}`,
+          ),
+        ]
+      : []),
     `${t('State', '状态')}: ${report.state} — ${localize(STATE_TEXT[report.state], lang)}`,
     `${t("GPT-Load's dashboard", 'GPT-Load 仪表盘')}: ${report.dashboard.verdict ? `${report.dashboard.verdict} — ${localize(VERDICT_TEXT[report.dashboard.verdict], lang)}` : t('no warning', '无警告')} (${t('sample', '抽样')} ${report.dashboard.sampled})`,
     `api_keys: ${counts(report.apiKeys)}`,
@@ -46,7 +63,11 @@ export function formatStatus(report: StatusReport, lang: Lang): string {
     ...(report.tempMigration ? [`temp_migration: ${localize(describeTempMigration(report.tempMigration), lang)}`] : []),
     ...(report.attention?.length ? [`${t('Needs attention', '需要处理')}:`, ...report.attention.map((item) => `  - ${localize(item, lang)}`)] : []),
     `${t('Groups', '分组')}:`,
-    ...report.groups.map((g) => `  ${g.name} [${g.channelType}${g.groupType === 'aggregate' ? ', aggregate' : ''}]: ${n(g.active)} active, ${n(g.invalid)} invalid`),
+    ...report.groups.map(
+      (g) =>
+        `  ${g.name} [${g.channelType}${g.groupType === 'aggregate' ? t(', aggregate', '，聚合') : ''}]: ` +
+        `${n(g.active)} ${localize(KEY_STATUS_TEXT.active, lang)}${t(', ', '，')}${n(g.invalid)} ${localize(KEY_STATUS_TEXT.invalid, lang)}`,
+    ),
   ];
   return lines.map(printable).join('\n');
 }
@@ -61,7 +82,11 @@ from the same 20-row sample and thresholds) and, beyond it, the exact state of e
 api_keys and request_logs: plaintext, encrypted with the configured ENCRYPTION_KEY, plaintext
 without key_hash (GPT-Load before v1.1.0), decryptable with a wrong key_hash, or undecryptable;
 a temp_migration table left by an interrupted GPT-Load migrate-keys; the groups with their key
-counts by status; and for each finding the command that resolves it.
+counts by status; and for each finding the command that resolves it. It says where the
+ENCRYPTION_KEY it judged came from: the environment (which wins over .env, for GPT-Load too) or
+.env, and when the environment's key hides a different one in .env; with a Compose file beside
+the .env, the key GPT-Load's container gets (environment:, env_file:) and whether it is another
+(fingerprints only, never a key).
 
 Options:
   --json                machine-readable report
@@ -80,7 +105,7 @@ Examples:
     const report = await withStore(args, io, (store, deployment) =>
       readStatus(
         store,
-        { encryptionKey: deployment.encryptionKey, skipLogs: flag(args, 'skip-logs'), envPath: deployment.envPath },
+        { encryptionKey: deployment.encryptionKey, keySource: encryptionKeySource(deployment), skipLogs: flag(args, 'skip-logs'), envPath: deployment.envPath },
         { progress: flag(args, 'json') ? undefined : progressPrinter(io), cancellation: io.cancellation },
       ),
       { requireEnv: true },

@@ -4,6 +4,7 @@
  */
 import { DecryptError, type KeyCodec } from '../core/crypto';
 import { assessSecret, generateSecret, weakNewKeyWarnings } from '../core/secrets';
+import { encryptionKeySource } from '../keystore/deployment';
 import { groupNamesById, listKeyPage, revealKey } from '../keystore/keys';
 import { restartHint } from '../keystore/migrate/env';
 import { checkService, describeService } from '../keystore/service';
@@ -56,7 +57,7 @@ export function registerKeystoreRequests(session: Session): void {
     async (params, { context }) => {
       const deployment = session.deployment(params.deployment);
       const codec = await cachedCodec(deployment.encryptionKey);
-      return stores.use(deployment.target, (store) => readStatus(store, { encryptionKey: deployment.encryptionKey, codec, skipLogs: params.skipLogs ?? false }, context));
+      return stores.use(deployment.target, (store) => readStatus(store, { encryptionKey: deployment.encryptionKey, keySource: encryptionKeySource(deployment), codec, skipLogs: params.skipLogs ?? false }, context));
     },
     { en: 'GPT-Load: reading encryption status', zh: 'GPT-Load：读取加密状态' },
   );

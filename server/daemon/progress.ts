@@ -15,7 +15,8 @@ import {
   type ProgressToken,
 } from 'vscode-languageserver/node';
 import type { Cancellation, Lang } from '../core/errors';
-import type { OperationContext, Progress } from '../keystore/operation';
+import { phaseLabel, type OperationContext, type Progress } from '../keystore/operation';
+import { formatNumber } from '../../shared/format';
 import type { KeystoreProgressReport } from '../../shared/protocol';
 import { log } from './log';
 
@@ -28,9 +29,9 @@ export function listenForProgressCancel(connection: Connection): void {
 }
 
 function formatProgress(p: Progress, lang: Lang): string {
-  const n = (v: number) => v.toLocaleString('en-US');
+  const n = (v: number) => formatNumber(v, lang);
   const rate = p.rate !== undefined ? (lang === 'zh-CN' ? `，${n(p.rate)} 行/秒` : `, ${n(p.rate)} rows/s`) : '';
-  return `${p.phase}: ${n(p.done)}/${n(p.total)}${rate}`;
+  return `${phaseLabel(p.phase, lang)}: ${n(p.done)}/${n(p.total)}${rate}`;
 }
 
 export class WorkDone {

@@ -5,8 +5,11 @@
  */
 import { dirname, resolve } from 'node:path';
 import { describeEnvParseError, loadEnv, type LoadedEnv } from '../core/env/read';
+import { keyFingerprint } from '../core/crypto';
 import { KeystoreError } from '../core/errors';
+import { composeOf } from './composeCheck';
 import { describeTarget, overrideHost, resolveDsn, type DatabaseTarget } from '../store/dsn';
+import type { KeySource } from '../../shared/types';
 
 export interface DeploymentOptions {
   /** Path of the `.env`; default `.env` in `cwd`. */
@@ -78,4 +81,36 @@ export function resolveDeployment(options: DeploymentOptions): Deployment {
     processEnv: options.processEnv,
     composeFiles: options.composeFiles?.map((f) => resolve(options.cwd, f)),
   };
+}
+
+/**
+ * Where the deployment's ENCRYPTION_KEY came from, the .env's own key when the environment's
+ * hides a different one (an old key exported in the shell silently wins over a new .env, for
+ * GPT-Load started from that shell too), and the key a Compose file gives GPT-Load's container:
+ * status says which one it judged and which one GPT-Load gets.
+ */
+export function encryptionKeySource(deployment: Deployment): KeySource {
+  const { env } = deployment;
+  const source = env.source('ENCRYPTION_KEY');
+  const inFile = env.doc.values?.ENCRYPTION_KEY;
+  const hidden = source === 'process' && inFile !== undefined && inFile !== deployment.encryptionKey;
+  const entry = env.doc.entries.filter((e) => e.key === 'ENCRYPTION_KEY').at(-1);
+  return {
+    from: source === 'process' ? 'environment' : source === 'file' ? 'env-file' : 'unset',
+    hiddenEnvFileKey: hidden && entry ? { fingerprint: keyFingerprint(inFile), line: entry.keyRange.start.line + 1 } : null,
+    container: containerKey(deployment),
+  };
+}
+
+/**
+ * The key a Compose file beside the .env gives GPT-Load's container, which is not always the
+ * shell's or the .env's: a shell variable reaches it only through `environment:` interpolation.
+ */
+function containerKey(deployment: Deployment): KeySource['container'] {
+  const compose = composeOf(deployment);
+  if (!compose?.service) return null;
+  const effective = compose.effectiveVariable('ENCRYPTION_KEY');
+  if (effective.error || effective.value === undefined || !effective.source) return null;
+  const { file, line, kind } = effective.source;
+  return { service: compose.service.name, via: kind, file, line, fingerprint: keyFingerprint(effective.value) };
 }

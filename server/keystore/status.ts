@@ -8,7 +8,7 @@ import { classifyRows, codecFor, codecFromDerivedKey, deriveKeyAsync, keyFingerp
 import { throwIfCancelled, type Localized } from '../core/errors';
 import type { Store } from '../store/connect';
 import { describeTarget } from '../store/dsn';
-import type { DashboardCheck, DashboardVerdict, GroupSummary, OverallState, RowCounts, StatusReport as WireStatusReport, StatusSummary } from '../../shared/types';
+import type { DashboardCheck, DashboardVerdict, GroupSummary, KeySource, OverallState, RowCounts, StatusReport as WireStatusReport, StatusSummary } from '../../shared/types';
 import { countRows, iterateKeyRows, iterateLogRows, listGroups, sampleHashedKeys } from '../store/rows';
 import { explainJournal, readJournal, type JournalDatabaseState, type MigrationJournal } from './journal';
 import { readFileEncryptionKey, readPendingKey } from './migrate/env';
@@ -78,6 +78,13 @@ export function overallState(tables: RowCounts | RowCounts[], encryptionEnabled:
   return 'mixed';
 }
 
+/** How Docker Compose hands GPT-Load's container its ENCRYPTION_KEY. */
+export const CONTAINER_KEY_VIA: Record<NonNullable<KeySource['container']>['via'], Localized> = {
+  environment: { en: 'Compose environment:', zh: 'Compose 的 environment:' },
+  env_file: { en: 'Compose env_file:', zh: 'Compose 的 env_file:' },
+  'mounted-env': { en: 'a .env mounted as /app/.env', zh: '挂载为 /app/.env 的 .env' },
+};
+
 /** The command that resolves each finding of a status report (empty when nothing needs attention). */
 function attentionItems(report: Omit<WireStatusReport, 'attention'>): Localized[] {
   const out: Localized[] = [];
@@ -94,6 +101,27 @@ function attentionItems(report: Omit<WireStatusReport, 'attention'>): Localized[
   const unknown = count((c) => c.unknown);
   const encrypted = count((c) => c.encrypted);
   const toConfigured = 'gpt-load-keystore migrate-keys --to-prompt';
+  const shown = (fingerprint: string): Localized => (fingerprint === 'plaintext' ? { en: 'empty', zh: '空值' } : { en: `fingerprint ${fingerprint}`, zh: `指纹 ${fingerprint}` });
+  const hidden = report.keySource?.hiddenEnvFileKey;
+  if (hidden) {
+    const shell = shown(report.keyFingerprint);
+    const file = shown(hidden.fingerprint);
+    out.push({
+      en: `ENCRYPTION_KEY in this shell's environment (${shell.en}) differs from the one in .env line ${hidden.line} (${file.en}): a variable set in the environment wins over .env, for GPT-Load started from this shell too, so this report judged the shell's key. If the .env is right, run "unset ENCRYPTION_KEY" and check again; if the shell's key is right, the .env is stale: put that key into it`,
+      zh: `当前 shell 环境变量中的 ENCRYPTION_KEY（${shell.zh}）与 .env 第 ${hidden.line} 行的（${file.zh}）不同：环境变量优先于 .env，从此 shell 启动的 GPT-Load 也是如此，因此本报告按 shell 中的密钥判断。若 .env 正确，请运行 "unset ENCRYPTION_KEY" 后重新检查；若 shell 中的密钥正确，则 .env 已过时：请把该密钥写入 .env`,
+    });
+  }
+  const container = report.keySource?.container;
+  if (container && container.fingerprint !== report.keyFingerprint) {
+    const theirs = shown(container.fingerprint);
+    const judged = shown(report.keyFingerprint);
+    const via = CONTAINER_KEY_VIA[container.via];
+    const from = report.keySource!.from === 'environment' ? { en: ', from the environment', zh: '，来自环境变量' } : report.keySource!.from === 'env-file' ? { en: ', from .env', zh: '，来自 .env' } : { en: '', zh: '' };
+    out.push({
+      en: `Docker Compose gives GPT-Load's container (service ${container.service}) another ENCRYPTION_KEY (${theirs.en}; ${via.en} at ${container.file}:${container.line}) than the one this report judged (${judged.en}${from.en}): GPT-Load in the container reads the data with that one. Make the two the same (one of them is stale), then check again`,
+      zh: `Docker Compose 给 GPT-Load 容器（服务 ${container.service}）的 ENCRYPTION_KEY（${theirs.zh}；${via.zh}，位于 ${container.file}:${container.line}）与本报告判断所用的（${judged.zh}${from.zh}）不同：容器中的 GPT-Load 用前者读取数据。请让两者一致（其中一个已过时），然后重新检查`,
+    });
+  }
   if (!report.encryptionEnabled && unknown === 0 && count((c) => c.total - c.empty) > 0) {
     out.push({
       en: `encryption is disabled: every key is stored in plaintext (GPT-Load's dashboard: sensitive data will be stored in plain text). Enable it: gpt-load-keystore migrate-keys --generate --update-env`,
@@ -152,6 +180,8 @@ export interface StatusParams {
   threads?: number;
   /** GPT-Load's .env: an interrupted migration journaled beside it is reported and explained. */
   envPath?: string;
+  /** Where `encryptionKey` came from (deployment.ts encryptionKeySource): reported, and a hidden .env key needs attention. */
+  keySource?: KeySource;
 }
 
 /** How classification reads a table: rows per batch, and the first `limit` rows by id at most. */
@@ -322,6 +352,7 @@ export async function readStatus(store: Store, params: StatusParams, context: Op
     requestLogs,
     groups,
     tempMigration,
+    ...(params.keySource ? { keySource: params.keySource } : {}),
     ...(migration !== undefined ? { migration } : {}),
   };
   return { ...report, attention: attentionItems(report) };

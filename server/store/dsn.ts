@@ -276,6 +276,36 @@ export function maskDsn(text: string): string {
     .replace(/(^|[\s/\\(])([^\s:/@()]*):\S*@(?=[a-z0-9]*\(|\/)/gi, '$1$2:****@');
 }
 
+/**
+ * The password a MySQL or PostgreSQL target logs in with, "" when the DSN gives none; null for
+ * SQLite. PostgreSQL URLs may carry it in the query too (`?password=`, which pgx prefers).
+ */
+export function passwordOf(target: DatabaseTarget): string | null {
+  if (target.kind === 'mysql') return target.password;
+  if (target.kind === 'sqlite') return null;
+  const url = new URL(target.url);
+  const query = url.searchParams.get('password');
+  if (query !== null) return query;
+  try {
+    return decodeURIComponent(url.password);
+  } catch {
+    // A stray '%': the driver refuses the DSN; the password is still there.
+    return url.password;
+  }
+}
+
+/**
+ * Whether the database is reached over TCP: always for MySQL (GPT-Load takes only `@tcp` DSNs);
+ * for PostgreSQL unless the host is a Unix socket folder (`?host=/run/postgresql`) or not given
+ * (pgx then tries the local sockets first).
+ */
+export function reachedOverTcp(target: DatabaseTarget): boolean {
+  if (target.kind !== 'postgres') return target.kind === 'mysql';
+  const url = new URL(target.url);
+  const host = url.searchParams.get('host') ?? url.hostname;
+  return host !== '' && !host.startsWith('/');
+}
+
 /** For logs and messages: never the password. */
 export function describeTarget(target: DatabaseTarget): string {
   switch (target.kind) {

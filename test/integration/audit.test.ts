@@ -14,6 +14,7 @@ import { resolveDeployment } from '../../server/keystore/deployment';
 import { openStore } from '../../server/store/connect';
 import { brokenDeployment, CLI, GEMINI_KEY, HEADER_SECRET, soundDeployment, STRONG_AUTH, STRONG_ENC, WEAK_AUTH } from '../support/auditDeployments';
 import { createGptLoadDatabase, ENGINES, type GptLoadDatabase } from '../support/databases';
+import { closedPort } from '../support/gptload';
 
 interface JsonFinding {
   code: string;
@@ -72,8 +73,10 @@ for (const engine of ENGINES) {
     const db = await soundDeployment(t, engine);
     if (!db) return;
     const { status, report, bad } = audit(db, [], [STRONG_AUTH, STRONG_ENC]);
-    assert.deepEqual(bad, []);
-    assert.equal(status, 0);
+    // The test servers take no password (MariaDB's root, PostgreSQL's trust): audit rightly says so.
+    const expected = engine === 'sqlite' ? [] : ['db-password-empty'];
+    assert.deepEqual(bad.map((f) => f.code), expected);
+    assert.equal(status, expected.length > 0 ? 1 : 0);
     assert.equal(report.summary.unknown, 0, JSON.stringify(report.findings.filter((f) => f.severity === 'unknown')));
     // Both proxies were found in the deployment folder and judged.
     assert.equal(report.findings.filter((f) => f.code === 'admin-ip-unrestricted').length, 2);
@@ -166,6 +169,41 @@ test('audit: plaintext backups are to be deleted only once a backup under the ke
   advice = plaintextFinding();
   assert.equal(advice.fix, undefined);
   assert.match(advice.message, /A backup under the configured ENCRYPTION_KEY exists: delete the plaintext ones: gpt-load-keystore backup prune --plaintext$/);
+});
+
+test('audit: a MySQL or PostgreSQL DATABASE_DSN over TCP without a password is a warning naming its .env line; SQLite, a socket and a password pass', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 1, authKey: STRONG_AUTH, env: true });
+  if (!db) return;
+  const port = await closedPort();
+  const password = 'Pw-7Hd2Kq9Lx4Rt';
+  const cases: Array<[string, 'warn' | 'pass', RegExp?]> = [
+    [`root:@tcp(127.0.0.1:${port})/gpt-load?charset=utf8mb4`, 'warn', new RegExp(`MySQL at 127\\.0\\.0\\.1:${port} as root with an empty password`)],
+    [`root@tcp(127.0.0.1:${port})/gpt-load`, 'warn', /as root with an empty password/],
+    [`gptload:${password}@tcp(127.0.0.1:${port})/gpt-load`, 'pass'],
+    [`postgres://postgres@127.0.0.1:${port}/gptload?sslmode=disable`, 'warn', new RegExp(`no password for PostgreSQL at 127\\.0\\.0\\.1:${port} \\(user postgres\\)`)],
+    [`postgres://postgres@127.0.0.1:${port}/gptload?password=`, 'warn', /no password for PostgreSQL/],
+    [`postgres://postgres@127.0.0.1:${port}/gptload?password=${password}`, 'pass'],
+    [`postgresql://postgres:${password}@127.0.0.1:${port}/gptload`, 'pass'],
+    ['postgres:///gptload?host=/run/postgresql', 'pass'],
+    ['data/gpt-load.db', 'pass'],
+  ];
+  for (const [dsn, severity, message] of cases) {
+    writeFileSync(join(db.envDir, '.env'), `AUTH_KEY=${STRONG_AUTH}\n# the database\nDATABASE_DSN=${dsn}\n`, { mode: 0o600 });
+    const found: JsonFinding[] = audit(db, [], [password]).report.findings.filter((f) => f.code === 'db-password-empty');
+    assert.equal(found.length, 1, dsn);
+    assert.equal(found[0].severity, severity, dsn);
+    assert.equal(found[0].item, 'infrastructure');
+    assert.equal(found[0].line, 3, dsn);
+    if (message) {
+      assert.match(found[0].message, message, dsn);
+      assert.ok(found[0].message.startsWith(`DATABASE_DSN at ${join(db.envDir, '.env')}:3 `), found[0].message);
+    }
+  }
+  const zh = spawnSync(process.execPath, [CLI, 'audit'], { cwd: db.envDir, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'zh_CN.UTF-8' } });
+  writeFileSync(join(db.envDir, '.env'), `AUTH_KEY=${STRONG_AUTH}\nDATABASE_DSN=root:@tcp(127.0.0.1:${port})/gpt-load\n`, { mode: 0o600 });
+  const zhWarn = spawnSync(process.execPath, [CLI, 'audit'], { cwd: db.envDir, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'zh_CN.UTF-8' } });
+  assert.match(zh.stdout, /db-password-empty: 数据库为 SQLite：不涉及密码。/);
+  assert.match(zhWarn.stdout, new RegExp(`db-password-empty: ${join(db.envDir, '.env').replace(/[.\\]/g, '\\$&')}:2 处的 DATABASE_DSN 以 root 身份、空密码登录 127\\.0\\.0\\.1:${port} 上的 MySQL`));
 });
 
 test('audit: a --log, --access-log or --proxy-config that is not a file is a usage error naming it', async (t) => {

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,7 +73,7 @@ for (const engine of ENGINES) {
     const { status, report } = statusJson(db);
     assert.equal(status, 1, 'a mixed state needs attention');
     assert.deepEqual(Object.keys(report).filter((k) => k !== 'migration').sort(), [
-      'apiKeys', 'attention', 'dashboard', 'encryptionEnabled', 'engine', 'groups', 'keyFingerprint', 'requestLogs', 'state', 'target', 'tempMigration',
+      'apiKeys', 'attention', 'dashboard', 'encryptionEnabled', 'engine', 'groups', 'keyFingerprint', 'keySource', 'requestLogs', 'state', 'target', 'tempMigration',
     ]);
     assert.equal(report.engine, engine);
     assert.equal(report.encryptionEnabled, true);
@@ -146,6 +146,66 @@ for (const engine of ENGINES) {
     }
   });
 }
+
+test("status says where its ENCRYPTION_KEY came from; an old key in the shell hiding the .env's is named with both fingerprints, never the keys (SQLite)", async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 5, encryptionKey: KEY, env: true });
+  if (!db) return;
+  const fromFile = statusJson(db);
+  assert.deepEqual(fromFile.report.keySource, { from: 'env-file', hiddenEnvFileKey: null, container: null });
+  assert.equal(fromFile.report.state, 'ok');
+  assert.match(cli(['status'], db.envDir).stdout, new RegExp(`^ENCRYPTION_KEY: set \\(fingerprint ${codec.fingerprint}\\), from \\.env$`, 'm'));
+  // The same key exported in the shell hides nothing.
+  assert.deepEqual(statusJson(db, { ENCRYPTION_KEY: KEY }).report.keySource, { from: 'environment', hiddenEnvFileKey: null, container: null });
+
+  // An old key left exported in the shell: GPT-Load started from it would read it too, so the verdict stands.
+  const { status, report } = statusJson(db, { ENCRYPTION_KEY: OTHER_KEY });
+  assert.equal(status, 1);
+  assert.equal(report.state, 'wrong-key');
+  assert.equal(report.keyFingerprint, other.fingerprint);
+  const envLine = readFileSync(join(db.envDir, '.env'), 'utf8').split('\n').findIndex((l) => l.startsWith('ENCRYPTION_KEY=')) + 1;
+  assert.deepEqual(report.keySource, { from: 'environment', hiddenEnvFileKey: { fingerprint: codec.fingerprint, line: envLine }, container: null });
+  const hint = report.attention.find((a: { en: string }) => a.en.startsWith("ENCRYPTION_KEY in this shell's environment"));
+  assert.ok(hint, JSON.stringify(report.attention));
+  assert.ok(hint.en.includes(`fingerprint ${other.fingerprint}`) && hint.en.includes(`.env line ${envLine} (fingerprint ${codec.fingerprint})`), hint.en);
+  assert.match(hint.en, /unset ENCRYPTION_KEY/);
+  assert.match(hint.en, /the \.env is stale/);
+
+  const en = cli(['status'], db.envDir, { ENCRYPTION_KEY: OTHER_KEY });
+  assert.match(en.stdout, new RegExp(`^ENCRYPTION_KEY: set \\(fingerprint ${other.fingerprint}\\), from the environment \\(shell\\), which overrides \\.env$`, 'm'));
+  assert.match(en.stdout, new RegExp(`^  - ENCRYPTION_KEY in this shell's environment \\(fingerprint ${other.fingerprint}\\) differs from the one in \\.env line ${envLine} \\(fingerprint ${codec.fingerprint}\\)`, 'm'));
+  const zh = cli(['status'], db.envDir, { ENCRYPTION_KEY: OTHER_KEY, LANG: 'zh_CN.UTF-8' });
+  assert.match(zh.stdout, /，来自环境变量（shell），它优先于 \.env$/m);
+  assert.match(zh.stdout, new RegExp(`当前 shell 环境变量中的 ENCRYPTION_KEY（指纹 ${other.fingerprint}）与 \\.env 第 ${envLine} 行的（指纹 ${codec.fingerprint}）不同`));
+  for (const out of [en.stdout, en.stderr, zh.stdout, zh.stderr, JSON.stringify(report)]) {
+    assert.ok(!out.includes(KEY) && !out.includes(OTHER_KEY), 'no key printed');
+  }
+});
+
+test("status under Docker Compose names the key GPT-Load's container gets, and says when it is not the one judged (SQLite)", async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 5, encryptionKey: KEY, env: true });
+  if (!db) return;
+  const compose = join(db.envDir, 'docker-compose.yml');
+  // env_file: the container gets the .env's key; the shell's old key never reaches it.
+  writeFileSync(compose, ['services:', '  gpt-load:', '    image: ghcr.io/tbphp/gpt-load:latest', '    env_file: .env', ''].join('\n'));
+  const { report } = statusJson(db, { ENCRYPTION_KEY: OTHER_KEY });
+  const container = report.keySource.container;
+  assert.deepEqual([container.service, container.via, container.fingerprint], ['gpt-load', 'env_file', codec.fingerprint]);
+  const hint = report.attention.find((a: { en: string }) => a.en.startsWith("Docker Compose gives GPT-Load's container (service gpt-load) another ENCRYPTION_KEY"));
+  assert.ok(hint, JSON.stringify(report.attention));
+  assert.ok(hint.en.includes(`fingerprint ${codec.fingerprint}; Compose env_file:`) && hint.en.includes(`(fingerprint ${other.fingerprint}, from the environment)`), hint.en);
+  const text = cli(['status'], db.envDir, { ENCRYPTION_KEY: OTHER_KEY }).stdout;
+  assert.match(text, new RegExp(`^GPT-Load's container \\(Compose service gpt-load\\): ENCRYPTION_KEY from Compose env_file: at .+, fingerprint ${codec.fingerprint} \\(another key\\)$`, 'm'));
+  const zh = cli(['status'], db.envDir, { ENCRYPTION_KEY: OTHER_KEY, LANG: 'zh_CN.UTF-8' }).stdout;
+  assert.match(zh, /^GPT-Load 容器（Compose 服务 gpt-load）：ENCRYPTION_KEY 来自 Compose 的 env_file:（.+），指纹 [0-9a-f]+（另一个密钥）$/m);
+  assert.match(zh, /Docker Compose 给 GPT-Load 容器（服务 gpt-load）的 ENCRYPTION_KEY/);
+
+  // environment: interpolating the shell's variable: the container does get the shell's key.
+  writeFileSync(compose, ['services:', '  gpt-load:', '    image: ghcr.io/tbphp/gpt-load:latest', '    environment:', '      ENCRYPTION_KEY: ${ENCRYPTION_KEY}', ''].join('\n'));
+  const shellWins = statusJson(db, { ENCRYPTION_KEY: OTHER_KEY }).report;
+  assert.deepEqual(shellWins.keySource.container, { service: 'gpt-load', via: 'environment', file: compose, line: 5, fingerprint: other.fingerprint });
+  assert.ok(!shellWins.attention.some((a: { en: string }) => a.en.startsWith('Docker Compose gives')));
+  assert.match(cli(['status'], db.envDir, { ENCRYPTION_KEY: OTHER_KEY }).stdout, /^GPT-Load's container \(Compose service gpt-load\): ENCRYPTION_KEY from Compose environment: at .+docker-compose\.yml:5, the same key$/m);
+});
 
 test('status: the dashboard samples 20 rows, the exact counts see everything (SQLite)', async (t) => {
   const db = await createGptLoadDatabase(t, 'sqlite', { keys: 40, encryptionKey: '', env: { ENCRYPTION_KEY: KEY } });

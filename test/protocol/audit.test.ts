@@ -4,12 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { keyFingerprint } from '../../server/core/crypto';
 import { readRecord } from '../../server/keystore/audit/record';
 import { AuditRequest, EnvWriteRequest } from '../../shared/protocol';
-import { brokenDeployment, CLI, GEMINI_KEY, HEADER_SECRET, WEAK_AUTH } from '../support/auditDeployments';
+import { brokenDeployment, CLI, GEMINI_KEY, HEADER_SECRET, STRONG_AUTH, WEAK_AUTH } from '../support/auditDeployments';
+import { createGptLoadDatabase } from '../support/databases';
+import { closedPort } from '../support/gptload';
 import { startDaemon } from './daemon';
 
 test('gptLoad/audit returns what audit --json prints, with counts per item', async (t) => {
@@ -38,4 +41,16 @@ test('env/write of a new AUTH_KEY (the extension\'s Rotate / Generate AUTH_KEY) 
   assert.deepEqual(readRecord(db.envDir).authKeyRotations.at(-1)?.fingerprint, keyFingerprint(fresh));
   const result = await daemon.rpc.sendRequest(AuditRequest.type, { deployment: { envFile } });
   assert.equal(result.findings.find((f) => f.code === 'auth-key-stale')?.severity, 'pass');
+});
+
+test('gptLoad/audit warns of a MySQL DATABASE_DSN with an empty password, naming the .env line', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 1, authKey: STRONG_AUTH, env: true });
+  assert.ok(db);
+  const envFile = join(db.envDir, '.env');
+  writeFileSync(envFile, `AUTH_KEY=${STRONG_AUTH}\nDATABASE_DSN=root:@tcp(127.0.0.1:${await closedPort()})/gpt-load\n`, { mode: 0o600 });
+  const daemon = await startDaemon(t);
+  const result = await daemon.rpc.sendRequest(AuditRequest.type, { deployment: { envFile } });
+  const empty = result.findings.filter((f) => f.code === 'db-password-empty');
+  assert.deepEqual(empty.map((f) => [f.severity, f.item, f.line]), [['warn', 'infrastructure', 2]]);
+  assert.match(empty[0].message, new RegExp(`^DATABASE_DSN at .*\\.env:2 logs in to MySQL at 127\\.0\\.0\\.1:\\d+ as root with an empty password`));
 });

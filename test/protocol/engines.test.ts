@@ -31,6 +31,8 @@ for (const engine of SERVER_ENGINES) {
     assert.equal(status.engine, engine);
     assert.equal(status.state, 'ok');
     assert.equal(status.apiKeys.encrypted, 80);
+    // The daemon reads no shell environment: its key is the .env's, and the report says so.
+    assert.deepEqual(status.keySource, { from: 'env-file', hiddenEnvFileKey: null, container: null });
 
     const page = await daemon.rpc.sendRequest(KeysRequest.type, { deployment, limit: 30 });
     assert.equal(page.items.length, 30);

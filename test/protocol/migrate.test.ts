@@ -65,6 +65,20 @@ test('migrate reports work-done progress with phase, rows and rate, then the new
   assert.equal(after.apiKeys.encrypted, 3000);
 });
 
+test('in Chinese, progress messages name the phase in Chinese while `phase` stays the identifier', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 50, logs: 10, encryptionKey: OLD, env: true });
+  assert.ok(db);
+  const daemon = await startDaemon(t, { locale: 'zh-CN' });
+  const progress = progressOf(daemon, 'migrate-zh');
+  await daemon.rpc.sendRequest(MigrateRequest.type, { deployment: { envFile: join(db.envDir, '.env') }, toKey: NEW, workDoneToken: 'migrate-zh' });
+  const reports = progress.filter((p): p is KeystoreProgressReport => p.kind === 'report');
+  const write = reports.find((r) => r.phase === 'write api_keys');
+  assert.ok(write, JSON.stringify(reports.map((r) => r.phase)));
+  assert.match(write.message!, /^写入 api_keys: [\d,]+\/[\d,]+/);
+  assert.match(reports.find((r) => r.phase === 'commit')!.message!, /^提交: /);
+  for (const r of reports) assert.doesNotMatch(r.message!.replace(/api_keys|request_logs|system_settings|group_sub_groups|group_hourly_stats|groups/g, ''), /[A-Za-z]/, r.message);
+});
+
 test('a cancel before the switch leaves the database untouched and clean', async (t) => {
   const db = await createGptLoadDatabase(t, 'sqlite', { keys: 40_000, encryptionKey: OLD, env: true });
   assert.ok(db);

@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { assessSecret, maskSecret } from '../../core/secrets';
-import { resolveDsn } from '../../store/dsn';
+import { passwordOf, resolveDsn } from '../../store/dsn';
 import { gitIgnoreState } from '../gitCheck';
 import type { AuditCompose } from './compose';
 import { finding, type AuditFinding } from './findings';
@@ -17,9 +17,7 @@ const DATABASE_PASSWORDS = ['MYSQL_ROOT_PASSWORD', 'MYSQL_PASSWORD', 'POSTGRES_P
 function dsnPassword(dsn: string): string | null {
   if (dsn === '') return null;
   try {
-    const target = resolveDsn(dsn, '.');
-    if (target.kind === 'mysql') return target.password || null;
-    if (target.kind === 'postgres') return decodeURIComponent(new URL(target.url).password) || null;
+    return passwordOf(resolveDsn(dsn, '.')) || null;
   } catch {
     // An unparsable DSN is migrate-keys' and status' to report.
   }

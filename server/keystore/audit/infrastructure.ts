@@ -1,7 +1,10 @@
-/** Redis with a password off loopback, the database over TLS when remote, CORS not open to every origin. */
-import { resolveDsn } from '../../store/dsn';
+/**
+ * Redis with a password off loopback, the database over TLS when remote and behind a password,
+ * CORS not open to every origin.
+ */
+import { passwordOf, reachedOverTcp, resolveDsn, type DatabaseTarget } from '../../store/dsn';
 import { finding, type AuditFinding } from './findings';
-import { isLoopback, placeOf, setting, type AuditInputs } from './inputs';
+import { isLoopback, placeOf, setting, type AuditInputs, type Setting } from './inputs';
 
 /** A Compose service reached by its name and publishing no port: only the Compose network sees it. */
 function internalService(inputs: AuditInputs, host: string): boolean {
@@ -15,6 +18,32 @@ function hostOf(url: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A MySQL or PostgreSQL login over TCP with no password: whoever reaches the server reads and
+ * changes GPT-Load's keys. Loopback and the Compose network included (any local process or
+ * container reaches those). Null for an unparsable DSN (GPT-Load's own start reports it).
+ */
+function emptyDatabasePassword(target: DatabaseTarget | null, dsn: Setting | undefined): AuditFinding | null {
+  if (!target) return null;
+  if (target.kind === 'sqlite') return finding('infrastructure', 'db-password-empty', 'pass', { en: 'The database is SQLite: no password applies.', zh: '数据库为 SQLite：不涉及密码。' }, placeOf(dsn));
+  if (!reachedOverTcp(target)) return finding('infrastructure', 'db-password-empty', 'pass', { en: 'PostgreSQL is reached through a local socket.', zh: 'PostgreSQL 通过本地套接字访问。' }, placeOf(dsn));
+  if (passwordOf(target) !== '') return finding('infrastructure', 'db-password-empty', 'pass', { en: 'DATABASE_DSN logs in with a password.', zh: 'DATABASE_DSN 使用密码登录。' }, placeOf(dsn));
+  const at = dsn?.file ? `${dsn.file}${dsn.line ? `:${dsn.line}` : ''}` : null;
+  const where = at ? { en: `DATABASE_DSN at ${at}`, zh: `${at} 处的 DATABASE_DSN ` } : { en: 'DATABASE_DSN (from the environment)', zh: 'DATABASE_DSN（来自环境变量）' };
+  const server = `${target.host}:${target.port}`;
+  const text =
+    target.kind === 'mysql'
+      ? {
+          en: `${where.en} logs in to MySQL at ${server} as ${target.user || '(no user)'} with an empty password: whoever reaches that server can read and change GPT-Load's keys. Give the user a password in MySQL and write it into DATABASE_DSN (${target.user || 'user'}:PASSWORD@tcp(${server})/${target.database}).`,
+          zh: `${where.zh}以 ${target.user || '（无用户名）'} 身份、空密码登录 ${server} 上的 MySQL：任何能连到该服务器的人都能读取和修改 GPT-Load 的密钥。请在 MySQL 中为该用户设置密码，并写入 DATABASE_DSN（${target.user || 'user'}:PASSWORD@tcp(${server})/${target.database}）。`,
+        }
+      : {
+          en: `${where.en} gives no password for PostgreSQL at ${server} (user ${target.user || '(none)'}): unless PGPASSWORD or a .pgpass file supplies one, GPT-Load gets in only because the server asks for none (trust), and so does anyone who reaches it, with GPT-Load's keys. Set a password for the user, require it in pg_hba.conf (scram-sha-256), and write it into DATABASE_DSN (postgres://${target.user || 'user'}:PASSWORD@${server}/${target.database}).`,
+          zh: `${where.zh}没有为 ${server} 上的 PostgreSQL（用户 ${target.user || '（无）'}）提供密码：除非 PGPASSWORD 或 .pgpass 文件提供了密码，GPT-Load 能登录只是因为服务器不要求密码（trust）——任何能连到它的人同样可以登录并拿到 GPT-Load 的密钥。请为该用户设置密码，在 pg_hba.conf 中要求密码（scram-sha-256），并写入 DATABASE_DSN（postgres://${target.user || 'user'}:PASSWORD@${server}/${target.database}）。`,
+        };
+  return finding('infrastructure', 'db-password-empty', 'warn', text, placeOf(dsn));
 }
 
 export function infrastructureFindings(inputs: AuditInputs): AuditFinding[] {
@@ -64,6 +93,9 @@ export function infrastructureFindings(inputs: AuditInputs): AuditFinding[] {
           }, placeOf(dsn)),
     );
   }
+
+  const emptyPassword = emptyDatabasePassword(target, dsn);
+  if (emptyPassword) out.push(emptyPassword);
 
   const cors = setting(inputs, 'ENABLE_CORS');
   const origins = setting(inputs, 'ALLOWED_ORIGINS');
