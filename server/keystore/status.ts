@@ -326,7 +326,7 @@ export async function readStatus(store: Store, params: StatusParams, context: Op
   const keyRows = await countRows(store, 'api_keys');
   const logRows = params.skipLogs ? 0 : await countRows(store, 'request_logs');
   // Classified as a migration from the configured key to none would see them (see stateUnderKey).
-  const crypto = await createKeyRunner(codec, { rows: keyRows + logRows, threads: params.threads });
+  const crypto = await createKeyRunner(codec, { rows: keyRows + logRows, threads: params.threads, engine: store.kind });
   let apiKeys: RowCounts;
   let requestLogs = emptyCounts();
   try {

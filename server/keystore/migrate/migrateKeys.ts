@@ -129,7 +129,7 @@ export async function migrateKeys(params: MigrateKeysParams, context: OperationC
     // The crypto workers boot while the service checks run and the keys derive.
     crypto = createCryptoRunner(
       derived.then((d) => d.keys),
-      { rows: totals.api_keys + totals.request_logs, threads: params.threads },
+      { rows: totals.api_keys + totals.request_logs, threads: params.threads, engine: store.kind },
     );
     crypto.catch(() => undefined);
     const ready = await preflight(base, store, envNamesTarget(base));
