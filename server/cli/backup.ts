@@ -398,13 +398,15 @@ Examples:
         redisHost: str(args, 'redis-host'),
         timeoutMs: timeoutMs(args),
         acceptUnverified: flag(args, 'accept-unverified'),
-        hooks: {
-          async confirm(plan) {
-            if (io.stdin.isTTY !== true || flag(args, 'yes')) return true;
-            io.stderr.write(restoreText({ ...plan, dryRun: true }, io.lang));
-            return askYes(io, t(io.lang, { en: 'Replace these rows? Type "yes": ', zh: '确认替换这些数据？请输入 "yes"：' }));
-          },
-        },
+        hooks:
+          io.stdin.isTTY === true && !flag(args, 'yes')
+            ? {
+                async confirm(plan) {
+                  io.stderr.write(restoreText({ ...plan, dryRun: true }, io.lang));
+                  return askYes(io, t(io.lang, { en: 'Replace these rows? Type "yes": ', zh: '确认替换这些数据？请输入 "yes"：' }));
+                },
+              }
+            : {},
       },
       { progress: progressPrinter(io), cancellation: io.cancellation },
     );

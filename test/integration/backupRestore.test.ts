@@ -17,6 +17,7 @@ import { checkBackup } from '../../server/keystore/backup/check';
 import { restoreBackup } from '../../server/keystore/backup/restore';
 import { resolveDeployment } from '../../server/keystore/deployment';
 import { readStatus } from '../../server/keystore/status';
+import { countRows } from '../../server/store/rows';
 import { createGptLoadDatabase, ENGINES, SERVER_ENGINES, type Engine, type GptLoadDatabase } from '../support/databases';
 import { assertGptLoadReads, closedPort, dumpDatabase, startFakeGptLoad } from '../support/gptload';
 import { REPO_ROOT } from '../support/paths';
@@ -283,7 +284,7 @@ test('backup restore through the CLI: dry run, the key from an environment varia
   assert.ok(!r.out.includes(KEY) && !r.err.includes(KEY) && !r.out.includes(NEW_KEY));
 });
 
-test('backup restore --dry-run names the keys added since the backup, which the restore drops, counts grouped, in en and zh', async (t) => {
+test('backup restore --dry-run, and the question a restore asks on a terminal, name the keys added since the backup, which the restore drops, counts grouped, in en and zh', async (t) => {
   const db = await setup(t, 'sqlite', { keys: 1200, logs: 0 });
   if (!db) return;
   const backup = await backupOf(db);
@@ -310,5 +311,19 @@ test('backup restore --dry-run names the keys added since the backup, which the 
   assert.match(zh, /api_keys 1,200\b/);
   const json = JSON.parse(await run('en', '--json')) as { addedSince: number; current: Record<string, number> };
   assert.deepEqual([json.addedSince, json.current.api_keys], [1234, 2434]);
+
+  // A restore on a terminal asks with the same lines; "no" writes nothing.
+  const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined });
+  let err = '';
+  const stderr = new PassThrough().on('data', (d) => (err += d));
+  const io: CliIO = { stdout: new PassThrough(), stderr, stdin, env: {}, cwd: db.envDir, lang: 'en', cancellation: { cancelled: false } };
+  const pending = runCli(['backup', 'restore', backup.file, '--env', join(db.envDir, '.env'), '--no-safety-backup'], io);
+  while (!err.includes('Type "yes"')) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.match(err, /^ {2}drops 1,234 keys added since the backup \(they are not in it\)$/m);
+  stdin.write('no\n');
+  assert.equal(await pending, 130);
+  const after = await db.open();
+  assert.equal(await countRows(after, 'api_keys'), 2434);
+  await after.close();
 });
 

@@ -50,7 +50,11 @@ export interface BackupRestoreParams {
   /** Restore although the backup's seal cannot be verified with the keys at hand (loudly warned). */
   acceptUnverified?: boolean;
   hooks?: {
-    /** Every check passed and rows are about to be replaced: false stops the run ('cancelled', nothing written). */
+    /**
+     * Every check passed and rows are about to be replaced: false stops the run ('cancelled', nothing
+     * written). Set only where someone is asked: the plan then carries what a dry run shows (the
+     * keys added since the backup included), which costs a read of the live keys.
+     */
     confirm?(plan: BackupRestoreReport): Promise<boolean>;
   };
 }
@@ -324,8 +328,10 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
   const { backupCodec, reencrypt } = chooseKeys(manifest, envCodec, params.backupKey);
   const store = await openStore(deployment.target, { timeoutMs: params.timeoutMs ?? 5000 });
   try {
-    // A dry run compares with the live database too: the keys added since the backup are what a restore drops.
-    const live = params.dryRun ? { store, codec: envCodec } : undefined;
+    // A dry run, and a restore that asks first, compare with the live database too: the keys added
+    // since the backup are what a restore drops, and the one who confirms must see them.
+    const previews = params.dryRun === true || params.hooks?.confirm !== undefined;
+    const live = previews ? { store, codec: envCodec } : undefined;
     const check = await checkBackup(params.file, { codec: backupCodec, sealKeys: deploymentSealKeys(deployment), live }, context);
     if (!check.valid) throw invalid(check);
     if (check.seal !== 'verified') {
@@ -392,13 +398,15 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
         zh: 'request_logs 不在此备份中，保持不变：其密钥列可能与恢复后的密钥使用不同的加密密钥',
       });
     }
-    if (report.dryRun) {
-      if (reencrypt) report.reencrypted!.rows = manifest.encryption.apiKeys.total + (manifest.encryption.requestLogs?.total ?? 0);
+    if (previews) {
       report.current = {};
       for (const table of included) report.current[table.name] = await countRows(store, table.name);
       const portable = manifest.layout === 'portable' ? readPortableManifest(check.path) : null;
       report.outside = await previewOutsideKeys(store, check.path, manifest, portable && !('failure' in portable) ? portable.bodyOffset : undefined);
       if (check.live) report.addedSince = check.live.added;
+    }
+    if (report.dryRun) {
+      if (reencrypt) report.reencrypted!.rows = manifest.encryption.apiKeys.total + (manifest.encryption.requestLogs?.total ?? 0);
       return report;
     }
 
