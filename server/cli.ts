@@ -72,15 +72,18 @@ function unknownOptionText(err: NodeJS.ErrnoException, command: CliCommand, lang
 
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   // --lang works on every command, so it is taken out before the command's own flags are parsed.
-  const langFlag = argv.indexOf('--lang');
+  // `--lang zh-CN` or `--lang=zh-CN`; zh, zh_CN and any case name Simplified Chinese too.
+  const langFlag = argv.findIndex((arg) => arg === '--lang' || arg.startsWith('--lang='));
   if (langFlag >= 0) {
-    const lang = argv[langFlag + 1];
-    if (lang !== 'en' && lang !== 'zh-CN') {
+    const inline = argv[langFlag].startsWith('--lang=');
+    const value = inline ? argv[langFlag].slice('--lang='.length) : argv[langFlag + 1];
+    const lang = /^en$/i.test(value ?? '') ? 'en' : /^zh([-_]cn)?$/i.test(value ?? '') ? 'zh-CN' : null;
+    if (!lang) {
       io.stderr.write(`gpt-load-keystore: --lang takes en or zh-CN\n`);
       return EXIT_CODES.usage;
     }
     io = { ...io, lang };
-    argv = [...argv.slice(0, langFlag), ...argv.slice(langFlag + 2)];
+    argv = [...argv.slice(0, langFlag), ...argv.slice(langFlag + (inline ? 1 : 2))];
   }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.stdout.write(usage(io.lang) + '\n');

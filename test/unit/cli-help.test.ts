@@ -120,9 +120,10 @@ const CHINESE = /[\u4e00-\u9fff]/;
 const flagsOf = (text: string) => [...new Set(text.match(/--[a-z][a-z-]*/g) ?? [])].sort();
 const exitCodesOf = (text: string) => [...new Set(text.slice(text.search(/Exit codes|退出码/)).match(/\b\d+(?= )/g) ?? [])].sort();
 
-test('gpt-load-keystore --help is in Chinese with --lang zh-CN or a Chinese LANG', (t) => {
+test('gpt-load-keystore --help is in Chinese with --lang zh-CN (zh, zh_CN, --lang=…) or a Chinese LANG', (t) => {
   const dir = inEmptyDir(t);
-  for (const r of [cli(['--help', '--lang', 'zh-CN'], dir), cli(['--help'], dir, 'zh_CN.UTF-8')]) {
+  const runs = [['--lang', 'zh-CN'], ['--lang', 'zh'], ['--lang', 'zh_cn'], ['--lang=zh-CN']].map((flags) => cli(['--help', ...flags], dir));
+  for (const r of [...runs, cli(['--help'], dir, 'zh_CN.UTF-8')]) {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /用法：gpt-load-keystore <命令>/);
     assert.match(r.stdout, /退出码：0 成功/);
