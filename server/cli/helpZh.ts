@@ -245,7 +245,7 @@ MySQL/PostgreSQL 上不能有其他会话连接）。设置了 REDIS_DSN 时，�
   --no-backup           跳过备份（默认会在切换前把数据备份到 <.env 所在目录>/backups，
                         并在写入任何内容之前检查该备份）
   --backup-dir DIR      改为把该备份写到此目录
-  --threads N           加密工作线程数（默认每个 CPU 一个；0 = 主线程）
+  --threads N           加密工作线程数（默认每个 CPU 一个，MySQL/PostgreSQL 少一个；0 = 主线程）
   --batch-size N        每批行数（SQLite 默认 2000，MySQL/PostgreSQL 默认 2500）
 ${DEPLOYMENT_HELP_ZH}
 

@@ -323,7 +323,7 @@ Options:
   --no-backup           skip the backup (by default a backup of the data before the switch is
                         written to <.env folder>/backups and checked before anything is written)
   --backup-dir DIR      write that backup here instead
-  --threads N           crypto worker threads (default: one per CPU; 0 = main thread)
+  --threads N           crypto worker threads (default: one per CPU, less one on MySQL/PostgreSQL; 0 = main thread)
   --batch-size N        rows per batch (default 2000 on SQLite, 2500 on MySQL/PostgreSQL)
 ${DEPLOYMENT_HELP}
 

@@ -176,7 +176,7 @@ export interface StatusParams {
   skipLogs?: boolean;
   /** The configured key's codec when the caller already derived it (the daemon caches them). */
   codec?: KeyCodec;
-  /** Crypto worker threads for large tables (default: one per CPU; 0 = the main thread only). */
+  /** Crypto worker threads for large tables (default: one per CPU, less one on MySQL/PostgreSQL; 0 = the main thread only). */
   threads?: number;
   /** GPT-Load's .env: an interrupted migration journaled beside it is reported and explained. */
   envPath?: string;

@@ -34,7 +34,7 @@ export interface MigrateKeysParams {
   redisHost?: string;
   /** Connection timeout for the database and Redis, ms (default 5000). */
   timeoutMs?: number;
-  /** Crypto worker threads (default one per CPU; 0 = main thread; small tables always use the main thread). */
+  /** Crypto worker threads (default one per CPU, less one on MySQL/PostgreSQL; 0 = main thread; small tables always use the main thread). */
   threads?: number;
   /** Rows per keyset batch (default 2000 on SQLite, 5000 on MySQL/PostgreSQL). */
   batchSize?: number;
