@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { codecFor, deriveKey, keyFingerprint, sha256Hex } from '../../server/core/crypto';
@@ -154,6 +154,28 @@ test('the worker pool (worker.ts under tsx) gives the same answers as the main t
   const inline = await createCryptoRunner({ source: null, target: null }, { rows: n - 1 });
   assert.equal(inline.threads, 0);
   await inline.close();
+});
+
+test('the pool starts before the keys are derived and gets them first; one worker per CPU, less one where a server reads the rows', async () => {
+  const codec = codecFor(GPT_LOAD_KEY);
+  const plains = ['sk-late-keys-0123456789', 'sk-late-keys-abcdefghij'];
+  let derive!: (keys: { source: Buffer; target: Buffer }) => void;
+  const keys = new Promise<{ source: Buffer; target: Buffer }>((resolve) => (derive = resolve));
+  const starting = createCryptoRunner(keys, { rows: INLINE_BELOW_ROWS, engine: 'sqlite' });
+  setTimeout(() => derive({ source: deriveKey(GPT_LOAD_KEY), target: deriveKey(NEW_KEY) }), 50);
+  const runner = await starting;
+  try {
+    assert.equal(runner.threads, availableParallelism());
+    const out = await runner.migrate({ values: plains.map((p) => codec.encrypt(p)), hashes: plains.map((p) => codec.hash(p)) });
+    assert.deepEqual(out.values.map((v) => codecFor(NEW_KEY).decrypt(v)), plains);
+  } finally {
+    await runner.close();
+  }
+  for (const engine of ['mysql', 'postgres'] as const) {
+    const server = await createCryptoRunner({ source: null, target: null }, { rows: INLINE_BELOW_ROWS, engine });
+    assert.equal(server.threads, Math.max(1, availableParallelism() - 1), engine);
+    await server.close();
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
