@@ -11,6 +11,7 @@ import { closest } from './cli/suggest';
 import { detectLang } from './core/lang';
 import { TOOL } from './core/tool';
 import { maskDsn } from './store/dsn';
+import { printable } from '../shared/printable';
 
 /** One line per command: its name, padded to the longest, and its summary in `lang`. */
 function commandLines(commands: readonly CliCommand[], lang: Lang): string[] {
@@ -77,9 +78,11 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   if (langFlag >= 0) {
     const inline = argv[langFlag].startsWith('--lang=');
     const value = inline ? argv[langFlag].slice('--lang='.length) : argv[langFlag + 1];
-    const lang = /^en$/i.test(value ?? '') ? 'en' : /^zh([-_]cn)?$/i.test(value ?? '') ? 'zh-CN' : null;
+    // Also as LANG spells them: en_US.UTF-8, zh_CN.UTF-8.
+    const lang = /^en([-_][a-z]{2})?(\.utf-?8)?$/i.test(value ?? '') ? 'en' : /^zh([-_]cn)?(\.utf-?8)?$/i.test(value ?? '') ? 'zh-CN' : null;
     if (!lang) {
-      io.stderr.write(`gpt-load-keystore: --lang takes en or zh-CN\n`);
+      const given = value === undefined ? '' : ` ('${printable(value)}')`;
+      io.stderr.write(`gpt-load-keystore: ${localize({ en: `--lang takes en or zh-CN (zh, zh_CN)${given}`, zh: `--lang 只接受 en 或 zh-CN（zh、zh_CN）${given}` }, io.lang)}\n`);
       return EXIT_CODES.usage;
     }
     io = { ...io, lang };
@@ -158,6 +161,12 @@ if (require.main === module) {
       process.stderr.write(`\n${signal}: ${localize({ en: 'cancelling at the next safe point… (again to force)', zh: '将在下一个安全点取消…（再次中断可强制退出）' }, lang)}\n`);
     });
   }
+  // `… | head` closes the pipe once it has what it wanted: stop quietly, as Unix tools do, rather
+  // than with a stack trace and an exit code that reads as a finding.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(0);
+  });
   const io: CliIO = {
     stdout: process.stdout,
     stderr: process.stderr,

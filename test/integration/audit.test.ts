@@ -64,6 +64,8 @@ for (const engine of ENGINES) {
     assert.match(at('proxy-auth-failures').message, /15 proxy request.*192\.0\.2\.55 \(15\)/);
     assert.match(at('auth-key-weak').message, /too short/);
     assert.match(at('auth-key-stale').message, /200 days ago/);
+    // The command it quotes is one the CLI takes (it once quoted a bare `--to`, which the parser refuses).
+    assert.match(at('data-not-encrypted').message, /Encrypt them: gpt-load-keystore migrate-keys --generate --update-env \(/);
     assert.equal(report.summary.fail + report.summary.warn, bad.length);
   });
 }

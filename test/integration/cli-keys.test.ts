@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { codecFor, sha256Hex } from '../../server/core/crypto';
 import { maskSecret } from '../../server/core/secrets';
 import type { KeyListItem, KeyPage } from '../../server/keystore/keys';
@@ -183,4 +183,17 @@ test('keys list and find without the key: undecryptable rows, never the cipherte
   assert.ok(page.items.every((k) => k.masked === '(undecryptable)'));
   // GPT-Load's search hashes with SHA-256 when no key is set: an encrypted store does not match.
   assert.equal(cli(['keys', 'find'], db, db.plaintexts.get(1)! + '\n').status, 1);
+});
+
+test('keys list into a pipe closed early (`| head -1`) stops quietly with exit 0, no stack trace', async (t) => {
+  const db = await createGptLoadDatabase(t, 'sqlite', { keys: 3000, encryptionKey: KEY, env: true });
+  if (!db) return;
+  const child = spawn(process.execPath, [CLI, 'keys', 'list', '--limit', '3000'], { cwd: db.envDir, env: { PATH: process.env.PATH, LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  // The reader takes its first chunk and goes, as head does.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(stderr, '');
+  assert.equal(status, 0);
 });

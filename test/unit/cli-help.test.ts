@@ -39,7 +39,10 @@ test('gpt-load-keystore --help lists every command and the exit codes; no comman
   assert.match(cli(['--version'], dir).stdout, /^\d+\.\d+\.\d+\n$/);
   const badLang = cli(['status', '--lang', 'fr'], dir);
   assert.equal(badLang.status, 2);
-  assert.match(badLang.stderr, /--lang takes en or zh-CN/);
+  assert.match(badLang.stderr, /--lang takes en or zh-CN \(zh, zh_CN\) \('fr'\)/);
+  const badLangZh = cli(['status', '--lang=fr'], dir, 'zh_CN.UTF-8');
+  assert.equal(badLangZh.status, 2);
+  assert.match(badLangZh.stderr, /--lang 只接受 en 或 zh-CN（zh、zh_CN） \('fr'\)/);
 });
 
 for (const command of COMMANDS) {
@@ -122,7 +125,7 @@ const exitCodesOf = (text: string) => [...new Set(text.slice(text.search(/Exit c
 
 test('gpt-load-keystore --help is in Chinese with --lang zh-CN (zh, zh_CN, --lang=…) or a Chinese LANG', (t) => {
   const dir = inEmptyDir(t);
-  const runs = [['--lang', 'zh-CN'], ['--lang', 'zh'], ['--lang', 'zh_cn'], ['--lang=zh-CN']].map((flags) => cli(['--help', ...flags], dir));
+  const runs = [['--lang', 'zh-CN'], ['--lang', 'zh'], ['--lang', 'zh_cn'], ['--lang=zh-CN'], ['--lang', 'zh_CN.UTF-8']].map((flags) => cli(['--help', ...flags], dir));
   for (const r of [...runs, cli(['--help'], dir, 'zh_CN.UTF-8')]) {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /用法：gpt-load-keystore <命令>/);

@@ -54,8 +54,8 @@ function plaintextBackups(usable: BackupListEntry[], codec: KeyCodec): AuditFind
   };
   if (!codec.enabled) {
     return finding('backups', 'backup-plaintext', 'warn', {
-      en: `${risk.en} Without ENCRYPTION_KEY every backup is, so keep them for now (they are the only ones) and keep the folder private. Enable encryption first: gpt-load-keystore migrate-keys --to (with --update-env it generates the key); then take a backup under the key: gpt-load-keystore backup create; only once that backup exists, delete the plaintext ones: gpt-load-keystore backup prune --plaintext`,
-      zh: `${risk.zh}未设置 ENCRYPTION_KEY 时所有备份都是明文，因此暂时保留它们（这是仅有的备份），并确保目录不被他人读取。请先启用加密：gpt-load-keystore migrate-keys --to（配合 --update-env 会生成密钥）；然后用该密钥创建备份：gpt-load-keystore backup create；确认该备份存在之后，再删除明文备份：gpt-load-keystore backup prune --plaintext`,
+      en: `${risk.en} Without ENCRYPTION_KEY every backup is, so keep them for now (they are the only ones) and keep the folder private. Enable encryption first: gpt-load-keystore migrate-keys --generate --update-env; then take a backup under the key: gpt-load-keystore backup create; only once that backup exists, delete the plaintext ones: gpt-load-keystore backup prune --plaintext`,
+      zh: `${risk.zh}未设置 ENCRYPTION_KEY 时所有备份都是明文，因此暂时保留它们（这是仅有的备份），并确保目录不被他人读取。请先启用加密：gpt-load-keystore migrate-keys --generate --update-env；然后用该密钥创建备份：gpt-load-keystore backup create；确认该备份存在之后，再删除明文备份：gpt-load-keystore backup prune --plaintext`,
     }, { ...where, fix: 'migrate-keys' });
   }
   if (!usable.some((b) => b.info!.keyFingerprint === codec.fingerprint && b.verdict !== 'corrupt' && b.verdict !== 'unverified')) {

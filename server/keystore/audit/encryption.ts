@@ -32,8 +32,8 @@ export async function encryptionFindings(inputs: AuditInputs): Promise<AuditFind
             zh: '存储的密钥已加密，但未设置 ENCRYPTION_KEY：GPT-Load 无法使用它们。请设置加密它们时使用的密钥。',
           }, where)
         : finding('encryption', 'data-not-encrypted', 'fail', {
-            en: 'ENCRYPTION_KEY is not set: the upstream API keys are stored in plaintext. Encrypt them: gpt-load-keystore migrate-keys --to (a key is generated and written to .env with --update-env).',
-            zh: '未设置 ENCRYPTION_KEY：上游 API 密钥以明文存储。请加密：gpt-load-keystore migrate-keys --to（配合 --update-env 会生成密钥并写入 .env）。',
+            en: 'ENCRYPTION_KEY is not set: the upstream API keys are stored in plaintext. Encrypt them: gpt-load-keystore migrate-keys --generate --update-env (a strong key is generated, shown once and written to .env).',
+            zh: '未设置 ENCRYPTION_KEY：上游 API 密钥以明文存储。请加密：gpt-load-keystore migrate-keys --generate --update-env（生成强密钥，只显示一次，并写入 .env）。',
           }, { ...where, fix: 'migrate-keys' }),
     );
     return [...out, ...(await storedSecretFindings(inputs))];
