@@ -1,21 +1,40 @@
 /**
- * What a restore dry run finds, as lines for the operator (CLI and extension alike): the keys added
- * since the backup, which the restore drops, and `outside` (groups, upstreams, where proxy keys differ,
+ * What a restore dry run finds, as lines for the operator (CLI and extension alike): the keys it drops
+ * and brings back, and `outside` (groups, upstreams, where proxy keys differ,
  * settings by name) — what someone who rewrote the backup would have changed. The names are stored
  * text: callers print them through printable().
  */
 import { formatCount, KEYS } from './format';
-import type { Lang, OutsideKeyChanges } from './types';
+import type { KeysSinceBackup, Lang, OutsideKeyChanges } from './types';
 
 function say(lang: Lang, text: { en: string; zh: string }): string {
   return lang === 'zh-CN' ? text.zh : text.en;
 }
 
-/** The live keys the backup lacks: the restore drops them. No line when there are none. */
-export function droppedKeysLines(addedSince: number | undefined, lang: Lang): string[] {
-  if (!addedSince) return [];
-  const keys = formatCount(addedSince, KEYS, lang);
-  return [say(lang, { en: `drops ${keys} added since the backup (they are not in it)`, zh: `将删除备份之后新增的 ${keys}（备份中没有它们）` })];
+/**
+ * The keys the restore drops (added since the backup) and brings back (deleted since: a key removed
+ * because it leaked would be used again), with a few ids of each. No line for none.
+ */
+export function keysSinceBackupLines(since: KeysSinceBackup | undefined, lang: Lang): string[] {
+  if (!since) return [];
+  const ids = (sample: number[], count: number) => `${sample.join(', ')}${count > sample.length ? ', …' : ''}`;
+  const lines: string[] = [];
+  if (since.added) {
+    const keys = formatCount(since.added, KEYS, lang);
+    const sample = ids(since.addedIds, since.added);
+    lines.push(say(lang, { en: `drops ${keys} added since the backup (they are not in it; ids ${sample})`, zh: `将删除备份之后新增的 ${keys}（备份中没有它们；id ${sample}）` }));
+  }
+  if (since.gone) {
+    const keys = formatCount(since.gone, KEYS, lang);
+    const sample = ids(since.goneIds, since.gone);
+    lines.push(
+      say(lang, {
+        en: `brings back ${keys} deleted since the backup (backup ids ${sample}): a key deleted because it leaked would be used again`,
+        zh: `将恢复备份之后删除的 ${keys}（备份中的 id ${sample}）：因泄露而删除的密钥会被重新使用`,
+      }),
+    );
+  }
+  return lines;
 }
 
 /** One line per change (upstreams indented under their group's line); one line when nothing changes. */

@@ -400,8 +400,20 @@ export interface BackupRestoreResult {
   current?: Record<string, number>;
   /** Dry run only: what the restore changes besides the keys (stored text: show it escaped). */
   outside?: OutsideKeyChanges;
-  /** Dry run only: live keys the backup lacks (added since it was taken), which the restore drops; absent when not compared. */
-  addedSince?: number;
+  /** Dry run (and a restore that asks first): how the keys differ from the live database's; absent when not compared. */
+  keysSinceBackup?: KeysSinceBackup;
+}
+
+/** The keys a restore drops and brings back, by identity (key_hash, or the key itself under another key). */
+export interface KeysSinceBackup {
+  /** Live keys the backup lacks (added since it was taken): the restore drops them. */
+  added: number;
+  /** Live ids of a few of them. */
+  addedIds: number[];
+  /** Keys in the backup no longer in the database (deleted since): the restore brings them back. */
+  gone: number;
+  /** Backup ids of a few of them. */
+  goneIds: number[];
 }
 
 /** What a restore changes besides the keys: groups, upstreams, where proxy keys differ (never their values), settings by name. */

@@ -22,7 +22,7 @@ import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
 import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
 import { deploymentSealKeys } from '../keystore/backup/seal';
-import { droppedKeysLines, outsideKeyChangeLines } from '../../shared/restorePreview';
+import { keysSinceBackupLines, outsideKeyChangeLines } from '../../shared/restorePreview';
 import { printable, printableLines } from '../../shared/printable';
 import { tableLines } from './table';
 
@@ -306,17 +306,22 @@ function singleFile(args: ParsedArgs, command: string): string {
 // ---------------------------------------------------------------------------------------------
 // backup restore
 
-function restoreText(report: BackupRestoreReport, lang: Lang): string {
+/** `asking`: the plan shown before the terminal's question, worded as what is about to happen. */
+function restoreText(report: BackupRestoreReport, lang: Lang, asking = false): string {
   const rows = Object.entries(report.restored)
     .map(([table, n]) => `${table} ${formatNumber(n, lang)}`)
     .join(', ');
+  const ahead = asking || report.dryRun;
+  const header: Localized = asking
+    ? { en: `About to restore ${report.file} into ${report.target}`, zh: `即将把 ${report.file} 恢复到 ${report.target}` }
+    : report.dryRun
+      ? { en: `Dry run: would restore ${report.file} into ${report.target}`, zh: `试运行：将把 ${report.file} 恢复到 ${report.target}` }
+      : { en: `Restored ${report.file} into ${report.target}, in one transaction`, zh: `已在同一事务中把 ${report.file} 恢复到 ${report.target}` };
   const lines = [
-    report.dryRun
-      ? t(lang, { en: `Dry run: would restore ${report.file} into ${report.target}`, zh: `试运行：将把 ${report.file} 恢复到 ${report.target}` })
-      : t(lang, { en: `Restored ${report.file} into ${report.target}, in one transaction`, zh: `已在同一事务中把 ${report.file} 恢复到 ${report.target}` }),
-    t(lang, { en: `  rows${report.dryRun ? ' (replacing every row of these tables)' : ''}: ${rows}`, zh: `  行数${report.dryRun ? '（替换这些表的全部数据）' : ''}：${rows}` }),
+    t(lang, header),
+    t(lang, { en: `  rows${ahead ? ' (replacing every row of these tables)' : ''}: ${rows}`, zh: `  行数${ahead ? '（替换这些表的全部数据）' : ''}：${rows}` }),
   ];
-  lines.push(...droppedKeysLines(report.addedSince, lang).map((line) => `  ${line}`));
+  lines.push(...keysSinceBackupLines(report.keysSinceBackup, lang).map((line) => `  ${line}`));
   if (report.outside) lines.push(...outsideKeyChangeLines(report.outside, lang).map((line) => `  ${line}`));
   if (report.untouched.length) lines.push(t(lang, { en: `  not in the backup, left as they are: ${report.untouched.join(', ')}`, zh: `  不在备份中、保持不变：${report.untouched.join('、')}` }));
   if (report.reencrypted) {
@@ -325,7 +330,7 @@ function restoreText(report: BackupRestoreReport, lang: Lang): string {
   if (report.safetyBackup) lines.push(t(lang, { en: `  the state before is backed up in ${report.safetyBackup.path}`, zh: `  恢复前的状态已备份到 ${report.safetyBackup.path}` }));
   if (report.cache) lines.push(t(lang, { en: `  Redis: removed ${formatNumber(report.cache.removed, 'en')} stale entries`, zh: `  Redis：删除了 ${formatNumber(report.cache.removed, 'zh-CN')} 个过期条目` }));
   for (const w of report.warnings) lines.push(`${t(lang, { en: 'warning', zh: '警告' })}: ${t(lang, w)}`);
-  if (!report.dryRun) lines.push(t(lang, { en: 'Start GPT-Load again when ready.', zh: '准备就绪后请重新启动 GPT-Load。' }));
+  if (!ahead) lines.push(t(lang, { en: 'Start GPT-Load again when ready.', zh: '准备就绪后请重新启动 GPT-Load。' }));
   return printableLines(lines);
 }
 
@@ -349,7 +354,7 @@ of plaintext keys is encrypted with the .env's key the same way.
 
 Options:
   --dry-run             every check, and what would be restored, including the keys added since
-                        the backup (the restore drops them); nothing written
+                        the backup (dropped) and deleted since (brought back); nothing written
   --force               go on although GPT-Load looks running
   --yes                 do not ask for confirmation on a terminal
   --no-safety-backup    do not back up the current state first
@@ -402,7 +407,7 @@ Examples:
           io.stdin.isTTY === true && !flag(args, 'yes')
             ? {
                 async confirm(plan) {
-                  io.stderr.write(restoreText({ ...plan, dryRun: true }, io.lang));
+                  io.stderr.write(restoreText(plan, io.lang, true));
                   return askYes(io, t(io.lang, { en: 'Replace these rows? Type "yes": ', zh: '确认替换这些数据？请输入 "yes"：' }));
                 },
               }

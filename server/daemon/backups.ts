@@ -181,7 +181,7 @@ export function registerBackupRequests(session: Session, dataChanged: () => void
         cacheCleared: report.cache?.removed ?? null,
         outside: report.outside,
         current: report.current,
-        addedSince: report.addedSince,
+        keysSinceBackup: report.keysSinceBackup,
       };
       return result;
     },

@@ -294,6 +294,7 @@ test('backup restore --dry-run, and the question a restore asks on a terminal, n
     for (let i = 0; i < 1234; i++) {
       await tx.execute(`INSERT INTO api_keys (key_value, key_hash, group_id, status) VALUES (${store.p(1)}, ${store.p(2)}, 2, 'active')`, [codec.encrypt(`sk-added-${i}`), codec.hash(`sk-added-${i}`)]);
     }
+    await tx.execute('DELETE FROM api_keys WHERE id IN (5, 6)');
   });
   await store.close();
   const run = async (lang: CliIO['lang'], ...args: string[]) => {
@@ -304,13 +305,14 @@ test('backup restore --dry-run, and the question a restore asks on a terminal, n
     return out;
   };
   const en = await run('en');
-  assert.match(en, /^ {2}drops 1,234 keys added since the backup \(they are not in it\)$/m);
+  assert.match(en, /^ {2}drops 1,234 keys added since the backup \(they are not in it; ids \d+(, \d+)*, …\)$/m);
+  assert.match(en, /^ {2}brings back 2 keys deleted since the backup \(backup ids 5, 6\): a key deleted because it leaked would be used again$/m);
   assert.match(en, /api_keys 1,200\b/);
   const zh = await run('zh-CN');
-  assert.match(zh, /^ {2}将删除备份之后新增的 1,234 个密钥（备份中没有它们）$/m);
+  assert.match(zh, /^ {2}将删除备份之后新增的 1,234 个密钥（备份中没有它们；id \d+(, \d+)*, …）$/m);
   assert.match(zh, /api_keys 1,200\b/);
-  const json = JSON.parse(await run('en', '--json')) as { addedSince: number; current: Record<string, number> };
-  assert.deepEqual([json.addedSince, json.current.api_keys], [1234, 2434]);
+  const json = JSON.parse(await run('en', '--json')) as { keysSinceBackup: { added: number; gone: number }; current: Record<string, number> };
+  assert.deepEqual([json.keysSinceBackup.added, json.keysSinceBackup.gone, json.current.api_keys], [1234, 2, 2432]);
 
   // A restore on a terminal asks with the same lines; "no" writes nothing.
   const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined });
@@ -319,11 +321,13 @@ test('backup restore --dry-run, and the question a restore asks on a terminal, n
   const io: CliIO = { stdout: new PassThrough(), stderr, stdin, env: {}, cwd: db.envDir, lang: 'en', cancellation: { cancelled: false } };
   const pending = runCli(['backup', 'restore', backup.file, '--env', join(db.envDir, '.env'), '--no-safety-backup'], io);
   while (!err.includes('Type "yes"')) await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.match(err, /^ {2}drops 1,234 keys added since the backup \(they are not in it\)$/m);
+  assert.match(err, /^ {2}drops 1,234 keys added since the backup \(they are not in it; ids [\d, …]+\)$/m);
+  assert.match(err, /^About to restore /m);
+  assert.doesNotMatch(err, /Dry run/);
   stdin.write('no\n');
   assert.equal(await pending, 130);
   const after = await db.open();
-  assert.equal(await countRows(after, 'api_keys'), 2434);
+  assert.equal(await countRows(after, 'api_keys'), 2432);
   await after.close();
 });
 

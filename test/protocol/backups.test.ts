@@ -52,7 +52,10 @@ test('backup create → list → check → restore, and key copies against data 
   assert.equal((await daemon.rpc.sendRequest(StatusRequest.type, { deployment, skipLogs: true })).apiKeys.total, 11);
   const plan = await daemon.rpc.sendRequest(BackupRestoreRequest.type, { deployment, path: info.path, dryRun: true });
   assert.equal(plan.restored.api_keys, 40);
-  assert.equal(plan.addedSince, 1, 'the key added since the backup, which the restore drops');
+  const since = plan.keysSinceBackup!;
+  assert.deepEqual([since.added, since.addedIds.length], [1, 1], 'the key added since the backup, which the restore drops');
+  assert.equal(since.gone, 30, 'the keys deleted since the backup, which the restore brings back');
+  assert.ok(since.goneIds.length > 0 && since.goneIds.every((id) => id > 10));
   assert.equal(plan.current?.api_keys, 11, 'the preview counts the live rows now');
   assert.equal(plan.current?.request_logs, 10);
   assert.deepEqual(Object.keys(plan.current ?? {}).sort(), Object.keys(plan.restored).sort());

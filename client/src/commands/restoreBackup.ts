@@ -1,6 +1,6 @@
 import type { BackupCheckResult, BackupRestoreResult } from '../../../shared/protocol';
 import { printable } from '../../../shared/printable';
-import { droppedKeysLines, outsideKeyChangeLines } from '../../../shared/restorePreview';
+import { keysSinceBackupLines, outsideKeyChangeLines } from '../../../shared/restorePreview';
 import { backupLabel, type BackupArg } from '../backups';
 import { Ctx } from '../context';
 import { Cancelled, retryWhileServiceRuns } from '../errors';
@@ -42,7 +42,7 @@ function preview(plan: BackupRestoreResult, check: BackupCheckResult, key: Chose
   return [
     t('Every row of these tables is replaced by the backup\'s:'),
     ...replacedText(plan).map((line) => `  ${line}`),
-    ...droppedKeysLines(plan.addedSince, sharedLang()).map((line) => `  ${line}`),
+    ...keysSinceBackupLines(plan.keysSinceBackup, sharedLang()).map((line) => `  ${line}`),
     ...(plan.outside ? [t('Besides the keys, the restore changes:'), ...outsideKeyChangeLines(plan.outside, sharedLang()).map((line) => `  ${printable(line)}`)] : []),
     plan.untouched?.length ? t('Not in the backup, left as they are: {0}.', plan.untouched.join(', ')) : undefined,
     ...check.problems,

@@ -27,6 +27,7 @@ import { describeTables, insertRows, pinTransaction, resetSequence } from './tab
 import type { Deployment } from '../deployment';
 import { phaseReporter, type OperationContext } from '../operation';
 import { checkService, describeService, serviceRunningError, type ServiceCheck } from '../service';
+import type { KeysSinceBackup } from '../../../shared/types';
 
 export interface BackupRestoreParams {
   deployment: Deployment;
@@ -81,8 +82,8 @@ export interface BackupRestoreReport {
   current?: Record<string, number>;
   /** Dry run: what the restore changes besides the keys (groups, upstreams, proxy keys, settings). */
   outside?: OutsideKeyChanges;
-  /** Dry run: live keys the backup lacks (added since it was taken), which the restore drops; absent when not compared. */
-  addedSince?: number;
+  /** Dry run (and a restore that asks first): the keys it drops and brings back; absent when not compared. */
+  keysSinceBackup?: KeysSinceBackup;
 }
 
 const INSERT_BATCH = 1000;
@@ -403,7 +404,10 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
       for (const table of included) report.current[table.name] = await countRows(store, table.name);
       const portable = manifest.layout === 'portable' ? readPortableManifest(check.path) : null;
       report.outside = await previewOutsideKeys(store, check.path, manifest, portable && !('failure' in portable) ? portable.bodyOffset : undefined);
-      if (check.live) report.addedSince = check.live.added;
+      if (check.live) {
+        const { added, addedIds, missing, missingIds } = check.live;
+        report.keysSinceBackup = { added, addedIds, gone: missing, goneIds: missingIds };
+      }
     }
     if (report.dryRun) {
       if (reencrypt) report.reencrypted!.rows = manifest.encryption.apiKeys.total + (manifest.encryption.requestLogs?.total ?? 0);
