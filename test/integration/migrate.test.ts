@@ -405,6 +405,22 @@ for (const engine of SERVER_ENGINES) {
   });
 }
 
+test('sqlite: --update-env warns when the shell exports another ENCRYPTION_KEY, which a GPT-Load started from it would read', async (t) => {
+  const db = await setup(t, 'sqlite', { encryptionKey: K1, keys: 10, logs: 0 });
+  if (!db) return;
+  const run = await migrate(db, ['--from-env', 'ENCRYPTION_KEY', '--to-env', 'NEW', '--update-env', '--json'], { ENCRYPTION_KEY: K1 });
+  assert.equal(run.code, 0, run.stderr);
+  const warning = run.json!.warnings.find((w) => /exported in this shell/.test(w.en));
+  assert.ok(warning, JSON.stringify(run.json!.warnings));
+  assert.match(warning.en, new RegExp(`key ${keyFingerprint(K1)}\\).*not the new key ${keyFingerprint(K2)}\\. Run \`unset ENCRYPTION_KEY\``));
+  assert.match(warning.zh, /unset ENCRYPTION_KEY/);
+  assert.ok(!JSON.stringify(run.json).includes(K1) && !JSON.stringify(run.json).includes(K2));
+  // The shell already holding the new key: nothing to warn of.
+  const again = await migrate(db, ['--from-env', 'OLD', '--to-env', 'ENCRYPTION_KEY', '--update-env', '--json'], { OLD: K2, ENCRYPTION_KEY: K1 });
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(!again.json!.warnings.some((w) => /exported in this shell/.test(w.en)));
+});
+
 test('sqlite: a TTY asks for confirmation; anything but "yes" writes nothing', async (t) => {
   const db = await setup(t, 'sqlite', { keys: 10, logs: 0 });
   if (!db) return;

@@ -464,6 +464,8 @@ async function finishAfterCommit(run: Run, plan: MigrationPlan, result: MigrateK
       );
       result.envUpdated = changed;
       result.env.action = changed ? (params.toKey === '' ? 'removed' : 'set') : 'unchanged';
+      const shellKey = shellKeyWarning(run);
+      if (shellKey) run.warnings.push(shellKey);
     }
     if (redisDsn) {
       result.cache = await clock.time('clear cache', () => clearStaleCache(redisDsn, run.redisOptions));
@@ -481,6 +483,21 @@ async function finishAfterCommit(run: Run, plan: MigrationPlan, result: MigrateK
     );
   }
   removeJournal(deployment.envDir);
+}
+
+/**
+ * The .env now names the new key, but this process's environment (the shell) exports another
+ * ENCRYPTION_KEY: godotenv leaves a set variable alone, so a GPT-Load started from this shell would
+ * read that one and fail to decrypt. Fingerprints only.
+ */
+function shellKeyWarning(run: Run): Localized | null {
+  const { deployment, params } = run;
+  if (deployment.env.source('ENCRYPTION_KEY') !== 'process' || deployment.encryptionKey === params.toKey) return null;
+  const shell = keyFingerprint(deployment.encryptionKey);
+  return {
+    en: `ENCRYPTION_KEY is also exported in this shell (key ${shell}), and a set variable wins over .env: a GPT-Load started from this shell would read it, not the new key ${run.toFingerprint}. Run \`unset ENCRYPTION_KEY\` (and remove it from the shell's profile) before starting GPT-Load.`,
+    zh: `此 shell 中也导出了 ENCRYPTION_KEY（密钥 ${shell}），而已设置的环境变量优先于 .env：从此 shell 启动的 GPT-Load 会读取它，而不是新密钥 ${run.toFingerprint}。启动 GPT-Load 前请执行 \`unset ENCRYPTION_KEY\`（并从 shell 配置文件中删除它）。`,
+  };
 }
 
 /** An interrupted run that never committed (the database is all-old): its journal and parked key go. */
