@@ -148,9 +148,12 @@ function attentionItems(report: Omit<WireStatusReport, 'attention'>): Localized[
   if (unknown > 0) {
     const hint: Localized =
       encrypted === 0 && plaintext === 0
-        ? report.encryptionEnabled
-          ? { en: 'the configured ENCRYPTION_KEY is wrong: put the right one into .env', zh: '当前 ENCRYPTION_KEY 错误：请把正确的密钥写回 .env' }
-          : { en: 'the data is encrypted but ENCRYPTION_KEY is not set: put the key they were encrypted with into .env', zh: '数据已加密但未设置 ENCRYPTION_KEY：请把加密所用的密钥写回 .env' }
+        ? hidden
+          ? // The shell's key was judged; the .env's may well be the right one (see the item above).
+            { en: 'the ENCRYPTION_KEY this shell exports does not open them: try "unset ENCRYPTION_KEY" (the .env\'s key) and check again', zh: '此 shell 导出的 ENCRYPTION_KEY 无法解密它们：请先执行 "unset ENCRYPTION_KEY"（改用 .env 中的密钥）后重新检查' }
+          : report.encryptionEnabled
+            ? { en: 'the configured ENCRYPTION_KEY is wrong: put the right one into .env', zh: '当前 ENCRYPTION_KEY 错误：请把正确的密钥写回 .env' }
+            : { en: 'the data is encrypted but ENCRYPTION_KEY is not set: put the key they were encrypted with into .env', zh: '数据已加密但未设置 ENCRYPTION_KEY：请把加密所用的密钥写回 .env' }
         : {
             en: 'migrate with the key they are under (--from), or leave them as they are with migrate-keys --leave-undecryptable',
             zh: '请用它们所用的密钥迁移（--from），或用 migrate-keys --leave-undecryptable 让它们保持原样',

@@ -169,6 +169,10 @@ test("status says where its ENCRYPTION_KEY came from; an old key in the shell hi
   assert.ok(hint.en.includes(`fingerprint ${other.fingerprint}`) && hint.en.includes(`.env line ${envLine} (fingerprint ${codec.fingerprint})`), hint.en);
   assert.match(hint.en, /unset ENCRYPTION_KEY/);
   assert.match(hint.en, /the \.env is stale/);
+  // The undecryptable rows' advice points at the shell, not at a .env that is already right.
+  const undecryptable = report.attention.find((a: { en: string }) => a.en.startsWith('undecryptable rows'));
+  assert.match(undecryptable.en, /the ENCRYPTION_KEY this shell exports does not open them: try "unset ENCRYPTION_KEY"/);
+  assert.doesNotMatch(undecryptable.en, /put the right one into \.env/);
 
   const en = cli(['status'], db.envDir, { ENCRYPTION_KEY: OTHER_KEY });
   assert.match(en.stdout, new RegExp(`^ENCRYPTION_KEY: set \\(fingerprint ${other.fingerprint}\\), from the environment \\(shell\\), which overrides \\.env$`, 'm'));
