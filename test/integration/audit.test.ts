@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { keyFingerprint } from '../../server/core/crypto';
 import { runAudit } from '../../server/keystore/audit/runAudit';
 import { resolveDeployment } from '../../server/keystore/deployment';
 import { openStore } from '../../server/store/connect';
@@ -82,6 +83,11 @@ for (const engine of ENGINES) {
     assert.equal(report.summary.unknown, 0, JSON.stringify(report.findings.filter((f) => f.severity === 'unknown')));
     // Both proxies were found in the deployment folder and judged.
     assert.equal(report.findings.filter((f) => f.code === 'admin-ip-unrestricted').length, 2);
+    // The two master secrets by fingerprint and length only: not a character of either.
+    const said = (code: string) => report.findings.find((f) => f.code === code)!.message;
+    assert.match(said('auth-key-missing'), new RegExp(`^AUTH_KEY is set \\(${STRONG_AUTH.length} characters\\)\\.$`));
+    assert.match(said('encryption-key-weak'), new RegExp(`^ENCRYPTION_KEY \\(fingerprint ${keyFingerprint(STRONG_ENC)}\\) passes`));
+    for (const secret of [STRONG_AUTH, STRONG_ENC]) assert.ok(!JSON.stringify(report).includes(`${secret.slice(0, 4)}…`), 'no leading characters of a secret');
   });
 }
 

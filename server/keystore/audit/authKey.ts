@@ -1,6 +1,6 @@
 /** AUTH_KEY: set, strong by GPT-Load's own rules, rotated within 90 days, not also a proxy key. */
 import type { Localized } from '../../core/errors';
-import { assessSecret, maskSecret, type SecretWarning } from '../../core/secrets';
+import { assessSecret, type SecretWarning } from '../../core/secrets';
 import { findProxyKeyUses } from '../proxyKeys';
 import { finding, type AuditFinding, type AuditSeverity } from './findings';
 import { placeOf, setting, type AuditInputs } from './inputs';
@@ -28,8 +28,9 @@ export async function authKeyFindings(inputs: AuditInputs): Promise<AuditFinding
     ];
   }
   const key = auth.value;
-  const masked = maskSecret(key);
-  const out = [finding('auth-key', 'auth-key-missing', 'pass', { en: `AUTH_KEY is set (${masked}).`, zh: `已设置 AUTH_KEY（${masked}）。` }, where)];
+  // Its length only: even a few characters of the admin key are more than a report needs.
+  const length = [...key].length;
+  const out = [finding('auth-key', 'auth-key-missing', 'pass', { en: `AUTH_KEY is set (${length} characters).`, zh: `已设置 AUTH_KEY（${length} 个字符）。` }, where)];
   const weak = strengthFinding('auth-key', 'auth-key-weak', assessSecret(key, 'AUTH_KEY'), { en: 'AUTH_KEY passes GPT-Load\'s strength checks.', zh: 'AUTH_KEY 通过了 GPT-Load 的强度检查。' }, where);
   if (weak.severity !== 'pass') {
     weak.fix = 'rotate-auth-key';

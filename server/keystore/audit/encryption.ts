@@ -3,7 +3,7 @@
  * the key checked, and no key material where GPT-Load leaves it in plaintext — a leftover
  * `temp_migration`, upstream keys in `request_logs.error_message`, credentials in group settings.
  */
-import { codecFor } from '../../core/crypto';
+import { codecFor, keyFingerprint } from '../../core/crypto';
 import { assessSecret, maskSecret } from '../../core/secrets';
 import type { Store } from '../../store/connect';
 import { describeTempMigration, findTempMigration } from '../history/tempMigration';
@@ -39,7 +39,7 @@ export async function encryptionFindings(inputs: AuditInputs): Promise<AuditFind
     return [...out, ...(await storedSecretFindings(inputs))];
   }
 
-  out.push(strengthFinding('encryption', 'encryption-key-weak', assessSecret(key, 'ENCRYPTION_KEY'), { en: `ENCRYPTION_KEY (${maskSecret(key)}) passes GPT-Load's strength checks.`, zh: `ENCRYPTION_KEY（${maskSecret(key)}）通过了 GPT-Load 的强度检查。` }, where));
+  out.push(strengthFinding('encryption', 'encryption-key-weak', assessSecret(key, 'ENCRYPTION_KEY'), { en: `ENCRYPTION_KEY (fingerprint ${keyFingerprint(key)}) passes GPT-Load's strength checks.`, zh: `ENCRYPTION_KEY（指纹 ${keyFingerprint(key)}）通过了 GPT-Load 的强度检查。` }, where));
   if (!summary) {
     const why = inputs.storeProblem ?? { en: 'no database', zh: '无数据库' };
     out.push(finding('encryption', 'data-not-encrypted', 'unknown', { en: `The stored keys were not checked: ${why.en}`, zh: `未检查存储的密钥：${why.zh}` }));
