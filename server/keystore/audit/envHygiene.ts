@@ -103,6 +103,6 @@ export async function envFindings(inputs: AuditInputs): Promise<AuditFinding[]> 
       }
     }
   }
-  out.push(...(weak.length > 0 ? weak : [finding('env', 'db-password-weak', 'pass', { en: 'No weak database password found.', zh: '未发现弱数据库密码。' })]));
+  out.push(...(weak.length > 0 ? weak : [finding('env', 'db-password-weak', 'pass', { en: 'No weak database password found (an empty one is db-password-empty\'s).', zh: '未发现弱数据库密码（空密码见 db-password-empty）。' })]));
   return out;
 }
