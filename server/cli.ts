@@ -60,6 +60,31 @@ function suggestCommand(argv: string[]): string | undefined {
   return twoWords ?? closest(argv[0], names.filter((n) => !n.includes(' ')));
 }
 
+/** parseArgs' refusals in the operator's language. */
+function parseErrorText(err: NodeJS.ErrnoException, command: CliCommand, lang: Lang): string {
+  if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return localize(
+      {
+        en: 'Unexpected argument (not shown: it may be a secret). This command does not take positional arguments',
+        zh: '意外的参数（未显示：它可能是密钥）。此命令不接受位置参数',
+      },
+      lang,
+    );
+  }
+  // A flag that needs a value got none, or one starting with '-' (parseArgs calls that ambiguous).
+  const valueless = err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' ? /^Option '(--?[A-Za-z0-9-]+)/.exec(err.message)?.[1] : undefined;
+  if (valueless) {
+    return localize(
+      {
+        en: `Option '${valueless}' needs a value (one starting with '-' is read as another option: write ${valueless}=VALUE)`,
+        zh: `选项 '${valueless}' 需要一个值（以 '-' 开头的值会被当作另一个选项：请写成 ${valueless}=VALUE）`,
+      },
+      lang,
+    );
+  }
+  return unknownOptionText(err, command, lang) ?? err.message;
+}
+
 /** "unknown option '--jsn'; did you mean '--json'?" for parseArgs' unknown-flag error; undefined for any other. */
 function unknownOptionText(err: NodeJS.ErrnoException, command: CliCommand, lang: Lang): string | undefined {
   const typed = err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '(-[^']*)'/.exec(err.message)?.[1] : undefined;
@@ -132,11 +157,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   } catch (err) {
     // parseArgs quotes the offending flag, never a value given to a known one; but it quotes a stray
     // positional, which may be a key typed where the command reads it from stdin.
-    const message =
-      (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL'
-        ? 'Unexpected argument (not shown: it may be a secret). This command does not take positional arguments'
-        : (unknownOptionText(err as NodeJS.ErrnoException, command, io.lang) ?? (err as Error).message);
-    io.stderr.write(`gpt-load-keystore ${command.name}: ${message}\nSee: gpt-load-keystore ${command.name} --help\n`);
+    const message = parseErrorText(err as NodeJS.ErrnoException, command, io.lang);
+    const see = localize({ en: `See: gpt-load-keystore ${command.name} --help`, zh: `参见：gpt-load-keystore ${command.name} --help` }, io.lang);
+    io.stderr.write(`gpt-load-keystore ${command.name}: ${message}\n${see}\n`);
     return EXIT_CODES.usage;
   }
   try {

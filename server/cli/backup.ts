@@ -20,7 +20,7 @@ import { keysAndLogs } from '../core/counts';
 import { openStore, type Store } from '../store/connect';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
-import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, writeJson } from './options';
+import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, fingerprintText, flag, positiveInt, progressPrinter, str, writeJson } from './options';
 import { deploymentSealKeys } from '../keystore/backup/seal';
 import { keysSinceBackupLines, outsideKeyChangeLines } from '../../shared/restorePreview';
 import { printable, printableLines } from '../../shared/printable';
@@ -191,7 +191,7 @@ Examples:
         t(lang, { en: `Backup written: ${info.path} (${bytes(info.bytes)}, mode 0600)`, zh: `备份已写入：${info.path}（${bytes(info.bytes)}，权限 0600）` }),
         t(lang, { en: `  source: ${info.source}`, zh: `  来源：${info.source}` }),
         t(lang, { en: `  rows: ${rowsText(info)}`, zh: `  行数：${rowsText(info)}` }),
-        t(lang, { en: `  needs key: ${info.keyFingerprint}`, zh: `  所需密钥：${info.keyFingerprint}` }),
+        t(lang, { en: `  needs key: ${info.keyFingerprint}`, zh: `  所需密钥：${fingerprintText(info.keyFingerprint, 'zh-CN')}` }),
         ...findingLines(result.warnings, lang),
       ]),
     );
@@ -221,7 +221,7 @@ function checkText(report: BackupCheckReport, lang: Lang): string {
           : key.works
             ? t(lang, { en: key.checked > 0 ? `opens all of them (${stored.en})` : 'matches', zh: key.checked > 0 ? `可全部打开（${stored.zh}）` : '匹配' })
             : t(lang, { en: 'does NOT open it', zh: '无法打开' });
-      lines.push(t(lang, { en: `  needs key: ${key.needed ?? 'unknown'}; key given: ${key.given ?? '-'} — ${opens}`, zh: `  所需密钥：${key.needed ?? '未知'}；所给密钥：${key.given ?? '-'} — ${opens}` }));
+      lines.push(t(lang, { en: `  needs key: ${key.needed ?? 'unknown'}; key given: ${key.given ?? '-'} — ${opens}`, zh: `  所需密钥：${fingerprintText(key.needed, 'zh-CN')}；所给密钥：${key.given ? fingerprintText(key.given, 'zh-CN') : '-'} — ${opens}` }));
     }
   }
   if (report.live) {
@@ -440,7 +440,7 @@ function listText(entries: BackupListEntry[], directory: string, lang: Lang): st
     e.plaintext === null ? t(lang, verdict[e.verdict]) : e.verdict === 'ok' ? t(lang, plaintextLabel) : `${t(lang, verdict[e.verdict])}, ${t(lang, plaintextLabel)}`,
     e.info?.createdAt.replace(/\.\d+Z$/, 'Z') ?? '-',
     e.info?.engine ?? '-',
-    e.key.needed ?? '?',
+    e.key.needed ? fingerprintText(e.key.needed, lang) : '?',
     bytes(e.bytes),
     e.path.slice(directory.length + 1),
   ].map(printable));

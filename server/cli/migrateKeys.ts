@@ -18,7 +18,7 @@ import { breakdown, migrationMode, n } from '../keystore/migrate/plan';
 import { readStatus } from '../keystore/status';
 import type { CliCommand, CliIO, ParsedArgs } from './command';
 import { askYes, keyFromEnvVar, keyFromFile, keyRequired, promptHidden } from './keyInput';
-import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, flag, positiveInt, progressPrinter, str, withStore, writeJson } from './options';
+import { deploymentOf, DEPLOYMENT_HELP, DEPLOYMENT_OPTIONS, fingerprintText, flag, positiveInt, progressPrinter, str, withStore, writeJson } from './options';
 
 // ---------------------------------------------------------------------------------------------
 // keys from flags
@@ -167,7 +167,7 @@ function planText(plan: MigrationPlan, lang: Lang): string {
   const t = (l: Localized) => localize(l, lang);
   const lines = [
     t({ en: `About to ${MODE_TEXT[plan.mode].en} of ${plan.target}`, zh: `即将对 ${plan.target} ${MODE_TEXT[plan.mode].zh}` }),
-    t({ en: `  key: ${plan.fromFingerprint} → ${plan.toFingerprint}`, zh: `  密钥：${plan.fromFingerprint} → ${plan.toFingerprint}` }),
+    t({ en: `  key: ${plan.fromFingerprint} → ${plan.toFingerprint}`, zh: `  密钥：${fingerprintText(plan.fromFingerprint, 'zh-CN')} → ${fingerprintText(plan.toFingerprint, 'zh-CN')}` }),
     `  ${t(breakdown(plan.mode, 'api_keys', plan.tables.api_keys))}`,
     plan.tables.request_logs
       ? `  ${t(breakdown(plan.mode, 'request_logs', plan.tables.request_logs))}`
@@ -209,7 +209,7 @@ function summaryText(result: MigrateKeysResult, lang: Lang): string {
   const rewritten = keysAndLogs(result.apiKeys, result.tables.request_logs ? result.requestLogs : 0);
   const lines = [
     `${t(heading[result.outcome])}: ${t(MODE_TEXT[result.mode])} — ${result.target}`,
-    t({ en: `  key: ${result.fromFingerprint} → ${result.toFingerprint}`, zh: `  密钥：${result.fromFingerprint} → ${result.toFingerprint}` }),
+    t({ en: `  key: ${result.fromFingerprint} → ${result.toFingerprint}`, zh: `  密钥：${fingerprintText(result.fromFingerprint, 'zh-CN')} → ${fingerprintText(result.toFingerprint, 'zh-CN')}` }),
     t({
       en: `  ${result.dryRun ? 'would rewrite' : 'rewrote'} ${rewritten.en}${result.tables.request_logs ? '' : ' (request_logs skipped)'}`,
       zh: `  ${result.dryRun ? '将改写' : '已改写'} ${rewritten.zh}${result.tables.request_logs ? '' : '（request_logs 已跳过）'}`,

@@ -1,5 +1,5 @@
 /** Flags and plumbing shared by the commands that open a GPT-Load deployment. */
-import { KeystoreError } from '../core/errors';
+import { KeystoreError, type Lang } from '../core/errors';
 import { openStore, type Store } from '../store/connect';
 import { resolveDeployment, type Deployment } from '../keystore/deployment';
 import { phaseLabel, type Progress } from '../keystore/operation';
@@ -102,6 +102,12 @@ export function progressPrinter(io: CliIO): (p: Progress) => void {
       io.stderr.write(text + '\n');
     }
   };
+}
+
+/** A key's fingerprint as shown: "plaintext" (no key, GPT-Load's disabled mode) in the operator's language. */
+export function fingerprintText(fingerprint: string | null | undefined, lang: Lang): string {
+  if (fingerprint === 'plaintext') return lang === 'zh-CN' ? '明文' : 'plaintext';
+  return fingerprint ?? (lang === 'zh-CN' ? '未知' : 'unknown');
 }
 
 export function writeJson(io: CliIO, value: unknown): void {

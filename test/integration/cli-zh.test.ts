@@ -68,4 +68,9 @@ test('the CLI in Chinese: status groups, the keys list table and progress lines 
     assert.ok(phases.includes(phase), `${phase} missing: ${migrate.stderr}`);
   }
   assert.deepEqual(englishWords(progressLines(migrate.stderr).join('\n')), [], migrate.stderr);
+
+  // No key at all is 明文 in the summary's key line, not the English sentinel.
+  const disable = zh(db, ['migrate-keys', '--from-env', 'NEW_KEY', '--yes', '--no-backup'], { NEW_KEY });
+  assert.equal(disable.status, 0, disable.stderr);
+  assert.match(disable.stdout, /^ {2}密钥：[0-9a-f]{16} → 明文$/m);
 });

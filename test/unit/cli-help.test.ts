@@ -109,6 +109,12 @@ test('a mistyped command or flag gets "did you mean", in English and Chinese, ex
   const flag = cli(['migrate-keys', '--dryrun'], dir);
   assert.equal(flag.status, 2);
   assert.match(flag.stderr, /^gpt-load-keystore migrate-keys: Unknown option '--dryrun'; did you mean '--dry-run'\?\n/);
+  // A flag whose value is missing, or starts with '-': parseArgs' own wording replaced, in both languages.
+  const valueless = cli(['migrate-keys', '--to', '--update-env'], dir);
+  assert.equal(valueless.status, 2);
+  assert.match(valueless.stderr, /^gpt-load-keystore migrate-keys: Option '--to' needs a value \(one starting with '-' is read as another option: write --to=VALUE\)\nSee: gpt-load-keystore migrate-keys --help\n$/);
+  const valuelessZh = cli(['migrate-keys', '--to', '--lang', 'zh-CN'], dir);
+  assert.match(valuelessZh.stderr, /选项 '--to' 需要一个值.*\n参见：gpt-load-keystore migrate-keys --help\n$/);
   const flagZh = cli(['status', '--jsn', '--lang', 'zh-CN'], dir);
   assert.equal(flagZh.status, 2);
   assert.match(flagZh.stderr, /未知选项 '--jsn'；是否要输入 '--json'？/);

@@ -43,7 +43,7 @@ export function plaintextBackupWarning(backup: MigrationBackup | null): Localize
       `the backup of the state before (${backup.file}) is a PLAINTEXT copy of ${counts.en}: whoever reads that file has them, encryption or not. ` +
       'Once GPT-Load runs on the new key, take a backup under it (gpt-load-keystore backup create), then delete the plaintext one: gpt-load-keystore backup prune --plaintext — or move it offline.',
     zh:
-      `迁移前状态的备份（${backup.file}）是 ${counts.zh} 的明文副本：无论数据库是否加密，任何能读取该文件的人都能拿到它们。` +
+      `迁移前状态的备份（${backup.file}）是 ${counts.zh}的明文副本：无论数据库是否加密，任何能读取该文件的人都能拿到它们。` +
       '待 GPT-Load 用新密钥运行后，先在新密钥下备份（gpt-load-keystore backup create），再删除这份明文备份：gpt-load-keystore backup prune --plaintext；或将其移到离线位置。',
   };
 }
