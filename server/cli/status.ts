@@ -29,6 +29,16 @@ const KEY_SOURCE_TEXT = {
   'env-file': { en: ', from .env', zh: '，来自 .env' },
 };
 
+/**
+ * The dashboard's encryption verdict, or, without one, what it still shows: with no ENCRYPTION_KEY its
+ * security panel warns that sensitive data is stored in plain text.
+ */
+function dashboardText(report: StatusReport, t: (en: string, zh: string) => string): string {
+  const verdict = report.dashboard.verdict;
+  if (verdict) return `${verdict} — ${t(VERDICT_TEXT[verdict].en, VERDICT_TEXT[verdict].zh)}`;
+  return report.encryptionEnabled ? t('no warning', '无警告') : t('ENCRYPTION_KEY is not set: sensitive data will be stored in plain text', '未设置 ENCRYPTION_KEY：敏感数据将以明文存储');
+}
+
 export function formatStatus(report: StatusReport, lang: Lang): string {
   const t = (en: string, zh: string) => (lang === 'zh-CN' ? zh : en);
   const n = (value: number) => formatNumber(value, lang);
@@ -57,7 +67,7 @@ export function formatStatus(report: StatusReport, lang: Lang): string {
         ]
       : []),
     `${t('State', '状态')}: ${report.state} — ${localize(STATE_TEXT[report.state], lang)}`,
-    `${t("GPT-Load's dashboard", 'GPT-Load 仪表盘')}: ${report.dashboard.verdict ? `${report.dashboard.verdict} — ${localize(VERDICT_TEXT[report.dashboard.verdict], lang)}` : t('no warning', '无警告')} (${t('sample', '抽样')} ${report.dashboard.sampled})`,
+    `${t("GPT-Load's dashboard", 'GPT-Load 仪表盘')}: ${dashboardText(report, t)} (${t('sample', '抽样')} ${report.dashboard.sampled})`,
     `api_keys: ${counts(report.apiKeys)}`,
     `request_logs: ${counts(report.requestLogs)}`,
     ...(report.tempMigration ? [`temp_migration: ${localize(describeTempMigration(report.tempMigration), lang)}`] : []),

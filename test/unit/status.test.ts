@@ -90,6 +90,10 @@ test('status text: verdict, counts with example ids, groups — in English and C
   assert.match(en, new RegExp(`^ENCRYPTION_KEY: set \\(fingerprint ${codec.fingerprint}\\)$`, 'm'));
   assert.match(en, /^State: mixed — /m);
   assert.match(en, /^GPT-Load's dashboard: no warning \(sample 20\)$/m);
+  // Without a key the dashboard's own security warning is what it shows, not "no warning".
+  const keyless = formatStatus({ ...report, encryptionEnabled: false }, 'en');
+  assert.match(keyless, /^GPT-Load's dashboard: ENCRYPTION_KEY is not set: sensitive data will be stored in plain text \(sample 20\)$/m);
+  assert.match(formatStatus({ ...report, encryptionEnabled: false }, 'zh-CN'), /^GPT-Load 仪表盘: 未设置 ENCRYPTION_KEY：敏感数据将以明文存储 \(抽样 20\)$/m);
   assert.match(en, /^api_keys: 1,207 rows: 1 plaintext, 1,201 encrypted with the configured key, 5 undecryptable \(e\.g\. ids 3, 5, 7, 11, 12\)$/m);
   assert.match(en, /^request_logs: 100 rows: 1 plaintext, 96 encrypted with the configured key, 2 undecryptable \(e\.g\. ids 0a, 0b\), 1 without key/m);
   assert.match(en, /^ {2}openai \[openai\]: 1,000 active, 7 invalid$/m);

@@ -19,7 +19,8 @@ function renderStatus(deployment: Deployment, report: StatusReport): string {
     `- ${t('State')}: **${state.label}**`,
     `- ${t('Database')}: ${report.target} (${report.engine})`,
     `- ENCRYPTION_KEY: ${report.encryptionEnabled ? t('set (fingerprint {0})', report.keyFingerprint) : t('not set')}`,
-    `- ${t('GPT-Load dashboard')}: ${verdict ?? t('no warning')} (${tn(report.dashboard.sampled, '{0} row sampled', '{0} rows sampled')})`,
+    // Without a key, the dashboard's security panel shows its own warning rather than nothing.
+    `- ${t('GPT-Load dashboard')}: ${verdict ?? (report.encryptionEnabled ? t('no warning') : t('ENCRYPTION_KEY is not set: sensitive data will be stored in plain text'))} (${tn(report.dashboard.sampled, '{0} row sampled', '{0} rows sampled')})`,
     '',
     `| ${t('Table')} | ${t('Rows')} | ${t('Encrypted')} | ${t('Plaintext')} | ${t('Undecryptable')} | ${t('Empty')} |`,
     '|---|---:|---:|---:|---:|---:|',
