@@ -278,6 +278,17 @@ test('backup restore through the CLI: dry run, the key from an environment varia
   assert.equal(r.code, 2, 'one way only');
   r = await run(['--dry-run', '--key-env', 'OLD'], { OLD: 'not-the-backup-key-000000000000' });
   assert.equal(r.code, 4, r.err);
+  // On a terminal the question counts the keys to re-encrypt as the dry run does (it said 0).
+  const stdin = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => undefined });
+  let asked = '';
+  const stderr = new PassThrough().on('data', (d) => (asked += d));
+  const io: CliIO = { stdout: new PassThrough(), stderr, stdin, env: { OLD: KEY }, cwd: db.envDir, lang: 'en', cancellation: { cancelled: false } };
+  const pending = runCli(['backup', 'restore', backup.file, '--env', join(db.envDir, '.env'), '--key-env', 'OLD', '--no-safety-backup'], io);
+  while (!asked.includes('Type "yes"')) await new Promise((resolve) => setTimeout(resolve, 20));
+  const estimate = /keys re-encrypted .* \(the .env's key\): ([\d,]+)$/m.exec(asked)?.[1];
+  stdin.write('no\n');
+  assert.equal(await pending, 130);
+  assert.ok(estimate !== undefined && Number(estimate.replace(/,/g, '')) > 0, asked);
   r = await run(['--key-env', 'OLD', '--no-safety-backup', '--json'], { OLD: KEY });
   assert.equal(r.code, 0, r.err);
   assert.equal(JSON.parse(r.out).restored.api_keys, 80);

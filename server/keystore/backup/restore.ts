@@ -400,6 +400,8 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
       });
     }
     if (previews) {
+      // An estimate from the manifest; a restore replaces it with the rows it re-encrypted.
+      if (reencrypt) report.reencrypted!.rows = manifest.encryption.apiKeys.total + (manifest.encryption.requestLogs?.total ?? 0);
       report.current = {};
       for (const table of included) report.current[table.name] = await countRows(store, table.name);
       const portable = manifest.layout === 'portable' ? readPortableManifest(check.path) : null;
@@ -409,10 +411,7 @@ export async function restoreBackup(params: BackupRestoreParams, context: Operat
         report.keysSinceBackup = { added, addedIds, gone: missing, goneIds: missingIds };
       }
     }
-    if (report.dryRun) {
-      if (reencrypt) report.reencrypted!.rows = manifest.encryption.apiKeys.total + (manifest.encryption.requestLogs?.total ?? 0);
-      return report;
-    }
+    if (report.dryRun) return report;
 
     if (params.hooks?.confirm && !(await params.hooks.confirm(report))) {
       throw new KeystoreError('cancelled', { en: 'not confirmed; nothing was written', zh: '未确认；未写入任何内容' });
